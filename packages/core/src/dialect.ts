@@ -1,0 +1,196 @@
+import type { EventQuery, EventRecord, StateRow, StateWrite } from './state.js';
+
+/**
+ * What a dialect can do. Dialects declare only what differs from the defaults; core fills the
+ * rest with {@link resolveCapabilities}, so adding a flag is never a breaking change.
+ */
+export interface DialectCapabilities {
+  /**
+   * DDL runs inside a transaction and rolls back with it (PostgreSQL, SQLite). Needed for
+   * `--dry-run` and `--single-transaction`.
+   * @default true
+   */
+  supportsTransactionalDdl: boolean;
+  /**
+   * The lock taken by {@link DialectSession.acquireLock} is held by the session for the whole run
+   * (PostgreSQL's session advisory lock). When `false` the lock is the database's own write lock,
+   * held only inside a transaction (SQLite's `BEGIN IMMEDIATE`): `acquireLock` opens a write
+   * transaction, every `begin` waits for the write lock again, and core asks
+   * {@link DialectSession.hasForeignWrites} after each `begin` to re-plan when another runner
+   * changed the state in between.
+   * @default false
+   */
+  supportsSessionLock: boolean;
+  /**
+   * State tables and migrations can live in a named schema.
+   * @default false
+   */
+  supportsSchemas: boolean;
+  /**
+   * A running statement can be cancelled from outside with {@link DialectSession.cancel}.
+   * @default false
+   */
+  supportsCancel: boolean;
+}
+
+/** The defaults core assumes for a capability a dialect does not declare. */
+export const DEFAULT_CAPABILITIES: DialectCapabilities = {
+  supportsTransactionalDdl: true,
+  supportsSessionLock: false,
+  supportsSchemas: false,
+  supportsCancel: false,
+};
+
+/** A dialect's capabilities with the defaults filled in. */
+export function resolveCapabilities(dialect: Pick<Dialect, 'capabilities'>): DialectCapabilities {
+  return { ...DEFAULT_CAPABILITIES, ...dialect.capabilities };
+}
+
+/** Options for {@link Dialect.connect}. */
+export interface ConnectOptions {
+  /**
+   * Why the session is opened. `migrate` sessions run migrations: the dialect applies its
+   * migration timeouts (PostgreSQL `lock_timeout`, `statement_timeout`). `read` sessions only read
+   * the state tables (status, validate, history) and never take the lock.
+   */
+  purpose: 'migrate' | 'read';
+  /**
+   * How long {@link DialectSession.acquireLock} (and, for dialects without a session lock,
+   * every {@link DialectSession.begin}) may wait for the migration lock, in milliseconds.
+   * @default 60000
+   */
+  lockTimeoutMs: number;
+  /** Aborts a pending connect or lock wait. */
+  signal?: AbortSignal;
+}
+
+/** One statement of a script, as a dialect splits it. */
+export interface SqlStatement {
+  /** 1-based position of the statement in the script. */
+  index: number;
+  /** 1-based line of the script where the statement starts (after leading comments and blanks). */
+  line: number;
+  /** The statement's text, without the terminating `;`. */
+  text: string;
+  /**
+   * Why the statement cannot run inside a transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`, …);
+   * `undefined` when it can.
+   */
+  nonTransactional?: string;
+}
+
+/** Who holds the migration lock, as far as the dialect can tell. All fields are optional. */
+export interface LockHolder {
+  pid?: number;
+  applicationName?: string;
+  clientAddress?: string;
+  host?: string;
+  /** ISO 8601 time since which the holder has held it (or its session started). */
+  since?: string;
+  /** What the holder is running now. */
+  query?: string;
+}
+
+/**
+ * A database kind strata can migrate: a plain object from a factory such as
+ * `createSqliteDialect(options)`. Core wraps every dialect with its own guarantees (idempotent
+ * close, serialised calls, errors turned into StrataErrors), so a dialect stays small.
+ *
+ * Write one against `@strata/core/testing`'s conformance suite.
+ * @example
+ * const dialect = createSqliteDialect({ filename: './app.db' });
+ * const migrator = createMigrator({ dialect, sources: [fileSource('./migrations')] });
+ */
+export interface Dialect {
+  /** Short lower-case name (`postgres`, `sqlite`); selects dialect-specific migration bodies. */
+  readonly name: string;
+  /** What the dialect can do; missing flags take {@link DEFAULT_CAPABILITIES}. */
+  readonly capabilities?: Partial<DialectCapabilities>;
+  /** The target for people, with any password redacted (`postgres://app@db:5432/prod`). */
+  readonly target: string;
+  /**
+   * Opens a dedicated session (one connection, never borrowed from an application pool). Throws
+   * `STRATA_CONNECTION_FAILED` when the database cannot be reached; the message is redacted.
+   */
+  connect(options: ConnectOptions): Promise<DialectSession>;
+  /**
+   * Splits a script into statements in order. Used to run non-transactional migrations one
+   * statement at a time and to find statements that cannot run in a transaction. Pure: touches
+   * no database. May load a parser lazily.
+   */
+  splitStatements(script: string): Promise<SqlStatement[]> | SqlStatement[];
+  /**
+   * The statements of `script` that cannot run inside a transaction (each with
+   * `nonTransactional` set). Should be fast for scripts that obviously hold none: core calls it
+   * for every transactional SQL migration before a run starts.
+   */
+  findNonTransactional(script: string): Promise<SqlStatement[]> | SqlStatement[];
+  /** Frees what the dialect owns (pools). Idempotent. Sessions are closed separately. */
+  destroy?(): Promise<void>;
+}
+
+/**
+ * One connection to the database. Core calls its members one at a time (never concurrently,
+ * except {@link cancel}), and closes it once.
+ */
+export interface DialectSession {
+  /**
+   * Runs one statement with bound parameters (`$1`-style for PostgreSQL, `?` for SQLite) and
+   * returns its rows. Runs inside the open transaction if there is one.
+   */
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /**
+   * Runs a script of one or more statements, without parameters, inside the open transaction if
+   * there is one. On failure throws `STRATA_SQL_ERROR` (or `STRATA_DDL_LOCK_TIMEOUT`,
+   * `STRATA_CONNECTION_FAILED`) whose `details` carry `statement` (1-based index in the script),
+   * `line` (1-based line in the script) and `sqlState` where the database gives them.
+   */
+  execute(script: string): Promise<void>;
+  /**
+   * Opens a transaction. For dialects without a session lock this also takes the database's
+   * write lock, waiting at most `lockTimeoutMs`, and throws `STRATA_LOCK_TIMEOUT` after that.
+   */
+  begin(): Promise<void>;
+  /** Commits the open transaction. */
+  commit(): Promise<void>;
+  /** Rolls the open transaction back; a no-op when none is open. Never throws for a lost connection. */
+  rollback(): Promise<void>;
+  /**
+   * Takes the migration lock, waiting at most `lockTimeoutMs` while holding no transaction or
+   * snapshot. Throws `STRATA_LOCK_TIMEOUT` with `details.holder` ({@link LockHolder}) on timeout.
+   * With `supportsSessionLock: false` this opens a write transaction that core ends with `commit`.
+   */
+  acquireLock(): Promise<void>;
+  /**
+   * Releases the lock taken by {@link acquireLock}; checks that it was really held (PostgreSQL's
+   * `pg_advisory_unlock` result). Called once per run, after the last commit or rollback.
+   */
+  releaseLock(): Promise<void>;
+  /**
+   * Dialects without a session lock: called right after {@link begin}; true when another
+   * connection committed to the database since this session's last commit (SQLite's
+   * `PRAGMA data_version`), so core re-reads the state before running the next step.
+   */
+  hasForeignWrites?(): Promise<boolean>;
+  /** Creates the state and events tables (and schema) when missing. Idempotent; may run in a transaction. */
+  ensureStateTables(): Promise<void>;
+  /** Reads every row of the state table. Returns `[]` when the table does not exist yet. */
+  readState(): Promise<StateRow[]>;
+  /** Reads events, newest first. Returns `[]` when the table does not exist yet. */
+  readEvents(query: EventQuery): Promise<EventRecord[]>;
+  /** Applies state writes in order, inside the open transaction if there is one. */
+  writeState(writes: readonly StateWrite[]): Promise<void>;
+  /**
+   * Optional fast path for a transactional SQL migration: runs `script` and `writes` atomically,
+   * in as few round trips as the protocol allows. With `ownTransaction` it opens and commits (or
+   * rolls back) its own transaction; otherwise it runs inside the one that is open. Errors as
+   * {@link execute}. Without it core calls begin, execute, writeState, commit.
+   */
+  applyScript?(script: string, writes: readonly StateWrite[], ownTransaction: boolean): Promise<void>;
+  /** Cancels the statement running now (from another task), for SIGINT/SIGTERM. */
+  cancel?(): Promise<void>;
+  /** Facts safe to show with `--verbose` (effective timeouts, server version, journal mode). */
+  describe?(): Promise<Record<string, string>>;
+  /** Closes the connection; rolls back an open transaction and releases the lock with it. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Tests import sibling packages from source, so a change is tested without a rebuild. The CLI's
+// end-to-end and packaging tests spawn the built binaries instead (the root `test` script builds).
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@strata\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
+      { find: /^@strata\/core$/, replacement: src('./packages/core/src/index.ts') },
+      { find: /^@strata\/dialect-sqlite$/, replacement: src('./packages/dialect-sqlite/src/index.ts') },
+      { find: /^@strata\/dialect-postgres$/, replacement: src('./packages/dialect-postgres/src/index.ts') },
+      { find: /^@strata\/core-schema$/, replacement: src('./packages/core-schema/src/index.ts') },
+      { find: /^@strata\/backup$/, replacement: src('./packages/backup/src/index.ts') },
+      { find: /^@strata\/cli$/, replacement: src('./packages/cli/src/index.ts') },
+    ],
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    globalSetup: ['./test-support/global-setup.ts'],
+  },
+});
