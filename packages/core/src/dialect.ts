@@ -185,6 +185,11 @@ export interface DialectSession {
    * in as few round trips as the protocol allows. With `ownTransaction` it opens and commits (or
    * rolls back) its own transaction; otherwise it runs inside the one that is open. Errors as
    * {@link execute}. Without it core calls begin, execute, writeState, commit.
+   *
+   * Core cannot time a script that runs in the same round trip as its state row, so it passes
+   * `executionMs: -1` on the upserted row and `durationMs: -1` on the event: the dialect replaces
+   * them with the time the script took (measured in the database, e.g. PostgreSQL's
+   * `clock_timestamp() - now()`, or around the call).
    */
   applyScript?(script: string, writes: readonly StateWrite[], ownTransaction: boolean): Promise<void>;
   /** Cancels the statement running now (from another task), for SIGINT/SIGTERM. */

@@ -80,6 +80,12 @@ export interface Migration {
   readonly hasDown: boolean | undefined;
   /** Loads (once) and returns the body to run on `dialect`. */
   resolve(dialect: string): Promise<ResolvedBody>;
+  /**
+   * Script migrations (`.ts`/`.js` only): imports the file once and returns its definition, whose
+   * `dependsOn`, `transaction` and `down` replace the fields above. Absent when the fields are
+   * known without importing.
+   */
+  load?(): Promise<MigrationDefinition>;
 }
 
 /** Formats a migration id. */

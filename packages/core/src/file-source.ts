@@ -1,0 +1,302 @@
+import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { canonicalText } from './checksum.js';
+import { isStrataError, StrataError } from './errors.js';
+import {
+  assertModuleName,
+  DEFAULT_MODULE,
+  type Migration,
+  type MigrationDefinition,
+  migrationId,
+  type ResolvedBody,
+} from './migration.js';
+import type { MigrationSource, SourceLoadResult } from './migration-source.js';
+import { resolveDefinition } from './module-source.js';
+import type { Problem } from './problem.js';
+import { parseSqlMigration } from './sql-migration-file.js';
+import { parseVersion, versionProblem } from './version.js';
+
+/** Options for {@link createFileSource}. */
+export interface FileSourceOptions {
+  /** The folder holding this module's migration files. */
+  directory: string;
+  /** @default 'app' */
+  module?: string;
+  /**
+   * Called for files that look almost like migrations but are not (`schema.sql`), which are
+   * ignored.
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** `<version>_<name>[.<dialect>].(sql|ts|mts|js|mjs)` */
+const MIGRATION_FILE = /^(.+?)_([A-Za-z0-9][A-Za-z0-9_-]*)(?:\.([a-z][a-z0-9]*))?\.(sql|ts|mts|js|mjs)$/;
+const MIGRATION_EXTENSION = /\.(sql|ts|mts|js|mjs)$/;
+const SCRIPT_EXTENSION = /^(ts|mts|js|mjs)$/;
+
+interface FileVariant {
+  path: string;
+  fileName: string;
+  name: string;
+  kind: 'sql' | 'script';
+  /** Decoded canonical text (SQL and scripts alike: scripts are hashed by their text). */
+  text: string;
+}
+
+/**
+ * A folder of migration files for one module. SQL files hold `-- strata:up` / `-- strata:down`
+ * sections; `.ts`/`.js` files default-export `defineMigration(...)`. A file named
+ * `1.2.0_x.postgres.sql` replaces `1.2.0_x.sql` on that dialect. Subfolders, hidden files, editor
+ * backups and special files are never read.
+ * @example createFileSource({ directory: './migrations', module: 'app' })
+ */
+export function createFileSource(options: FileSourceOptions): MigrationSource {
+  const module = options.module ?? DEFAULT_MODULE;
+  assertModuleName(module);
+  const directory = resolvePath(options.directory);
+  return {
+    description: `folder ${options.directory} (module ${module})`,
+    load: async () => loadFolder(directory, options.directory, module, options.onWarning),
+  };
+}
+
+function loadFolder(
+  directory: string,
+  shownDirectory: string,
+  module: string,
+  onWarning: ((message: string) => void) | undefined,
+): SourceLoadResult {
+  const problems: Problem[] = [];
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(directory, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      return {
+        migrations: [],
+        problems: [
+          {
+            code: 'STRATA_CONFIG_INVALID',
+            message: `Migrations folder ${shownDirectory} does not exist`,
+            hint: 'Create it with `strata init`, or point --migrations at the right folder',
+            file: shownDirectory,
+          },
+        ],
+      };
+    }
+    return {
+      migrations: [],
+      problems: [{ code: 'STRATA_INVALID_MIGRATION', message: `Cannot read migrations folder ${shownDirectory}: ${code ?? (error as Error).message}`, file: shownDirectory }],
+    };
+  }
+  // version → dialect ('' for generic) → variant
+  const byVersion = new Map<string, Map<string, FileVariant>>();
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const fileName = entry.name;
+    if (fileName.startsWith('.') || fileName.endsWith('~') || !MIGRATION_EXTENSION.test(fileName)) continue;
+    if (fileName.endsWith('.d.ts') || fileName.endsWith('.d.mts')) continue;
+    const path = join(directory, fileName);
+    const shown = join(shownDirectory, fileName);
+    if (!isRegularFile(entry, path)) continue;
+    const match = MIGRATION_FILE.exec(fileName);
+    if (!match) {
+      onWarning?.(`Ignoring ${shown}: not named <version>_<name>.sql (e.g. 1.0.0_create_users.sql)`);
+      continue;
+    }
+    const [, version = '', name = '', dialect = '', extension = ''] = match;
+    const problem = versionProblem(version);
+    if (problem) {
+      problems.push({
+        code: 'STRATA_INVALID_VERSION',
+        message: `${shown}: invalid version ${JSON.stringify(version)}: ${problem}`,
+        hint: 'Name migration files <MAJOR.MINOR.PATCH>_<name>.sql, e.g. 1.2.0_add_users.sql',
+        file: shown,
+      });
+      continue;
+    }
+    const text = readMigrationText(path, shown, problems);
+    if (text === undefined) continue;
+    let variants = byVersion.get(version);
+    if (!variants) byVersion.set(version, (variants = new Map()));
+    const existing = variants.get(dialect);
+    if (existing) {
+      problems.push({
+        code: 'STRATA_DUPLICATE_VERSION',
+        message: `Duplicate version ${migrationId(module, version)}${dialect ? ` for dialect ${dialect}` : ''}: ${join(shownDirectory, existing.fileName)} and ${shown}`,
+        hint: 'Give one of them the next free version (strata new picks one)',
+        migrationId: migrationId(module, version),
+        file: shown,
+      });
+      continue;
+    }
+    variants.set(dialect, { path, fileName: shown, name, kind: SCRIPT_EXTENSION.test(extension) ? 'script' : 'sql', text });
+  }
+
+  const migrations: Migration[] = [];
+  for (const [version, variants] of byVersion) {
+    const migration = createFileMigration(module, version, variants, problems);
+    if (migration) migrations.push(migration);
+  }
+  return { migrations, problems };
+}
+
+function isRegularFile(entry: Dirent, path: string): boolean {
+  if (entry.isFile()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function readMigrationText(path: string, shown: string, problems: Problem[]): string | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    problems.push({ code: 'STRATA_INVALID_MIGRATION', message: `${shown}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, file: shown });
+    return undefined;
+  }
+  if (bytes.length === 0) {
+    problems.push({ code: 'STRATA_INVALID_MIGRATION', message: `${shown}: the file is empty`, hint: 'Write the migration, or delete the file', file: shown });
+    return undefined;
+  }
+  if (bytes.includes(0)) {
+    problems.push({ code: 'STRATA_INVALID_MIGRATION', message: `${shown}: the file is binary (holds a NUL byte)`, hint: 'Migration files must be UTF-8 text', file: shown });
+    return undefined;
+  }
+  try {
+    return canonicalText(UTF8.decode(bytes));
+  } catch {
+    problems.push({ code: 'STRATA_INVALID_MIGRATION', message: `${shown}: the file is not valid UTF-8`, hint: 'Save it as UTF-8', file: shown });
+    return undefined;
+  }
+}
+
+function createFileMigration(
+  module: string,
+  version: string,
+  variants: Map<string, FileVariant>,
+  problems: Problem[],
+): Migration | undefined {
+  const id = migrationId(module, version);
+  const generic = variants.get('');
+  const first = generic ?? variants.values().next().value!;
+  for (const variant of variants.values()) {
+    if (variant.name !== first.name) {
+      problems.push({
+        code: 'STRATA_DUPLICATE_VERSION',
+        message: `Version ${id} has two names: ${first.fileName} and ${variant.fileName}`,
+        hint: 'Dialect-specific files must share the generic file name: 1.2.0_add_users.postgres.sql',
+        migrationId: id,
+        file: variant.fileName,
+      });
+      return undefined;
+    }
+  }
+  // SQL files are parsed now: their directives decide dependencies and transaction mode.
+  const parsed = new Map<string, ReturnType<typeof parseSqlMigration>>();
+  for (const [dialect, variant] of variants) {
+    if (variant.kind !== 'sql') continue;
+    try {
+      parsed.set(dialect, parseSqlMigration(variant.text, variant.fileName));
+    } catch (error) {
+      if (!isStrataError(error)) throw error;
+      problems.push({ code: error.code, message: error.message, hint: error.hint, migrationId: id, file: variant.fileName });
+      return undefined;
+    }
+  }
+  const headline = parsed.get('') ?? parsed.values().next().value;
+  const scripts = new Map<string, Promise<MigrationDefinition>>();
+  const cache = new Map<string, ResolvedBody>();
+
+  const resolve = async (dialect: string): Promise<ResolvedBody> => {
+    const hit = cache.get(dialect);
+    if (hit) return hit;
+    const key = variants.has(dialect) ? dialect : '';
+    const variant = variants.get(key);
+    if (!variant) {
+      throw new StrataError('STRATA_INVALID_MIGRATION', `Migration ${id} has no file for dialect ${dialect}`, {
+        hint: `Add ${version}_${first.name}.sql (for every dialect) or ${version}_${first.name}.${dialect}.sql`,
+        details: { migrationId: id, file: first.fileName },
+      });
+    }
+    let body: ResolvedBody;
+    const sql = parsed.get(key);
+    if (sql) {
+      body = {
+        up: sql.up,
+        down: sql.down,
+        checksumText: variant.text,
+        upLine: sql.upLine,
+        ...(sql.downLine === undefined ? {} : { downLine: sql.downLine }),
+      };
+    } else {
+      let definition = scripts.get(key);
+      if (!definition) scripts.set(key, (definition = importScript(variant, id)));
+      const resolved = resolveDefinition(id, variant.fileName, await definition, dialect);
+      body = { ...resolved, checksumText: variant.text };
+    }
+    cache.set(dialect, body);
+    return body;
+  };
+
+  const scriptOnly = headline === undefined;
+  return {
+    id,
+    module,
+    version: parseVersion(version),
+    name: first.name,
+    dependsOn: headline?.dependsOn ?? [],
+    file: first.fileName,
+    transaction: headline?.transaction ?? true,
+    hasDown: scriptOnly ? undefined : headline.down !== undefined,
+    resolve,
+    ...(scriptOnly ? { load: () => loadScriptMeta(variants, scripts, id) } : {}),
+  } as Migration;
+}
+
+/** Script migrations: import once to learn dependsOn / transaction / down. */
+async function loadScriptMeta(
+  variants: Map<string, FileVariant>,
+  scripts: Map<string, Promise<MigrationDefinition>>,
+  id: string,
+): Promise<MigrationDefinition> {
+  const variant = variants.get('') ?? variants.values().next().value!;
+  const key = variants.get('') ? '' : [...variants.keys()][0]!;
+  let definition = scripts.get(key);
+  if (!definition) scripts.set(key, (definition = importScript(variant, id)));
+  return definition;
+}
+
+let jitiInstance: Promise<{ import: (id: string, options?: { default?: true }) => Promise<unknown> }> | undefined;
+
+async function importScript(variant: FileVariant, id: string): Promise<MigrationDefinition> {
+  let exported: unknown;
+  try {
+    if (/\.(m?js)$/.test(variant.path)) {
+      exported = ((await import(pathToFileURL(variant.path).href)) as { default?: unknown }).default;
+    } else {
+      jitiInstance ??= import('jiti').then(({ createJiti }) => createJiti(import.meta.url, { moduleCache: false }));
+      exported = await (await jitiInstance).import(pathToFileURL(variant.path).href, { default: true });
+    }
+  } catch (error) {
+    throw new StrataError('STRATA_INVALID_MIGRATION', `Migration ${id}: ${variant.fileName} could not be loaded: ${(error as Error).message}`, {
+      hint: 'Fix the error in the file; it must default-export defineMigration({ up, down })',
+      cause: error,
+      details: { migrationId: id, file: variant.fileName },
+    });
+  }
+  if (typeof exported !== 'object' || exported === null || !('up' in exported)) {
+    throw new StrataError('STRATA_INVALID_MIGRATION', `Migration ${id}: ${variant.fileName} has no default export with an up`, {
+      hint: 'export default defineMigration({ up: async (ctx) => { … }, down: … })',
+      details: { migrationId: id, file: variant.fileName },
+    });
+  }
+  return exported as MigrationDefinition;
+}

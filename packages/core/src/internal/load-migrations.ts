@@ -1,0 +1,69 @@
+import { checksum } from '../checksum.js';
+import { isStrataError } from '../errors.js';
+import type { Migration, ResolvedBody } from '../migration.js';
+import type { MigrationSource } from '../migration-source.js';
+import type { PlannableMigration } from '../planner.js';
+import type { Problem } from '../problem.js';
+
+/** A migration resolved for one dialect: what the planner needs plus the body to run. */
+export interface LoadedMigration extends PlannableMigration {
+  source: Migration;
+  body: ResolvedBody | undefined;
+}
+
+export interface LoadedMigrations {
+  migrations: LoadedMigration[];
+  byId: Map<string, LoadedMigration>;
+  problems: Problem[];
+}
+
+/** Loads every source, imports script migrations, resolves bodies for `dialect` and hashes them. */
+export async function loadMigrations(sources: readonly MigrationSource[], dialect: string): Promise<LoadedMigrations> {
+  const results = await Promise.all(sources.map((source) => source.load()));
+  const problems: Problem[] = [];
+  const migrations: LoadedMigration[] = [];
+  for (const result of results) {
+    problems.push(...result.problems);
+    for (const source of result.migrations) {
+      let dependsOn = source.dependsOn;
+      let transaction = source.transaction;
+      let hasDown = source.hasDown;
+      let body: ResolvedBody | undefined;
+      try {
+        if (source.load) {
+          const definition = await source.load();
+          dependsOn = definition.dependsOn ?? [];
+          transaction = definition.transaction ?? true;
+          hasDown = definition.down !== undefined;
+        }
+        body = await source.resolve(dialect);
+        hasDown = body.down !== undefined;
+      } catch (error) {
+        if (!isStrataError(error)) throw error;
+        problems.push({
+          code: error.code,
+          message: error.message,
+          ...(error.hint ? { hint: error.hint } : {}),
+          migrationId: source.id,
+          ...(source.file ? { file: source.file } : {}),
+        });
+      }
+      migrations.push({
+        id: source.id,
+        module: source.module,
+        version: source.version,
+        name: source.name,
+        dependsOn,
+        checksum: body ? checksum(body.checksumText) : undefined,
+        hasDown: hasDown ?? false,
+        transaction,
+        file: source.file,
+        source,
+        body,
+      });
+    }
+  }
+  const byId = new Map<string, LoadedMigration>();
+  for (const migration of migrations) if (!byId.has(migration.id)) byId.set(migration.id, migration);
+  return { migrations, byId, problems };
+}

@@ -1,0 +1,214 @@
+import type { Dialect } from './dialect.js';
+import type { MigrationSource } from './migration-source.js';
+import type { Plan, StatusEntry } from './planner.js';
+import type { Problem } from './problem.js';
+import type { EventQuery, EventRecord } from './state.js';
+
+/** Options for {@link createMigrator}. */
+export interface MigratorOptions {
+  dialect: Dialect;
+  /** Where migrations come from: folders, in-memory modules, … */
+  sources: readonly MigrationSource[];
+  /**
+   * How long to wait for the migration lock, in milliseconds.
+   * @default 60000
+   */
+  lockTimeoutMs?: number;
+  /** @default false */
+  allowOutOfOrder?: boolean;
+  /** Who runs the migrations, for the state and events tables. @default `<os user>@<host>` */
+  actor?: string;
+  /** Recorded in every state row and event. @default @strata/core's version */
+  toolVersion?: string;
+  /** Module used for targets given as a bare version. @default the only module, or 'app' */
+  defaultModule?: string;
+  hooks?: MigratorHooks;
+  /** Progress: called synchronously for each {@link MigratorEvent}. */
+  onEvent?: (event: MigratorEvent) => void;
+}
+
+/** Extension points of a run. */
+export interface MigratorHooks {
+  /**
+   * Called once a run has a non-empty plan, its problems are checked and the lock is held, before
+   * the first step (not for dry runs). A throw aborts the run before anything changes: this is
+   * where `@strata/backup` takes its backup. Return the backup id to have it recorded in the run's events.
+   */
+  beforeRun?(context: BeforeRunContext): Promise<BeforeRunResult | void> | BeforeRunResult | void;
+}
+
+export interface BeforeRunContext {
+  dialect: Dialect;
+  direction: 'up' | 'down';
+  plan: Plan;
+  runId: string;
+  /** Newest applied version per module before the run. */
+  versions: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface BeforeRunResult {
+  backupId?: string;
+}
+
+/** Progress of a run, for spinners and logs. */
+export type MigratorEvent =
+  | { type: 'lock-wait'; target: string }
+  | { type: 'lock-acquired'; waitedMs: number }
+  | { type: 'run-start'; direction: 'up' | 'down'; steps: number; dryRun: boolean; runId: string }
+  | { type: 'step-start'; id: string; direction: 'up' | 'down'; index: number; total: number }
+  | { type: 'step-end'; id: string; direction: 'up' | 'down'; durationMs: number; outcome: StepOutcome }
+  | { type: 'replanned'; reason: string }
+  | { type: 'run-end'; durationMs: number };
+
+export type StepOutcome = 'applied' | 'reverted' | 'skipped';
+
+/** Options for {@link Migrator.up}. */
+export interface UpOptions {
+  /** Apply up to and including this id (`core@1.1.0`, or a bare version of the default module). */
+  to?: string;
+  /** The whole plan in one transaction. @default false */
+  singleTransaction?: boolean;
+  /** Run the plan in one transaction and roll it back. @default false */
+  dryRun?: boolean;
+  allowOutOfOrder?: boolean;
+  /** Skip the beforeRun hook (`--no-backup`). @default false */
+  skipHooks?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Options for {@link Migrator.down}: `to` or `steps` (1 when neither). */
+export interface DownOptions {
+  to?: string;
+  steps?: number;
+  dryRun?: boolean;
+  skipHooks?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface StepReport {
+  id: string;
+  module: string;
+  version: string;
+  name: string;
+  direction: 'up' | 'down';
+  outcome: StepOutcome;
+  durationMs: number;
+  /** Why a step was skipped (dry run of a non-transactional migration). */
+  reason?: string;
+}
+
+/** What a run did. */
+export interface RunReport {
+  runId: string;
+  direction: 'up' | 'down';
+  dialect: string;
+  target: string;
+  dryRun: boolean;
+  singleTransaction: boolean;
+  steps: StepReport[];
+  durationMs: number;
+  backupId: string | undefined;
+}
+
+/** What status found. */
+export interface StatusReport {
+  dialect: string;
+  target: string;
+  migrations: StatusEntry[];
+  problems: Problem[];
+}
+
+export interface PlanRequest {
+  direction: 'up' | 'down';
+  to?: string;
+  steps?: number;
+  allowOutOfOrder?: boolean;
+}
+
+export interface PlannedStep {
+  id: string;
+  module: string;
+  version: string;
+  name: string;
+  direction: 'up' | 'down';
+  transaction: boolean;
+  file: string | undefined;
+  /** The SQL that would run; `undefined` for function bodies. */
+  sql: string | undefined;
+  /** The state-table writes that go with it, described. */
+  stateWrites: string[];
+}
+
+export interface PlanReport {
+  dialect: string;
+  target: string;
+  direction: 'up' | 'down';
+  steps: PlannedStep[];
+  problems: Problem[];
+}
+
+export interface ValidationReport {
+  dialect: string;
+  target: string;
+  ok: boolean;
+  checked: number;
+  problems: Problem[];
+}
+
+/** What {@link Migrator.repair} may do; each list takes ids or `'all'`. */
+export interface RepairOptions {
+  /** Accept the current checksum of changed applied migrations. */
+  acceptChecksums?: readonly string[] | 'all';
+  /** Delete `failed`/`running` rows (after checking the database by hand). */
+  dropFailed?: readonly string[] | 'all';
+  /** Delete rows of applied migrations whose source is gone. */
+  forgetMissing?: readonly string[] | 'all';
+  /** Record migrations as applied without running them. */
+  markApplied?: readonly string[];
+  /** Remove migrations' rows without running their down. */
+  markReverted?: readonly string[];
+  /** Only report what would be done. @default false */
+  dryRun?: boolean;
+}
+
+export interface RepairAction {
+  kind: 'accept-checksum' | 'drop-failed' | 'forget-missing' | 'mark-applied' | 'mark-reverted';
+  id: string;
+  detail: string;
+}
+
+export interface RepairReport {
+  dialect: string;
+  target: string;
+  dryRun: boolean;
+  actions: RepairAction[];
+}
+
+export interface BaselineOptions {
+  /** Module of a bare version. */
+  module?: string;
+  dryRun?: boolean;
+}
+
+export interface BaselineReport {
+  dialect: string;
+  target: string;
+  baselined: string[];
+  dryRun: boolean;
+}
+
+/** The engine: one per target database. */
+export interface Migrator {
+  readonly dialect: Dialect;
+  status(): Promise<StatusReport>;
+  plan(request: PlanRequest): Promise<PlanReport>;
+  up(options?: UpOptions): Promise<RunReport>;
+  down(options?: DownOptions): Promise<RunReport>;
+  validate(): Promise<ValidationReport>;
+  repair(options: RepairOptions): Promise<RepairReport>;
+  baseline(version: string, options?: BaselineOptions): Promise<BaselineReport>;
+  history(query?: EventQuery): Promise<EventRecord[]>;
+  /** Frees the dialect's resources. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,478 @@
+import { parseMigrationId } from './migration.js';
+import type { Problem } from './problem.js';
+import { CHECKSUM_ALGORITHM, type StateRow } from './state.js';
+import { compareVersions, parseVersion, type Version } from './version.js';
+
+/** A migration as the planner sees it: metadata and its checksum on the target dialect. */
+export interface PlannableMigration {
+  id: string;
+  module: string;
+  version: Version;
+  name: string;
+  dependsOn: readonly string[];
+  /** `undefined` when the body could not be resolved for this dialect (reported as a problem elsewhere). */
+  checksum: string | undefined;
+  hasDown: boolean;
+  transaction: boolean;
+  file: string | undefined;
+}
+
+/** What to plan: apply (optionally up to an id) or revert (to an id, or a number of steps). */
+export type PlanTarget =
+  | { direction: 'up'; to?: string }
+  | { direction: 'down'; to?: string; steps?: number }
+  | { direction: 'none' };
+
+export interface PlanOptions {
+  /** Apply pending migrations older than the newest applied one of their module. @default false */
+  allowOutOfOrder?: boolean;
+  /** Module used for a target given as a bare version. */
+  defaultModule?: string;
+}
+
+/** The state of one migration as `status` shows it. */
+export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing' | 'failed' | 'running';
+
+export interface StatusEntry {
+  id: string;
+  module: string;
+  version: string;
+  name: string;
+  state: MigrationState;
+  file: string | undefined;
+  appliedAt: string | undefined;
+  /** Checksum of the source on this dialect. */
+  checksum: string | undefined;
+  /** Checksum recorded when it was applied. */
+  appliedChecksum: string | undefined;
+}
+
+export interface PlanStep {
+  direction: 'up' | 'down';
+  migration: PlannableMigration;
+}
+
+/** The planner's answer: steps in order, problems that forbid running them, and every migration's state. */
+export interface Plan {
+  steps: PlanStep[];
+  problems: Problem[];
+  entries: StatusEntry[];
+}
+
+/**
+ * Plans a run — a pure function of the migrations, the state rows and the target. It diffs the
+ * full sets (never a high-water mark) and reports every problem; apply order is a topological
+ * order of the dependency graph with ties broken by (module, version); revert order is its reverse.
+ * O(n log n).
+ */
+export function createPlan(
+  available: readonly PlannableMigration[],
+  state: readonly StateRow[],
+  target: PlanTarget = { direction: 'none' },
+  options: PlanOptions = {},
+): Plan {
+  const problems: Problem[] = [];
+  const byId = new Map<string, PlannableMigration>();
+  for (const migration of available) {
+    if (byId.has(migration.id)) {
+      const first = byId.get(migration.id)!;
+      problems.push({
+        code: 'STRATA_DUPLICATE_VERSION',
+        message: `Duplicate migration ${migration.id}: ${first.file ?? '?'} and ${migration.file ?? '?'}`,
+        hint: 'Give one of them the next free version',
+        migrationId: migration.id,
+        ...(migration.file ? { file: migration.file } : {}),
+      });
+      continue;
+    }
+    byId.set(migration.id, migration);
+  }
+  const order = orderMigrations([...byId.values()], byId, problems);
+  const rows = new Map<string, StateRow>();
+  for (const row of state) rows.set(`${row.module}@${row.version}`, row);
+
+  const entries: StatusEntry[] = [];
+  const newestApplied = new Map<string, Version>();
+  for (const row of state) {
+    if (row.status !== 'applied') continue;
+    const version = safeVersion(row.version);
+    if (!version) continue;
+    const current = newestApplied.get(row.module);
+    if (!current || compareVersions(version, current) > 0) newestApplied.set(row.module, version);
+  }
+
+  for (const migration of order) {
+    const row = rows.get(migration.id);
+    const entry: StatusEntry = {
+      id: migration.id,
+      module: migration.module,
+      version: migration.version.text,
+      name: migration.name,
+      state: 'pending',
+      file: migration.file,
+      appliedAt: row?.appliedAt,
+      checksum: migration.checksum,
+      appliedChecksum: row?.checksum,
+    };
+    if (row) {
+      if (row.status === 'failed' || row.status === 'running') {
+        entry.state = row.status;
+        problems.push(needsRepair(migration.id, row.status, migration.file));
+      } else if (migration.checksum !== undefined && (row.checksum !== migration.checksum || row.checksumAlgo !== CHECKSUM_ALGORITHM)) {
+        entry.state = 'changed';
+        problems.push({
+          code: 'STRATA_CHECKSUM_MISMATCH',
+          message:
+            row.checksumAlgo !== CHECKSUM_ALGORITHM
+              ? `Checksum of ${migration.id} was recorded with unknown algorithm ${row.checksumAlgo}`
+              : `Checksum mismatch for ${migration.id} (${migration.file ?? 'no file'}): applied ${row.checksum}, file now ${migration.checksum}`,
+          hint: `Restore the applied text of ${migration.file ?? migration.id}; if the change is intended, run \`strata repair --accept-checksum ${migration.id}\``,
+          migrationId: migration.id,
+          ...(migration.file ? { file: migration.file } : {}),
+          details: { applied: row.checksum, current: migration.checksum, appliedAlgorithm: row.checksumAlgo },
+        });
+      } else {
+        entry.state = 'applied';
+      }
+    } else {
+      const newest = newestApplied.get(migration.module);
+      if (newest && compareVersions(migration.version, newest) < 0 && !options.allowOutOfOrder) {
+        problems.push({
+          code: 'STRATA_OUT_OF_ORDER',
+          message: `Pending migration ${migration.id} is older than ${migration.module}@${newest.text}, which is already applied`,
+          hint: 'Give it a version above the newest applied one, or run with --allow-out-of-order',
+          migrationId: migration.id,
+          ...(migration.file ? { file: migration.file } : {}),
+        });
+      }
+    }
+    entries.push(entry);
+  }
+  const missing: StateRow[] = [];
+  for (const row of state) {
+    const id = `${row.module}@${row.version}`;
+    if (byId.has(id)) continue;
+    missing.push(row);
+    entries.push({
+      id,
+      module: row.module,
+      version: row.version,
+      name: row.name,
+      state: row.status === 'applied' ? 'missing' : row.status,
+      file: undefined,
+      appliedAt: row.appliedAt,
+      checksum: undefined,
+      appliedChecksum: row.checksum,
+    });
+    problems.push(
+      row.status === 'applied'
+        ? {
+            code: 'STRATA_MISSING_MIGRATION',
+            message: `Applied migration ${id} (${row.name}) has no source any more`,
+            hint: `Restore its file; if it was removed on purpose, run \`strata repair --forget ${id}\``,
+            migrationId: id,
+          }
+        : needsRepair(id, row.status, undefined),
+    );
+  }
+
+  let steps: PlanStep[] = [];
+  if (target.direction === 'up') {
+    steps = planUp(order, rows, byId, target.to, options, problems);
+  } else if (target.direction === 'down') {
+    steps = planDown(order, rows, byId, missing, target, options, problems);
+  }
+  return { steps, problems, entries };
+}
+
+function needsRepair(id: string, status: string, file: string | undefined): Problem {
+  return {
+    code: 'STRATA_NEEDS_REPAIR',
+    message: `Migration ${id} is marked ${status} by an earlier run that did not finish`,
+    hint: `Check the database by hand, then run \`strata repair\` (drop the ${status} row, or --mark-applied ${id})`,
+    migrationId: id,
+    ...(file ? { file } : {}),
+  };
+}
+
+function safeVersion(text: string): Version | undefined {
+  try {
+    return parseVersion(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function resolveTarget(text: string, options: PlanOptions, problems: Problem[]): { module: string; version: Version } | undefined {
+  try {
+    const parsed = parseMigrationId(text, options.defaultModule);
+    return { module: parsed.module, version: parseVersion(parsed.version) };
+  } catch (error) {
+    problems.push({
+      code: 'STRATA_UNKNOWN_TARGET',
+      message: `Invalid target ${JSON.stringify(text)}: ${(error as Error).message}`,
+      hint: 'Name the target as module@version (e.g. core@1.1.0), or a bare version when there is one module',
+    });
+    return undefined;
+  }
+}
+
+function planUp(
+  order: PlannableMigration[],
+  rows: Map<string, StateRow>,
+  byId: Map<string, PlannableMigration>,
+  to: string | undefined,
+  options: PlanOptions,
+  problems: Problem[],
+): PlanStep[] {
+  const pending = order.filter((m) => !rows.has(m.id));
+  let selected: Set<string>;
+  if (to === undefined) {
+    selected = new Set(pending.map((m) => m.id));
+  } else {
+    const target = resolveTarget(to, options, problems);
+    if (!target) return [];
+    const targetId = `${target.module}@${target.version.text}`;
+    if (!byId.has(targetId)) {
+      problems.push({
+        code: 'STRATA_UNKNOWN_TARGET',
+        message: `Target ${targetId} is not a known migration`,
+        hint: 'Run `strata status` to list the migrations',
+      });
+      return [];
+    }
+    selected = new Set();
+    const stack = pending
+      .filter((m) => m.module === target.module && compareVersions(m.version, target.version) <= 0)
+      .map((m) => m.id);
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (selected.has(id) || rows.has(id)) continue;
+      const migration = byId.get(id);
+      if (!migration) continue;
+      selected.add(id);
+      for (const dep of migration.dependsOn) stack.push(dep);
+    }
+  }
+  const steps: PlanStep[] = [];
+  for (const migration of pending) {
+    if (!selected.has(migration.id)) continue;
+    for (const dep of migration.dependsOn) {
+      const row = rows.get(dep);
+      if (byId.has(dep) && !selected.has(dep) && row?.status !== 'applied') {
+        problems.push({
+          code: 'STRATA_UNMET_DEPENDENCY',
+          message: `Migration ${migration.id} depends on ${dep}, which is neither applied nor planned`,
+          hint: `Apply ${dep} first`,
+          migrationId: migration.id,
+        });
+      }
+    }
+    steps.push({ direction: 'up', migration });
+  }
+  return steps;
+}
+
+function planDown(
+  order: PlannableMigration[],
+  rows: Map<string, StateRow>,
+  byId: Map<string, PlannableMigration>,
+  missing: StateRow[],
+  target: { to?: string; steps?: number },
+  options: PlanOptions,
+  problems: Problem[],
+): PlanStep[] {
+  const applied = order.filter((m) => rows.get(m.id)?.status === 'applied');
+  let revert: PlannableMigration[];
+  if (target.to !== undefined) {
+    const resolved = resolveTarget(target.to, options, problems);
+    if (!resolved) return [];
+    const known = order.some((m) => m.module === resolved.module) || missing.some((r) => r.module === resolved.module);
+    if (!known) {
+      problems.push({
+        code: 'STRATA_UNKNOWN_TARGET',
+        message: `Target ${target.to}: module ${resolved.module} has no migrations`,
+        hint: 'Run `strata status` to list the modules and migrations',
+      });
+      return [];
+    }
+    revert = applied.filter((m) => m.module === resolved.module && compareVersions(m.version, resolved.version) > 0);
+    for (const row of missing) {
+      const version = safeVersion(row.version);
+      if (row.status === 'applied' && row.module === resolved.module && version && compareVersions(version, resolved.version) > 0) {
+        problems.push({
+          code: 'STRATA_MISSING_DOWN',
+          message: `Cannot revert ${row.module}@${row.version}: its source is missing`,
+          hint: 'Restore its file, or forget it with `strata repair --forget`',
+          migrationId: `${row.module}@${row.version}`,
+        });
+      }
+    }
+  } else {
+    const count = target.steps ?? 1;
+    revert = count > 0 ? applied.slice(-count) : [];
+  }
+  const reverting = new Set(revert.map((m) => m.id));
+  for (const migration of revert) {
+    if (!migration.hasDown) {
+      problems.push({
+        code: 'STRATA_MISSING_DOWN',
+        message: `Cannot revert ${migration.id}: ${migration.file ?? 'it'} has no down section`,
+        hint: 'Add a -- strata:down section (or a down function) before rolling back',
+        migrationId: migration.id,
+        ...(migration.file ? { file: migration.file } : {}),
+      });
+    }
+  }
+  for (const migration of applied) {
+    if (reverting.has(migration.id)) continue;
+    for (const dep of migration.dependsOn) {
+      if (reverting.has(dep)) {
+        problems.push({
+          code: 'STRATA_DEPENDANT_APPLIED',
+          message: `Cannot revert ${dep}: applied migration ${migration.id} depends on it`,
+          hint: `Revert ${migration.id} first (strata down --to ${migration.module}@…)`,
+          migrationId: dep,
+        });
+      }
+    }
+  }
+  return revert.reverse().map((migration) => ({ direction: 'down', migration }));
+}
+
+/** Kahn's algorithm over explicit and implicit (previous version in the module) edges, with a heap. */
+function orderMigrations(
+  migrations: PlannableMigration[],
+  byId: Map<string, PlannableMigration>,
+  problems: Problem[],
+): PlannableMigration[] {
+  const compare = (a: PlannableMigration, b: PlannableMigration) =>
+    a.module < b.module ? -1 : a.module > b.module ? 1 : compareVersions(a.version, b.version);
+  const sorted = [...migrations].sort(compare);
+  const indegree = new Map<string, number>();
+  const dependants = new Map<string, string[]>();
+  const addEdge = (from: string, to: string) => {
+    let list = dependants.get(from);
+    if (!list) dependants.set(from, (list = []));
+    list.push(to);
+    indegree.set(to, (indegree.get(to) ?? 0) + 1);
+  };
+  for (const m of sorted) indegree.set(m.id, 0);
+  for (let i = 0; i < sorted.length; i++) {
+    const m = sorted[i]!;
+    const previous = sorted[i - 1];
+    if (previous && previous.module === m.module) addEdge(previous.id, m.id);
+    for (const dep of m.dependsOn) {
+      const target = byId.get(dep);
+      if (!target) {
+        problems.push({
+          code: 'STRATA_UNKNOWN_DEPENDENCY',
+          message: `Migration ${m.id} depends on ${dep}, which does not exist`,
+          hint: 'Fix the dependency id (module@version), or add the missing migration or module',
+          migrationId: m.id,
+          ...(m.file ? { file: m.file } : {}),
+        });
+        continue;
+      }
+      if (target.module === m.module && compareVersions(target.version, m.version) >= 0) {
+        problems.push({
+          code: target.id === m.id ? 'STRATA_DEPENDENCY_CYCLE' : 'STRATA_FORWARD_DEPENDENCY',
+          message:
+            target.id === m.id
+              ? `Migration ${m.id} depends on itself`
+              : `Migration ${m.id} depends on ${dep}, a later version of its own module`,
+          hint: 'A migration can only depend on earlier versions of its own module',
+          migrationId: m.id,
+          ...(m.file ? { file: m.file } : {}),
+        });
+        continue;
+      }
+      addEdge(target.id, m.id);
+    }
+  }
+  const heap = new MinHeap<PlannableMigration>(compare);
+  for (const m of sorted) if (indegree.get(m.id) === 0) heap.push(m);
+  const order: PlannableMigration[] = [];
+  while (heap.size) {
+    const m = heap.pop()!;
+    order.push(m);
+    for (const next of dependants.get(m.id) ?? []) {
+      const left = indegree.get(next)! - 1;
+      indegree.set(next, left);
+      if (left === 0) heap.push(byId.get(next)!);
+    }
+  }
+  if (order.length < sorted.length) {
+    const placed = new Set(order.map((m) => m.id));
+    const rest = sorted.filter((m) => !placed.has(m.id));
+    const cycle = findCycle(rest, byId, placed);
+    problems.push({
+      code: 'STRATA_DEPENDENCY_CYCLE',
+      message: `Dependency cycle: ${cycle.join(' -> ')}`,
+      hint: 'Remove one of the dependencies in the cycle',
+      migrationId: cycle[0]!,
+      details: { cycle },
+    });
+    order.push(...rest);
+  }
+  return order;
+}
+
+function findCycle(rest: PlannableMigration[], byId: Map<string, PlannableMigration>, placed: Set<string>): string[] {
+  // Each unplaced node has an unplaced predecessor; walk predecessors until one repeats.
+  const restIds = new Set(rest.map((m) => m.id));
+  const predecessor = (m: PlannableMigration): string | undefined => {
+    for (const dep of m.dependsOn) if (restIds.has(dep) && !placed.has(dep)) return dep;
+    const sameModule = rest.filter((r) => r.module === m.module && compareVersions(r.version, m.version) < 0);
+    return sameModule.length ? sameModule[sameModule.length - 1]!.id : undefined;
+  };
+  const seen = new Map<string, number>();
+  const path: string[] = [];
+  let current: string | undefined = rest[0]!.id;
+  while (current !== undefined && !seen.has(current)) {
+    seen.set(current, path.length);
+    path.push(current);
+    current = predecessor(byId.get(current)!);
+  }
+  if (current === undefined) return path.reverse();
+  return [...path.slice(seen.get(current)!), current].reverse();
+}
+
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+  get size(): number {
+    return this.items.length;
+  }
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.compare(items[i]!, items[parent]!) >= 0) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length && last !== undefined) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let smallest = i;
+        if (l < items.length && this.compare(items[l]!, items[smallest]!) < 0) smallest = l;
+        if (r < items.length && this.compare(items[r]!, items[smallest]!) < 0) smallest = r;
+        if (smallest === i) break;
+        [items[i], items[smallest]] = [items[smallest]!, items[i]!];
+        i = smallest;
+      }
+    }
+    return top;
+  }
+}

@@ -1,0 +1,104 @@
+import { StrataError } from './errors.js';
+import { parseMigrationId } from './migration.js';
+
+/** A SQL migration file split into its sections and directives. */
+export interface ParsedSqlMigration {
+  up: string;
+  down: string | undefined;
+  /** 1-based line of the file where the up (down) text starts. */
+  upLine: number;
+  downLine: number | undefined;
+  dependsOn: string[];
+  transaction: boolean;
+}
+
+const MARKER = /^\s*--\s*strata:([a-z-]+)\b[ \t]*(.*?)\s*$/;
+
+/**
+ * Parses a SQL migration file's text (already decoded and canonical: LF line endings).
+ *
+ * Sections start at a `-- strata:up` / `-- strata:down` line; without an up marker the whole file
+ * is the up section. Directives stand in comment lines before the first statement:
+ * `-- strata:depends core@1.1.0, core@1.0.0` and `-- strata:transaction off`.
+ * @throws StrataError `STRATA_INVALID_MIGRATION` naming the file and line
+ */
+export function parseSqlMigration(text: string, file: string): ParsedSqlMigration {
+  const lines = text.split('\n');
+  const dependsOn: string[] = [];
+  let transaction = true;
+  let upStart = -1;
+  let downStart = -1;
+  let sawStatement = false;
+  const fail = (line: number, message: string, hint?: string): never => {
+    throw new StrataError('STRATA_INVALID_MIGRATION', `${file}:${line}: ${message}`, {
+      ...(hint ? { hint } : {}),
+      details: { file, line },
+    });
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const match = MARKER.exec(line);
+    if (!match) {
+      const trimmed = line.trim();
+      if (trimmed !== '' && !trimmed.startsWith('--')) sawStatement = true;
+      continue;
+    }
+    const [, directive, argument = ''] = match;
+    switch (directive) {
+      case 'up':
+        if (upStart !== -1) fail(i + 1, 'a second -- strata:up marker');
+        if (downStart !== -1) fail(i + 1, '-- strata:up after -- strata:down', 'Put the up section first');
+        upStart = i + 1;
+        break;
+      case 'down':
+        if (downStart !== -1) fail(i + 1, 'a second -- strata:down marker');
+        downStart = i + 1;
+        break;
+      case 'depends':
+        if (sawStatement) fail(i + 1, '-- strata:depends must come before the first statement');
+        for (const id of argument.split(/[\s,]+/).filter(Boolean)) {
+          try {
+            const parsed = parseMigrationId(id);
+            dependsOn.push(`${parsed.module}@${parsed.version}`);
+          } catch (error) {
+            fail(i + 1, `invalid dependency ${JSON.stringify(id)}: ${(error as Error).message}`, 'Write dependencies as module@version');
+          }
+        }
+        break;
+      case 'transaction':
+        if (sawStatement) fail(i + 1, '-- strata:transaction must come before the first statement');
+        if (argument === 'off' || argument === 'false') transaction = false;
+        else if (argument === 'on' || argument === 'true') transaction = true;
+        else fail(i + 1, `-- strata:transaction takes "off" or "on", not ${JSON.stringify(argument)}`);
+        break;
+      default:
+        fail(i + 1, `unknown directive "-- strata:${directive}"`, 'Known directives: up, down, depends, transaction');
+    }
+  }
+  const section = (from: number, to: number) => lines.slice(from, to).join('\n');
+  const upFrom = upStart === -1 ? 0 : upStart;
+  const upTo = downStart === -1 ? lines.length : downStart - 1;
+  if (downStart !== -1 && upStart === -1 && hasSql(section(0, downStart - 1)) === false) {
+    fail(downStart, 'a -- strata:down section without an up section', 'Add a -- strata:up line before the up statements');
+  }
+  const up = section(upFrom, upTo);
+  if (!hasSql(up)) fail(upFrom + 1, 'the up section is empty', 'Write the statements to apply after -- strata:up');
+  const down = downStart === -1 ? undefined : section(downStart, lines.length);
+  return {
+    up,
+    down: down !== undefined && hasSql(down) ? down : undefined,
+    upLine: upFrom + 1,
+    downLine: downStart === -1 ? undefined : downStart + 1,
+    dependsOn,
+    transaction,
+  };
+}
+
+/** True when the text holds anything but blanks and `--` comments. */
+function hasSql(text: string): boolean {
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed !== '' && !trimmed.startsWith('--')) return true;
+  }
+  return false;
+}

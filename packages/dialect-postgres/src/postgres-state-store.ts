@@ -1,0 +1,286 @@
+import { StrataError } from '@strata/core';
+import type { EventQuery, EventRecord, StateRow, StateWrite } from '@strata/core';
+
+/** Runs one statement with bound parameters; the session's query function. */
+export type RunQuery = <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => Promise<Row[]>;
+
+/** Where the state tables live: already validated names. */
+export interface PostgresStateTables {
+  schema: string;
+  migrations: string;
+  events: string;
+}
+
+/** `"name"`: every name here passed IDENTIFIER_PATTERN, doubling quotes is belt and braces. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function qualifiedName(schema: string, table: string): string {
+  return `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
+}
+
+/**
+ * A string literal that means the same text whatever `standard_conforming_strings` says: the
+ * `E'…'` form always treats backslash as an escape, so both `\` and `'` are doubled. NUL cannot
+ * be stored in PostgreSQL text and is refused.
+ *
+ * Used only by {@link buildStateWritesSql}, for the one-round-trip path, where bind parameters
+ * are impossible (a simple-protocol query with several statements takes none). It is safe there
+ * because: the values are strings strata produced itself (ids, checksums, names, JSON), every one
+ * goes through this function; the whole multi-statement string is parsed by the server before
+ * any statement of it runs, so a `SET standard_conforming_strings` or `SET client_encoding` in the
+ * migration cannot change how these literals are read; and pg always talks UTF-8.
+ * @example
+ * escapePostgresLiteral("it's"); // "E'it''s'"
+ */
+export function escapePostgresLiteral(value: string): string {
+  if (value.includes('\u0000')) {
+    throw new StrataError('STRATA_INTERNAL', 'A state value holds a NUL character, which PostgreSQL text cannot store', {
+      hint: 'Remove the NUL character from the migration name or event details',
+    });
+  }
+  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+function literal(value: string | number | null | undefined, cast?: string): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new StrataError('STRATA_INTERNAL', `A state value is not a finite number: ${value}`);
+    return String(Math.trunc(value));
+  }
+  const text = escapePostgresLiteral(value);
+  return cast ? `${text}::${cast}` : text;
+}
+
+const MIGRATION_COLUMNS = [
+  'module',
+  'version',
+  'name',
+  'checksum',
+  'checksum_algo',
+  'status',
+  'applied_at',
+  'execution_ms',
+  'applied_by',
+  'tool_version',
+] as const;
+
+const EVENT_COLUMNS = [
+  'at',
+  'action',
+  'migration_id',
+  'outcome',
+  'duration_ms',
+  'actor',
+  'host',
+  'tool_version',
+  'backup_id',
+  'error_code',
+  'error_message',
+  'sql_state',
+  'details',
+] as const;
+
+function rowValues(row: StateRow): (string | number | null)[] {
+  return [
+    row.module,
+    row.version,
+    row.name,
+    row.checksum,
+    row.checksumAlgo,
+    row.status,
+    row.appliedAt,
+    row.executionMs,
+    row.appliedBy,
+    row.toolVersion,
+  ];
+}
+
+function eventValues(event: EventRecord): (string | number | null)[] {
+  return [
+    event.at,
+    event.action,
+    event.migrationId,
+    event.outcome,
+    event.durationMs,
+    event.actor,
+    event.host,
+    event.toolVersion,
+    event.backupId,
+    event.errorCode,
+    event.errorMessage,
+    event.sqlState,
+    event.details === null || event.details === undefined ? null : JSON.stringify(event.details),
+  ];
+}
+
+const MIGRATION_CASTS = ['', '', '', '', '', '', 'timestamptz', 'integer', '', ''];
+const EVENT_CASTS = ['timestamptz', '', '', '', 'integer', '', '', '', '', '', '', '', 'jsonb'];
+
+function upsertSql(tables: PostgresStateTables, values: string[]): string {
+  const updates = MIGRATION_COLUMNS.slice(2)
+    .map((column) => `${column} = EXCLUDED.${column}`)
+    .join(', ');
+  return (
+    `INSERT INTO ${qualifiedName(tables.schema, tables.migrations)} (${MIGRATION_COLUMNS.join(', ')}) ` +
+    `VALUES (${values.join(', ')}) ON CONFLICT (module, version) DO UPDATE SET ${updates}`
+  );
+}
+
+function deleteSql(tables: PostgresStateTables, module: string, version: string): string {
+  return `DELETE FROM ${qualifiedName(tables.schema, tables.migrations)} WHERE module = ${module} AND version = ${version}`;
+}
+
+function insertEventSql(tables: PostgresStateTables, values: string[]): string {
+  return `INSERT INTO ${qualifiedName(tables.schema, tables.events)} (${EVENT_COLUMNS.join(', ')}) VALUES (${values.join(', ')})`;
+}
+
+/** The state writes as SQL with escaped literals, one statement each, for the one-round-trip path. */
+export function buildStateWritesSql(tables: PostgresStateTables, writes: readonly StateWrite[]): string[] {
+  return writes.map((write) => {
+    switch (write.kind) {
+      case 'upsert':
+        return upsertSql(tables, rowValues(write.row).map((value, i) => literal(value, MIGRATION_CASTS[i])));
+      case 'delete':
+        return deleteSql(tables, literal(write.module), literal(write.version));
+      case 'event':
+        return insertEventSql(tables, eventValues(write.event).map((value, i) => literal(value, EVENT_CASTS[i])));
+    }
+  });
+}
+
+/** Applies state writes one statement at a time with bound parameters. */
+export async function writePostgresState(run: RunQuery, tables: PostgresStateTables, writes: readonly StateWrite[]): Promise<void> {
+  const params = (count: number, casts: string[]) =>
+    Array.from({ length: count }, (_, i) => `$${i + 1}${casts[i] ? `::${casts[i]}` : ''}`);
+  for (const write of writes) {
+    switch (write.kind) {
+      case 'upsert':
+        await run(upsertSql(tables, params(MIGRATION_COLUMNS.length, MIGRATION_CASTS)), rowValues(write.row));
+        break;
+      case 'delete':
+        await run(deleteSql(tables, '$1', '$2'), [write.module, write.version]);
+        break;
+      case 'event':
+        await run(insertEventSql(tables, params(EVENT_COLUMNS.length, EVENT_CASTS)), eventValues(write.event));
+        break;
+    }
+  }
+}
+
+/** The DDL of the state and events tables (without the schema). */
+export function stateTablesDdl(tables: PostgresStateTables): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${qualifiedName(tables.schema, tables.migrations)} (
+  module text NOT NULL,
+  version text NOT NULL,
+  name text NOT NULL,
+  checksum text NOT NULL,
+  checksum_algo text NOT NULL,
+  status text NOT NULL CHECK (status IN ('applied', 'running', 'failed')),
+  applied_at timestamptz NOT NULL,
+  execution_ms integer NOT NULL,
+  applied_by text NOT NULL,
+  tool_version text NOT NULL,
+  PRIMARY KEY (module, version)
+)`,
+    `CREATE TABLE IF NOT EXISTS ${qualifiedName(tables.schema, tables.events)} (
+  id bigserial PRIMARY KEY,
+  at timestamptz NOT NULL,
+  action text NOT NULL,
+  migration_id text,
+  outcome text NOT NULL,
+  duration_ms integer,
+  actor text NOT NULL,
+  host text NOT NULL,
+  tool_version text NOT NULL,
+  backup_id text,
+  error_code text,
+  error_message text,
+  sql_state text,
+  details jsonb
+)`,
+  ];
+}
+
+/** Whether a table exists, by exact (case-sensitive) names. */
+export async function tableExists(run: RunQuery, schema: string, table: string): Promise<boolean> {
+  const rows = await run<{ found: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')) AS found`,
+    [schema, table],
+  );
+  return rows[0]?.found === true;
+}
+
+export async function schemaExists(run: RunQuery, schema: string): Promise<boolean> {
+  const rows = await run<{ found: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS found',
+    [schema],
+  );
+  return rows[0]?.found === true;
+}
+
+function iso(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  return new Date(String(value)).toISOString();
+}
+
+/** Reads the state table; `[]` when it does not exist. */
+export async function readPostgresState(run: RunQuery, tables: PostgresStateTables): Promise<StateRow[]> {
+  if (!(await tableExists(run, tables.schema, tables.migrations))) return [];
+  const rows = await run<Record<string, unknown>>(
+    `SELECT ${MIGRATION_COLUMNS.join(', ')} FROM ${qualifiedName(tables.schema, tables.migrations)} ORDER BY module, applied_at, version`,
+  );
+  return rows.map((row) => ({
+    module: String(row.module),
+    version: String(row.version),
+    name: String(row.name),
+    checksum: String(row.checksum),
+    checksumAlgo: String(row.checksum_algo),
+    status: row.status as StateRow['status'],
+    appliedAt: iso(row.applied_at),
+    executionMs: Number(row.execution_ms),
+    appliedBy: String(row.applied_by),
+    toolVersion: String(row.tool_version),
+  }));
+}
+
+/** Reads events newest first; `[]` when the table does not exist. */
+export async function readPostgresEvents(run: RunQuery, tables: PostgresStateTables, query: EventQuery): Promise<EventRecord[]> {
+  if (!(await tableExists(run, tables.schema, tables.events))) return [];
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (query.migrationId !== undefined) {
+    params.push(query.migrationId);
+    where.push(`migration_id = $${params.length}`);
+  }
+  if (query.module !== undefined) {
+    params.push(`${query.module}@`);
+    where.push(`left(migration_id, length($${params.length})) = $${params.length}`);
+  }
+  params.push(Math.max(0, Math.trunc(query.limit ?? 100)));
+  const rows = await run<Record<string, unknown>>(
+    `SELECT id, ${EVENT_COLUMNS.join(', ')} FROM ${qualifiedName(tables.schema, tables.events)}` +
+      `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
+  return rows.map((row) => ({
+    id: Number(row.id),
+    at: iso(row.at),
+    action: row.action as EventRecord['action'],
+    migrationId: text(row.migration_id),
+    outcome: row.outcome as EventRecord['outcome'],
+    durationMs: row.duration_ms === null || row.duration_ms === undefined ? null : Number(row.duration_ms),
+    actor: String(row.actor),
+    host: String(row.host),
+    toolVersion: String(row.tool_version),
+    backupId: text(row.backup_id),
+    errorCode: text(row.error_code),
+    errorMessage: text(row.error_message),
+    sqlState: text(row.sql_state),
+    details: (row.details ?? null) as Record<string, unknown> | null,
+  }));
+}
