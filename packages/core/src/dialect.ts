@@ -127,6 +127,31 @@ export interface Dialect {
   findNonTransactional(script: string): Promise<SqlStatement[]> | SqlStatement[];
   /** Frees what the dialect owns (pools). Idempotent. Sessions are closed separately. */
   destroy?(): Promise<void>;
+  /**
+   * Composite dialects only (failover): picks the concrete dialect for one operation. Core calls
+   * it once at the start of every migrator operation and uses the dialect it returns throughout
+   * that operation, so a run never switches databases half way.
+   */
+  select?(options?: { signal?: AbortSignal }): Promise<DialectSelection>;
+}
+
+/** Which database an operation of a composite dialect runs on, and why. */
+export interface DialectSelection {
+  dialect: Dialect;
+  /** Present when a fallback was considered. */
+  failover?: FailoverInfo;
+}
+
+/** What the failover dialect decided, shown in every output. */
+export interface FailoverInfo {
+  /** True when the fallback is used because the primary could not be reached. */
+  used: boolean;
+  /** The primary's target (redacted). */
+  primary: string;
+  /** The fallback's target (redacted). */
+  fallback: string;
+  /** Why the primary was not used (redacted), when `used`. */
+  reason?: string;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Dialect } from './dialect.js';
+import type { Dialect, FailoverInfo } from './dialect.js';
 import type { MigrationSource } from './migration-source.js';
 import type { Plan, StatusEntry } from './planner.js';
 import type { Problem } from './problem.js';
@@ -100,6 +100,8 @@ export interface StepReport {
 
 /** What a run did. */
 export interface RunReport {
+  /** Set when a failover dialect chose between primary and fallback. */
+  failover?: FailoverInfo;
   runId: string;
   direction: 'up' | 'down';
   dialect: string;
@@ -113,6 +115,8 @@ export interface RunReport {
 
 /** What status found. */
 export interface StatusReport {
+  /** Set when a failover dialect chose between primary and fallback. */
+  failover?: FailoverInfo;
   dialect: string;
   target: string;
   migrations: StatusEntry[];
@@ -141,6 +145,8 @@ export interface PlannedStep {
 }
 
 export interface PlanReport {
+  /** Set when a failover dialect chose between primary and fallback. */
+  failover?: FailoverInfo;
   dialect: string;
   target: string;
   direction: 'up' | 'down';
@@ -149,6 +155,8 @@ export interface PlanReport {
 }
 
 export interface ValidationReport {
+  /** Set when a failover dialect chose between primary and fallback. */
+  failover?: FailoverInfo;
   dialect: string;
   target: string;
   ok: boolean;
@@ -179,6 +187,8 @@ export interface RepairAction {
 }
 
 export interface RepairReport {
+  /** Set when a failover dialect chose between primary and fallback. */
+  failover?: FailoverInfo;
   dialect: string;
   target: string;
   dryRun: boolean;
@@ -192,6 +202,8 @@ export interface BaselineOptions {
 }
 
 export interface BaselineReport {
+  /** Set when a failover dialect chose between primary and fallback. */
+  failover?: FailoverInfo;
   dialect: string;
   target: string;
   baselined: string[];

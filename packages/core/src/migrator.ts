@@ -1,0 +1,650 @@
+import { randomBytes } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { type Dialect, type DialectCapabilities, type DialectSelection, type DialectSession, resolveCapabilities } from './dialect.js';
+import { isStrataError, StrataError, toStrataError } from './errors.js';
+import { guardSession } from './internal/guard-session.js';
+import { type LoadedMigration, type LoadedMigrations, loadMigrations } from './internal/load-migrations.js';
+import { problemsError } from './internal/problems-error.js';
+import { runStep, type StepContext } from './internal/run-step.js';
+import { TOOL_VERSION } from './internal/tool-version.js';
+import type { MigrationContext } from './migration.js';
+import type {
+  BaselineOptions,
+  BaselineReport,
+  DownOptions,
+  Migrator,
+  MigratorOptions,
+  PlanReport,
+  PlanRequest,
+  RepairAction,
+  RepairOptions,
+  RepairReport,
+  RunReport,
+  StatusReport,
+  StepReport,
+  UpOptions,
+  ValidationReport,
+} from './migrator-types.js';
+import { createPlan, type Plan, type PlanTarget } from './planner.js';
+import type { Problem } from './problem.js';
+import { CHECKSUM_ALGORITHM, type EventRecord, type StateRow, type StateWrite } from './state.js';
+import { compareVersions, parseVersion } from './version.js';
+
+/** @default 60 s */
+export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+
+/**
+ * Creates the migration engine for one database.
+ * @example
+ * const migrator = createMigrator({
+ *   dialect: createSqliteDialect({ filename: './app.db' }),
+ *   sources: [createFileSource({ directory: './migrations' }), coreSchema],
+ * });
+ * await migrator.up();
+ */
+export function createMigrator(options: MigratorOptions): Migrator {
+  const dialect = options.dialect;
+  const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const actor = options.actor ?? defaultActor();
+  const host = safeHostname();
+  const toolVersion = options.toolVersion ?? TOOL_VERSION;
+  const emit = options.onEvent ?? (() => {});
+
+  /** The concrete dialect for one operation (a failover dialect picks primary or fallback once). */
+  const select = async (signal?: AbortSignal): Promise<DialectSelection> =>
+    dialect.select ? dialect.select(signal ? { signal } : {}) : { dialect };
+
+  const connect = async (d: Dialect, purpose: 'migrate' | 'read', signal?: AbortSignal): Promise<DialectSession> => {
+    try {
+      return guardSession(await d.connect({ purpose, lockTimeoutMs, ...(signal ? { signal } : {}) }));
+    } catch (error) {
+      throw toStrataError(error, 'STRATA_CONNECTION_FAILED');
+    }
+  };
+
+  const load = async (d: Dialect): Promise<LoadedMigrations> => loadMigrations(options.sources, d.name);
+
+  const defaultModule = (loaded: LoadedMigrations): string => {
+    if (options.defaultModule) return options.defaultModule;
+    const modules = new Set(loaded.migrations.map((m) => m.module));
+    return modules.size === 1 ? [...modules][0]! : 'app';
+  };
+
+  const planFor = (loaded: LoadedMigrations, state: StateRow[], target: PlanTarget, allowOutOfOrder?: boolean): Plan => {
+    const plan = createPlan(loaded.migrations, state, target, {
+      allowOutOfOrder: allowOutOfOrder ?? options.allowOutOfOrder ?? false,
+      defaultModule: defaultModule(loaded),
+    });
+    plan.problems.unshift(...loaded.problems);
+    return plan;
+  };
+
+  const event = (fields: Partial<EventRecord> & Pick<EventRecord, 'action' | 'outcome'>): EventRecord => ({
+    at: new Date().toISOString(),
+    migrationId: null,
+    durationMs: null,
+    actor,
+    host,
+    toolVersion,
+    backupId: null,
+    errorCode: null,
+    errorMessage: null,
+    sqlState: null,
+    details: null,
+    ...fields,
+  });
+
+  /** Reads state without the lock: status, validate, plan, history. */
+  const withReadSession = async <T>(d: Dialect, work: (session: DialectSession) => Promise<T>): Promise<T> => {
+    const session = await connect(d, 'read');
+    try {
+      return await work(session);
+    } finally {
+      await session.close();
+    }
+  };
+
+  /**
+   * Takes the lock, ensures the state tables and hands a locked session to `work`. For dialects
+   * whose lock is the database's write lock, the write transaction opened by acquireLock is still
+   * open when `work` starts; `work` tells how it left it.
+   */
+  const withLock = async <T>(
+    d: Dialect,
+    signal: AbortSignal | undefined,
+    work: (session: DialectSession, lock: LockState) => Promise<T>,
+  ): Promise<T> => {
+    const capabilities = resolveCapabilities(d);
+    const session = await connect(d, 'migrate', signal);
+    const lock: LockState = { inTransaction: false, held: false };
+    try {
+      emit({ type: 'lock-wait', target: d.target });
+      const started = performance.now();
+      await session.acquireLock();
+      lock.held = true;
+      lock.inTransaction = !capabilities.supportsSessionLock;
+      emit({ type: 'lock-acquired', waitedMs: Math.round(performance.now() - started) });
+      await session.ensureStateTables();
+      const result = await work(session, lock);
+      if (lock.inTransaction) {
+        await session.commit();
+        lock.inTransaction = false;
+      }
+      return result;
+    } catch (error) {
+      if (lock.inTransaction) await session.rollback().catch(() => {});
+      throw error;
+    } finally {
+      if (lock.held) await session.releaseLock().catch(() => {});
+      await session.close().catch(() => {});
+    }
+  };
+
+  const report = <T extends object>(selection: DialectSelection, fields: T) => ({
+    dialect: selection.dialect.name,
+    target: selection.dialect.target,
+    ...(selection.failover ? { failover: selection.failover } : {}),
+    ...fields,
+  });
+
+  const run = async (direction: 'up' | 'down', target: PlanTarget, runOptions: UpOptions & DownOptions): Promise<RunReport> => {
+    const started = performance.now();
+    const runId = newRunId();
+    const dryRun = runOptions.dryRun ?? false;
+    const single = dryRun || (runOptions.singleTransaction ?? false);
+    const signal = runOptions.signal;
+    const selection = await select(signal);
+    const active = selection.dialect;
+    const capabilities = resolveCapabilities(active);
+    if (single && !capabilities.supportsTransactionalDdl) {
+      throw new StrataError('STRATA_USAGE', `${dryRun ? '--dry-run' : '--single-transaction'} needs transactional DDL, which dialect ${active.name} does not have`);
+    }
+    const loaded = await load(active);
+    // Problems that need no database (bad files, cycles) are reported before connecting.
+    const offline = planFor(loaded, [], { direction: 'none' });
+    if (offline.problems.length) throw problemsError(offline.problems);
+
+    return withLock(active, signal, async (session, lock) => {
+      if (selection.failover?.used && !dryRun) {
+        await session.writeState([
+          {
+            kind: 'event',
+            event: event({ action: 'failover', outcome: 'ok', details: { runId, primary: selection.failover.primary, reason: selection.failover.reason ?? null } }),
+          },
+        ]);
+      }
+      let state = await session.readState();
+      let plan = planFor(loaded, state, target, runOptions.allowOutOfOrder);
+      if (plan.problems.length) throw problemsError(plan.problems);
+      const problems = await checkSteps(active, plan, loaded, single && !dryRun);
+      if (problems.length) throw problemsError(problems);
+
+      const steps: StepReport[] = [];
+      let backupId: string | undefined;
+      const finish = (): RunReport => {
+        const durationMs = Math.round(performance.now() - started);
+        emit({ type: 'run-end', durationMs });
+        return {
+          runId,
+          direction,
+          dialect: active.name,
+          target: active.target,
+          ...(selection.failover ? { failover: selection.failover } : {}),
+          dryRun,
+          singleTransaction: single && !dryRun,
+          steps,
+          durationMs,
+          backupId,
+        };
+      };
+      if (plan.steps.length === 0) return finish();
+
+      if (!dryRun && !runOptions.skipHooks && options.hooks?.beforeRun) {
+        const result = await options.hooks.beforeRun({
+          dialect: active,
+          direction,
+          plan,
+          runId,
+          versions: newestVersions(state),
+          ...(signal ? { signal } : {}),
+        });
+        backupId = result?.backupId;
+      }
+      emit({ type: 'run-start', direction, steps: plan.steps.length, dryRun, runId });
+
+      const context: StepContext = {
+        session,
+        dialect: active,
+        capabilities,
+        single,
+        dryRun,
+        stateRow: (migration, status, executionMs) => ({
+          module: migration.module,
+          version: migration.version.text,
+          name: migration.name,
+          checksum: migration.checksum ?? '',
+          checksumAlgo: CHECKSUM_ALGORITHM,
+          status,
+          appliedAt: new Date().toISOString(),
+          executionMs,
+          appliedBy: actor,
+          toolVersion,
+        }),
+        event: (fields) => event({ ...fields, backupId: backupId ?? null, details: { runId, ...(fields.details ?? {}) } }),
+        migrationContext: (): MigrationContext => ({
+          dialect: active.name,
+          query: (sql, params) => session.query(sql, params),
+          execute: (sql) => session.execute(sql),
+        }),
+      };
+
+      if (single && !lock.inTransaction) {
+        await session.begin();
+        lock.inTransaction = true;
+      }
+      let queue = plan.steps.map((step) => loaded.byId.get(step.migration.id)!);
+      let done = 0;
+      const total = queue.length;
+      let cancel: (() => void) | undefined;
+      if (signal && capabilities.supportsCancel && session.cancel) {
+        cancel = () => void session.cancel!().catch(() => {});
+        signal.addEventListener('abort', cancel, { once: true });
+      }
+      try {
+        while (queue.length) {
+          if (signal?.aborted) throw interrupted(signal);
+          if (!single && !lock.inTransaction && !capabilities.supportsSessionLock) {
+            await session.begin();
+            lock.inTransaction = true;
+            if (await session.hasForeignWrites?.()) {
+              // Another runner committed since our last commit: plan again under the write lock.
+              state = await session.readState();
+              const remaining: PlanTarget =
+                target.direction === 'down' && target.to === undefined
+                  ? { direction: 'down', steps: (target.steps ?? 1) - done }
+                  : target;
+              plan = planFor(loaded, state, remaining, runOptions.allowOutOfOrder);
+              if (plan.problems.length) throw problemsError(plan.problems);
+              queue = plan.steps.map((step) => loaded.byId.get(step.migration.id)!);
+              emit({ type: 'replanned', reason: 'another runner changed the state' });
+              if (!queue.length) break;
+            }
+          }
+          const migration = queue.shift()!;
+          emit({ type: 'step-start', id: migration.id, direction, index: done, total });
+          const stepStarted = performance.now();
+          const outcome = await runStep(context, migration, direction, lock);
+          const durationMs = Math.round(performance.now() - stepStarted);
+          steps.push({
+            id: migration.id,
+            module: migration.module,
+            version: migration.version.text,
+            name: migration.name,
+            direction,
+            outcome: outcome.outcome,
+            durationMs,
+            ...(outcome.reason ? { reason: outcome.reason } : {}),
+          });
+          emit({ type: 'step-end', id: migration.id, direction, durationMs, outcome: outcome.outcome });
+          done++;
+        }
+        if (lock.inTransaction) {
+          if (dryRun) await session.rollback();
+          else await session.commit();
+          lock.inTransaction = false;
+        }
+      } catch (error) {
+        if (lock.inTransaction) {
+          await session.rollback().catch(() => {});
+          lock.inTransaction = false;
+        }
+        const failure = signal?.aborted && !isInterrupt(error) ? interrupted(signal, error) : error;
+        await recordFailure(session, failure, single, direction, event, backupId, runId);
+        throw failure;
+      } finally {
+        if (cancel) signal!.removeEventListener('abort', cancel);
+      }
+      return finish();
+    });
+  };
+
+  /** Refuses, before anything runs, statements that cannot run in a transaction. */
+  const checkSteps = async (d: Dialect, plan: Plan, loaded: LoadedMigrations, single: boolean): Promise<Problem[]> => {
+    const problems: Problem[] = [];
+    for (const step of plan.steps) {
+      const migration = loaded.byId.get(step.migration.id)!;
+      const body = step.direction === 'up' ? migration.body?.up : migration.body?.down;
+      if (!migration.transaction) {
+        if (single) {
+          problems.push({
+            code: 'STRATA_NON_TRANSACTIONAL_STATEMENT',
+            message: `Migration ${migration.id} runs outside a transaction, so it cannot be part of a single-transaction run or a dry run`,
+            hint: 'Run without --single-transaction / --dry-run, or apply it on its own first',
+            migrationId: migration.id,
+            ...(migration.file ? { file: migration.file } : {}),
+          });
+        }
+        continue;
+      }
+      if (typeof body !== 'string') continue;
+      const found = await d.findNonTransactional(body);
+      const first = found[0];
+      if (!first) continue;
+      const sectionLine = (step.direction === 'up' ? migration.body?.upLine : migration.body?.downLine) ?? 1;
+      const line = sectionLine + first.line - 1;
+      problems.push({
+        code: 'STRATA_NON_TRANSACTIONAL_STATEMENT',
+        message: `Migration ${migration.id} (${migration.file ?? 'no file'}, statement ${first.index}, line ${line}) holds a statement that cannot run in a transaction: ${first.nonTransactional ?? first.text.slice(0, 60)}`,
+        hint: 'Add `-- strata:transaction off` at the top of the file (the migration then runs statement by statement, outside a transaction)',
+        migrationId: migration.id,
+        ...(migration.file ? { file: migration.file } : {}),
+        details: { statement: first.index, line },
+      });
+    }
+    return problems;
+  };
+
+  const migrator: Migrator = {
+    dialect,
+
+    async status(): Promise<StatusReport> {
+      const selection = await select();
+      const loaded = await load(selection.dialect);
+      const state = await withReadSession(selection.dialect, (session) => session.readState());
+      const plan = planFor(loaded, state, { direction: 'none' });
+      return report(selection, { migrations: plan.entries, problems: plan.problems });
+    },
+
+    async validate(): Promise<ValidationReport> {
+      const selection = await select();
+      const loaded = await load(selection.dialect);
+      const state = await withReadSession(selection.dialect, (session) => session.readState());
+      const plan = planFor(loaded, state, { direction: 'up' });
+      const problems = [...plan.problems, ...(await checkSteps(selection.dialect, plan, loaded, false))];
+      return report(selection, { ok: problems.length === 0, checked: loaded.migrations.length, problems });
+    },
+
+    async plan(request: PlanRequest): Promise<PlanReport> {
+      const selection = await select();
+      const loaded = await load(selection.dialect);
+      const state = await withReadSession(selection.dialect, (session) => session.readState());
+      const target: PlanTarget =
+        request.direction === 'up'
+          ? { direction: 'up', ...(request.to ? { to: request.to } : {}) }
+          : { direction: 'down', ...(request.to ? { to: request.to } : {}), ...(request.steps ? { steps: request.steps } : {}) };
+      const plan = planFor(loaded, state, target, request.allowOutOfOrder);
+      const problems = [...plan.problems, ...(await checkSteps(selection.dialect, plan, loaded, false))];
+      const steps = plan.steps.map((step) => {
+        const migration = loaded.byId.get(step.migration.id)!;
+        const body = step.direction === 'up' ? migration.body?.up : migration.body?.down;
+        return {
+          id: migration.id,
+          module: migration.module,
+          version: migration.version.text,
+          name: migration.name,
+          direction: step.direction,
+          transaction: migration.transaction,
+          file: migration.file,
+          sql: typeof body === 'string' ? body : undefined,
+          stateWrites:
+            step.direction === 'up'
+              ? [`record ${migration.id} as applied (checksum ${migration.checksum ?? '?'})`, `append event apply ${migration.id}`]
+              : [`delete the state row of ${migration.id}`, `append event revert ${migration.id}`],
+        };
+      });
+      return report(selection, { direction: request.direction, steps, problems });
+    },
+
+    up: (upOptions: UpOptions = {}) =>
+      run('up', { direction: 'up', ...(upOptions.to ? { to: upOptions.to } : {}) }, upOptions),
+
+    down: (downOptions: DownOptions = {}) => {
+      if (downOptions.steps !== undefined && (!Number.isInteger(downOptions.steps) || downOptions.steps < 1)) {
+        throw new StrataError('STRATA_USAGE', `--steps must be a positive whole number, not ${downOptions.steps}`);
+      }
+      return run(
+        'down',
+        { direction: 'down', ...(downOptions.to ? { to: downOptions.to } : {}), ...(downOptions.steps ? { steps: downOptions.steps } : {}) },
+        downOptions,
+      );
+    },
+
+    async repair(repairOptions: RepairOptions): Promise<RepairReport> {
+      const selection = await select();
+      const loaded = await load(selection.dialect);
+      const dryRun = repairOptions.dryRun ?? false;
+      return withLock(selection.dialect, undefined, async (session, lock) => {
+        const state = await session.readState();
+        const plan = planFor(loaded, state, { direction: 'none' });
+        const actions = planRepair(repairOptions, plan, state, loaded);
+        if (!dryRun && actions.length) {
+          const writes: StateWrite[] = [];
+          const rows = new Map(state.map((row) => [`${row.module}@${row.version}`, row]));
+          for (const action of actions) {
+            const row = rows.get(action.id);
+            const migration = loaded.byId.get(action.id);
+            if (action.kind === 'accept-checksum' && row && migration) {
+              writes.push({ kind: 'upsert', row: { ...row, checksum: migration.checksum!, checksumAlgo: CHECKSUM_ALGORITHM } });
+            } else if (action.kind === 'mark-applied' && migration) {
+              writes.push({ kind: 'upsert', row: applyRow(migration, actor, toolVersion) });
+            } else {
+              const [module, version] = splitId(action.id);
+              writes.push({ kind: 'delete', module, version });
+            }
+            writes.push({
+              kind: 'event',
+              event: event({
+                action: 'repair',
+                outcome: 'ok',
+                migrationId: action.id,
+                details: { repair: action.kind, detail: action.detail, ...(row ? { previousChecksum: row.checksum, previousStatus: row.status } : {}) },
+              }),
+            });
+          }
+          if (!lock.inTransaction) await session.begin();
+          lock.inTransaction = true;
+          await session.writeState(writes);
+          await session.commit();
+          lock.inTransaction = false;
+        }
+        return report(selection, { dryRun, actions });
+      });
+    },
+
+    async baseline(version: string, baselineOptions: BaselineOptions = {}): Promise<BaselineReport> {
+      const selection = await select();
+      const loaded = await load(selection.dialect);
+      const module = baselineOptions.module ?? (version.includes('@') ? version.slice(0, version.lastIndexOf('@')) : defaultModule(loaded));
+      const target = parseVersion(version.includes('@') ? version.slice(version.lastIndexOf('@') + 1) : version);
+      if (!loaded.migrations.some((m) => m.module === module)) {
+        throw new StrataError('STRATA_UNKNOWN_TARGET', `Cannot baseline ${module}@${target.text}: module ${module} has no migrations`, {
+          hint: 'Run `strata status` to list the modules',
+        });
+      }
+      const dryRun = baselineOptions.dryRun ?? false;
+      return withLock(selection.dialect, undefined, async (session, lock) => {
+        const state = await session.readState();
+        const applied = new Set(state.map((row) => `${row.module}@${row.version}`));
+        const chosen = loaded.migrations.filter(
+          (m) => m.module === module && compareVersions(m.version, target) <= 0 && !applied.has(m.id),
+        );
+        const broken = chosen.filter((m) => m.checksum === undefined);
+        if (broken.length) throw problemsError(loaded.problems.filter((p) => broken.some((m) => m.id === p.migrationId)));
+        if (!dryRun && chosen.length) {
+          const writes: StateWrite[] = [];
+          for (const migration of chosen) {
+            writes.push({ kind: 'upsert', row: applyRow(migration, actor, toolVersion) });
+            writes.push({ kind: 'event', event: event({ action: 'baseline', outcome: 'ok', migrationId: migration.id, details: { baseline: `${module}@${target.text}` } }) });
+          }
+          if (!lock.inTransaction) await session.begin();
+          lock.inTransaction = true;
+          await session.writeState(writes);
+          await session.commit();
+          lock.inTransaction = false;
+        }
+        return report(selection, { baselined: chosen.map((m) => m.id), dryRun });
+      });
+    },
+
+    history: async (query = {}) => {
+      const selection = await select();
+      return withReadSession(selection.dialect, (session) => session.readEvents(query));
+    },
+
+    async close() {
+      await dialect.destroy?.();
+    },
+  };
+  return migrator;
+}
+
+/** Whether the lock's transaction is open; shared with the step runner. */
+export interface LockState {
+  inTransaction: boolean;
+  held: boolean;
+}
+
+function applyRow(migration: LoadedMigration, actor: string, toolVersion: string): StateRow {
+  return {
+    module: migration.module,
+    version: migration.version.text,
+    name: migration.name,
+    checksum: migration.checksum ?? '',
+    checksumAlgo: CHECKSUM_ALGORITHM,
+    status: 'applied',
+    appliedAt: new Date().toISOString(),
+    executionMs: 0,
+    appliedBy: actor,
+    toolVersion,
+  };
+}
+
+function splitId(id: string): [string, string] {
+  const at = id.lastIndexOf('@');
+  return [id.slice(0, at), id.slice(at + 1)];
+}
+
+function planRepair(options: RepairOptions, plan: Plan, state: StateRow[], loaded: LoadedMigrations): RepairAction[] {
+  const actions: RepairAction[] = [];
+  const entries = new Map(plan.entries.map((entry) => [entry.id, entry]));
+  const wants = (list: readonly string[] | 'all' | undefined, id: string) => list === 'all' || (list?.includes(id) ?? false);
+  const unknown = (list: readonly string[] | 'all' | undefined, kind: string, ok: (id: string) => boolean) => {
+    if (!list || list === 'all') return;
+    for (const id of list) {
+      if (!ok(id)) {
+        throw new StrataError('STRATA_REPAIR_INVALID', `Cannot ${kind} ${id}: ${entries.has(id) ? `it is ${entries.get(id)!.state}` : 'no such migration'}`, {
+          hint: 'Run `strata status` to see each migration\'s state',
+        });
+      }
+    }
+  };
+  unknown(options.acceptChecksums, 'accept the checksum of', (id) => entries.get(id)?.state === 'changed');
+  unknown(options.dropFailed, 'drop the failed row of', (id) => ['failed', 'running'].includes(entries.get(id)?.state ?? ''));
+  unknown(options.forgetMissing, 'forget', (id) => entries.get(id)?.state === 'missing');
+  unknown(options.markApplied, 'mark as applied', (id) => entries.get(id)?.state === 'pending' || ['failed', 'running'].includes(entries.get(id)?.state ?? ''));
+  unknown(options.markReverted, 'mark as reverted', (id) => state.some((row) => `${row.module}@${row.version}` === id));
+  for (const entry of plan.entries) {
+    if (entry.state === 'changed' && wants(options.acceptChecksums, entry.id)) {
+      actions.push({ kind: 'accept-checksum', id: entry.id, detail: `${entry.appliedChecksum} -> ${entry.checksum}` });
+    }
+    if ((entry.state === 'failed' || entry.state === 'running') && wants(options.dropFailed, entry.id) && !options.markApplied?.includes(entry.id)) {
+      actions.push({ kind: 'drop-failed', id: entry.id, detail: `delete the ${entry.state} row` });
+    }
+    if (entry.state === 'missing' && wants(options.forgetMissing, entry.id)) {
+      actions.push({ kind: 'forget-missing', id: entry.id, detail: 'delete the row of a migration whose source is gone' });
+    }
+  }
+  for (const id of options.markApplied ?? []) {
+    if (!loaded.byId.get(id)?.checksum) throw new StrataError('STRATA_REPAIR_INVALID', `Cannot mark ${id} as applied: its source cannot be read`);
+    actions.push({ kind: 'mark-applied', id, detail: 'record as applied without running it' });
+  }
+  for (const id of options.markReverted ?? []) {
+    actions.push({ kind: 'mark-reverted', id, detail: 'delete the row without running its down' });
+  }
+  return actions;
+}
+
+function newestVersions(state: StateRow[]): Record<string, string> {
+  const newest: Record<string, string> = {};
+  for (const row of state) {
+    if (row.status !== 'applied') continue;
+    const current = newest[row.module];
+    try {
+      if (!current || compareVersions(row.version, current) > 0) newest[row.module] = row.version;
+    } catch {
+      // A row with a version strata cannot parse is reported by the planner.
+    }
+  }
+  return newest;
+}
+
+async function recordFailure(
+  session: DialectSession,
+  error: unknown,
+  single: boolean,
+  direction: 'up' | 'down',
+  event: (fields: Partial<EventRecord> & Pick<EventRecord, 'action' | 'outcome'>) => EventRecord,
+  backupId: string | undefined,
+  runId: string,
+): Promise<void> {
+  if (!isStrataError(error) || error.details.recorded) return;
+  if (error.code === 'STRATA_CONNECTION_FAILED' || error.code === 'STRATA_LOCK_TIMEOUT') return;
+  // The failed step's own transaction was rolled back; its failure is recorded in a new one.
+  try {
+    await session.begin();
+    await session.writeState([
+      {
+        kind: 'event',
+        event: event({
+          action: direction === 'up' ? 'apply' : 'revert',
+          outcome: 'failed',
+          migrationId: (error.details.migrationId as string | undefined) ?? null,
+          backupId: backupId ?? null,
+          errorCode: error.code,
+          errorMessage: error.message.slice(0, 2000),
+          sqlState: (error.details.sqlState as string | undefined) ?? null,
+          details: { runId, singleTransaction: single },
+        }),
+      },
+    ]);
+    await session.commit();
+  } catch {
+    await session.rollback().catch(() => {});
+  }
+}
+
+function interrupted(signal: AbortSignal, cause?: unknown): StrataError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+  return new StrataError('STRATA_INTERRUPTED', `Interrupted (${reason}): the running migration was rolled back`, {
+    hint: 'Run the command again to continue from where it stopped',
+    cause,
+  });
+}
+
+function isInterrupt(error: unknown): boolean {
+  return isStrataError(error) && error.code === 'STRATA_INTERRUPTED';
+}
+
+function newRunId(): string {
+  return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+function defaultActor(): string {
+  let user = process.env.USER ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (containers): keep $USER.
+  }
+  return `${user}@${safeHostname()}`;
+}
+
+function safeHostname(): string {
+  try {
+    return hostname();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export type { DialectCapabilities };

@@ -1,0 +1,241 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Dialect, DialectSession } from '../dialect.js';
+import { isStrataError } from '../errors.js';
+import { defineModule } from '../module-source.js';
+import { createMigrator } from '../migrator.js';
+import { CHECKSUM_ALGORITHM, type EventRecord, type StateRow } from '../state.js';
+
+/** A fresh, empty database for one conformance test, and how to throw it away. */
+export interface ConformanceTarget {
+  dialect: Dialect;
+  /** A second dialect object on the same database (another "process"), for lock tests. */
+  secondDialect?: Dialect;
+  cleanup?: () => Promise<void>;
+}
+
+export interface DialectConformanceOptions {
+  /** Shown in the describe block. */
+  name: string;
+  /** Called once per test: return a dialect on a fresh, empty database. */
+  createTarget: () => Promise<ConformanceTarget>;
+  /** Skip the lock contention test (single-connection in-memory databases). @default false */
+  skipLockContention?: boolean;
+}
+
+const row = (version: string, overrides: Partial<StateRow> = {}): StateRow => ({
+  module: 'app',
+  version,
+  name: `m_${version.replace(/\./g, '_')}`,
+  checksum: 'a'.repeat(64),
+  checksumAlgo: CHECKSUM_ALGORITHM,
+  status: 'applied',
+  appliedAt: '2026-01-02T03:04:05.000Z',
+  executionMs: 12,
+  appliedBy: 'tester@host',
+  toolVersion: '0.0.0-test',
+  ...overrides,
+});
+
+const event = (overrides: Partial<EventRecord> = {}): EventRecord => ({
+  at: '2026-01-02T03:04:05.000Z',
+  action: 'apply',
+  migrationId: 'app@1.0.0',
+  outcome: 'ok',
+  durationMs: 3,
+  actor: 'tester@host',
+  host: 'host',
+  toolVersion: '0.0.0-test',
+  backupId: null,
+  errorCode: null,
+  errorMessage: null,
+  sqlState: null,
+  details: { runId: 'r1', nested: { a: [1, 2] } },
+  ...overrides,
+});
+
+/**
+ * The dialect conformance suite: every built-in dialect runs it, and a third-party dialect should
+ * too. Call it at the top level of a vitest test file.
+ * @example
+ * import { describeDialectConformance } from '@strata/core/testing';
+ * describeDialectConformance({
+ *   name: 'sqlite',
+ *   createTarget: async () => ({ dialect: createSqliteDialect({ filename: tempFile() }) }),
+ * });
+ */
+export function describeDialectConformance(options: DialectConformanceOptions): void {
+  describe(`dialect conformance: ${options.name}`, () => {
+    let target: ConformanceTarget;
+    const sessions: DialectSession[] = [];
+    const open = async (dialect = target.dialect, lockTimeoutMs = 2000) => {
+      const session = await dialect.connect({ purpose: 'migrate', lockTimeoutMs });
+      sessions.push(session);
+      return session;
+    };
+    const fresh = async () => {
+      for (const session of sessions.splice(0)) await session.close().catch(() => {});
+      await target?.cleanup?.();
+      target = await options.createTarget();
+    };
+    beforeAll(fresh);
+    afterAll(async () => {
+      for (const session of sessions.splice(0)) await session.close().catch(() => {});
+      await target?.dialect.destroy?.();
+      await target?.secondDialect?.destroy?.();
+      await target?.cleanup?.();
+    });
+
+    it('has a name and a redacted target', () => {
+      expect(target.dialect.name).toMatch(/^[a-z][a-z0-9-]*$/);
+      expect(typeof target.dialect.target).toBe('string');
+    });
+
+    it('reads empty state before the tables exist, then creates them idempotently', async () => {
+      await fresh();
+      const session = await open();
+      expect(await session.readState()).toEqual([]);
+      expect(await session.readEvents({})).toEqual([]);
+      await session.ensureStateTables();
+      await session.ensureStateTables();
+      expect(await session.readState()).toEqual([]);
+    });
+
+    it('round-trips state rows and events', async () => {
+      await fresh();
+      const session = await open();
+      await session.ensureStateTables();
+      await session.writeState([
+        { kind: 'upsert', row: row('1.0.0') },
+        { kind: 'upsert', row: row('1.1.0', { status: 'running' }) },
+        { kind: 'event', event: event() },
+        { kind: 'event', event: event({ migrationId: 'app@1.1.0', outcome: 'failed', errorCode: 'STRATA_SQL_ERROR', sqlState: '42P01' }) },
+      ]);
+      await session.writeState([{ kind: 'upsert', row: row('1.1.0', { status: 'applied', checksum: 'b'.repeat(64) }) }]);
+      const state = (await session.readState()).sort((a, b) => a.version.localeCompare(b.version));
+      expect(state).toHaveLength(2);
+      expect(state[0]).toEqual(row('1.0.0'));
+      expect(state[1]).toMatchObject({ version: '1.1.0', status: 'applied', checksum: 'b'.repeat(64) });
+      await session.writeState([{ kind: 'delete', module: 'app', version: '1.0.0' }]);
+      expect((await session.readState()).map((r) => r.version)).toEqual(['1.1.0']);
+      const events = await session.readEvents({});
+      expect(events).toHaveLength(2);
+      expect(events[0]).toMatchObject({ migrationId: 'app@1.1.0', outcome: 'failed', sqlState: '42P01' });
+      expect(events[1]).toMatchObject({ migrationId: 'app@1.0.0', details: { runId: 'r1', nested: { a: [1, 2] } } });
+      expect(typeof events[0]!.id).toBe('number');
+      expect(await session.readEvents({ limit: 1 })).toHaveLength(1);
+      expect(await session.readEvents({ migrationId: 'app@1.0.0' })).toHaveLength(1);
+    });
+
+    it('rolls back DDL and state writes together', async () => {
+      await fresh();
+      const session = await open();
+      await session.ensureStateTables();
+      await session.begin();
+      await session.execute('CREATE TABLE conformance_rollback (id INTEGER PRIMARY KEY, name TEXT)');
+      await session.writeState([{ kind: 'upsert', row: row('2.0.0') }]);
+      await session.rollback();
+      expect(await session.readState()).toEqual([]);
+      await expect(session.query('SELECT * FROM conformance_rollback')).rejects.toThrow();
+    });
+
+    it('reports the failing statement of a script with a StrataError', async () => {
+      await fresh();
+      const session = await open();
+      const error = await session
+        .execute('CREATE TABLE conformance_a (id INTEGER);\nINSERT INTO conformance_a VALUES (1);\nSELECT * FROM conformance_missing_table;')
+        .catch((e: unknown) => e);
+      expect(isStrataError(error)).toBe(true);
+      expect((error as { details: { statement?: number; line?: number } }).details).toMatchObject({ statement: 3, line: 3 });
+    });
+
+    it('runs queries with bound parameters', async () => {
+      await fresh();
+      const session = await open();
+      await session.execute('CREATE TABLE conformance_q (id INTEGER PRIMARY KEY, name TEXT)');
+      const placeholder = target.dialect.name === 'postgres' ? ['$1', '$2'] : ['?', '?'];
+      await session.query(`INSERT INTO conformance_q (id, name) VALUES (${placeholder[0]}, ${placeholder[1]})`, [1, "o'neil; DROP TABLE x"]);
+      const rows = await session.query<{ name: string }>('SELECT name FROM conformance_q');
+      expect(rows).toEqual([{ name: "o'neil; DROP TABLE x" }]);
+    });
+
+    it('splits statements with 1-based indexes and lines', async () => {
+      const statements = await target.dialect.splitStatements("SELECT 1;\n-- c;\nSELECT ';';\n\nSELECT 3");
+      expect(statements.map((s) => [s.index, s.line])).toEqual([
+        [1, 1],
+        [2, 3],
+        [3, 5],
+      ]);
+    });
+
+    it.skipIf(options.skipLockContention ?? false)('lets one session hold the lock and times out the other', async () => {
+      await fresh();
+      const first = await open();
+      await first.acquireLock();
+      await first.ensureStateTables();
+      const capabilities = target.dialect.capabilities ?? {};
+      if (!capabilities.supportsSessionLock) await first.commit().catch(() => {});
+      // A session lock is held across transactions; a write lock only inside one.
+      if (!capabilities.supportsSessionLock) await first.begin();
+      const second = await open(target.secondDialect ?? target.dialect, 300);
+      const started = Date.now();
+      const error = await second.acquireLock().catch((e: unknown) => e);
+      expect(isStrataError(error) && error.code).toBe('STRATA_LOCK_TIMEOUT');
+      expect(Date.now() - started).toBeLessThan(5000);
+      if (!capabilities.supportsSessionLock) await first.commit();
+      await first.releaseLock();
+      await second.acquireLock();
+      await second.releaseLock();
+    });
+
+    it('closes idempotently', async () => {
+      const session = await target.dialect.connect({ purpose: 'read', lockTimeoutMs: 1000 });
+      await session.close();
+      await session.close();
+    });
+
+    it('migrates up, reverts and stops at a failing migration with the engine', async () => {
+      await fresh();
+      const module = defineModule({
+        name: 'app',
+        migrations: [
+          { version: '1.0.0', name: 'one', up: 'CREATE TABLE conf_one (id INTEGER PRIMARY KEY)', down: 'DROP TABLE conf_one' },
+          { version: '1.1.0', name: 'two', up: 'CREATE TABLE conf_two (id INTEGER PRIMARY KEY);\nINSERT INTO conf_two VALUES (1);', down: 'DROP TABLE conf_two' },
+          {
+            version: '1.2.0',
+            name: 'three',
+            up: async ({ execute }) => execute('CREATE TABLE conf_three (id INTEGER PRIMARY KEY)'),
+            down: 'DROP TABLE conf_three',
+          },
+        ],
+      });
+      const migrator = createMigrator({ dialect: target.dialect, sources: [module], lockTimeoutMs: 5000 });
+      const report = await migrator.up();
+      expect(report.steps.map((s) => s.id)).toEqual(['app@1.0.0', 'app@1.1.0', 'app@1.2.0']);
+      expect((await migrator.up()).steps).toEqual([]);
+      const status = await migrator.status();
+      expect(status.problems).toEqual([]);
+      expect(status.migrations.map((m) => m.state)).toEqual(['applied', 'applied', 'applied']);
+      const down = await migrator.down({ steps: 2 });
+      expect(down.steps.map((s) => s.id)).toEqual(['app@1.2.0', 'app@1.1.0']);
+      expect((await migrator.status()).migrations.map((m) => m.state)).toEqual(['applied', 'pending', 'pending']);
+
+      const broken = defineModule({
+        name: 'app',
+        migrations: [
+          ...module.definitions.slice(0, 2),
+          { version: '1.2.0', name: 'three', up: 'CREATE TABLE conf_three (id INTEGER PRIMARY KEY);\nINSERT INTO conf_nowhere VALUES (1);' },
+        ],
+      });
+      const failing = createMigrator({ dialect: target.dialect, sources: [broken], lockTimeoutMs: 5000 });
+      const error = await failing.up().catch((e: unknown) => e);
+      expect(isStrataError(error) && error.code).toBe('STRATA_MIGRATION_FAILED');
+      expect((error as { details: { migrationId: string; statement: number } }).details).toMatchObject({ migrationId: 'app@1.2.0', statement: 2 });
+      const after = await failing.status();
+      expect(after.migrations.map((m) => m.state)).toEqual(['applied', 'applied', 'pending']);
+      const session = await open();
+      await expect(session.query('SELECT * FROM conf_three')).rejects.toThrow();
+      const history = await failing.history({});
+      expect(history[0]).toMatchObject({ action: 'apply', outcome: 'failed', migrationId: 'app@1.2.0' });
+    });
+  });
+}

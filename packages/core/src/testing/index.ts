@@ -1,0 +1,1 @@
+export { describeDialectConformance, type ConformanceTarget, type DialectConformanceOptions } from './conformance.js';
