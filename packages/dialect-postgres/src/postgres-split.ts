@@ -294,6 +294,6 @@ function skipTrivia(script: string, from: number, to: number): number {
 
 function trimEnd(script: string, start: number, end: number): number {
   let i = end;
-  while (i > start && /[\s;]/.test(script[i - 1]!)) i -= 1;
+  while (i > start && /\s/.test(script[i - 1]!)) i -= 1;
   return i;
 }

@@ -136,16 +136,30 @@ function insertEventSql(tables: PostgresStateTables, values: string[]): string {
   return `INSERT INTO ${qualifiedName(tables.schema, tables.events)} (${EVENT_COLUMNS.join(', ')}) VALUES (${values.join(', ')})`;
 }
 
+/**
+ * Milliseconds since the transaction started (`now()` is the transaction's start): how core's
+ * `-1` placeholder for the time of a script run in the same round trip is filled in.
+ */
+const ELAPSED_MS = '(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer';
+const EXECUTION_MS_INDEX = MIGRATION_COLUMNS.indexOf('execution_ms');
+const DURATION_MS_INDEX = EVENT_COLUMNS.indexOf('duration_ms');
+
 /** The state writes as SQL with escaped literals, one statement each, for the one-round-trip path. */
 export function buildStateWritesSql(tables: PostgresStateTables, writes: readonly StateWrite[]): string[] {
   return writes.map((write) => {
     switch (write.kind) {
       case 'upsert':
-        return upsertSql(tables, rowValues(write.row).map((value, i) => literal(value, MIGRATION_CASTS[i])));
+        return upsertSql(
+          tables,
+          rowValues(write.row).map((value, i) => (i === EXECUTION_MS_INDEX && value === -1 ? ELAPSED_MS : literal(value, MIGRATION_CASTS[i]))),
+        );
       case 'delete':
         return deleteSql(tables, literal(write.module), literal(write.version));
       case 'event':
-        return insertEventSql(tables, eventValues(write.event).map((value, i) => literal(value, EVENT_CASTS[i])));
+        return insertEventSql(
+          tables,
+          eventValues(write.event).map((value, i) => (i === DURATION_MS_INDEX && value === -1 ? ELAPSED_MS : literal(value, EVENT_CASTS[i]))),
+        );
     }
   });
 }

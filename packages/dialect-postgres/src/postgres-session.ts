@@ -1,0 +1,435 @@
+import pg from 'pg';
+import { StrataError, isStrataError, redactSecrets } from '@strata/core';
+import type { ConnectOptions, DialectSession, EventQuery, EventRecord, StateRow, StateWrite } from '@strata/core';
+import { describeBlockers, findRelationLockHolders, relationsOf } from './postgres-blockers.js';
+import {
+  asDriverError,
+  connectionFailedError,
+  connectionLostError,
+  describeLocation,
+  isConnectionError,
+  sanitizeCause,
+  sqlError,
+} from './postgres-errors.js';
+import type { ScriptLocation } from './postgres-errors.js';
+import { connectClient } from './postgres-connect.js';
+import { acquireAdvisoryLock, postgresAdvisoryLockKey, releaseAdvisoryLock } from './postgres-lock.js';
+import { characterPositionToIndex, createLineIndex, locatePostgresStatements } from './postgres-split.js';
+import type { LocatedStatement } from './postgres-split.js';
+import {
+  buildStateWritesSql,
+  qualifiedName,
+  quoteIdentifier,
+  readPostgresEvents,
+  readPostgresState,
+  schemaExists,
+  stateTablesDdl,
+  writePostgresState,
+} from './postgres-state-store.js';
+import type { PostgresStateTables } from './postgres-state-store.js';
+
+/** Everything a session needs from the dialect: resolved, validated settings. */
+export interface PostgresSessionSettings {
+  clientConfig: pg.ClientConfig;
+  /** The redacted target, for messages. */
+  target: string;
+  /** Literal secrets to scrub from any driver text. */
+  secrets: readonly string[];
+  /** The configured schema; undefined means the connection's current schema. */
+  schema: string | undefined;
+  table: string;
+  eventsTable: string;
+  ddlLockTimeoutMs: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+/** Prefix of the one-round-trip text of {@link DialectSession.applyScript}; ASCII only. */
+const BEGIN_PREFIX = 'BEGIN;\n';
+
+/**
+ * Opens one dedicated `pg.Client` and prepares it in a single round trip: `lock_timeout`,
+ * `statement_timeout` and `search_path` for migrate sessions, and the facts the session needs
+ * (database, current schema, backend pid).
+ */
+export async function openPostgresSession(settings: PostgresSessionSettings, options: ConnectOptions): Promise<DialectSession> {
+  const client = await connectClient(settings, settings.clientConfig, options.signal);
+  const setup: string[] = [];
+  if (options.purpose === 'migrate') {
+    setup.push(`SET lock_timeout = ${settings.ddlLockTimeoutMs}`);
+    if (settings.statementTimeoutMs > 0) setup.push(`SET statement_timeout = ${settings.statementTimeoutMs}`);
+    if (settings.schema) setup.push(`SET search_path = ${quoteIdentifier(settings.schema)}`);
+  }
+  setup.push('SELECT current_database() AS database, current_schema() AS schema, pg_backend_pid() AS pid');
+  let facts: { database: string; schema: string | null; pid: number };
+  try {
+    const results = (await client.query(setup.join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
+    const last = Array.isArray(results) ? results[results.length - 1]! : results;
+    facts = last.rows[0] as typeof facts;
+  } catch (error) {
+    void client.end().catch(() => {});
+    throw isConnectionError(error)
+      ? connectionFailedError(error, { target: settings.target, secrets: settings.secrets })
+      : new StrataError('STRATA_CONFIG_INVALID', `Cannot prepare the session on ${settings.target}: ${redactSecrets(asDriverError(error).message ?? '', settings.secrets)}`, {
+          hint: 'Check ddlLockTimeoutMs, statementTimeoutMs and schema',
+          cause: sanitizeCause(error, settings.secrets),
+        });
+  }
+  return createSession(client, settings, options, facts);
+}
+
+function createSession(
+  client: pg.Client,
+  settings: PostgresSessionSettings,
+  options: ConnectOptions,
+  facts: { database: string; schema: string | null; pid: number },
+): DialectSession {
+  // Without a configured schema the state tables live in the connection's current schema, fixed
+  // now and always qualified, so a migration's own `SET search_path` cannot move them.
+  const schema = settings.schema ?? facts.schema ?? 'public';
+  const tables: PostgresStateTables = { schema, migrations: settings.table, events: settings.eventsTable };
+  const lockName = qualifiedName(schema, settings.table);
+  const lockKey = postgresAdvisoryLockKey(facts.database, schema, settings.table);
+  const backendPid = Number(facts.pid);
+  const secrets = settings.secrets;
+
+  let closed = false;
+  let running = false;
+  let cancelRequested = false;
+  let trackedInTransaction = false;
+  let lockHeld = false;
+
+  const transactionStatus = (): string | undefined => {
+    const read = (client as unknown as { getTransactionStatus?: () => string | null }).getTransactionStatus;
+    return typeof read === 'function' ? (read.call(client) ?? undefined) : undefined;
+  };
+  const inTransaction = (): boolean => {
+    const status = transactionStatus();
+    return status ? status !== 'I' : trackedInTransaction;
+  };
+
+  const ensureOpen = () => {
+    if (closed) throw new StrataError('STRATA_SESSION_CLOSED', `The PostgreSQL session on ${settings.target} is closed`);
+  };
+
+  /** Sends one query; counts completed statements so a script error can name its statement. */
+  const send = async (text: string, params?: readonly unknown[]): Promise<{ rows: Record<string, unknown>[]; command?: string }> => {
+    ensureOpen();
+    running = true;
+    cancelRequested = false;
+    try {
+      const result = await client.query(text, params as unknown[] | undefined);
+      const last = (Array.isArray(result) ? result[result.length - 1] : result) as pg.QueryResult | undefined;
+      return { rows: (last?.rows ?? []) as Record<string, unknown>[], command: last?.command };
+    } finally {
+      running = false;
+    }
+  };
+
+  /** Runs a multi-statement script; rejects with the error and how many statements completed. */
+  const sendScript = (text: string): Promise<void> => {
+    ensureOpen();
+    running = true;
+    cancelRequested = false;
+    const query = new pg.Query(text);
+    let completed = 0;
+    const internals = query as unknown as { handleCommandComplete: (...args: unknown[]) => unknown };
+    const original = internals.handleCommandComplete;
+    internals.handleCommandComplete = function (this: unknown, ...args: unknown[]) {
+      completed += 1;
+      return original.apply(this, args);
+    };
+    return new Promise<void>((resolve, reject) => {
+      query.on('end', () => resolve());
+      query.on('error', (error: Error) => reject(Object.assign(error, { strataCompleted: completed })));
+      client.query(query);
+    }).finally(() => {
+      running = false;
+    });
+  };
+
+  const run = async <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]> => {
+    try {
+      return (await send(sql, params)).rows as Row[];
+    } catch (error) {
+      throw await mapError(error, { label: 'Query ' });
+    }
+  };
+
+  const sideRun = async <T>(work: (runSide: <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => Promise<Row[]>) => Promise<T>): Promise<T> => {
+    const side = await connectClient(settings, {
+      ...settings.clientConfig,
+      application_name: `${settings.clientConfig.application_name ?? 'strata'} (side)`.slice(0, 63),
+    });
+    try {
+      if (settings.schema) await side.query(`SET search_path = ${quoteIdentifier(settings.schema)}`);
+      return await work(async (sql, params) => (await side.query(sql, params as unknown[] | undefined)).rows);
+    } finally {
+      await side.end().catch(() => {});
+    }
+  };
+
+  /** Turns a driver error into the StrataError the contract asks for. */
+  const mapError = async (
+    error: unknown,
+    context: { label?: string; location?: ScriptLocation; statement?: LocatedStatement },
+  ): Promise<StrataError> => {
+    if (isStrataError(error)) return error;
+    const driver = asDriverError(error);
+    if (isConnectionError(error)) return connectionLostError(error, settings.target, secrets);
+    const location = context.location ?? {};
+    if (driver.code === '57014' && cancelRequested) {
+      return new StrataError('STRATA_INTERRUPTED', `${describeLocation(location)}was cancelled`, {
+        hint: 'The run was interrupted; the transaction was rolled back',
+        cause: sanitizeCause(error, secrets),
+        details: { ...location, sqlState: '57014' },
+      });
+    }
+    if (driver.code === '55P03') {
+      const relations = context.statement?.tree ? relationsOf(context.statement.tree) : [];
+      const found = await sideRun((runSide) => findRelationLockHolders(runSide, backendPid, relations)).catch(() => ({
+        holders: [],
+        exact: false,
+      }));
+      const blockers = found.holders;
+      return new StrataError(
+        'STRATA_DDL_LOCK_TIMEOUT',
+        `${describeLocation(location)}waited longer than lock_timeout (${settings.ddlLockTimeoutMs} ms) for a lock: ${redactSecrets(describeBlockers(found), secrets)} [55P03]`,
+        {
+          hint:
+            blockers[0]?.pid !== undefined
+              ? `A long transaction holds a lock on the table: retry when it ends, end it with SELECT pg_terminate_backend(${blockers[0].pid}), or raise ddlLockTimeoutMs`
+              : 'A long transaction holds a lock on the table: retry when it ends or raise ddlLockTimeoutMs',
+          cause: sanitizeCause(error, secrets),
+          details: { ...location, sqlState: '55P03', blockers, lockTimeoutMs: settings.ddlLockTimeoutMs },
+        },
+      );
+    }
+    if (context.label !== undefined && context.location === undefined) {
+      const mapped = sqlError(error, {}, secrets);
+      return new StrataError(mapped.code, mapped.message.replace(/^Statement /, context.label), {
+        ...(mapped.hint ? { hint: mapped.hint } : {}),
+        cause: mapped.cause,
+        details: mapped.details,
+      });
+    }
+    return sqlError(error, location, secrets);
+  };
+
+  /**
+   * Maps a failed script run back to the script: `error.position` (1-based characters into the
+   * sent text) gives the line and the statement; without a position, the number of statements
+   * the server completed before failing gives the statement. The script is split only here.
+   */
+  const locateScriptError = async (
+    script: string,
+    error: unknown,
+    prefix: { characters: number; statements: number },
+  ): Promise<{ location: ScriptLocation; statement?: LocatedStatement; inStateWrites: boolean }> => {
+    let statements: LocatedStatement[] | undefined;
+    try {
+      statements = await locatePostgresStatements(script);
+    } catch {
+      statements = undefined;
+    }
+    const position = Number(asDriverError(error).position);
+    if (Number.isInteger(position) && position > prefix.characters) {
+      const scriptPosition = position - prefix.characters;
+      const scriptCharacters = [...script].length;
+      if (scriptPosition <= scriptCharacters + 1) {
+        const index = characterPositionToIndex(script, scriptPosition);
+        const line = createLineIndex(script)(index);
+        const statement = statements?.filter((s) => s.spanStart <= index).pop();
+        return { location: { ...(statement ? { statement: statement.index } : {}), line }, ...(statement ? { statement } : {}), inStateWrites: false };
+      }
+      return { location: {}, inStateWrites: true };
+    }
+    const completed = (error as { strataCompleted?: number }).strataCompleted;
+    if (completed === undefined || !statements) return { location: {}, inStateWrites: false };
+    const offset = completed - prefix.statements;
+    if (offset < 0) return { location: {}, inStateWrites: false };
+    const statement = statements[offset];
+    if (!statement) return { location: {}, inStateWrites: true };
+    return { location: { statement: statement.index, line: statement.line }, statement, inStateWrites: false };
+  };
+
+  const runScript = async (script: string, text: string, prefix: { characters: number; statements: number }) => {
+    try {
+      await sendScript(text);
+    } catch (error) {
+      if (isConnectionError(error)) throw connectionLostError(error, settings.target, secrets);
+      const located = await locateScriptError(script, error, prefix);
+      if (located.inStateWrites) {
+        const mapped = sqlError(error, {}, secrets);
+        throw new StrataError('STRATA_SQL_ERROR', mapped.message.replace(/^Statement failed/, 'Recording the migration in the state table failed'), {
+          hint: 'The migration was rolled back with its state row; check the state table (strata status)',
+          cause: mapped.cause,
+          details: mapped.details,
+        });
+      }
+      throw await mapError(error, { location: located.location, ...(located.statement ? { statement: located.statement } : {}) });
+    }
+  };
+
+  const session: DialectSession = {
+    query: run,
+
+    async execute(script) {
+      await runScript(script, script, { characters: 0, statements: 0 });
+    },
+
+    async begin() {
+      await run('BEGIN');
+      trackedInTransaction = true;
+    },
+
+    async commit() {
+      let command: string | undefined;
+      try {
+        command = (await send('COMMIT')).command;
+      } catch (error) {
+        throw await mapError(error, { label: 'COMMIT ' });
+      } finally {
+        trackedInTransaction = false;
+      }
+      // COMMIT of a failed transaction "succeeds" with the tag ROLLBACK: never report that as done.
+      if (command === 'ROLLBACK') {
+        throw new StrataError('STRATA_SQL_ERROR', 'COMMIT rolled the transaction back because an earlier statement in it failed [25P02]', {
+          hint: 'Look for the first error of this transaction; nothing of it was applied',
+          details: { sqlState: '25P02' },
+        });
+      }
+    },
+
+    async rollback() {
+      // The protocol's transaction status is only updated at ReadyForQuery, after the error of a
+      // script that opened the transaction itself was delivered; trust our own flag as well.
+      if (closed || !(inTransaction() || trackedInTransaction)) {
+        trackedInTransaction = false;
+        return;
+      }
+      try {
+        await send('ROLLBACK');
+      } catch (error) {
+        // A lost connection rolled the transaction back on the server already.
+        if (!isConnectionError(error)) throw await mapError(error, { label: 'ROLLBACK ' });
+      } finally {
+        trackedInTransaction = false;
+      }
+    },
+
+    async acquireLock() {
+      ensureOpen();
+      if (lockHeld) return;
+      if (inTransaction()) {
+        throw new StrataError('STRATA_DIALECT_CONTRACT', 'acquireLock was called inside a transaction; the lock must be taken with none open');
+      }
+      await acquireAdvisoryLock({ run, key: lockKey, lockName, timeoutMs: options.lockTimeoutMs, signal: options.signal });
+      lockHeld = true;
+    },
+
+    async releaseLock() {
+      ensureOpen();
+      lockHeld = false;
+      await releaseAdvisoryLock(run, lockKey, lockName);
+    },
+
+    async ensureStateTables() {
+      const ddl = stateTablesDdl(tables);
+      const useSavepoint = inTransaction();
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          if (useSavepoint) await send('SAVEPOINT strata_ensure_state');
+          // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists.
+          if (!(await schemaExists(run, schema))) await send(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+          for (const statement of ddl) await send(statement);
+          if (useSavepoint) await send('RELEASE SAVEPOINT strata_ensure_state');
+          return;
+        } catch (error) {
+          // Concurrent CREATE … IF NOT EXISTS can still collide in the catalogs (pg_type,
+          // pg_namespace unique indexes); the other creator won, so look again.
+          const code = asDriverError(error).code;
+          const race = code === '23505' || code === '42P07' || code === '42P06' || code === '42710';
+          if (useSavepoint && !isConnectionError(error)) await send('ROLLBACK TO SAVEPOINT strata_ensure_state').catch(() => {});
+          if (!race || attempt >= 10) throw await mapError(error, { label: 'Creating the state tables ' });
+          await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+        }
+      }
+    },
+
+    async readState(): Promise<StateRow[]> {
+      return readPostgresState(run, tables);
+    },
+
+    async readEvents(query: EventQuery): Promise<EventRecord[]> {
+      return readPostgresEvents(run, tables, query);
+    },
+
+    async writeState(writes: readonly StateWrite[]) {
+      await writePostgresState(run, tables, writes);
+    },
+
+    async applyScript(script, writes, ownTransaction) {
+      // One simple-protocol query: the server parses it whole before running any of it, runs it
+      // statement by statement, and stops at the first error. See escapePostgresLiteral for why
+      // literals (not parameters) are safe here.
+      const writesSql = buildStateWritesSql(tables, writes);
+      const prefix = ownTransaction ? BEGIN_PREFIX : '';
+      const suffix = `\n;\n${writesSql.map((sql) => `${sql};\n`).join('')}${ownTransaction ? 'COMMIT;' : ''}`;
+      try {
+        await runScript(script, `${prefix}${script}${suffix}`, { characters: prefix.length, statements: ownTransaction ? 1 : 0 });
+        if (ownTransaction) trackedInTransaction = false;
+      } catch (error) {
+        if (ownTransaction) {
+          trackedInTransaction = true;
+          await session.rollback().catch(() => {});
+        }
+        throw error;
+      }
+    },
+
+    async cancel() {
+      if (closed || !running) return;
+      cancelRequested = true;
+      await sideRun((runSide) => runSide('SELECT pg_cancel_backend($1)', [backendPid])).catch(() => {});
+    },
+
+    async describe() {
+      const rows = await run<Record<string, string | null>>(
+        `SELECT current_setting('server_version') AS server_version,
+                current_setting('lock_timeout') AS lock_timeout,
+                current_setting('statement_timeout') AS statement_timeout,
+                current_setting('search_path') AS search_path,
+                current_setting('application_name') AS application_name,
+                (SELECT string_agg(s, ', ') FROM pg_catalog.pg_db_role_setting r, unnest(r.setconfig) AS s
+                  WHERE s LIKE 'statement_timeout=%'
+                    AND r.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
+                    AND r.setrole IN (0, (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user))) AS default_statement_timeout`,
+      );
+      const row = rows[0] ?? {};
+      const facts: Record<string, string> = {
+        server: `PostgreSQL ${row.server_version ?? '?'}`,
+        target: settings.target,
+        purpose: options.purpose,
+        lockTimeout: row.lock_timeout ?? '?',
+        statementTimeout: row.statement_timeout ?? '?',
+        searchPath: row.search_path ?? '?',
+        applicationName: row.application_name ?? '?',
+        stateTable: qualifiedName(schema, settings.table),
+        eventsTable: qualifiedName(schema, settings.eventsTable),
+        backendPid: String(backendPid),
+      };
+      if (row.default_statement_timeout) facts.roleOrDatabaseStatementTimeout = row.default_statement_timeout;
+      return facts;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      lockHeld = false;
+      // Ending the session rolls back an open transaction and releases the advisory lock.
+      await client.end().catch(() => {});
+    },
+  };
+  return session;
+}
