@@ -23,5 +23,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     globalSetup: ['./test-support/global-setup.ts'],
+    // .ci/run reads the JSON report to print its one-line summary.
+    ...(process.env.STRATA_VITEST_JSON
+      ? { reporters: ['default', 'json'], outputFile: { json: process.env.STRATA_VITEST_JSON } }
+      : {}),
   },
 });

@@ -125,7 +125,9 @@ export function toStrataError(value: unknown, code: StrataErrorCode = 'STRATA_IN
   return new StrataError(code, redactSecrets(message), { cause: value });
 }
 
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]*)(:[^\s]*?)?@(?=[^\s@]*(?:[\s/?#'"]|$))/gi;
+// The password runs to the LAST `@` of the URL: a raw `@`, `#`, `/` or `?` in a password must not
+// leak. Over-redacting a later `@` (in a query string) is the safe failure.
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/\s:@'"]*)(:[^\s'"]*)?@/gi;
 const PASSWORD_PARAM = /((?:password|passwd|pwd|sslpassword)\s*=\s*)('[^']*'|"[^"]*"|[^\s&;]+)/gi;
 
 /**

@@ -124,7 +124,7 @@ function loadFolder(
     if (existing) {
       problems.push({
         code: 'STRATA_DUPLICATE_VERSION',
-        message: `Duplicate version ${migrationId(module, version)}${dialect ? ` for dialect ${dialect}` : ''}: ${join(shownDirectory, existing.fileName)} and ${shown}`,
+        message: `Duplicate version ${migrationId(module, version)}${dialect ? ` for dialect ${dialect}` : ''}: ${existing.fileName} and ${shown}`,
         hint: 'Give one of them the next free version (strata new picks one)',
         migrationId: migrationId(module, version),
         file: shown,
@@ -152,7 +152,8 @@ function isRegularFile(entry: Dirent, path: string): boolean {
   }
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: canonicalText strips exactly one BOM; the decoder must not strip another.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function readMigrationText(path: string, shown: string, problems: Problem[]): string | undefined {
   let bytes: Buffer;

@@ -242,6 +242,15 @@ function planUp(
       return [];
     }
     selected = new Set();
+    // Selecting a migration selects its explicit dependencies and the pending versions before it
+    // in its own module (the implicit edge the order uses).
+    const previousPending = new Map<string, string>();
+    const lastInModule = new Map<string, string>();
+    for (const m of [...pending].sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : compareVersions(a.version, b.version)))) {
+      const previous = lastInModule.get(m.module);
+      if (previous) previousPending.set(m.id, previous);
+      lastInModule.set(m.module, m.id);
+    }
     const stack = pending
       .filter((m) => m.module === target.module && compareVersions(m.version, target.version) <= 0)
       .map((m) => m.id);
@@ -252,6 +261,8 @@ function planUp(
       if (!migration) continue;
       selected.add(id);
       for (const dep of migration.dependsOn) stack.push(dep);
+      const previous = previousPending.get(id);
+      if (previous) stack.push(previous);
     }
   }
   const steps: PlanStep[] = [];

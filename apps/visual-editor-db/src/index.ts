@@ -1,0 +1,1 @@
+export { bootstrapDatabase, type BootstrapOptions, type BootstrapResult } from './bootstrap.js';
