@@ -1,0 +1,57 @@
+import type { BackupManager } from './backup-manager-types.js';
+
+/**
+ * The part of core's `BeforeRunContext` the hook reads (structural, so this package follows
+ * core's type without importing the migrator).
+ */
+export interface BackupHookContext {
+  runId: string;
+  /** Newest applied version per module before the run. */
+  versions: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** Options for {@link createBackupHook}. */
+export interface BackupHookOptions {
+  /** Take a backup before each run with steps. `false` turns the hook into a no-op. @default true */
+  enabled?: boolean;
+  /**
+   * After a successful backup, apply the manager's retention (`keep`/`maxAgeMs`) when it has one.
+   * A pruning failure does not stop the run; it is passed to `onPruneError`.
+   * @default true
+   */
+  prune?: boolean;
+  /** Receives a pruning error (the run goes on). */
+  onPruneError?: (error: unknown) => void;
+}
+
+/** Usable as core's `MigratorHooks`. */
+export interface BackupHook {
+  beforeRun(context: BackupHookContext): Promise<{ backupId?: string } | void>;
+}
+
+/**
+ * Migrator hooks that take AND verify a backup before a run changes anything. A failed backup
+ * throws `STRATA_BACKUP_FAILED`, so the migrator aborts the run before its first step; the
+ * returned id is recorded on the run's events.
+ * @example
+ * const migrator = createMigrator({ dialect, sources, hooks: createBackupHook(backups) });
+ */
+export function createBackupHook(manager: BackupManager, options: BackupHookOptions = {}): BackupHook {
+  const enabled = options.enabled ?? true;
+  return {
+    async beforeRun(context) {
+      if (!enabled) return undefined;
+      const { manifest } = await manager.create({
+        runId: context.runId,
+        versions: context.versions,
+        verify: true,
+        ...(context.signal ? { signal: context.signal } : {}),
+      });
+      if (options.prune ?? true) {
+        await manager.prune().catch((error: unknown) => options.onPruneError?.(error));
+      }
+      return { backupId: manifest.id };
+    },
+  };
+}

@@ -1,0 +1,128 @@
+// BACKUP_ID_PATTERN and createBackupId are imported for the {@link}s in the docs below.
+import type { BACKUP_ID_PATTERN, BackupManifest, createBackupId } from './backup-manifest.js';
+import type { BackupProgress, BackupProvider } from './backup-provider.js';
+
+/** Options for {@link createBackupManager}. */
+export interface BackupManagerOptions {
+  /** How the database is copied, checked and restored. */
+  provider: BackupProvider;
+  /**
+   * Directory of backups and manifests. Created with mode 0700 when missing; an existing one
+   * keeps its mode but must be a real directory (not a symlink).
+   * @default '.strata-backups'
+   */
+  directory?: string;
+  /** Recorded in manifests. @default `@strata/backup@<version>` */
+  toolVersion?: string;
+  /** Default for {@link PruneOptions.keep}. @default undefined (no count limit) */
+  keep?: number;
+  /** Default for {@link PruneOptions.maxAgeMs}. @default undefined (no age limit) */
+  maxAgeMs?: number;
+  /**
+   * Makes backup ids; must return ids matching {@link BACKUP_ID_PATTERN}. For tests and
+   * reproducible names.
+   * @default {@link createBackupId} (time + 6 random hex digits)
+   */
+  createId?: () => string;
+}
+
+/** Options for {@link BackupManager.create}. */
+export interface CreateBackupOptions {
+  /** The migrator run the backup is taken for. */
+  runId?: string;
+  /** Newest applied version per module, stored as the manifest's `schemaVersions`. */
+  versions?: Record<string, string>;
+  /** Verify the copy (provider check) before it is published. @default true */
+  verify?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: BackupProgress) => void;
+}
+
+/** What {@link BackupManager.create} wrote. */
+export interface BackupResult {
+  manifest: BackupManifest;
+  /** Absolute path of the backup file. */
+  path: string;
+  /** Absolute path of its manifest. */
+  manifestPath: string;
+}
+
+/** What {@link BackupManager.verify} found. */
+export interface VerifyResult {
+  id: string;
+  ok: boolean;
+  /** The file's size and SHA-256 match the manifest. */
+  hashOk: boolean;
+  /** The provider's check passed (`PRAGMA integrity_check`, `pg_restore --list`). */
+  providerOk: boolean;
+  /** One line per problem found; empty when ok. */
+  problems: string[];
+  durationMs: number;
+  manifest: BackupManifest;
+}
+
+/** Options for {@link BackupManager.restore}. */
+export interface RestoreOptions {
+  /** Restore into a new file (SQLite) or a new database (PostgreSQL) instead of the live one. */
+  into?: string;
+  signal?: AbortSignal;
+}
+
+/** What {@link BackupManager.restore} did. */
+export interface RestoreResult {
+  id: string;
+  manifest: BackupManifest;
+  /** The database written, without any password. */
+  target: string;
+  /** True when the live database was overwritten (no `into`). */
+  replacedLive: boolean;
+  durationMs: number;
+}
+
+/** Options for {@link BackupManager.prune}. A backup goes when EITHER rule says so. */
+export interface PruneOptions {
+  /** Keep the newest N backups. @default the manager's `keep` */
+  keep?: number;
+  /** Remove backups older than this. @default the manager's `maxAgeMs` */
+  maxAgeMs?: number;
+  /** Only report what would be removed. @default false */
+  dryRun?: boolean;
+  /** The current time, for tests. @default new Date() */
+  now?: Date;
+}
+
+/** What {@link BackupManager.prune} removed (or would remove). */
+export interface PruneResult {
+  dryRun: boolean;
+  removed: BackupManifest[];
+  kept: BackupManifest[];
+  /** The newest verified backup, which prune never removes. */
+  protectedId: string | undefined;
+  /** Leftover temp files of crashed runs (older than an hour) that were removed. */
+  removedTemporary: string[];
+}
+
+/** Creates, lists, verifies, restores and prunes the backups of one database. */
+export interface BackupManager {
+  /** Absolute path of the backup directory. */
+  readonly directory: string;
+  readonly provider: BackupProvider;
+  /**
+   * Takes a backup: temp file (exclusive create, 0600) → provider copy → fsync → hash → verify →
+   * no-clobber rename to `<id>.<ext>` → directory fsync → manifest `<id>.json` the same way.
+   * Any failure removes what was written and throws `STRATA_BACKUP_FAILED` (or
+   * `STRATA_INTERRUPTED` on abort): no file that looks valid is left.
+   */
+  create(options?: CreateBackupOptions): Promise<BackupResult>;
+  /** Manifests in the directory, newest first. Files without a valid manifest are not backups. */
+  list(): Promise<BackupManifest[]>;
+  /** Re-checks a backup: size and SHA-256 against its manifest, then the provider's check. */
+  verify(id: string, options?: { signal?: AbortSignal }): Promise<VerifyResult>;
+  /**
+   * Restores a backup after verifying it. Overwrites the live database unless `into` is given:
+   * the caller asks for confirmation, and the application should be stopped.
+   */
+  restore(id: string, options?: RestoreOptions): Promise<RestoreResult>;
+  /** Applies retention; never removes the newest verified backup. */
+  prune(options?: PruneOptions): Promise<PruneResult>;
+}

@@ -1,0 +1,82 @@
+/** Progress of a backup or restore, for spinners. `total` is unknown for some tools. */
+export interface BackupProgress {
+  stage: 'prepare' | 'copy' | 'hash' | 'verify' | 'restore';
+  /** Units done so far (pages for SQLite, bytes for pg_dump). */
+  done?: number;
+  total?: number;
+  unit?: 'pages' | 'bytes';
+}
+
+/** Options for {@link BackupProvider.create}. */
+export interface ProviderCreateOptions {
+  /** Abort: the provider stops its tool or copy and throws; the manager removes the temp file. */
+  signal?: AbortSignal;
+  onProgress?: (progress: BackupProgress) => void;
+}
+
+/** What {@link BackupProvider.verify} found. */
+export interface ProviderVerifyResult {
+  ok: boolean;
+  /** One line: `integrity_check ok`, `pg_restore --list: 42 entries`, or the reason it failed. */
+  detail: string;
+}
+
+/** Options for {@link BackupProvider.restore}. */
+export interface ProviderRestoreOptions {
+  /**
+   * Restore into a NEW target instead of the live database: a file path (SQLite) or a database
+   * name (PostgreSQL). The provider refuses an existing target.
+   */
+  into?: string;
+  signal?: AbortSignal;
+}
+
+/** What {@link BackupProvider.restore} did. */
+export interface ProviderRestoreResult {
+  /** The database written, described without any password. */
+  target: string;
+}
+
+/**
+ * How one kind of database is backed up: a plain object from a factory, like a dialect. The
+ * manager owns everything around it (directory, temp names, hashing, rename, manifest,
+ * retention); a provider only copies the database into a path it is given, checks a copy, and
+ * restores one.
+ * @example
+ * const provider: BackupProvider = {
+ *   dialect: 'mysql',
+ *   database: 'mysql://app@db/prod',
+ *   extension: 'sql',
+ *   async create(tempPath, { signal }) { await run('mysqldump', ['--result-file', tempPath, …], { signal }); },
+ *   async verify(path) { return { ok: true, detail: 'readable' }; },
+ *   async restore(path, { into }) { …; return { target: into ?? 'mysql://app@db/prod' }; },
+ * };
+ */
+export interface BackupProvider {
+  /** Dialect name stored in the manifest; restore refuses a backup of another dialect. */
+  readonly dialect: string;
+  /** The source database for people and manifests, with any password redacted. */
+  readonly database: string;
+  /** File extension of the backup, without the dot (`sqlite`, `dump`). */
+  readonly extension: string;
+  /**
+   * Optional pre-flight, called before any file is created: tools present, versions compatible,
+   * database reachable. Throws `STRATA_BACKUP_FAILED` with a hint.
+   */
+  check?(options: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Writes a consistent backup into `tempPath`: an empty file the manager has already created
+   * (exclusive create, mode 0600) in the backup directory. The provider must write into that
+   * path (never replace it) and must not leave other files behind. Throws on any failure; the
+   * manager then removes the temp file.
+   */
+  create(tempPath: string, options: ProviderCreateOptions): Promise<void>;
+  /** Checks that the file at `path` is a readable, complete backup. Never modifies it. */
+  verify(path: string, options?: { signal?: AbortSignal }): Promise<ProviderVerifyResult>;
+  /**
+   * Restores the backup at `path` (already hash-verified by the manager) into the live database,
+   * or into a new target given as `into`. The application should be stopped while the live
+   * database is restored.
+   */
+  restore(path: string, options: ProviderRestoreOptions): Promise<ProviderRestoreResult>;
+}

@@ -1,0 +1,222 @@
+import { stat } from 'node:fs/promises';
+import { IDENTIFIER_PATTERN, isStrataError, StrataError } from '@strata/core';
+import type { BackupProvider } from './backup-provider.js';
+import { backupError, interruptedError } from './internal/backup-error.js';
+import { firstLine, quoteIdentifier, runSql } from './internal/postgres-sql.js';
+import {
+  describeTarget,
+  parsePostgresUrl,
+  secretsOf,
+  targetFromConfig,
+  toConninfo,
+  toolEnvironment,
+  type PostgresConnectionConfig,
+  type PostgresTarget,
+} from './internal/postgres-target.js';
+import { runTool, ToolStartError, type ToolResult } from './internal/run-tool.js';
+
+export type { PostgresConnectionConfig } from './internal/postgres-target.js';
+
+/** Options for {@link createPostgresBackupProvider}: `connectionString` or `connection`. */
+export interface PostgresBackupProviderOptions {
+  /** `postgres://user:password@host:5432/db?sslmode=require`. The password never reaches argv. */
+  connectionString?: string;
+  /** pg-style connection fields, instead of a URL. */
+  connection?: PostgresConnectionConfig;
+  /**
+   * Back up only these schemas (one `--schema` each, matched exactly). Names follow strata's
+   * identifier rule.
+   * @default every schema of the database
+   */
+  schemas?: readonly string[];
+  /** @default 'pg_dump' (found on PATH) */
+  pgDumpPath?: string;
+  /** @default 'pg_restore' (found on PATH) */
+  pgRestorePath?: string;
+  /** Used for SQL (server version, CREATE DATABASE) when the `pg` package is not installed. @default 'psql' */
+  psqlPath?: string;
+}
+
+/** Parses `pg_dump (PostgreSQL) 15.4 (Debian …)` → 15. Pure. */
+export function parseToolMajorVersion(output: string): number | undefined {
+  const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output) ?? /\b(\d+)\.(\d+)/.exec(output);
+  if (!match?.[1]) return undefined;
+  const major = Number(match[1]);
+  // Before PostgreSQL 10 the major version had two parts (9.6).
+  return major < 10 && match[2] !== undefined ? Number(`${major}.${match[2]}`) : major;
+}
+
+/** `server_version_num` (150004) → 15. Pure. */
+export function serverMajorVersion(versionNum: number): number {
+  // 150004 → 15; before PostgreSQL 10 the major had two parts: 90624 → 9.6.
+  return versionNum >= 100_000 ? Math.floor(versionNum / 10_000) : Math.floor(versionNum / 10_000) + (Math.floor(versionNum / 100) % 100) / 10;
+}
+
+/**
+ * Backs up a PostgreSQL database with `pg_dump --format=custom` and restores it with
+ * `pg_restore`. Before a dump, pg_dump's major version is compared with the server's: an older
+ * pg_dump cannot dump a newer server faithfully, so it is refused before anything runs. The
+ * password is given to the tools through `PGPASSWORD` in their environment, never on their
+ * command line (which any local user can read in `ps`).
+ * @example
+ * const provider = createPostgresBackupProvider({ connectionString: process.env.DATABASE_URL, schemas: ['public'] });
+ */
+export function createPostgresBackupProvider(options: PostgresBackupProviderOptions): BackupProvider {
+  let target: PostgresTarget;
+  try {
+    if (options.connectionString !== undefined) target = parsePostgresUrl(options.connectionString);
+    else if (options.connection) target = targetFromConfig(options.connection);
+    else throw new Error('give connectionString or connection');
+  } catch (error) {
+    throw new StrataError('STRATA_CONFIG_INVALID', `The PostgreSQL backup target is invalid: ${(error as Error).message}`, {
+      hint: 'Use a URL such as postgres://user@host:5432/database',
+    });
+  }
+  const schemas = [...(options.schemas ?? [])];
+  for (const schema of schemas) {
+    if (!IDENTIFIER_PATTERN.test(schema)) {
+      throw new StrataError('STRATA_CONFIG_INVALID', `The schema name ${JSON.stringify(schema)} is not a valid identifier`, {
+        hint: 'Schema names must match ^[A-Za-z_][A-Za-z0-9_]{0,62}$',
+      });
+    }
+  }
+  const pgDump = options.pgDumpPath ?? 'pg_dump';
+  const pgRestore = options.pgRestorePath ?? 'pg_restore';
+  const psql = options.psqlPath ?? 'psql';
+  const secrets = [...secretsOf(target), ...(process.env.PGPASSWORD ? [process.env.PGPASSWORD] : [])];
+  const description = describeTarget(target) + (schemas.length ? ` (schemas ${schemas.join(', ')})` : '');
+  const env = () => toolEnvironment(target);
+
+  /** Runs a libpq tool, turning "not found" into a clear error. */
+  async function tool(command: string, name: string, args: string[], signal?: AbortSignal): Promise<ToolResult> {
+    try {
+      return await runTool(command, args, { env: env(), captureStdout: true, ...(signal ? { signal } : {}) });
+    } catch (error) {
+      if (error instanceof ToolStartError) {
+        throw backupError(`${name} could not be started (${command}${error.errno ? `: ${error.errno}` : ''})`, {
+          hint: `Install the PostgreSQL client tools (apt-get install postgresql-client, brew install libpq) or set ${name === 'pg_dump' ? 'pgDumpPath' : name === 'pg_restore' ? 'pgRestorePath' : 'psqlPath'} to the ${name} executable`,
+          cause: error,
+          details: { tool: name, path: command },
+        });
+      }
+      throw error;
+    }
+  }
+
+  function failed(name: string, result: ToolResult, what: string, hint: string, signal?: AbortSignal): StrataError {
+    if (signal?.aborted || result.signal === 'SIGTERM') return interruptedError(what);
+    const status = result.exitCode === null ? `killed by ${result.signal}` : `exit ${result.exitCode}`;
+    const reason =
+      result.signal === 'SIGXFSZ'
+        ? 'the file-size limit (ulimit -f) was exceeded'
+        : result.stderr.trim()
+          ? firstLine(result.stderr)
+          : 'no message';
+    return backupError(`${name} failed for ${description} (${status}): ${reason}`, {
+      hint,
+      secrets,
+      details: { tool: name, exitCode: result.exitCode, stderr: result.stderr.trim() },
+    });
+  }
+
+  const sql = (statement: string, database?: string, signal?: AbortSignal) =>
+    runSql(target, statement, { psqlPath: psql, secrets, ...(database ? { database } : {}), ...(signal ? { signal } : {}) });
+
+  return {
+    dialect: 'postgres',
+    database: description,
+    extension: 'dump',
+
+    async check({ signal } = {}) {
+      const version = await tool(pgDump, 'pg_dump', ['--version'], signal);
+      const toolMajor = parseToolMajorVersion(version.stdout + version.stderr);
+      if (version.exitCode !== 0 || toolMajor === undefined) {
+        throw backupError(`${pgDump} --version did not report a PostgreSQL version`, {
+          hint: 'Point pgDumpPath at a real pg_dump executable',
+          secrets,
+          details: { tool: 'pg_dump', path: pgDump, stderr: version.stderr.trim() },
+        });
+      }
+      const [versionNum] = await sql('SHOW server_version_num', undefined, signal);
+      const serverMajor = serverMajorVersion(Number(versionNum));
+      if (!Number.isFinite(serverMajor)) {
+        throw backupError(`Cannot read the server version of ${describeTarget(target)}`, { secrets });
+      }
+      if (toolMajor < serverMajor) {
+        throw backupError(
+          `pg_dump ${toolMajor} (${pgDump}) is older than the PostgreSQL ${serverMajor} server at ${describeTarget(target)}`,
+          {
+            hint: `Install pg_dump ${serverMajor} or newer (postgresql-client-${serverMajor}) and put it on PATH or set pgDumpPath`,
+            secrets,
+            details: { tool: 'pg_dump', toolMajor, serverMajor },
+          },
+        );
+      }
+    },
+
+    async create(tempPath, { signal, onProgress }) {
+      const args = [
+        '--format=custom',
+        '--no-password',
+        `--file=${tempPath}`,
+        ...schemas.map((schema) => `--schema=${quoteIdentifier(schema)}`),
+        `--dbname=${toConninfo(target)}`,
+      ];
+      const timer = onProgress
+        ? setInterval(() => {
+            stat(tempPath).then(
+              (s) => onProgress({ stage: 'copy', done: s.size, unit: 'bytes' }),
+              () => {},
+            );
+          }, 500)
+        : undefined;
+      try {
+        const result = await tool(pgDump, 'pg_dump', args, signal);
+        if (result.exitCode !== 0) {
+          throw failed('pg_dump', result, `The backup of ${description}`, 'Check the connection, the schema names and the free space in the backup directory (details.stderr holds pg_dump\'s full output); nothing was kept', signal);
+        }
+      } finally {
+        if (timer) clearInterval(timer);
+      }
+    },
+
+    async verify(path, { signal } = {}) {
+      try {
+        const result = await tool(pgRestore, 'pg_restore', ['--list', path], signal);
+        return result.exitCode === 0
+          ? { ok: true, detail: 'pg_restore --list ok' }
+          : { ok: false, detail: `pg_restore --list failed: ${firstLine(result.stderr)}` };
+      } catch (error) {
+        if (isStrataError(error)) return { ok: false, detail: error.message };
+        throw error;
+      }
+    },
+
+    async restore(path, { into, signal }) {
+      const base = ['--no-owner', '--no-password', '--single-transaction', '--exit-on-error'];
+      if (into === undefined) {
+        const result = await tool(pgRestore, 'pg_restore', [...base, '--clean', '--if-exists', `--dbname=${toConninfo(target)}`, path], signal);
+        if (result.exitCode !== 0) {
+          throw failed('pg_restore', result, `The restore into ${describeTarget(target)}`, 'The restore ran in one transaction and was rolled back: the database is unchanged. Fix the cause named by pg_restore and retry', signal);
+        }
+        return { target: describeTarget(target) };
+      }
+      if (!IDENTIFIER_PATTERN.test(into)) {
+        throw backupError(`Cannot restore into the database ${JSON.stringify(into)}: not a valid database name`, {
+          hint: 'Use a name matching ^[A-Za-z_][A-Za-z0-9_]{0,62}$',
+        });
+      }
+      await sql(`CREATE DATABASE ${quoteIdentifier(into)} TEMPLATE template0`, undefined, signal);
+      try {
+        const result = await tool(pgRestore, 'pg_restore', [...base, `--dbname=${toConninfo(target, into)}`, path], signal);
+        if (result.exitCode !== 0) {
+          throw failed('pg_restore', result, `The restore into ${describeTarget(target, into)}`, `The new database ${into} was dropped again; fix the cause named by pg_restore and retry`, signal);
+        }
+      } catch (error) {
+        await sql(`DROP DATABASE IF EXISTS ${quoteIdentifier(into)} WITH (FORCE)`).catch(() => {});
+        throw error;
+      }
+      return { target: describeTarget(target, into) };
+    },
+  };
+}

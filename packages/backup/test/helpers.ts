@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type BetterSqlite3 from 'better-sqlite3';
+
+export const require = createRequire(import.meta.url);
+export const Database = require('better-sqlite3') as typeof BetterSqlite3;
+/** better-sqlite3 as resolved from this package, for child processes. */
+export const BETTER_SQLITE3_PATH = require.resolve('better-sqlite3');
+export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A fresh temp directory, removed by the returned function. */
+export function tempDir(prefix = 'strata-backup-'): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Schema and rows of a SQLite file, for before/after comparisons. */
+export function snapshotSqlite(filename: string): { schema: unknown[]; rows: Record<string, unknown[]> } {
+  const db = new Database(filename, { readonly: true, fileMustExist: true });
+  try {
+    const schema = db
+      .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
+      .all() as { type: string; name: string }[];
+    const rows: Record<string, unknown[]> = {};
+    for (const entry of schema.filter((e) => e.type === 'table')) {
+      rows[entry.name] = db.prepare(`SELECT * FROM "${entry.name}" ORDER BY rowid`).all();
+    }
+    return { schema, rows };
+  } finally {
+    db.close();
+  }
+}
+
+/** Creates a small SQLite database with a table, an index, a view and rows. */
+export function createSampleSqlite(filename: string, options: { wal?: boolean; rows?: number } = {}): void {
+  const db = new Database(filename);
+  if (options.wal) db.pragma('journal_mode = WAL');
+  db.exec(`
+    CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT);
+    CREATE INDEX users_name ON users (name);
+    CREATE VIEW user_emails AS SELECT email FROM users;
+  `);
+  const insert = db.prepare('INSERT INTO users (email, name) VALUES (?, ?)');
+  db.transaction(() => {
+    for (let i = 0; i < (options.rows ?? 50); i += 1) insert.run(`user${i}@example.com`, `User ${i}`);
+  })();
+  db.close();
+}
