@@ -65,13 +65,14 @@ export async function benchSqlite(options: Options): Promise<Row[]> {
     rows.push(ratioRow(w, 'strata up --single-transaction', median(samples.strataSingle), 'loop, one tx', loopSingle, 1.3));
   }
   if (options.status) {
-    const filename = freshFile(work);
-    await strataUp(filename, count, true);
+    const memoryFile = freshFile(work);
+    await strataUp(memoryFile, count, true);
     const folder = join(work, 'status-migrations');
     writeSmallMigrations(folder, count);
-    const dialect = createSqliteDialect({ filename });
-    const inMemory = createMigrator({ dialect, sources: [smallModule(count)] });
-    const fromFiles = createMigrator({ dialect, sources: [createFileSource({ directory: folder })] });
+    const filesFile = freshFile(work);
+    const fromFiles = createMigrator({ dialect: createSqliteDialect({ filename: filesFile }), sources: [createFileSource({ directory: folder })] });
+    await fromFiles.up({ singleTransaction: true });
+    const inMemory = createMigrator({ dialect: createSqliteDialect({ filename: memoryFile }), sources: [smallModule(count)] });
     const memorySamples: number[] = [];
     const fileSamples: number[] = [];
     const upSamples: number[] = [];

@@ -6,4 +6,7 @@ export default defineConfig({
   dts: true,
   clean: true,
   target: 'node20',
+  // Each command is its own chunk, imported when it runs.
+  splitting: true,
+  external: [/^@strata\//, 'jiti'],
 });

@@ -1,0 +1,48 @@
+import { isatty } from 'node:tty';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '@strata/cli';
+
+/**
+ * Runs the CLI for this process: wires the dialects, the core schema module and backups (each
+ * imported only when a command needs it), turns SIGINT/SIGTERM into a cancellation (the running
+ * migration rolls back; a second signal exits at once) and exits with the command's status.
+ */
+export async function main(argv: readonly string[], version: string): Promise<void> {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) process.exit(signal === 'SIGTERM' ? 143 : 130);
+    received = signal;
+    process.stderr.write(`\nreceived ${signal}: rolling back and releasing the lock (send it again to exit at once)\n`);
+    controller.abort(Object.assign(new Error(`received ${signal}`), { signal }));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const interactive = isatty(0) && isatty(1);
+  const code = await runCli(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    ...(interactive ? { stdin: process.stdin } : {}),
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: interactive,
+    version,
+    // This file is bundled into dist/, next to the library entry that `strata.config.ts` imports.
+    configAliases: { strata: fileURLToPath(new URL('./index.js', import.meta.url)) },
+    dialectLoaders: {
+      postgres: () => import('@strata/dialect-postgres'),
+      sqlite: () => import('@strata/dialect-sqlite'),
+    },
+    modules: { '@strata/core-schema': () => import('@strata/core-schema') },
+    backupLoader: () => import('@strata/backup'),
+    signal: controller.signal,
+  });
+  // Exit once both streams are flushed: an idle pool or a paused stdin must not hold the process.
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}

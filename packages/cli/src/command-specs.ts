@@ -1,0 +1,164 @@
+/** How one option is parsed (a subset of `util.parseArgs`' option config). */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** Value placeholder for help, e.g. `<id|version>`. */
+  value?: string;
+  description: string;
+}
+
+/** A command: its arguments, options, help and examples. */
+export interface CommandSpec {
+  name: string;
+  usage: string;
+  summary: string;
+  options: Record<string, OptionSpec>;
+  examples: string[];
+  /** Lines printed after the options. */
+  notes?: string[];
+}
+
+/** Options every command takes. */
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  url: { type: 'string', value: '<url>', description: 'target database (beats DATABASE_URL and the config file)' },
+  config: { type: 'string', value: '<path>', description: 'config file (default: strata.config.{ts,mts,js,mjs,json})' },
+  json: { type: 'boolean', description: 'print exactly one JSON document on stdout; human lines go to stderr' },
+  yes: { type: 'boolean', short: 'y', description: 'confirm destructive commands without asking' },
+  migrations: { type: 'string', value: '<dir>', description: "folder of module 'app' migrations (default: ./migrations)" },
+  'lock-timeout': { type: 'string', value: '<duration>', description: 'wait this long for the migration lock (500ms, 2s, 1m; default 60s)' },
+  'fallback-url': { type: 'string', value: '<url>', description: 'failover target used when --url cannot be reached in time' },
+  modules: { type: 'string', multiple: true, value: '<a,b>', description: 'packages exporting migration modules, e.g. @strata/core-schema' },
+  verbose: { type: 'boolean', description: 'print the effective target, dialect facts and timings' },
+  quiet: { type: 'boolean', description: 'print only errors (and the JSON document with --json)' },
+  'env-file': { type: 'string', value: '<path>', description: 'read KEY=VALUE lines (already-set variables win)' },
+  'no-color': { type: 'boolean', description: 'no colour (NO_COLOR is honoured too)' },
+  help: { type: 'boolean', short: 'h', description: 'show help' },
+  version: { type: 'boolean', short: 'V', description: 'print the version' },
+};
+
+const to = (what: string): OptionSpec => ({ type: 'string', value: '<id|version>', description: what });
+const noBackup: OptionSpec = { type: 'boolean', description: 'do not take a backup before changing the database' };
+
+/** Every command of the CLI, in help order. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'init',
+    usage: 'strata init [--ts]',
+    summary: 'create strata.config.json (or .ts) and the migrations folder',
+    options: { ts: { type: 'boolean', description: 'write strata.config.ts instead of strata.config.json' } },
+    examples: ['strata init', 'strata init --ts'],
+  },
+  {
+    name: 'new',
+    usage: 'strata new <name> [--module m] [--major|--minor|--patch] [--sql|--ts]',
+    summary: 'create the next migration file',
+    options: {
+      module: { type: 'string', value: '<module>', description: "module whose folder gets the file (default: app)" },
+      major: { type: 'boolean', description: 'next major version' },
+      minor: { type: 'boolean', description: 'next minor version (default)' },
+      patch: { type: 'boolean', description: 'next patch version' },
+      sql: { type: 'boolean', description: 'a SQL file with -- strata:up / -- strata:down sections (default)' },
+      ts: { type: 'boolean', description: 'a TypeScript file using defineMigration' },
+    },
+    examples: ['strata new add_users', 'strata new "Add orders table" --major', 'strata new seed_roles --ts'],
+  },
+  {
+    name: 'status',
+    usage: 'strata status',
+    summary: 'list migrations and their state; exit 3 on a problem, 7 when repair is needed',
+    options: {},
+    examples: ['strata status', 'strata status --json', 'strata status --modules @strata/core-schema'],
+  },
+  {
+    name: 'up',
+    usage: 'strata up [--to id|version] [--dry-run] [--single-transaction] [--no-backup] [--allow-out-of-order]',
+    summary: 'apply pending migrations',
+    options: {
+      to: to('apply up to and including this migration'),
+      'dry-run': { type: 'boolean', description: 'apply in one transaction and roll it back' },
+      'single-transaction': { type: 'boolean', description: 'apply the whole plan in one transaction' },
+      'no-backup': noBackup,
+      'allow-out-of-order': { type: 'boolean', description: 'apply pending migrations older than the newest applied one' },
+    },
+    examples: ['strata up', 'strata up --to 1.2.0', 'strata up --dry-run', 'strata up --url postgres://app@db/prod --lock-timeout 30s'],
+  },
+  {
+    name: 'down',
+    usage: 'strata down [--to id|version | --steps n] [--dry-run] [--no-backup]',
+    summary: 'revert migrations (one by default); asks for confirmation, --yes when not on a terminal',
+    options: {
+      to: to('revert every migration after this one (it stays applied)'),
+      steps: { type: 'string', value: '<n>', description: 'revert the last n migrations' },
+      'dry-run': { type: 'boolean', description: 'revert in one transaction and roll it back' },
+      'no-backup': noBackup,
+    },
+    examples: ['strata down --yes', 'strata down --steps 3 --yes', 'strata down --to app@1.0.0 --yes'],
+  },
+  {
+    name: 'plan',
+    usage: 'strata plan [--to id|version] [--down] [--steps n]',
+    summary: 'print the SQL that would run, state-table writes included',
+    options: {
+      to: to('plan up (or down with --down) to this migration'),
+      down: { type: 'boolean', description: 'plan a revert instead of an apply' },
+      steps: { type: 'string', value: '<n>', description: 'with --down: revert the last n migrations' },
+      'allow-out-of-order': { type: 'boolean', description: 'plan pending migrations older than the newest applied one' },
+    },
+    examples: ['strata plan', 'strata plan --to 2.0.0', 'strata plan --down --steps 2'],
+  },
+  {
+    name: 'validate',
+    usage: 'strata validate',
+    summary: 'check files, versions, dependencies and checksums without changing anything',
+    options: {},
+    examples: ['strata validate', 'strata validate --json'],
+  },
+  {
+    name: 'repair',
+    usage: 'strata repair [--accept-checksum id|all]... [--drop-failed id|all] [--forget id|all] [--mark-applied id]... [--mark-reverted id]...',
+    summary: 'fix the state table; without an action it previews the suggested repairs',
+    options: {
+      'accept-checksum': { type: 'string', multiple: true, value: '<id|all>', description: 'record the current checksum of a changed migration' },
+      'drop-failed': { type: 'string', multiple: true, value: '<id|all>', description: 'delete a failed/running row (check the database first)' },
+      forget: { type: 'string', multiple: true, value: '<id|all>', description: 'delete the row of an applied migration whose file is gone' },
+      'mark-applied': { type: 'string', multiple: true, value: '<id>', description: 'record a migration as applied without running it' },
+      'mark-reverted': { type: 'string', multiple: true, value: '<id>', description: 'delete a migration\'s row without running its down' },
+      'dry-run': { type: 'boolean', description: 'only show what would be done' },
+    },
+    examples: ['strata repair', 'strata repair --accept-checksum app@1.2.0 --yes', 'strata repair --drop-failed all --yes', 'strata repair --mark-applied app@1.3.0 --yes'],
+  },
+  {
+    name: 'baseline',
+    usage: 'strata baseline <version|module@version> [--dry-run]',
+    summary: 'mark every migration up to a version as applied on an existing database',
+    options: { 'dry-run': { type: 'boolean', description: 'only show what would be marked' } },
+    examples: ['strata baseline 1.4.0', 'strata baseline core@1.1.0 --modules @strata/core-schema'],
+  },
+  {
+    name: 'history',
+    usage: 'strata history [--limit n] [--migration id]',
+    summary: 'show the append-only event history, newest first',
+    options: {
+      limit: { type: 'string', value: '<n>', description: 'at most n events (default 50)' },
+      migration: { type: 'string', value: '<id>', description: 'only events of this migration' },
+    },
+    examples: ['strata history', 'strata history --limit 10 --json', 'strata history --migration app@1.2.0'],
+  },
+  {
+    name: 'backup',
+    usage: 'strata backup create | list | verify <id> | restore <id> [--into x] | prune [--keep n] [--max-age 30d]',
+    summary: 'take, list, verify, restore and prune verified backups',
+    options: {
+      into: { type: 'string', value: '<target>', description: 'restore: into another file/database instead of the target' },
+      keep: { type: 'string', value: '<n>', description: 'prune: keep the newest n backups' },
+      'max-age': { type: 'string', value: '<age>', description: 'prune: delete backups older than this (30d, 12h)' },
+    },
+    examples: ['strata backup create', 'strata backup list --json', 'strata backup verify 20240101-120000-ab12', 'strata backup restore 20240101-120000-ab12 --yes', 'strata backup prune --keep 5'],
+  },
+];
+
+/** The spec of a command by name. */
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((command) => command.name === name);
+}

@@ -1,0 +1,26 @@
+import type { Migrator, RunReport } from '@strata/core';
+
+export interface UpCommandOptions {
+  migrator: Migrator;
+  /** Apply up to and including this id or version. */
+  to?: string;
+  dryRun?: boolean;
+  singleTransaction?: boolean;
+  allowOutOfOrder?: boolean;
+  /** Skip the pre-run backup (`--no-backup`). */
+  noBackup?: boolean;
+  /** Aborted on SIGINT/SIGTERM: the running migration is rolled back. */
+  signal?: AbortSignal;
+}
+
+/** Applies pending migrations; returns the run report. */
+export async function up(options: UpCommandOptions): Promise<RunReport> {
+  return options.migrator.up({
+    ...(options.to ? { to: options.to } : {}),
+    dryRun: options.dryRun ?? false,
+    singleTransaction: options.singleTransaction ?? false,
+    ...(options.allowOutOfOrder ? { allowOutOfOrder: true } : {}),
+    skipHooks: options.noBackup ?? false,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}

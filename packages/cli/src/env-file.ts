@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { StrataError } from '@strata/core';
+
+/**
+ * Reads `KEY=VALUE` lines from an env file into `env`. Variables already set win, as with
+ * Node's `--env-file`, so a deploy's environment is never overridden by a stray file.
+ * @throws StrataError `STRATA_CONFIG_INVALID` when the file cannot be read
+ */
+export function loadEnvFile(path: string, cwd: string, env: Record<string, string | undefined>): void {
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, path), 'utf8');
+  } catch (error) {
+    throw new StrataError('STRATA_CONFIG_INVALID', `Env file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      hint: 'Check the --env-file path',
+    });
+  }
+  const parsed = parseEnv(text) as Record<string, string>;
+  for (const [key, value] of Object.entries(parsed)) {
+    if (env[key] === undefined) env[key] = value;
+  }
+}

@@ -1,0 +1,124 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { type BeforeRunContext, type MigratorHooks, StrataError } from '@strata/core';
+import type { BackupManager } from '@strata/backup';
+import type { TargetDialect } from '../dialect-loader.js';
+import type { Settings } from '../settings.js';
+import type { ParsedTarget } from '../target.js';
+
+/** The parts of `@strata/backup` the CLI uses. */
+export type BackupPackage = typeof import('@strata/backup');
+
+/** Imports `@strata/backup`; injectable so the CLI works without it. */
+export type BackupLoader = () => Promise<unknown>;
+
+/** Loads `@strata/backup`, or explains why it is not there. */
+export async function loadBackupPackage(loader: BackupLoader | undefined): Promise<BackupPackage> {
+  try {
+    const loaded = (await (loader ?? (() => import('@strata/backup')))()) as BackupPackage;
+    if (typeof loaded.createBackupManager !== 'function') throw new Error('createBackupManager is missing');
+    return loaded;
+  } catch (error) {
+    throw new StrataError('STRATA_BACKUP_FAILED', `@strata/backup could not be loaded: ${(error as Error).message}`, {
+      hint: 'npm install @strata/backup, or pass --no-backup to migrate without a backup',
+      cause: error,
+    });
+  }
+}
+
+/** True when `name` is an executable file in one of PATH's folders. */
+export function isOnPath(name: string, env: Record<string, string | undefined>): boolean {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // Not in this folder.
+    }
+  }
+  return false;
+}
+
+/** Whether a target gets a backup before a run, and if not, why (said out loud, never silently). */
+export type BackupDecision = { backup: true } | { backup: false; reason: string };
+
+/**
+ * Decides the backup of a target: SQLite files by default, PostgreSQL when `pg_dump` is on PATH,
+ * in-memory databases and dialects without a provider never. `backup.enabled: true` makes a
+ * missing `pg_dump` or provider an error (exit 6); `false` turns backups off.
+ */
+export function decideBackup(target: TargetDialect, settings: Settings, env: Record<string, string | undefined>): BackupDecision {
+  const enabled = settings.backup.enabled;
+  if (enabled === false) return { backup: false, reason: 'backups are disabled in the config (backup.enabled: false)' };
+  const parsed = target.parsed;
+  if (parsed?.kind === 'sqlite') {
+    if (parsed.memory) return { backup: false, reason: 'an in-memory SQLite database has nothing to back up' };
+    return { backup: true };
+  }
+  if (parsed?.kind === 'postgres') {
+    if (isOnPath('pg_dump', env)) return { backup: true };
+    if (enabled === true) {
+      throw new StrataError('STRATA_BACKUP_FAILED', 'Backups are required (backup.enabled: true) but pg_dump is not on PATH', {
+        hint: 'Install the PostgreSQL client tools (apt-get install postgresql-client, brew install libpq), or pass --no-backup',
+      });
+    }
+    return { backup: false, reason: 'pg_dump is not on PATH (set backup.enabled: true to require a backup)' };
+  }
+  if (enabled === true) {
+    throw new StrataError('STRATA_BACKUP_FAILED', `Backups are required (backup.enabled: true) but strata cannot back up dialect ${target.dialect.name}`, {
+      hint: 'Back the database up yourself and pass --no-backup, or set backup.enabled: false',
+    });
+  }
+  return { backup: false, reason: `strata has no backup provider for dialect ${target.dialect.name}` };
+}
+
+/** A backup manager for one target (SQLite file or PostgreSQL URL). */
+export function createManagerFor(parsed: ParsedTarget | undefined, dialectName: string, settings: Settings, backup: BackupPackage): BackupManager {
+  const common = { directory: settings.backup.dir, ...(settings.backup.keep ? { keep: settings.backup.keep } : {}) };
+  if (parsed?.kind === 'sqlite' && !parsed.memory) {
+    return backup.createBackupManager({ provider: backup.createSqliteBackupProvider({ filename: parsed.filename }), ...common });
+  }
+  if (parsed?.kind === 'postgres') {
+    return backup.createBackupManager({ provider: backup.createPostgresBackupProvider({ connectionString: parsed.url }), ...common });
+  }
+  throw new StrataError('STRATA_BACKUP_FAILED', `strata cannot back up ${parsed?.kind === 'sqlite' ? 'an in-memory SQLite database' : `dialect ${dialectName}`}`, {
+    hint: 'Backups work on SQLite files and PostgreSQL URLs',
+  });
+}
+
+/**
+ * Migrator hooks that back up whichever target a run uses (the primary, or the fallback when
+ * failover chose it). Everything happens in `beforeRun`, which core calls only for a run with
+ * steps: `@strata/backup` is imported then, not on every start. A target that gets no backup is
+ * reported through `onSkip`, never skipped silently.
+ */
+export function createBackupHooks(options: {
+  targets: readonly TargetDialect[];
+  settings: Settings;
+  env: Record<string, string | undefined>;
+  loader: BackupLoader | undefined;
+  onSkip: (reason: string) => void;
+  onBackup: (id: string) => void;
+  onPruneError: (error: unknown) => void;
+}): MigratorHooks {
+  return {
+    async beforeRun(context: BeforeRunContext) {
+      const target = options.targets.find((t) => t.dialect === context.dialect) ?? (options.targets.length === 1 ? options.targets[0] : undefined);
+      if (!target) {
+        options.onSkip(`no backup provider for ${context.dialect.target}`);
+        return undefined;
+      }
+      const decision = decideBackup(target, options.settings, options.env);
+      if (!decision.backup) {
+        options.onSkip(decision.reason);
+        return undefined;
+      }
+      const backup = await loadBackupPackage(options.loader);
+      const manager = createManagerFor(target.parsed, target.dialect.name, options.settings, backup);
+      const result = await backup.createBackupHook(manager, { onPruneError: options.onPruneError }).beforeRun(context);
+      if (result?.backupId) options.onBackup(result.backupId);
+      return result ?? undefined;
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import { redactSecrets } from '@strata/core';
+import picocolors from 'picocolors';
+
+const { createColors } = picocolors;
+
+/** A stream the CLI writes to (process.stdout, or a buffer in tests). */
+export interface WritableLike {
+  write(chunk: string): unknown;
+}
+
+/** Colour helpers; identity functions when colour is off. */
+export type Colors = ReturnType<typeof createColors>;
+
+/**
+ * Where the CLI's words go. Every write is passed through secret redaction as a last line of
+ * defence. With `--json`, human lines go to stderr and stdout carries only the JSON document.
+ */
+export interface Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly colors: Colors;
+  /** Adds secrets (passwords) to redact from now on. */
+  addSecrets(secrets: readonly string[]): void;
+  /** Redacts a text (for building JSON). */
+  redact(text: string): string;
+  /** A line for people: stdout, or stderr with `--json`; dropped with `--quiet`. */
+  info(line: string): void;
+  /** A line for people shown only with `--verbose`, on stderr. */
+  debug(line: string): void;
+  /** A warning on stderr (kept with --quiet). */
+  warn(line: string): void;
+  /** An error line on stderr. */
+  error(line: string): void;
+  /** The one JSON document of a `--json` run, on stdout. */
+  document(value: unknown): void;
+}
+
+export interface OutputOptions {
+  stdout: WritableLike;
+  stderr: WritableLike;
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean;
+  secrets?: readonly string[];
+}
+
+export function createOutput(options: OutputOptions): Output {
+  const secrets = new Set<string>(options.secrets ?? []);
+  // A secret may appear JSON-escaped in a document: redact that spelling too.
+  const redact = (text: string) => redactSecrets(text, [...secrets].flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]));
+  const human = options.json ? options.stderr : options.stdout;
+  return {
+    json: options.json,
+    quiet: options.quiet,
+    verbose: options.verbose,
+    colors: createColors(options.color),
+    addSecrets(more) {
+      for (const secret of more) if (secret) secrets.add(secret);
+    },
+    redact,
+    info(line) {
+      if (!options.quiet) human.write(`${redact(line)}\n`);
+    },
+    debug(line) {
+      if (options.verbose) options.stderr.write(`${redact(line)}\n`);
+    },
+    warn(line) {
+      options.stderr.write(`${redact(line)}\n`);
+    },
+    error(line) {
+      options.stderr.write(`${redact(line)}\n`);
+    },
+    document(value) {
+      // Absent values are null, not missing: every documented key is always there.
+      options.stdout.write(`${redact(JSON.stringify(value, (_key, v: unknown) => (v === undefined ? null : v), 2))}\n`);
+    },
+  };
+}
+
+/** Whether to colour: a TTY, no NO_COLOR, no --no-color; FORCE_COLOR forces it on. */
+export function shouldUseColor(isTTY: boolean, env: Record<string, string | undefined>, noColorFlag: boolean): boolean {
+  if (noColorFlag) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return isTTY && env.TERM !== 'dumb';
+}

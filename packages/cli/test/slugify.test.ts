@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { highestVersion } from '../src/commands/new.js';
+import { slugify } from '../src/slugify.js';
+
+describe('slugify', () => {
+  it('lower-cases and joins words with underscores', () => {
+    expect(slugify('Add Users!')).toBe('add_users');
+    expect(slugify('  create--orders table ')).toBe('create_orders_table');
+    expect(slugify('Crème brûlée')).toBe('creme_brulee');
+  });
+
+  it('never keeps a path separator or ..', () => {
+    for (const hostile of ['../../etc/passwd', '..\\..\\x', '/abs/path', 'a/../b', '..']) {
+      const slug = (() => {
+        try {
+          return slugify(hostile);
+        } catch {
+          return '';
+        }
+      })();
+      expect(slug).not.toMatch(/[/\\]|\.\./);
+    }
+    expect(slugify('../../etc/passwd')).toBe('etc_passwd');
+  });
+
+  it('caps the slug at 60 characters without a trailing underscore', () => {
+    const slug = slugify(`${'a'.repeat(59)} b${'c'.repeat(40)}`);
+    expect(slug.length).toBeLessThanOrEqual(60);
+    expect(slug.endsWith('_')).toBe(false);
+  });
+
+  it('refuses a name with no letters or digits', () => {
+    expect(() => slugify('!!! ///')).toThrow(expect.objectContaining({ code: 'STRATA_USAGE' }));
+  });
+});
+
+describe('highestVersion', () => {
+  it('orders by SemVer, ignores junk and near misses', () => {
+    expect(highestVersion(['1.9.0_a.sql', '1.10.0_b.sql', 'v2.0.0_c.sql', 'notes.md', '3.0.0_x.txt', '1.10.0-rc.1_d.sql'])).toBe('1.10.0');
+    expect(highestVersion([])).toBeUndefined();
+  });
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_URL, parseTargetUrl, pickUrl, redactUrl, urlPasswords } from '../src/target.js';
+
+describe('parseTargetUrl', () => {
+  const cwd = '/project';
+
+  it('sends postgres:// and postgresql:// to the PostgreSQL dialect', () => {
+    expect(parseTargetUrl('postgres://app@db:5432/prod', cwd)).toMatchObject({ kind: 'postgres', url: 'postgres://app@db:5432/prod' });
+    expect(parseTargetUrl('postgresql://app@db/prod', cwd).kind).toBe('postgres');
+  });
+
+  it('resolves SQLite paths: relative to cwd, absolute, triple slash, in memory', () => {
+    expect(parseTargetUrl('sqlite:./strata.db', cwd)).toMatchObject({ kind: 'sqlite', filename: '/project/strata.db', memory: false });
+    expect(parseTargetUrl('sqlite:data/app.db', cwd)).toMatchObject({ filename: '/project/data/app.db' });
+    expect(parseTargetUrl('sqlite:/abs/file.db', cwd)).toMatchObject({ filename: '/abs/file.db' });
+    expect(parseTargetUrl('sqlite:///abs/file.db', cwd)).toMatchObject({ filename: '/abs/file.db' });
+    expect(parseTargetUrl('sqlite::memory:', cwd)).toMatchObject({ filename: ':memory:', memory: true });
+  });
+
+  it('refuses an unknown scheme as a config error, without printing the password', () => {
+    let error: Error | undefined;
+    try {
+      parseTargetUrl('mysql://u:Secret123@h/db', cwd);
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error).toMatchObject({ code: 'STRATA_CONFIG_INVALID' });
+    expect(error!.message).not.toContain('Secret123');
+    expect(() => parseTargetUrl('./file.db', cwd)).toThrow(expect.objectContaining({ code: 'STRATA_CONFIG_INVALID' }));
+  });
+
+  it('collects the password raw and decoded for redaction', () => {
+    expect(urlPasswords('postgres://u:p%40ss@h/db').sort()).toEqual(['p%40ss', 'p@ss']);
+    expect(urlPasswords('postgres://u@h/db')).toEqual([]);
+    expect(redactUrl('postgres://u:p%40ss@h/db')).toBe('postgres://u:***@h/db');
+  });
+});
+
+describe('pickUrl', () => {
+  it('prefers --url, then DATABASE_URL, then the config, then the default', () => {
+    expect(pickUrl('sqlite:a.db', 'sqlite:b.db', 'sqlite:c.db')).toEqual({ url: 'sqlite:a.db', source: 'flag' });
+    expect(pickUrl(undefined, 'sqlite:b.db', 'sqlite:c.db')).toEqual({ url: 'sqlite:b.db', source: 'env' });
+    expect(pickUrl(undefined, undefined, 'sqlite:c.db')).toEqual({ url: 'sqlite:c.db', source: 'config' });
+    expect(pickUrl(undefined, undefined, undefined)).toEqual({ url: DEFAULT_URL, source: 'default' });
+  });
+});
