@@ -242,6 +242,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
         await session.begin();
         lock.inTransaction = true;
       }
+      if (single) context.deferredWrites = [];
       let queue = plan.steps.map((step) => loaded.byId.get(step.migration.id)!);
       let done = 0;
       const total = queue.length;
@@ -287,6 +288,11 @@ export function createMigrator(options: MigratorOptions): Migrator {
           });
           emit({ type: 'step-end', id: migration.id, direction, durationMs, outcome: outcome.outcome });
           done++;
+        }
+        if (context.deferredWrites?.length) {
+          const writes = context.deferredWrites.splice(0);
+          if (session.applyScript) await session.applyScript('', writes, false);
+          else await session.writeState(writes);
         }
         if (lock.inTransaction) {
           if (dryRun) await session.rollback();

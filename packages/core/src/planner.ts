@@ -95,7 +95,7 @@ export function createPlan(
   const newestApplied = new Map<string, Version>();
   for (const row of state) {
     if (row.status !== 'applied') continue;
-    const version = safeVersion(row.version);
+    const version = byId.get(`${row.module}@${row.version}`)?.version ?? safeVersion(row.version);
     if (!version) continue;
     const current = newestApplied.get(row.module);
     if (!current || compareVersions(version, current) > 0) newestApplied.set(row.module, version);
@@ -351,31 +351,33 @@ function planDown(
   return revert.reverse().map((migration) => ({ direction: 'down', migration }));
 }
 
-/** Kahn's algorithm over explicit and implicit (previous version in the module) edges, with a heap. */
+/**
+ * Kahn's algorithm over explicit and implicit (previous version in the module) edges. Nodes are
+ * numbered by their (module, version) rank, so the heap that breaks ties compares integers.
+ */
 function orderMigrations(
   migrations: PlannableMigration[],
   byId: Map<string, PlannableMigration>,
   problems: Problem[],
 ): PlannableMigration[] {
-  const compare = (a: PlannableMigration, b: PlannableMigration) =>
-    a.module < b.module ? -1 : a.module > b.module ? 1 : compareVersions(a.version, b.version);
-  const sorted = [...migrations].sort(compare);
-  const indegree = new Map<string, number>();
-  const dependants = new Map<string, string[]>();
-  const addEdge = (from: string, to: string) => {
-    let list = dependants.get(from);
-    if (!list) dependants.set(from, (list = []));
-    list.push(to);
-    indegree.set(to, (indegree.get(to) ?? 0) + 1);
+  const sorted = [...migrations].sort((a, b) =>
+    a.module < b.module ? -1 : a.module > b.module ? 1 : compareVersions(a.version, b.version),
+  );
+  const count = sorted.length;
+  const rank = new Map<string, number>();
+  for (let i = 0; i < count; i++) rank.set(sorted[i]!.id, i);
+  const indegree = new Int32Array(count);
+  const dependants: number[][] = new Array(count);
+  const addEdge = (from: number, to: number) => {
+    (dependants[from] ??= []).push(to);
+    indegree[to]!++;
   };
-  for (const m of sorted) indegree.set(m.id, 0);
-  for (let i = 0; i < sorted.length; i++) {
+  for (let i = 0; i < count; i++) {
     const m = sorted[i]!;
-    const previous = sorted[i - 1];
-    if (previous && previous.module === m.module) addEdge(previous.id, m.id);
+    if (i > 0 && sorted[i - 1]!.module === m.module) addEdge(i - 1, i);
     for (const dep of m.dependsOn) {
-      const target = byId.get(dep);
-      if (!target) {
+      const targetRank = rank.get(dep);
+      if (targetRank === undefined) {
         problems.push({
           code: 'STRATA_UNKNOWN_DEPENDENCY',
           message: `Migration ${m.id} depends on ${dep}, which does not exist`,
@@ -385,7 +387,8 @@ function orderMigrations(
         });
         continue;
       }
-      if (target.module === m.module && compareVersions(target.version, m.version) >= 0) {
+      const target = sorted[targetRank]!;
+      if (target.module === m.module && targetRank >= i) {
         problems.push({
           code: target.id === m.id ? 'STRATA_DEPENDENCY_CYCLE' : 'STRATA_FORWARD_DEPENDENCY',
           message:
@@ -398,22 +401,20 @@ function orderMigrations(
         });
         continue;
       }
-      addEdge(target.id, m.id);
+      addEdge(targetRank, i);
     }
   }
-  const heap = new MinHeap<PlannableMigration>(compare);
-  for (const m of sorted) if (indegree.get(m.id) === 0) heap.push(m);
+  const heap = new IntMinHeap(count);
+  for (let i = 0; i < count; i++) if (indegree[i] === 0) heap.push(i);
   const order: PlannableMigration[] = [];
   while (heap.size) {
-    const m = heap.pop()!;
-    order.push(m);
-    for (const next of dependants.get(m.id) ?? []) {
-      const left = indegree.get(next)! - 1;
-      indegree.set(next, left);
-      if (left === 0) heap.push(byId.get(next)!);
-    }
+    const i = heap.pop();
+    order.push(sorted[i]!);
+    const next = dependants[i];
+    if (!next) continue;
+    for (const j of next) if (--indegree[j]! === 0) heap.push(j);
   }
-  if (order.length < sorted.length) {
+  if (order.length < count) {
     const placed = new Set(order.map((m) => m.id));
     const rest = sorted.filter((m) => !placed.has(m.id));
     const cycle = findCycle(rest, byId, placed);
@@ -449,41 +450,39 @@ function findCycle(rest: PlannableMigration[], byId: Map<string, PlannableMigrat
   return [...path.slice(seen.get(current)!), current].reverse();
 }
 
-class MinHeap<T> {
-  private readonly items: T[] = [];
-  constructor(private readonly compare: (a: T, b: T) => number) {}
-  get size(): number {
-    return this.items.length;
+/** A binary min-heap of small integers. */
+class IntMinHeap {
+  private readonly items: Int32Array;
+  size = 0;
+  constructor(capacity: number) {
+    this.items = new Int32Array(Math.max(1, capacity));
   }
-  push(item: T): void {
+  push(value: number): void {
     const items = this.items;
-    items.push(item);
-    let i = items.length - 1;
+    let i = this.size++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this.compare(items[i]!, items[parent]!) >= 0) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      if (items[parent]! <= value) break;
+      items[i] = items[parent]!;
       i = parent;
     }
+    items[i] = value;
   }
-  pop(): T | undefined {
+  pop(): number {
     const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length && last !== undefined) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let smallest = i;
-        if (l < items.length && this.compare(items[l]!, items[smallest]!) < 0) smallest = l;
-        if (r < items.length && this.compare(items[r]!, items[smallest]!) < 0) smallest = r;
-        if (smallest === i) break;
-        [items[i], items[smallest]] = [items[smallest]!, items[i]!];
-        i = smallest;
-      }
+    const top = items[0]!;
+    const last = items[--this.size]!;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.size) break;
+      const r = l + 1;
+      const child = r < this.size && items[r]! < items[l]! ? r : l;
+      if (items[child]! >= last) break;
+      items[i] = items[child]!;
+      i = child;
     }
+    items[i] = last;
     return top;
   }
 }

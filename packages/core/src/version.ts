@@ -14,8 +14,13 @@ export interface Version {
 const NUMERIC = /^(?:0|[1-9][0-9]*)$/;
 const PRERELEASE_ID = /^(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)$/;
 
+/** The common case, checked with one regex before the detailed checks. */
+const PLAIN_RELEASE = /^(?:0|[1-9][0-9]{0,14})\.(?:0|[1-9][0-9]{0,14})\.(?:0|[1-9][0-9]{0,14})$/;
+
 /** Why a text is not a valid version, or `undefined` when it is one. */
 export function versionProblem(text: string): string | undefined {
+  // Up to 15 digits is always below 2^53 - 1.
+  if (PLAIN_RELEASE.test(text)) return undefined;
   if (typeof text !== 'string' || text.length === 0) return 'it is empty';
   if (text !== text.trim()) return 'it has leading or trailing white space';
   if (/^[vV]/.test(text)) return 'it starts with "v"; write 1.2.3, not v1.2.3';
@@ -60,6 +65,10 @@ export function parseVersion(text: string): Version {
     throw new StrataError('STRATA_INVALID_VERSION', `Invalid version ${JSON.stringify(text)}: ${problem}`, {
       hint: 'Versions are strict SemVer: MAJOR.MINOR.PATCH with an optional -prerelease, e.g. 1.4.0 or 1.4.0-rc.1',
     });
+  }
+  if (PLAIN_RELEASE.test(text)) {
+    const [major, minor, patch] = text.split('.').map(Number) as [number, number, number];
+    return { major, minor, patch, prerelease: [], text };
   }
   const dash = text.indexOf('-');
   const core = (dash === -1 ? text : text.slice(0, dash)).split('.').map(Number);

@@ -18,6 +18,12 @@ export interface StepContext {
   migrationContext(): MigrationContext;
   /** Set once a dry run meets a non-transactional step: the rest is listed, not run. */
   dryRunStopped?: boolean;
+  /**
+   * Single-transaction runs: state writes wait here and are written in one batch before the
+   * commit. Same transaction, same atomicity; the state statements are compiled once instead of
+   * after every migration's DDL (SQLite re-prepares statements after each schema change).
+   */
+  deferredWrites?: StateWrite[];
 }
 
 interface LockState {
@@ -58,7 +64,12 @@ export async function runStep(
   const writes = (ms: number): StateWrite[] => finalWrites(context, migration, direction, ms);
   const sectionLine = (direction === 'up' ? migration.body.upLine : migration.body.downLine) ?? 1;
   try {
-    if (typeof body === 'string' && session.applyScript) {
+    if (context.deferredWrites && !ownTransaction) {
+      const started = performance.now();
+      if (typeof body === 'string') await session.execute(body);
+      else await body(context.migrationContext());
+      context.deferredWrites.push(...writes(Math.round(performance.now() - started)));
+    } else if (typeof body === 'string' && session.applyScript) {
       await session.applyScript(body, writes(-1), ownTransaction);
     } else {
       if (ownTransaction) await session.begin();
