@@ -113,6 +113,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
     d: Dialect,
     signal: AbortSignal | undefined,
     work: (session: DialectSession, lock: LockState) => Promise<T>,
+    /** Dry runs: create the state tables inside the transaction that is rolled back. */
+    tablesInTransaction = false,
   ): Promise<T> => {
     const capabilities = resolveCapabilities(d);
     const session = await connect(d, 'migrate', signal);
@@ -124,10 +126,15 @@ export function createMigrator(options: MigratorOptions): Migrator {
       lock.held = true;
       lock.inTransaction = !capabilities.supportsSessionLock;
       emit({ type: 'lock-acquired', waitedMs: Math.round(performance.now() - started) });
+      if (tablesInTransaction && !lock.inTransaction) {
+        await session.begin();
+        lock.inTransaction = true;
+      }
       await session.ensureStateTables();
       const result = await work(session, lock);
       if (lock.inTransaction) {
-        await session.commit();
+        if (tablesInTransaction) await session.rollback();
+        else await session.commit();
         lock.inTransaction = false;
       }
       return result;
@@ -253,6 +260,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
       }
       try {
         while (queue.length) {
+          // Synchronous drivers (better-sqlite3) never yield: give signal handlers a turn.
+          if (signal) await new Promise((resolve) => setImmediate(resolve));
           if (signal?.aborted) throw interrupted(signal);
           if (!single && !lock.inTransaction && !capabilities.supportsSessionLock) {
             await session.begin();
@@ -305,13 +314,13 @@ export function createMigrator(options: MigratorOptions): Migrator {
           lock.inTransaction = false;
         }
         const failure = signal?.aborted && !isInterrupt(error) ? interrupted(signal, error) : error;
-        await recordFailure(session, failure, single, direction, event, backupId, runId);
+        if (!dryRun) await recordFailure(session, failure, single, direction, event, backupId, runId);
         throw failure;
       } finally {
         if (cancel) signal!.removeEventListener('abort', cancel);
       }
       return finish();
-    });
+    }, dryRun);
   };
 
   /** Refuses, before anything runs, statements that cannot run in a transaction. */
@@ -598,6 +607,8 @@ async function recordFailure(
   // The failed step's own transaction was rolled back; its failure is recorded in a new one.
   try {
     await session.begin();
+    // A failed first run may have rolled back the creation of the tables with it.
+    await session.ensureStateTables();
     await session.writeState([
       {
         kind: 'event',

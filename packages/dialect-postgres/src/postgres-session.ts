@@ -57,6 +57,11 @@ export async function openPostgresSession(settings: PostgresSessionSettings, opt
   const setup: string[] = [];
   if (options.purpose === 'migrate') {
     setup.push(`SET lock_timeout = ${settings.ddlLockTimeoutMs}`);
+    // PostgreSQL 14+: notice a vanished client (kill -9 of strata) within a second and roll back,
+    // instead of running the migration to its COMMIT with nobody left to report it.
+    setup.push(
+      "DO $$BEGIN IF current_setting('server_version_num')::int >= 140000 THEN PERFORM set_config('client_connection_check_interval', '1000', false); END IF; END$$",
+    );
     if (settings.statementTimeoutMs > 0) setup.push(`SET statement_timeout = ${settings.statementTimeoutMs}`);
     if (settings.schema) setup.push(`SET search_path = ${quoteIdentifier(settings.schema)}`);
   }
