@@ -41,7 +41,7 @@ export async function resolveSources(
         hint: 'Create it (strata init creates ./migrations), or fix --migrations / the config\'s migrations',
       });
     }
-    sources.push(createFileSource({ directory: folder.directory, module: folder.module, onWarning }));
+    sources.push(createFileSource({ directory: folder.directory, displayName: folder.shown, module: folder.module, onWarning }));
     used.push(folder);
   }
   const modules: string[] = [];

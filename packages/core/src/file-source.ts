@@ -23,6 +23,8 @@ export interface FileSourceOptions {
   directory: string;
   /** @default 'app' */
   module?: string;
+  /** How the folder is named in messages (`migrations`, relative to the project). @default directory */
+  displayName?: string;
   /**
    * Called for files that look almost like migrations but are not (`schema.sql`), which are
    * ignored.
@@ -55,9 +57,10 @@ export function createFileSource(options: FileSourceOptions): MigrationSource {
   const module = options.module ?? DEFAULT_MODULE;
   assertModuleName(module);
   const directory = resolvePath(options.directory);
+  const shown = options.displayName ?? options.directory;
   return {
-    description: `folder ${options.directory} (module ${module})`,
-    load: async () => loadFolder(directory, options.directory, module, options.onWarning),
+    description: `folder ${shown} (module ${module})`,
+    load: async () => loadFolder(directory, shown, module, options.onWarning),
   };
 }
 

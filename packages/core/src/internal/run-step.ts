@@ -192,8 +192,11 @@ export function stepFailure(
   const code: StrataErrorCode = KEEP_CODE.has(cause.code) ? cause.code : 'STRATA_MIGRATION_FAILED';
   const what = direction === 'up' ? `Migration ${migration.id}` : `Revert of ${migration.id}`;
   const reason = cause.message.replace(STATEMENT_PREFIX, '');
+  // A dialect's hint is kept for errors with their own exit class (DDL lock timeout, lost
+  // connection); for a failing statement the useful next step is about the migration.
+  const ownHint = KEEP_CODE.has(cause.code) ? cause.hint : undefined;
   const hint = transactional
-    ? cause.hint ?? `Nothing of ${migration.id} was ${direction === 'up' ? 'applied' : 'reverted'} (its transaction was rolled back); fix ${migration.file ?? 'it'}${line !== undefined ? ` at line ${line}` : ''} and run the command again`
+    ? ownHint ?? `Nothing of ${migration.id} was ${direction === 'up' ? 'applied' : 'reverted'} (its transaction was rolled back); fix ${migration.file ?? 'it'}${line !== undefined ? ` at line ${line}` : ''} and run the command again`
     : `${migration.id} ran outside a transaction and is now marked failed: check the database, then run \`strata repair\` (drop the failed row or --mark-applied ${migration.id})`;
   return new StrataError(code, `${what} failed${where ? ` (${where})` : ''}: ${reason}`, {
     hint,
