@@ -122,7 +122,29 @@ export function createMigrator(options: MigratorOptions): Migrator {
     try {
       emit({ type: 'lock-wait', target: d.target });
       const started = performance.now();
-      await session.acquireLock();
+      try {
+        await session.acquireLock();
+      } catch (error) {
+        if (isStrataError(error) && error.code === 'STRATA_LOCK_TIMEOUT' && capabilities.supportsSessionLock) {
+          // The history says who waited in vain, and for whom (best effort: append-only, no lock needed).
+          await session
+            .writeState([
+              {
+                kind: 'event',
+                event: event({
+                  action: 'lock_timeout',
+                  outcome: 'failed',
+                  durationMs: Math.round(performance.now() - started),
+                  errorCode: error.code,
+                  errorMessage: error.message.slice(0, 2000),
+                  details: { holder: (error.details.holder as Record<string, unknown> | undefined) ?? null },
+                }),
+              },
+            ])
+            .catch(() => {});
+        }
+        throw error;
+      }
       lock.held = true;
       lock.inTransaction = !capabilities.supportsSessionLock;
       emit({ type: 'lock-acquired', waitedMs: Math.round(performance.now() - started) });

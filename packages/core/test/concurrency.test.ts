@@ -139,6 +139,11 @@ describe.each(['postgres', 'sqlite'] as const)('%s: concurrent runners', (kind) 
       expect(timedOut.result!.message).toContain(`pid ${holderBackend[0]!.pid}`);
       expect(timedOut.result!.message).toContain('strata-holder');
       expect((timedOut.result!.details as { holder: { pid: number } }).holder.pid).toBe(holderBackend[0]!.pid);
+      // The history records the failed wait and whom it waited for.
+      const waits = await target.query<{ outcome: string; error_code: string; holder_pid: number }>(
+        "SELECT outcome, error_code, (details->'holder'->>'pid')::int AS holder_pid FROM strata_events WHERE action = 'lock_timeout'",
+      );
+      expect(waits).toEqual([{ outcome: 'failed', error_code: 'STRATA_LOCK_TIMEOUT', holder_pid: holderBackend[0]!.pid }]);
     }
     const done = await holder.done;
     expect(done.code, JSON.stringify(done.result)).toBe(0);
