@@ -351,4 +351,44 @@ describe('strata on PostgreSQL', () => {
       if (extra.includes('--json')) expect(json(failing).error).toMatchObject({ code: 'STRATA_MIGRATION_FAILED' });
     }
   });
+
+  it('never prints a password from the config file or PGPASSWORD in a failing status or up (--verbose, --json)', () => {
+    const secret = `CfgPw${Math.random().toString(36).slice(2, 10)}`;
+    const envSecret = `EnvPw${Math.random().toString(36).slice(2, 10)}`;
+    const withPassword = new URL(database.url);
+    withPassword.password = secret;
+    const missing = new URL(withPassword.href);
+    missing.pathname = '/strata_no_such_database';
+    const unreachable = new URL(withPassword.href);
+    unreachable.port = '1';
+    const noPassword = new URL(database.url);
+    const missingNoPassword = new URL(noPassword.href);
+    missingNoPassword.pathname = '/strata_no_such_database';
+    const migrations = { 'migrations/1.0.0_broken.sql': sql('CREATE TABLE leak_check (id int);\nSELECT * FROM no_such_table;', 'DROP TABLE leak_check;') };
+    const cases: { url: string; env: Record<string, string>; args: string[]; code: number }[] = [
+      { url: missing.href, env: {}, args: ['status'], code: 5 },
+      { url: missing.href, env: {}, args: ['up'], code: 5 },
+      { url: unreachable.href, env: {}, args: ['up', '--no-backup'], code: 5 },
+      // pg_dump runs first here (a backup is taken before the failing run) when it is on PATH.
+      { url: withPassword.href, env: {}, args: ['up'], code: 1 },
+      { url: withPassword.href, env: {}, args: ['up', '--no-backup'], code: 1 },
+      { url: withPassword.href, env: { PGPASSWORD: envSecret }, args: ['up', '--no-backup'], code: 1 },
+      { url: missingNoPassword.href, env: { PGPASSWORD: envSecret }, args: ['status'], code: 5 },
+      { url: missingNoPassword.href, env: { PGPASSWORD: envSecret }, args: ['up'], code: 5 },
+      { url: noPassword.href, env: { PGPASSWORD: envSecret }, args: ['up'], code: 1 },
+    ];
+    for (const { url, env, args, code } of cases) {
+      const dir = project({ ...migrations, 'strata.config.json': JSON.stringify({ url }) });
+      for (const extra of [['--verbose'], ['--json'], ['--json', '--verbose']]) {
+        const ran = strata(dir, [...args, ...extra], env);
+        const label = `${args.join(' ')} ${extra.join(' ')} on ${url.replace(secret, '***')}${env.PGPASSWORD ? ' with PGPASSWORD' : ''}`;
+        expect(ran.code, `${label}: ${ran.stderr}`).toBe(code);
+        expect(ran.stdout + ran.stderr, label).not.toContain(secret);
+        expect(ran.stdout + ran.stderr, label).not.toContain(envSecret);
+        if (extra.includes('--json')) expect(json(ran).error.code, label).toBe(code === 5 ? 'STRATA_CONNECTION_FAILED' : 'STRATA_MIGRATION_FAILED');
+        // The verbose lines did run: the target is shown, redacted.
+        if (extra.includes('--verbose')) expect(ran.stderr, label).toMatch(/target: postgres:\/\/.*\(from the config file\)/);
+      }
+    }
+  }, 180_000);
 });

@@ -1,4 +1,4 @@
-import { createMigrator, type Migrator, type MigratorEvent, StrataError, TOOL_VERSION } from '@strata/core';
+import { createMigrator, type Dialect, type Migrator, type MigratorEvent, StrataError, TOOL_VERSION } from '@strata/core';
 import { type CommandLine, countOption, listOption, parseCommandLine, stringOption } from './argv.js';
 import { findCommand } from './command-specs.js';
 import { loadConfig } from './config.js';
@@ -6,7 +6,7 @@ import { type DialectLoaders, resolveDialect, type ResolvedDialect } from './dia
 import { parseAge } from './duration.js';
 import { loadEnvFile } from './env-file.js';
 import { exitCodeFor, exitCodeForProblems } from './exit-codes.js';
-import { type BackupLoader, createBackupHooks, createManagerFor, loadBackupPackage } from './internal/backup-wiring.js';
+import { appliedVersions, type BackupLoader, createBackupHooks, createManagerFor, loadBackupPackage, recordEvent } from './internal/backup-wiring.js';
 import { confirm } from './internal/confirm.js';
 import { createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
 import { renderCommandHelp, renderMainHelp } from './render/help.js';
@@ -178,11 +178,11 @@ class CommandRun {
     if (this.command === 'new') return this.newMigration(settings);
     if (this.command === 'backup') return this.backup(settings);
 
+    const runs = this.command === 'up' || this.command === 'down';
     const resolved = await resolveDialect(settings, this.options.dialectLoaders);
     const sources = await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`));
     out.debug(`dialect: ${resolved.primary.dialect.name}${resolved.fallback ? ` (fallback ${resolved.fallback.dialect.name})` : ''}`);
     out.debug(`sources: ${[...sources.folders.map((f) => `${f.shown} (module ${f.module})`), ...sources.modules.map((m) => `module ${m}`)].join(', ') || 'none'}`);
-    const runs = this.command === 'up' || this.command === 'down';
     this.migrator = createMigrator({
       dialect: resolved.dialect,
       sources: sources.sources,
@@ -294,19 +294,66 @@ class CommandRun {
     const parsed = parseTargetUrl(settings.url, this.cwd);
     const pkg = await loadBackupPackage(this.options.backupLoader);
     const manager = createManagerFor(parsed, parsed.kind, settings, pkg);
+    const lockTimeoutMs = settings.lockTimeoutMs ?? 60_000;
+    // The target's dialect, opened only to read its versions and to write the history event.
+    let dialect: Promise<Dialect> | undefined;
+    const targetDialect = () =>
+      (dialect ??= resolveDialect({ ...settings, fallbackUrl: undefined }, this.options.dialectLoaders).then((resolved) => resolved.dialect));
+    try {
+      return await this.backupAction(action as (typeof actions)[number], id, settings, manager, pkg, targetDialect, lockTimeoutMs);
+    } finally {
+      if (dialect) await dialect.then((d) => d.destroy?.()).catch(() => {});
+    }
+  }
+
+  private async backupAction(
+    action: 'create' | 'list' | 'verify' | 'restore' | 'prune',
+    id: string | undefined,
+    settings: Settings,
+    manager: ReturnType<typeof createManagerFor>,
+    pkg: Awaited<ReturnType<typeof loadBackupPackage>>,
+    targetDialect: () => Promise<Dialect>,
+    lockTimeoutMs: number,
+  ): Promise<number> {
+    const { out } = this;
     const maxAge = this.opt('max-age');
     const { backup } = await import('./commands/backup.js');
     const result = await backup({
-      action: action as (typeof actions)[number],
+      versions: async () => {
+        try {
+          return await appliedVersions(await targetDialect(), lockTimeoutMs);
+        } catch (error) {
+          out.debug(`schema versions unavailable: ${(error as Error).message}`);
+          return {};
+        }
+      },
+      record: async (entry) => {
+        try {
+          const event = pkg.backupEvent(entry.manifest, entry.outcome, {
+            action: entry.action,
+            ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
+            ...(entry.error !== undefined ? { error: entry.error } : {}),
+            ...(entry.details ? { details: entry.details } : {}),
+          });
+          await recordEvent(await targetDialect(), event, lockTimeoutMs);
+          return true;
+        } catch (error) {
+          const message = `the ${entry.action} event could not be written to the history: ${(error as Error).message}`;
+          if (entry.outcome === 'ok') out.warn(`warning: ${message}`);
+          else out.debug(message);
+          return false;
+        }
+      },
+      action,
       manager,
       ...(id ? { id } : {}),
       ...(this.opt('into') ? { into: this.opt('into')! } : {}),
       ...(countOption(this.line.options, 'keep') ? { keep: countOption(this.line.options, 'keep')! } : {}),
       ...(maxAge ? { maxAgeMs: parseAge(maxAge) } : {}),
       ...(this.options.signal ? { signal: this.options.signal } : {}),
-      confirm: (question) => this.confirm(question, `Refusing to restore over the live database ${redactUrl(settings.url)} without confirmation`),
+      confirm: (question) => this.confirm(question, `Refusing to restore over the live database ${manager.provider.database} without confirmation`),
     });
-    this.emit(result, () => text.renderBackup(this.out, result));
+    this.emit(result, () => text.renderBackup(out, result));
     return result.action === 'verify' && !result.result.ok ? 6 : 0;
   }
 

@@ -1,7 +1,19 @@
-import { StrataError } from '@strata/core';
+import { redactSecrets, StrataError } from '@strata/core';
 import type { BackupManager, BackupManifest, PruneResult, RestoreResult, VerifyResult } from '@strata/backup';
 
 export type BackupAction = 'create' | 'list' | 'verify' | 'restore' | 'prune';
+
+/** A backup or restore to be written to the target's events table (see {@link BackupCommandOptions.record}). */
+export interface BackupHistoryEntry {
+  action: 'backup' | 'restore';
+  outcome: 'ok' | 'failed';
+  /** The backup's manifest, or `{ id }` when it failed before it had one. */
+  manifest: Partial<BackupManifest>;
+  durationMs?: number;
+  error?: unknown;
+  /** Secret-free facts (restore target, …). */
+  details?: Record<string, unknown>;
+}
 
 export interface BackupCommandOptions {
   action: BackupAction;
@@ -17,18 +29,26 @@ export interface BackupCommandOptions {
   signal?: AbortSignal;
   /** Asked before a restore overwrites the live database; throws to refuse. */
   confirm: (question: string) => Promise<void>;
+  /** create: the newest applied version per module, stored in the manifest. */
+  versions?: () => Promise<Record<string, string>>;
+  /**
+   * Writes a create or restore (done or failed) into the target's events table; resolves to
+   * whether it was written. Never throws.
+   */
+  record?: (entry: BackupHistoryEntry) => Promise<boolean>;
 }
 
 export type BackupCommandResult =
-  | { action: 'create'; backup: BackupManifest; path: string }
+  | { action: 'create'; backup: BackupManifest; path: string; recorded: boolean }
   | { action: 'list'; directory: string; backups: BackupManifest[] }
   | { action: 'verify'; result: VerifyResult }
-  | { action: 'restore'; result: RestoreResult }
+  | { action: 'restore'; result: RestoreResult; recorded: boolean }
   | { action: 'prune'; result: PruneResult };
 
 /** `strata backup create|list|verify|restore|prune`. */
 export async function backup(options: BackupCommandOptions): Promise<BackupCommandResult> {
   const { manager } = options;
+  const record = options.record ?? (async () => false);
   const needId = (): string => {
     if (!options.id) {
       throw new StrataError('STRATA_USAGE', `strata backup ${options.action} needs a backup id`, { hint: 'Run `strata backup list` to see the ids' });
@@ -37,8 +57,16 @@ export async function backup(options: BackupCommandOptions): Promise<BackupComma
   };
   switch (options.action) {
     case 'create': {
-      const result = await manager.create({ verify: true, ...(options.signal ? { signal: options.signal } : {}) });
-      return { action: 'create', backup: result.manifest, path: result.path };
+      const started = Date.now();
+      try {
+        const versions = (await options.versions?.()) ?? {};
+        const result = await manager.create({ verify: true, versions, ...(options.signal ? { signal: options.signal } : {}) });
+        const recorded = await record({ action: 'backup', outcome: 'ok', manifest: result.manifest });
+        return { action: 'create', backup: result.manifest, path: result.path, recorded };
+      } catch (error) {
+        await record({ action: 'backup', outcome: 'failed', manifest: {}, durationMs: Date.now() - started, error });
+        throw error;
+      }
     }
     case 'list':
       return { action: 'list', directory: manager.directory, backups: await manager.list() };
@@ -47,8 +75,17 @@ export async function backup(options: BackupCommandOptions): Promise<BackupComma
     case 'restore': {
       const id = needId();
       if (!options.into) await options.confirm(`Restore backup ${id} over the live database ${manager.provider.database}?`);
-      const result = await manager.restore(id, { ...(options.into ? { into: options.into } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-      return { action: 'restore', result };
+      const started = Date.now();
+      const details = options.into ? { into: redactSecrets(options.into), replacedLive: false } : { replacedLive: true };
+      let result: RestoreResult;
+      try {
+        result = await manager.restore(id, { ...(options.into ? { into: options.into } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      } catch (error) {
+        await record({ action: 'restore', outcome: 'failed', manifest: { id }, durationMs: Date.now() - started, error, details });
+        throw error;
+      }
+      const recorded = await record({ action: 'restore', outcome: 'ok', manifest: result.manifest, durationMs: result.durationMs, details: { ...details, target: result.target } });
+      return { action: 'restore', result, recorded };
     }
     case 'prune':
       return {

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { type BeforeRunContext, type MigratorHooks, StrataError } from '@strata/core';
+import { type BeforeRunContext, compareVersions, type Dialect, type EventRecord, type MigratorHooks, resolveCapabilities, StrataError } from '@strata/core';
 import type { BackupManager } from '@strata/backup';
 import type { TargetDialect } from '../dialect-loader.js';
 import type { Settings } from '../settings.js';
@@ -121,4 +121,53 @@ export function createBackupHooks(options: {
       return result ?? undefined;
     },
   };
+}
+
+/**
+ * Appends one event (a manual backup or a restore) to the target's events table through a
+ * migrate session under the migration lock, creating the state tables when missing, so
+ * `strata history` shows it beside the runs.
+ */
+export async function recordEvent(dialect: Dialect, event: EventRecord, lockTimeoutMs: number): Promise<void> {
+  const capabilities = resolveCapabilities(dialect);
+  const session = await dialect.connect({ purpose: 'migrate', lockTimeoutMs });
+  let held = false;
+  let inTransaction = false;
+  try {
+    await session.acquireLock();
+    held = true;
+    inTransaction = !capabilities.supportsSessionLock;
+    await session.ensureStateTables();
+    await session.writeState([{ kind: 'event', event }]);
+    if (inTransaction) {
+      await session.commit();
+      inTransaction = false;
+    }
+  } catch (error) {
+    if (inTransaction) await session.rollback().catch(() => {});
+    throw error;
+  } finally {
+    if (held) await session.releaseLock().catch(() => {});
+    await session.close().catch(() => {});
+  }
+}
+
+/** The newest applied version per module (for a manual backup's manifest); `{}` when unknown. */
+export async function appliedVersions(dialect: Dialect, lockTimeoutMs: number): Promise<Record<string, string>> {
+  const session = await dialect.connect({ purpose: 'read', lockTimeoutMs });
+  try {
+    const newest: Record<string, string> = {};
+    for (const row of await session.readState()) {
+      if (row.status !== 'applied') continue;
+      const current = newest[row.module];
+      try {
+        if (!current || compareVersions(row.version, current) > 0) newest[row.module] = row.version;
+      } catch {
+        // A version strata cannot parse is reported by `strata validate`.
+      }
+    }
+    return newest;
+  } finally {
+    await session.close().catch(() => {});
+  }
 }

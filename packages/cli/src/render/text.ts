@@ -170,7 +170,7 @@ export function renderHistory(out: Output, result: HistoryResult): void {
     e.outcome,
     e.durationMs === null || e.durationMs < 0 ? '-' : `${e.durationMs} ms`,
     e.actor,
-    e.errorCode ? `${e.errorCode}: ${(e.errorMessage ?? '').split('\n')[0]!.slice(0, 100)}` : e.backupId ? `backup ${e.backupId}` : '',
+    [e.backupId ? `backup ${e.backupId}` : '', e.errorCode ? `${e.errorCode}: ${(e.errorMessage ?? '').split('\n')[0]!.slice(0, 100)}` : ''].filter(Boolean).join('  '),
   ]);
   for (const line of table(['AT', 'ACTION', 'MIGRATION', 'OUTCOME', 'DURATION', 'ACTOR', 'DETAIL'], rows)) out.info(line);
 }

@@ -1,0 +1,129 @@
+// Packaging: the packages as npm would publish them (`pnpm pack` rewrites `workspace:` ranges),
+// installed with npm into an EMPTY project with only the SQLite dialect — no `pg`, no
+// `@strata/dialect-postgres` — run there, and the clear error for a postgres:// URL.
+//
+// Slow (npm install builds better-sqlite3, about two minutes on a cold machine): one install per
+// run, in beforeAll. The npm registry must be reachable: when it is not, this test FAILS.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const PACKAGES = ['packages/core', 'packages/dialect-sqlite', 'packages/cli', 'packages/backup', 'packages/core-schema', 'apps/strata'];
+const INSTALL_TIMEOUT_MS = 420_000;
+
+/** The environment for npm and the installed bin: no pnpm/npm lifecycle variables from the test runner. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    const lower = key.toLowerCase();
+    const keep = /^npm_config_(registry|cache|.*proxy|strict_ssl|cafile)$/.test(lower);
+    if (!keep && (lower.startsWith('npm_') || lower.startsWith('pnpm_') || lower === 'database_url' || lower.startsWith('strata_'))) continue;
+    env[key] = value;
+  }
+  // The monorepo's own bins (node_modules/.bin on the runner's PATH) must not stand in for the installed ones.
+  const path = (env.PATH ?? '').split(delimiter).filter((entry) => !entry.startsWith(ROOT)).join(delimiter);
+  return { ...env, PATH: path, NO_COLOR: '1' };
+}
+
+function run(command: string, args: string[], cwd: string, timeout = 120_000): SpawnSyncReturns<string> {
+  return spawnSync(command, args, { cwd, encoding: 'utf8', env: cleanEnv(), timeout, maxBuffer: 64 * 1024 * 1024 });
+}
+
+const tail = (text: string | null | undefined, lines = 30) => (text ?? '').trim().split('\n').slice(-lines).join('\n');
+
+let work: string;
+let app: string;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'strata-packaging-'));
+  const tarballs = join(work, 'tarballs');
+  mkdirSync(tarballs);
+  for (const pkg of PACKAGES) {
+    const dir = join(ROOT, pkg);
+    if (!existsSync(join(dir, 'dist'))) throw new Error(`${pkg}/dist is missing: build first (npx turbo run build; the root test script does)`);
+    const packed = run('pnpm', ['pack', '--pack-destination', tarballs], dir);
+    if (packed.status !== 0) throw new Error(`pnpm pack failed in ${pkg} (exit ${packed.status}${packed.error ? `, ${packed.error.message}` : ''}):\n${tail(packed.stderr || packed.stdout)}`);
+  }
+  const files = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'));
+  expect(files.sort()).toEqual(['strata-0.1.0.tgz', 'strata-backup-0.1.0.tgz', 'strata-cli-0.1.0.tgz', 'strata-core-0.1.0.tgz', 'strata-core-schema-0.1.0.tgz', 'strata-dialect-sqlite-0.1.0.tgz'].sort());
+
+  app = join(work, 'app');
+  mkdirSync(app);
+  const init = run('npm', ['init', '-y'], app);
+  if (init.status !== 0) throw new Error(`npm init -y failed:\n${tail(init.stderr)}`);
+  const install = run('npm', ['install', '--no-audit', '--no-fund', ...files.map((f) => join(tarballs, f)), 'better-sqlite3@~12.11.1'], app, INSTALL_TIMEOUT_MS);
+  if (install.status !== 0) {
+    const why = install.error ? `${install.error.message}${install.signal ? ` (${install.signal})` : ''}` : `exit ${install.status}`;
+    throw new Error(
+      `npm install of the packed tarballs failed (${why}). This test needs the npm registry (better-sqlite3 and the packages' dependencies); ` +
+        `check that it is reachable (npm ping) and that a C/C++ toolchain can build better-sqlite3.\n${tail(install.stderr || install.stdout)}`,
+    );
+  }
+}, INSTALL_TIMEOUT_MS + 120_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** Runs the installed `strata` bin through npx, as a user would. */
+function strata(args: string[]) {
+  const ran = run('npx', ['--no', '--', 'strata', ...args], app, 60_000);
+  return { code: ran.status, stdout: ran.stdout, stderr: ran.stderr };
+}
+
+describe('the packed packages, installed with npm into an empty project', () => {
+  it('packs dist and real versions, not workspace: ranges', () => {
+    for (const name of ['strata', '@strata/cli', '@strata/dialect-sqlite', '@strata/core', '@strata/backup', '@strata/core-schema']) {
+      const dir = join(app, 'node_modules', name);
+      const manifest = readFileSync(join(dir, 'package.json'), 'utf8');
+      expect(manifest, name).not.toContain('workspace:');
+      expect(existsSync(join(dir, 'dist')), `${name}/dist`).toBe(true);
+    }
+  });
+
+  it('has neither pg nor @strata/dialect-postgres', () => {
+    expect(existsSync(join(app, 'node_modules', 'pg'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules', '@strata', 'dialect-postgres'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules', 'libpg-query'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules', 'better-sqlite3'))).toBe(true);
+  });
+
+  it('runs `strata up` and `strata status` with the core schema on the embedded SQLite default', () => {
+    const up = strata(['up', '--modules', '@strata/core-schema']);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/applied\s+core@1\.0\.0/);
+    expect(up.stdout).toMatch(/applied\s+core@1\.1\.0/);
+    expect(existsSync(join(app, 'strata.db'))).toBe(true);
+
+    const status = strata(['status', '--json', '--modules', '@strata/core-schema']);
+    expect(status.code, status.stderr).toBe(0);
+    const document = JSON.parse(status.stdout);
+    expect(document).toMatchObject({ dialect: 'sqlite', target: `sqlite:${join(app, 'strata.db')}`, problems: [] });
+    expect(document.migrations.map((m: { id: string; state: string }) => [m.id, m.state])).toEqual([
+      ['core@1.0.0', 'applied'],
+      ['core@1.1.0', 'applied'],
+    ]);
+  });
+
+  it('names @strata/dialect-postgres for a postgres:// URL (exit 2, STRATA_DIALECT_MISSING)', () => {
+    const url = 'postgres://u@127.0.0.1:5432/db';
+    const text = strata(['status', '--url', url]);
+    expect(text.code, text.stdout + text.stderr).toBe(2);
+    expect(text.stderr.split('\n')[0]).toMatch(/^error STRATA_DIALECT_MISSING: .*@strata\/dialect-postgres/);
+    expect(text.stderr).toMatch(/hint: npm install @strata\/dialect-postgres pg/);
+
+    const json = strata(['status', '--url', url, '--json']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: {
+        code: 'STRATA_DIALECT_MISSING',
+        message: expect.stringContaining('@strata/dialect-postgres'),
+        hint: expect.stringContaining('npm install @strata/dialect-postgres pg'),
+      },
+    });
+  });
+});

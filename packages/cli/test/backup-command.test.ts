@@ -1,0 +1,56 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runCli, type RunCliOptions } from '../src/run-cli.js';
+
+async function run(argv: string[], cwd: string, options: Partial<RunCliOptions> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: {},
+    cwd,
+    dialectLoaders: { sqlite: () => import('@strata/dialect-sqlite' as string) },
+    ...options,
+  });
+  return { code, stdout, stderr };
+}
+
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-backup-cmd-'));
+  mkdirSync(join(dir, 'migrations'));
+  writeFileSync(join(dir, 'migrations/1.0.0_t.sql'), '-- strata:up\nCREATE TABLE t (id integer);\n-- strata:down\nDROP TABLE t;\n');
+  return dir;
+}
+
+describe('strata backup restore confirmation', () => {
+  it('asks on a terminal (y restores, anything else refuses with exit 2) and requires --yes otherwise', async () => {
+    const dir = project();
+    expect((await run(['up', '--no-backup'], dir)).code).toBe(0);
+    const created = await run(['backup', 'create', '--json'], dir);
+    expect(created.code, created.stderr).toBe(0);
+    const { backup, recorded } = JSON.parse(created.stdout);
+    expect(recorded).toBe(true);
+
+    const piped = await run(['backup', 'restore', backup.id], dir);
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toMatch(/^error STRATA_CONFIRMATION_REQUIRED: Refusing to restore/);
+
+    const no = await run(['backup', 'restore', backup.id, '--no-color'], dir, { isTTY: true, stdin: Readable.from(['n\n']) });
+    expect(no.code).toBe(2);
+    expect(no.stderr).toContain(`Restore backup ${backup.id} over the live database`);
+    expect(no.stderr).toContain('[y/N]');
+    expect(no.stderr).toMatch(/STRATA_CONFIRMATION_REQUIRED: .*not confirmed/);
+
+    const yes = await run(['backup', 'restore', backup.id, '--json'], dir, { isTTY: true, stdin: Readable.from(['y\n']) });
+    expect(yes.code, yes.stderr).toBe(0);
+    expect(JSON.parse(yes.stdout)).toMatchObject({ action: 'restore', recorded: true, result: { id: backup.id, replacedLive: true } });
+
+    // Only the confirmed restore reached the history.
+    const history = JSON.parse((await run(['history', '--json'], dir)).stdout);
+    expect(history.events.filter((e: { action: string }) => e.action === 'restore')).toHaveLength(1);
+  });
+});
