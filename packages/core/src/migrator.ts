@@ -25,7 +25,7 @@ import type {
   UpOptions,
   ValidationReport,
 } from './migrator-types.js';
-import { createPlan, type Plan, type PlanTarget } from './planner.js';
+import { createPlan, newestAppliedVersions, type Plan, type PlanTarget } from './planner.js';
 import type { Problem } from './problem.js';
 import { CHECKSUM_ALGORITHM, type EventRecord, type StateRow, type StateWrite } from './state.js';
 import { compareVersions, parseVersion } from './version.js';
@@ -234,7 +234,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
           direction,
           plan,
           runId,
-          versions: newestVersions(state),
+          versions: newestAppliedVersions(state),
           ...(signal ? { signal } : {}),
         });
         backupId = result?.backupId;
@@ -599,20 +599,6 @@ function planRepair(options: RepairOptions, plan: Plan, state: StateRow[], loade
     actions.push({ kind: 'mark-reverted', id, detail: 'delete the row without running its down' });
   }
   return actions;
-}
-
-function newestVersions(state: StateRow[]): Record<string, string> {
-  const newest: Record<string, string> = {};
-  for (const row of state) {
-    if (row.status !== 'applied') continue;
-    const current = newest[row.module];
-    try {
-      if (!current || compareVersions(row.version, current) > 0) newest[row.module] = row.version;
-    } catch {
-      // A row with a version strata cannot parse is reported by the planner.
-    }
-  }
-  return newest;
 }
 
 async function recordFailure(

@@ -486,3 +486,16 @@ class IntMinHeap {
     return top;
   }
 }
+
+/** The newest applied version of each module in the state rows (for manifests and hooks). */
+export function newestAppliedVersions(state: readonly StateRow[]): Record<string, string> {
+  const newest: Record<string, string> = {};
+  for (const row of state) {
+    if (row.status !== 'applied') continue;
+    const version = safeVersion(row.version);
+    if (!version) continue; // reported by the planner
+    const current = newest[row.module];
+    if (current === undefined || compareVersions(version, current) > 0) newest[row.module] = row.version;
+  }
+  return newest;
+}

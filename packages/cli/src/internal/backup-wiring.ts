@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { type BeforeRunContext, compareVersions, type Dialect, type EventRecord, type MigratorHooks, resolveCapabilities, StrataError } from '@strata/core';
+import { type BeforeRunContext, type Dialect, type EventRecord, type MigratorHooks, newestAppliedVersions, resolveCapabilities, StrataError } from '@strata/core';
 import type { BackupManager } from '@strata/backup';
 import type { TargetDialect } from '../dialect-loader.js';
 import type { Settings } from '../settings.js';
@@ -156,17 +156,7 @@ export async function recordEvent(dialect: Dialect, event: EventRecord, lockTime
 export async function appliedVersions(dialect: Dialect, lockTimeoutMs: number): Promise<Record<string, string>> {
   const session = await dialect.connect({ purpose: 'read', lockTimeoutMs });
   try {
-    const newest: Record<string, string> = {};
-    for (const row of await session.readState()) {
-      if (row.status !== 'applied') continue;
-      const current = newest[row.module];
-      try {
-        if (!current || compareVersions(row.version, current) > 0) newest[row.module] = row.version;
-      } catch {
-        // A version strata cannot parse is reported by `strata validate`.
-      }
-    }
-    return newest;
+    return newestAppliedVersions(await session.readState());
   } finally {
     await session.close().catch(() => {});
   }
