@@ -197,7 +197,11 @@ export interface DialectSession {
    * `PRAGMA data_version`), so core re-reads the state before running the next step.
    */
   hasForeignWrites?(): Promise<boolean>;
-  /** Creates the state and events tables (and schema) when missing. Idempotent; may run in a transaction. */
+  /**
+   * Creates the state and events tables (and schema) when missing. Idempotent; may be called
+   * inside an open transaction, and must not end it when the tables already exist (on databases
+   * where DDL commits implicitly, check the catalogue before issuing any DDL).
+   */
   ensureStateTables(): Promise<void>;
   /** Reads every row of the state table. Returns `[]` when the table does not exist yet. */
   readState(): Promise<StateRow[]>;

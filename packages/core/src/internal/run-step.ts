@@ -49,7 +49,9 @@ export async function runStep(
     throw new StrataError('STRATA_INTERNAL', `Migration ${migration.id} has no ${direction} body at run time`);
   }
   const done: StepOutcome = direction === 'up' ? 'applied' : 'reverted';
-  if (!migration.transaction) {
+  // Without transactional DDL a failed migration can leave part of its DDL behind: run it the
+  // honest way, with a `running` row first and `failed` (needs repair) when it breaks.
+  if (!migration.transaction || !context.capabilities.supportsTransactionalDdl) {
     if (context.dryRun || context.dryRunStopped) {
       context.dryRunStopped = true;
       return { outcome: 'skipped', reason: 'runs outside a transaction: not run in a dry run (nor anything after it)' };
