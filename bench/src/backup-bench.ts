@@ -1,0 +1,128 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { createBackupManager, createPostgresBackupProvider, createSqliteBackupProvider } from '@strata/backup';
+import { median, ratioRow, type Row } from './table.js';
+
+const ADMIN = process.env.STRATA_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const MB = 1024 * 1024;
+
+/** A SQLite file of about `megabytes` MB: rows of random text and blobs, with an index. */
+function makeSqlite(file: string, megabytes: number): void {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, payload BLOB NOT NULL); CREATE INDEX idx_items_name ON items (name);');
+  const rows = Math.round((megabytes * MB) / 1150);
+  db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
+           INSERT INTO items (name, payload) SELECT hex(randomblob(16)), randomblob(1000) FROM n`);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A PostgreSQL database of about `megabytes` MB (on disk). */
+async function makePostgres(name: string, megabytes: number): Promise<string> {
+  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${name}`);
+  const url = ADMIN.replace(/\/[^/]*$/, `/${name}`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const rows = Math.round((megabytes * MB) / 1200);
+    await client.query(`CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL, payload text NOT NULL)`);
+    // Incompressible-ish payload so pg_dump's compression does not make the comparison trivial.
+    await client.query(`INSERT INTO items SELECT g, md5(g::text), string_agg(md5(random()::text), '') FROM generate_series(1, ${rows}) g, generate_series(1, 32) k GROUP BY g`);
+    await client.query('CREATE INDEX idx_items_name ON items (name)');
+    await client.query('VACUUM ANALYZE items');
+  } finally {
+    await client.end();
+  }
+  return url;
+}
+
+function timed(command: string, args: string[]): number {
+  const started = performance.now();
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
+  return performance.now() - started;
+}
+
+/** Backups of a ~200 MB database: strata's create (hash + manifest) vs the raw tool; verify apart. */
+export async function benchBackup(options: { work: string; rounds: number; megabytes: number }): Promise<Row[]> {
+  const { work, rounds, megabytes } = options;
+  const rows: Row[] = [];
+  const sqliteFile = join(work, 'backup-source.db');
+  makeSqlite(sqliteFile, megabytes);
+  const sqliteSize = statSync(sqliteFile).size;
+  const sqliteRaw: number[] = [];
+  const sqliteStrata: number[] = [];
+  const sqliteVerify: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const out = join(work, `raw-${r}.db`);
+    sqliteRaw.push(timed('sqlite3', [sqliteFile, `.backup '${out}'`]));
+    rmSync(out, { force: true });
+    const directory = join(work, `sqlite-backups-${r}`);
+    mkdirSync(directory, { recursive: true });
+    const manager = createBackupManager({ provider: createSqliteBackupProvider({ filename: sqliteFile }), directory });
+    let started = performance.now();
+    const result = await manager.create({ verify: false });
+    sqliteStrata.push(performance.now() - started);
+    started = performance.now();
+    const verified = await manager.verify(result.manifest.id);
+    sqliteVerify.push(performance.now() - started);
+    if (!verified.ok) throw new Error('backup bench: SQLite verify failed');
+    rmSync(directory, { recursive: true, force: true });
+  }
+  const w = `backup, SQLite ${(sqliteSize / MB).toFixed(0)} MB`;
+  const raw = median(sqliteRaw);
+  rows.push({ workload: w, subject: 'sqlite3 db ".backup"', ms: raw });
+  rows.push(ratioRow(w, 'strata backup create (online API + SHA-256 + manifest)', median(sqliteStrata), 'sqlite3 .backup', raw, 1.3));
+  rows.push({ workload: w, subject: 'strata backup verify (SHA-256 + integrity_check)', ms: median(sqliteVerify) });
+
+  const name = `strata_bench_backup_${process.pid}`;
+  const url = await makePostgres(name, megabytes);
+  try {
+    const pgRaw: number[] = [];
+    const pgStrata: number[] = [];
+    const pgVerify: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const out = join(work, `raw-${r}.dump`);
+      pgRaw.push(timed('pg_dump', ['-Fc', '-f', out, url]));
+      rmSync(out, { force: true });
+      const directory = join(work, `pg-backups-${r}`);
+      mkdirSync(directory, { recursive: true });
+      const manager = createBackupManager({ provider: createPostgresBackupProvider({ connectionString: url }), directory });
+      let started = performance.now();
+      const result = await manager.create({ verify: false });
+      pgStrata.push(performance.now() - started);
+      started = performance.now();
+      const verified = await manager.verify(result.manifest.id);
+      pgVerify.push(performance.now() - started);
+      if (!verified.ok) throw new Error('backup bench: PostgreSQL verify failed');
+      rmSync(directory, { recursive: true, force: true });
+    }
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const size = Number((await client.query('SELECT pg_database_size(current_database()) AS size')).rows[0].size);
+    await client.end();
+    const wp = `backup, PostgreSQL ${(size / MB).toFixed(0)} MB`;
+    const rawPg = median(pgRaw);
+    rows.push({ workload: wp, subject: 'pg_dump -Fc', ms: rawPg });
+    rows.push(ratioRow(wp, 'strata backup create (pg_dump -Fc + version check + SHA-256 + manifest)', median(pgStrata), 'pg_dump -Fc', rawPg, 1.3));
+    rows.push({ workload: wp, subject: 'strata backup verify (SHA-256 + pg_restore --list)', ms: median(pgVerify) });
+  } finally {
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+  return rows;
+}
