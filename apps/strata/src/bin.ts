@@ -6,6 +6,17 @@ const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.stdout.write(`${__STRATA_VERSION__}\n`);
 } else {
+  // Node 21+ defines `navigator`; on Node 20 pg probes for Cloudflare Workers by touching the
+  // global `Response`, which loads Node's fetch implementation (~30 ms) for nothing. This process
+  // is ours, so give it Node 21's answer first. https://github.com/brianc/node-postgres/blob/master/packages/pg/lib/stream.js
+  if (typeof (globalThis as { navigator?: unknown }).navigator === 'undefined') {
+    Object.defineProperty(globalThis, 'navigator', {
+      value: Object.freeze({ userAgent: `Node.js/${process.versions.node.split('.')[0]}` }),
+      configurable: true,
+      writable: true,
+      enumerable: false,
+    });
+  }
   const { main } = await import('./main.js');
   await main(argv, __STRATA_VERSION__);
 }

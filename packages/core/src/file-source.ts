@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -155,8 +156,6 @@ function isRegularFile(entry: Dirent, path: string): boolean {
   }
 }
 
-// ignoreBOM: canonicalText strips exactly one BOM; the decoder must not strip another.
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function readMigrationText(path: string, shown: string, problems: Problem[]): string | undefined {
   let bytes: Buffer;
@@ -174,12 +173,12 @@ function readMigrationText(path: string, shown: string, problems: Problem[]): st
     problems.push({ code: 'STRATA_INVALID_MIGRATION', message: `${shown}: the file is binary (holds a NUL byte)`, hint: 'Migration files must be UTF-8 text', file: shown });
     return undefined;
   }
-  try {
-    return canonicalText(UTF8.decode(bytes));
-  } catch {
+  if (!isUtf8(bytes)) {
     problems.push({ code: 'STRATA_INVALID_MIGRATION', message: `${shown}: the file is not valid UTF-8`, hint: 'Save it as UTF-8', file: shown });
     return undefined;
   }
+  // toString keeps a leading BOM: canonicalText strips exactly one.
+  return canonicalText(bytes.toString('utf8'));
 }
 
 function createFileMigration(

@@ -37,10 +37,10 @@ export function parseSqlMigration(text: string, file: string): ParsedSqlMigratio
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    const match = MARKER.exec(line);
+    // Most lines hold no directive: one substring search instead of a regex.
+    const match = line.includes('strata:') ? MARKER.exec(line) : null;
     if (!match) {
-      const trimmed = line.trim();
-      if (trimmed !== '' && !trimmed.startsWith('--')) sawStatement = true;
+      if (!sawStatement && isSqlLine(line)) sawStatement = true;
       continue;
     }
     const [, directive, argument = ''] = match;
@@ -96,9 +96,22 @@ export function parseSqlMigration(text: string, file: string): ParsedSqlMigratio
 
 /** True when the text holds anything but blanks and `--` comments. */
 function hasSql(text: string): boolean {
-  for (const line of text.split('\n')) {
-    const trimmed = line.trim();
-    if (trimmed !== '' && !trimmed.startsWith('--')) return true;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    if (isSqlLine(text.slice(start, end))) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+/** True when a line holds more than blanks and a `--` comment. */
+function isSqlLine(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) continue;
+    return !(c === 45 && line.charCodeAt(i + 1) === 45);
   }
   return false;
 }

@@ -19,6 +19,7 @@ import type { LocatedStatement } from './postgres-split.js';
 import {
   buildStateWritesSql,
   qualifiedName,
+  stateTablesExist,
   quoteIdentifier,
   readPostgresEvents,
   readPostgresState,
@@ -340,6 +341,8 @@ function createSession(
     },
 
     async ensureStateTables() {
+      // The usual case, every run after the first: one catalogue read, no DDL, no commit.
+      if (await stateTablesExist(run, tables)) return;
       const ddl = stateTablesDdl(tables);
       const useSavepoint = inTransaction();
       for (let attempt = 1; ; attempt += 1) {

@@ -228,6 +228,15 @@ export async function tableExists(run: RunQuery, schema: string, table: string):
   return rows[0]?.found === true;
 }
 
+/** Whether both state tables exist (in one round trip). */
+export async function stateTablesExist(run: RunQuery, tables: PostgresStateTables): Promise<boolean> {
+  const rows = await run<{ found: boolean }>(
+    'SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS found',
+    [qualifiedName(tables.schema, tables.migrations), qualifiedName(tables.schema, tables.events)],
+  );
+  return rows[0]?.found === true;
+}
+
 export async function schemaExists(run: RunQuery, schema: string): Promise<boolean> {
   const rows = await run<{ found: boolean }>(
     'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS found',
@@ -236,7 +245,14 @@ export async function schemaExists(run: RunQuery, schema: string): Promise<boole
   return rows[0]?.found === true;
 }
 
+/**
+ * `applied_at` as ISO 8601 text made by the server: pg would parse a thousand timestamps into
+ * Dates only for them to be formatted back.
+ */
+const ISO_APPLIED_AT = `to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS applied_at`;
+
 function iso(value: unknown): string {
+  if (typeof value === 'string' && value.endsWith('Z') && value.length === 24) return value;
   if (value instanceof Date) return value.toISOString();
   return new Date(String(value)).toISOString();
 }
@@ -245,7 +261,8 @@ function iso(value: unknown): string {
 export async function readPostgresState(run: RunQuery, tables: PostgresStateTables): Promise<StateRow[]> {
   if (!(await tableExists(run, tables.schema, tables.migrations))) return [];
   const rows = await run<Record<string, unknown>>(
-    `SELECT ${MIGRATION_COLUMNS.join(', ')} FROM ${qualifiedName(tables.schema, tables.migrations)} ORDER BY module, applied_at, version`,
+    `SELECT ${MIGRATION_COLUMNS.map((column) => (column === 'applied_at' ? ISO_APPLIED_AT : column)).join(', ')} ` +
+      `FROM ${qualifiedName(tables.schema, tables.migrations)} ORDER BY module, applied_at, version`,
   );
   return rows.map((row) => ({
     module: String(row.module),
