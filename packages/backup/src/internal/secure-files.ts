@@ -86,7 +86,9 @@ export async function hashFile(path: string): Promise<{ sha256: string; size: nu
   try {
     const hash = createHash('sha256');
     let size = 0;
-    for await (const chunk of handle.createReadStream({ autoClose: false })) {
+    // 1 MiB reads: with the default 64 KiB, a 250 MB backup spends half its hashing time in
+    // stream hops (measured: 600 ms → 320 ms).
+    for await (const chunk of handle.createReadStream({ autoClose: false, highWaterMark: 1024 * 1024 })) {
       hash.update(chunk as Buffer);
       size += (chunk as Buffer).length;
     }
