@@ -27,6 +27,7 @@ export async function main(argv: readonly string[], version: string): Promise<vo
     env: process.env,
     cwd: process.cwd(),
     isTTY: interactive,
+    stderrIsTTY: isatty(2),
     version,
     // This file is bundled into dist/, next to the library entry that `strata.config.ts` imports.
     configAliases: { strata: fileURLToPath(new URL('./index.js', import.meta.url)) },

@@ -1,4 +1,5 @@
 import type { BackupManager } from './backup-manager-types.js';
+import type { BackupProgress } from './backup-provider.js';
 
 /**
  * The part of core's `BeforeRunContext` the hook reads (structural, so this package follows
@@ -23,6 +24,8 @@ export interface BackupHookOptions {
   prune?: boolean;
   /** Receives a pruning error (the run goes on). */
   onPruneError?: (error: unknown) => void;
+  /** Progress of the backup (a CLI shows it on a terminal). */
+  onProgress?: (progress: BackupProgress) => void;
 }
 
 /** Usable as core's `MigratorHooks`. */
@@ -47,6 +50,7 @@ export function createBackupHook(manager: BackupManager, options: BackupHookOpti
         versions: context.versions,
         verify: true,
         ...(context.signal ? { signal: context.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
       if (options.prune ?? true) {
         await manager.prune().catch((error: unknown) => options.onPruneError?.(error));

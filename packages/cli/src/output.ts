@@ -34,6 +34,11 @@ export interface Output {
   error(line: string): void;
   /** The one JSON document of a `--json` run, on stdout. */
   document(value: unknown): void;
+  /**
+   * A progress line for long work, rewritten in place on a terminal's stderr; `undefined` clears
+   * it. Nothing at all when stderr is not a terminal (piped output gets plain lines only).
+   */
+  progress(line: string | undefined): void;
 }
 
 export interface OutputOptions {
@@ -43,6 +48,8 @@ export interface OutputOptions {
   quiet: boolean;
   verbose: boolean;
   color: boolean;
+  /** Show progress lines (stderr is a terminal and not --quiet). @default false */
+  progress?: boolean;
   secrets?: readonly string[];
 }
 
@@ -72,6 +79,10 @@ export function createOutput(options: OutputOptions): Output {
     error(line) {
       options.stderr.write(`${redact(line)}\n`);
     },
+    progress(line) {
+      if (!options.progress) return;
+      options.stderr.write(line === undefined ? '\r\x1b[K' : `\r\x1b[K${redact(line)}`);
+    },
     document(value) {
       // Absent values are null, not missing: every documented key is always there.
       options.stdout.write(`${redact(JSON.stringify(value, (_key, v: unknown) => (v === undefined ? null : v), 2))}\n`);
@@ -85,4 +96,23 @@ export function shouldUseColor(isTTY: boolean, env: Record<string, string | unde
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
   return isTTY && env.TERM !== 'dumb';
+}
+
+/** Renders backup progress (`copy 45% (1200/2600 pages)`) for {@link Output.progress}, at most 10 times a second. */
+export function backupProgressLine(out: Output): (progress: { stage: string; done?: number; total?: number; unit?: string }) => void {
+  let last = 0;
+  return (progress) => {
+    const now = Date.now();
+    const finished = progress.done !== undefined && progress.done === progress.total;
+    if (progress.stage === 'copy' && now - last < 100 && !finished) return;
+    last = now;
+    if (progress.total) {
+      const percent = Math.floor(((progress.done ?? 0) / progress.total) * 100);
+      out.progress(`backup: ${progress.stage} ${percent}% (${progress.done ?? 0}/${progress.total} ${progress.unit ?? ''})`.trimEnd());
+    } else if (progress.done !== undefined && progress.unit === 'bytes') {
+      out.progress(`backup: ${progress.stage} ${(progress.done / 1048576).toFixed(1)} MB`);
+    } else {
+      out.progress(`backup: ${progress.stage}…`);
+    }
+  };
 }

@@ -8,7 +8,7 @@ import { loadEnvFile } from './env-file.js';
 import { exitCodeFor, exitCodeForProblems } from './exit-codes.js';
 import { appliedVersions, type BackupLoader, createBackupHooks, createManagerFor, loadBackupPackage, recordEvent } from './internal/backup-wiring.js';
 import { confirm } from './internal/confirm.js';
-import { createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
+import { backupProgressLine, createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
 import { renderCommandHelp, renderMainHelp } from './render/help.js';
 import { errorDocument, toJsonDocument } from './render/json.js';
 import * as text from './render/text.js';
@@ -28,6 +28,8 @@ export interface RunCliOptions {
   cwd?: string;
   /** stdin and stdout are terminals: colour, prompts. @default false */
   isTTY?: boolean;
+  /** stderr is a terminal: progress lines for long work. @default false */
+  stderrIsTTY?: boolean;
   /** How the built-in dialects are imported (on demand). */
   dialectLoaders?: DialectLoaders;
   /** Loaders of module packages the host bundles, by package name (`@strata/core-schema`). */
@@ -64,6 +66,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     quiet: has('--quiet'),
     verbose: has('--verbose'),
     color: shouldUseColor(isTTY, env, has('--no-color')),
+    progress: (options.stderrIsTTY ?? false) && !has('--quiet'),
     // Passwords in any argument or variable are redacted even from usage errors.
     secrets: [...argv.flatMap((arg) => urlPasswords(arg.replace(/^--[a-z-]+=/, ''))), ...urlPasswords(env.DATABASE_URL ?? ''), ...(env.PGPASSWORD ? [env.PGPASSWORD] : [])],
   });
@@ -196,6 +199,8 @@ class CommandRun {
               loader: this.options.backupLoader,
               onSkip: (reason) => out.warn(`no backup: ${reason}`),
               onBackup: (id) => out.info(`backup ${id} taken and verified`),
+              onProgress: backupProgressLine(out),
+              onProgressEnd: () => out.progress(undefined),
               onPruneError: (error) => out.warn(`warning: pruning old backups failed: ${(error as Error).message}`),
             }),
           }
@@ -319,6 +324,8 @@ class CommandRun {
     const maxAge = this.opt('max-age');
     const { backup } = await import('./commands/backup.js');
     const result = await backup({
+      onProgress: backupProgressLine(out),
+      onProgressEnd: () => out.progress(undefined),
       versions: async () => {
         try {
           return await appliedVersions(await targetDialect(), lockTimeoutMs);

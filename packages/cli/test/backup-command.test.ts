@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { backupProgressLine, createOutput } from '../src/output.js';
 import { runCli, type RunCliOptions } from '../src/run-cli.js';
 
 async function run(argv: string[], cwd: string, options: Partial<RunCliOptions> = {}) {
@@ -52,5 +53,42 @@ describe('strata backup restore confirmation', () => {
     // Only the confirmed restore reached the history.
     const history = JSON.parse((await run(['history', '--json'], dir)).stdout);
     expect(history.events.filter((e: { action: string }) => e.action === 'restore')).toHaveLength(1);
+  });
+});
+
+describe('backup progress on a terminal', () => {
+  it('rewrites one progress line on a terminal stderr, clears it, and prints none when piped', async () => {
+    const dir = project();
+    const tty = await run(['up'], dir, { stderrIsTTY: true });
+    expect(tty.code, tty.stderr).toBe(0);
+    expect(tty.stderr).toMatch(/\r\x1b\[Kbackup: copy/);
+    expect(tty.stderr).toMatch(/\r\x1b\[Kbackup: verify…/);
+    // The line is cleared before the run's own output continues.
+    expect(tty.stderr.endsWith('\r\x1b[K') || /\r\x1b\[K(?!backup)/.test(tty.stderr)).toBe(true);
+    expect(tty.stdout).toMatch(/backup \S+ taken and verified/);
+
+    const created = await run(['backup', 'create'], dir, { stderrIsTTY: true });
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toMatch(/\r\x1b\[Kbackup: hash…/);
+
+    const piped = await run(['backup', 'create'], dir);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stderr).not.toContain('\x1b[K');
+    const quiet = await run(['backup', 'create', '--quiet'], dir, { stderrIsTTY: true });
+    expect(quiet.stderr).not.toContain('\x1b[K');
+  });
+});
+
+describe('backupProgressLine', () => {
+  it('renders percentages of pages and megabytes, at most ten times a second', () => {
+    let stderr = '';
+    const out = createOutput({ stdout: { write: () => {} }, stderr: { write: (s: string) => (stderr += s) }, json: false, quiet: false, verbose: false, color: false, progress: true });
+    const show = backupProgressLine(out);
+    show({ stage: 'copy', done: 10, total: 200, unit: 'pages' });
+    show({ stage: 'copy', done: 20, total: 200, unit: 'pages' }); // within 100 ms: skipped
+    show({ stage: 'copy', done: 200, total: 200, unit: 'pages' }); // finished: always shown
+    show({ stage: 'copy', done: 5 * 1048576, unit: 'bytes' }); // within 100 ms again: skipped
+    backupProgressLine(out)({ stage: 'copy', done: 5 * 1048576, unit: 'bytes' });
+    expect(stderr).toBe('\r\x1b[Kbackup: copy 5% (10/200 pages)\r\x1b[Kbackup: copy 100% (200/200 pages)\r\x1b[Kbackup: copy 5.0 MB');
   });
 });

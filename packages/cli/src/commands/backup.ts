@@ -27,6 +27,10 @@ export interface BackupCommandOptions {
   /** prune: remove backups older than this. */
   maxAgeMs?: number;
   signal?: AbortSignal;
+  /** create: progress of the copy, hash and verification (a terminal's progress line). */
+  onProgress?: (progress: { stage: string; done?: number; total?: number; unit?: string }) => void;
+  /** create: called when the backup is done or failed. */
+  onProgressEnd?: () => void;
   /** Asked before a restore overwrites the live database; throws to refuse. */
   confirm: (question: string) => Promise<void>;
   /** create: the newest applied version per module, stored in the manifest. */
@@ -60,7 +64,17 @@ export async function backup(options: BackupCommandOptions): Promise<BackupComma
       const started = Date.now();
       try {
         const versions = (await options.versions?.()) ?? {};
-        const result = await manager.create({ verify: true, versions, ...(options.signal ? { signal: options.signal } : {}) });
+        let result: Awaited<ReturnType<BackupManager['create']>>;
+        try {
+          result = await manager.create({
+            verify: true,
+            versions,
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          });
+        } finally {
+          options.onProgressEnd?.();
+        }
         const recorded = await record({ action: 'backup', outcome: 'ok', manifest: result.manifest });
         return { action: 'create', backup: result.manifest, path: result.path, recorded };
       } catch (error) {

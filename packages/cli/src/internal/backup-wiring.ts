@@ -101,6 +101,10 @@ export function createBackupHooks(options: {
   onSkip: (reason: string) => void;
   onBackup: (id: string) => void;
   onPruneError: (error: unknown) => void;
+  /** Progress of the backup, for a terminal's progress line. */
+  onProgress?: (progress: { stage: string; done?: number; total?: number; unit?: string }) => void;
+  /** Called once the backup is done or failed (clears the progress line). */
+  onProgressEnd?: () => void;
 }): MigratorHooks {
   return {
     async beforeRun(context: BeforeRunContext) {
@@ -116,7 +120,14 @@ export function createBackupHooks(options: {
       }
       const backup = await loadBackupPackage(options.loader);
       const manager = createManagerFor(target.parsed, target.dialect.name, options.settings, backup);
-      const result = await backup.createBackupHook(manager, { onPruneError: options.onPruneError }).beforeRun(context);
+      let result: Awaited<ReturnType<ReturnType<typeof backup.createBackupHook>['beforeRun']>>;
+      try {
+        result = await backup
+          .createBackupHook(manager, { onPruneError: options.onPruneError, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })
+          .beforeRun(context);
+      } finally {
+        options.onProgressEnd?.();
+      }
       if (result?.backupId) options.onBackup(result.backupId);
       return result ?? undefined;
     },
