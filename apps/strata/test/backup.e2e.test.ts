@@ -1,48 +1,22 @@
 // `strata backup create|list|verify|restore|prune` end to end: the documented --json shapes
 // (packages/cli/README.md), confirmation, and the backup/restore events in `strata history`.
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
+import { BIN, project as makeProject, type Ran, strata } from './bin.js';
 
-const BIN = fileURLToPath(new URL('../dist/strata.js', import.meta.url));
+const project = (files: Record<string, string>) => makeProject(files, 'strata-backup-e2e-');
+
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof import('better-sqlite3');
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function strata(cwd: string, args: string[], env: Record<string, string> = {}): Ran {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...env },
-    timeout: 60_000,
-  });
-  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
 
 /** The single JSON document of a `--json` run, after checking the exit status. */
 function json(ran: Ran, code = 0): any {
   expect(ran.code, ran.stderr).toBe(code);
   return JSON.parse(ran.stdout);
-}
-
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'strata-backup-e2e-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
 }
 
 const sql = (up: string, down: string) => `-- strata:up\n${up}\n-- strata:down\n${down}\n`;
