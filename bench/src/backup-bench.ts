@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createBackupManager, createPostgresBackupProvider, createSqliteBackupProvider } from '@strata/backup';
+import { adminQuery, databaseUrl } from './pg-database.js';
 import { median, ratioRow, type Row } from './table.js';
 
-const ADMIN = process.env.STRATA_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const MB = 1024 * 1024;
 
 /** A SQLite file of about `megabytes` MB: rows of random text and blobs, with an index. */
@@ -21,21 +21,11 @@ function makeSqlite(file: string, megabytes: number): void {
   db.close();
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A PostgreSQL database of about `megabytes` MB (on disk). */
 async function makePostgres(name: string, megabytes: number): Promise<string> {
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${name}`);
-  const url = ADMIN.replace(/\/[^/]*$/, `/${name}`);
+  await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = databaseUrl(name);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -122,7 +112,7 @@ export async function benchBackup(options: { work: string; rounds: number; megab
     rows.push(ratioRow(wp, 'strata backup create (pg_dump -Fc + version check + SHA-256 + manifest)', median(pgStrata), 'pg_dump -Fc', rawPg, 1.3));
     rows.push({ workload: wp, subject: 'strata backup verify (SHA-256 + pg_restore --list)', ms: median(pgVerify) });
   } finally {
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
   return rows;
 }

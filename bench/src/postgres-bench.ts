@@ -5,30 +5,12 @@ import pg from 'pg';
 import { createMigrator } from '@strata/core';
 import coreSchema from '@strata/core-schema';
 import { createPostgresDialect } from '@strata/dialect-postgres';
+import { adminQuery, createDatabase } from './pg-database.js';
 import { median, ratioRow, type Row } from './table.js';
 import { smallMigrationSql, smallModule, smallVersion } from './workload.js';
 
-const ADMIN = process.env.STRATA_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-let databaseNumber = 0;
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function freshDatabase(): Promise<{ url: string; name: string }> {
-  const name = `strata_bench_${process.pid}_${databaseNumber++}`;
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${name}`);
-  return { name, url: ADMIN.replace(/\/[^/]*$/, `/${name}`) };
-}
-
-const drop = (name: string) => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+const freshDatabase = () => createDatabase('w');
+const drop = (name: string) => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 
 const RECORD_TABLE = 'CREATE TABLE IF NOT EXISTS migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL);\n';
 const record = (version: string) => `INSERT INTO migrations (version, applied_at) VALUES ('${version}', now());\n`;
