@@ -3,25 +3,27 @@ import { defineConfig } from 'tsup';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
-// Native, WASM and optional pieces stay external and are imported only when a command needs them.
-const external = ['@strata/dialect-sqlite', '@strata/dialect-postgres', 'better-sqlite3', 'pg', 'libpg-query', 'jiti'];
+// Loaded at run time from the project or this package's dependencies, never bundled: the sibling
+// packages that dialects share (core) or that users install one by one (dialects), drivers, jiti.
+const external = ['@strata/core', '@strata/dialect-sqlite', '@strata/dialect-postgres', 'better-sqlite3', 'pg', 'libpg-query', 'jiti'];
 
 export default defineConfig([
   {
-    // The bin: cli, core, backup and core-schema bundled in for start-up speed; `main` and each
-    // command are split into chunks that `strata --version` never loads.
-    entry: { strata: 'src/bin.ts' },
-    format: ['esm'],
+    // The bin is CommonJS (decision 007): `strata.cjs` answers `--version` and loads nothing else;
+    // `main.cjs` holds cli, backup and core-schema, and `require`s core and the dialect, whose
+    // CommonJS builds then share one copy of core. No ESM loader on the start-up path.
+    entry: { strata: 'src/bin.ts', main: 'src/main.ts' },
+    format: ['cjs'],
     target: 'node20',
     platform: 'node',
-    splitting: true,
+    splitting: false,
+    shims: true,
     clean: true,
     dts: false,
-    noExternal: [/^@strata\/(cli|core|backup|core-schema)$/],
-    external,
+    noExternal: [/^@strata\/(cli|backup|core-schema)$/],
+    external: [...external, './main.cjs'],
     define: { __STRATA_VERSION__: JSON.stringify(version) },
-    // picocolors is CommonJS and calls require('tty'): ESM bundles need a real `require`.
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __strataCreateRequire } from 'node:module';\nconst require = __strataCreateRequire(import.meta.url);" },
+    banner: ({ format }) => (format === 'cjs' ? { js: '#!/usr/bin/env node' } : {}),
   },
   {
     // The library entry (`import { defineConfig } from 'strata'`): thin, sibling packages external.

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { median, ratioRow, type Row } from './table.js';
 import { writeSmallMigrations } from './workload.js';
 
-const BIN = fileURLToPath(new URL('../../apps/strata/dist/strata.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../apps/strata/dist/strata.cjs', import.meta.url));
 
 function time(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): number {
   const started = performance.now();

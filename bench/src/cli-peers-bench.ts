@@ -7,7 +7,7 @@
  *     `strata up --modules @strata/core-schema` on a fresh database.
  * The subjects alternate within each round. Scripts and knexfiles live in a scratch folder inside
  * bench/ (removed afterwards) so that they resolve the peers from bench's node_modules. Node CLIs are
- * spawned as `node <entry>` (not through node_modules/.bin shell shims), like `node strata.js`.
+ * spawned as `node <entry>` (not through node_modules/.bin shell shims), like `node strata.cjs`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { BENCH_DIR, type MigrationSet, packageFile, peerVersion, seq, splitState
 import { createDatabase, dropDatabase, type BenchDatabase } from './pg-database.js';
 import { median, type Row } from './table.js';
 
-const STRATA = fileURLToPath(new URL('../../apps/strata/dist/strata.js', import.meta.url));
+const STRATA = fileURLToPath(new URL('../../apps/strata/dist/strata.cjs', import.meta.url));
 const NODE = process.execPath;
 
 interface Command {

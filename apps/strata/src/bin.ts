@@ -1,5 +1,5 @@
-// The `strata` command. `--version` is answered before anything else is imported: start-up is
-// part of the product, and a version check should cost no more than starting Node.
+// The `strata` command. `--version` is answered before anything else is loaded: start-up is part
+// of the product, and a version check should cost no more than starting Node.
 declare const __STRATA_VERSION__: string;
 
 const argv = process.argv.slice(2);
@@ -17,6 +17,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
       enumerable: false,
     });
   }
-  const { main } = await import('./main.js');
-  await main(argv, __STRATA_VERSION__);
+  // main.cjs is built next to this file (a separate entry, kept external so --version skips it).
+  const { main } = require('./main.cjs') as typeof import('./main.js');
+  void main(argv, __STRATA_VERSION__);
 }

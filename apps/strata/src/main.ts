@@ -1,5 +1,5 @@
 import { isatty } from 'node:tty';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { runCli } from '@strata/cli';
 
 /**
@@ -29,14 +29,16 @@ export async function main(argv: readonly string[], version: string): Promise<vo
     isTTY: interactive,
     stderrIsTTY: isatty(2),
     version,
-    // This file is bundled into dist/, next to the library entry that `strata.config.ts` imports.
-    configAliases: { strata: fileURLToPath(new URL('./index.js', import.meta.url)) },
+    // This file is bundled into dist/main.cjs, next to the library entry that `strata.config.ts` imports.
+    configAliases: { strata: join(__dirname, 'index.js') },
+    // CommonJS `require`s (decision 007): the dialects' CommonJS builds share this process's core.
     dialectLoaders: {
-      postgres: () => import('@strata/dialect-postgres'),
-      sqlite: () => import('@strata/dialect-sqlite'),
+      postgres: async () => require('@strata/dialect-postgres') as typeof import('@strata/dialect-postgres'),
+      sqlite: async () => require('@strata/dialect-sqlite') as typeof import('@strata/dialect-sqlite'),
     },
     modules: { '@strata/core-schema': () => import('@strata/core-schema') },
     backupLoader: () => import('@strata/backup'),
+    commonJs: true,
     signal: controller.signal,
   });
   // Exit once both streams are flushed: an idle pool or a paused stdin must not hold the process.

@@ -33,7 +33,13 @@ describe('strata start-up', () => {
     const log = join(dir, 'loaded.txt');
     writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  appendFileSync(${JSON.stringify(log)}, url + '\\n');\n  return next(url, context);\n}\n`);
     writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
-    const result = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, BIN, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    // The bin is CommonJS: what it `require`s never reaches the ESM hooks, so list the require cache at exit.
+    writeFileSync(
+      join(dir, 'required.cjs'),
+      `const { appendFileSync } = require('node:fs');\nconst { pathToFileURL } = require('node:url');\nprocess.on('exit', () => {\n  const files = Object.keys(require.cache).filter((f) => !f.includes('strata-loads-') && f !== ${JSON.stringify(BIN)});\n  if (files.length) appendFileSync(${JSON.stringify(log)}, files.map((f) => pathToFileURL(f).href + '\\n').join(''));\n});\n`,
+    );
+    const preload = ['--require', join(dir, 'required.cjs'), '--import', pathToFileURL(join(dir, 'register.mjs')).href];
+    const result = spawnSync(process.execPath, [...preload, BIN, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
     expect(result.status, result.stderr).toBe(0);
     return readFileSync(log, 'utf8').trim().split('\n');
   };
@@ -47,6 +53,9 @@ describe('strata start-up', () => {
     const loaded = loads(['status'], project(TWO_MIGRATIONS));
     expect(loaded.some((url) => url.includes('better-sqlite3'))).toBe(true);
     expect(loaded.filter((url) => /\/pg\/|libpg-query|jiti|dialect-postgres/.test(url))).toEqual([]);
+    // One CommonJS graph: the dialect and the bin share a single copy of @strata/core.
+    expect(loaded.filter((url) => /\/core\/dist\/index\.c?js$/.test(url))).toEqual([expect.stringMatching(/index\.cjs$/)]);
+    expect(loaded.filter((url) => /dialect-sqlite\/dist\/index\.c?js$/.test(url))).toEqual([expect.stringMatching(/index\.cjs$/)]);
   });
 });
 

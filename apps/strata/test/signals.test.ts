@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 
-const BIN = fileURLToPath(new URL('../dist/strata.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../dist/strata.cjs', import.meta.url));
 const require = createRequire(import.meta.url);
 
 interface Ran {

@@ -8,6 +8,7 @@ import { loadEnvFile } from './env-file.js';
 import { exitCodeFor, exitCodeForProblems } from './exit-codes.js';
 import { appliedVersions, type BackupLoader, createBackupHooks, createManagerFor, loadBackupPackage, recordEvent } from './internal/backup-wiring.js';
 import { confirm } from './internal/confirm.js';
+import { setPreferCommonJs } from './internal/import-package.js';
 import { backupProgressLine, createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
 import { renderCommandHelp, renderMainHelp } from './render/help.js';
 import { errorDocument, toJsonDocument } from './render/json.js';
@@ -45,6 +46,11 @@ export interface RunCliOptions {
   configAliases?: Record<string, string>;
   /** Printed by `--version`. @default @strata/core's version */
   version?: string;
+  /**
+   * The host is CommonJS (the strata bin): a project's packages that have a CommonJS entry are
+   * `require`d rather than imported, so they share the host's copy of @strata/core. @default false
+   */
+  commonJs?: boolean;
 }
 
 /**
@@ -54,6 +60,7 @@ export interface RunCliOptions {
  */
 export async function runCli(argv: readonly string[], options: RunCliOptions): Promise<number> {
   const started = performance.now();
+  setPreferCommonJs(options.commonJs ?? false);
   const env = { ...(options.env ?? process.env) };
   const cwd = options.cwd ?? process.cwd();
   const isTTY = options.isTTY ?? false;

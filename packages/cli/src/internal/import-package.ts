@@ -1,14 +1,40 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+/**
+ * True while the host is CommonJS (the strata bin, which is one CommonJS bundle, says so through
+ * `runCli`'s `commonJs` option): project packages with a `require` entry are then required, so the
+ * bin, @strata/core and the dialect share one CommonJS copy of core (decision 007).
+ */
+let preferCommonJs = false;
+
+/** Set by `runCli` from its options, once per run. */
+export function setPreferCommonJs(value: boolean): void {
+  preferCommonJs = value;
+}
 
 /**
  * Finds the ESM entry of package `name` installed in `fromDir` or a parent folder's
  * `node_modules`, the way Node would for an `import` there (the `import`/`default`/`node`
  * condition of `exports["."]`, else `module`/`main`). Returns `undefined` when it is not there.
- * `createRequire().resolve` cannot do this: strata's packages export the `import` condition only.
+ * (`createRequire().resolve` would pick the `require` condition.)
  */
 export function resolvePackageEntry(name: string, fromDir: string): string | undefined {
+  return findPackageEntry(name, fromDir, ESM_CONDITIONS)?.path;
+}
+
+const ESM_CONDITIONS = ['import', 'node', 'default'] as const;
+const CJS_CONDITIONS = ['require', 'node', 'default'] as const;
+
+interface PackageEntry {
+  path: string;
+  /** True when Node would load `path` as CommonJS. */
+  commonJs: boolean;
+}
+
+function findPackageEntry(name: string, fromDir: string, conditions: readonly string[]): PackageEntry | undefined {
   let dir = resolve(fromDir);
   for (;;) {
     const packageDir = join(dir, 'node_modules', name);
@@ -16,8 +42,11 @@ export function resolvePackageEntry(name: string, fromDir: string): string | und
     if (existsSync(manifestPath)) {
       try {
         const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
-        const entry = exportEntry(manifest.exports) ?? (manifest.module as string | undefined) ?? (manifest.main as string | undefined) ?? 'index.js';
-        return join(packageDir, entry);
+        const fromExports = exportEntry(manifest.exports, conditions);
+        const legacy = conditions === ESM_CONDITIONS ? (manifest.module ?? manifest.main) : manifest.main;
+        const entry = fromExports ?? (legacy as string | undefined) ?? 'index.js';
+        const commonJs = entry.endsWith('.cjs') || (!entry.endsWith('.mjs') && manifest.type !== 'module');
+        return { path: join(packageDir, entry), commonJs };
       } catch {
         return undefined;
       }
@@ -28,28 +57,28 @@ export function resolvePackageEntry(name: string, fromDir: string): string | und
   }
 }
 
-function exportEntry(exports: unknown): string | undefined {
+function exportEntry(exports: unknown, conditions: readonly string[]): string | undefined {
   if (typeof exports === 'string') return exports;
   if (typeof exports !== 'object' || exports === null) return undefined;
   const record = exports as Record<string, unknown>;
   const root = '.' in record ? record['.'] : record;
-  return pickCondition(root);
+  return pickCondition(root, conditions);
 }
 
-function pickCondition(value: unknown): string | undefined {
+function pickCondition(value: unknown, conditions: readonly string[]): string | undefined {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) {
     for (const item of value) {
-      const hit = pickCondition(item);
+      const hit = pickCondition(item, conditions);
       if (hit) return hit;
     }
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const record = value as Record<string, unknown>;
-  for (const condition of ['import', 'node', 'default']) {
+  for (const condition of conditions) {
     if (condition in record) {
-      const hit = pickCondition(record[condition]);
+      const hit = pickCondition(record[condition], conditions);
       if (hit) return hit;
     }
   }
@@ -61,6 +90,12 @@ function pickCondition(value: unknown): string | undefined {
  * `fallback` (the CLI's own dependency) when the project does not have it.
  */
 export async function importFromProject<T>(name: string, cwd: string, fallback: () => Promise<T>): Promise<T> {
+  if (preferCommonJs) {
+    // Running as CommonJS: take the package's `require` entry when it has one (strata's packages
+    // do), so it joins this process's CommonJS graph; an ESM-only package is imported.
+    const entry = findPackageEntry(name, cwd, CJS_CONDITIONS);
+    if (entry?.commonJs && existsSync(entry.path)) return createRequire(entry.path)(entry.path) as T;
+  }
   const entry = resolvePackageEntry(name, cwd);
   if (entry && existsSync(entry)) return (await import(pathToFileURL(entry).href)) as T;
   return fallback();
