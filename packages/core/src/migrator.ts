@@ -25,7 +25,7 @@ import type {
   UpOptions,
   ValidationReport,
 } from './migrator-types.js';
-import { createPlan, newestAppliedVersions, type Plan, type PlanTarget } from './planner.js';
+import { createPlan, newestAppliedVersions, type Plan, type PlanTarget, type PreparedMigrations, prepareMigrations } from './planner.js';
 import type { Problem } from './problem.js';
 import { CHECKSUM_ALGORITHM, type EventRecord, type StateRow, type StateWrite } from './state.js';
 import { compareVersions, parseVersion } from './version.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createPlan, type Plan, type PlannableMigration, type PlanTarget } from './planner.js';
+import { createPlan, type Plan, type PlannableMigration, type PlanTarget, prepareMigrations } from './planner.js';
 import { CHECKSUM_ALGORITHM, type StateRow } from './state.js';
-import { parseVersion } from './version.js';
+import { compareVersions, parseVersion } from './version.js';
 
 interface MigrationOptions {
   dependsOn?: string[];
@@ -578,5 +578,58 @@ describe('createPlan', () => {
       // Design target: well under 100 ms; the bound is generous against slow, shared CI machines.
       expect(best).toBeLessThan(250);
     });
+  });
+});
+
+describe('apply order without dependencies: (module, version) by SemVer precedence', () => {
+  const ids = (plan: Plan) => plan.steps.map((s) => s.migration.id);
+  const shuffled = <T>(items: T[], seed: number): T[] => {
+    const out = [...items];
+    let x = seed;
+    for (let i = out.length - 1; i > 0; i--) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      const j = x % (i + 1);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  };
+  const expected = (migrations: PlannableMigration[]) =>
+    [...migrations]
+      .sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : compareVersions(a.version, b.version)))
+      .map((x) => x.id);
+
+  it('orders plain versions numerically, never lexically, in every module', () => {
+    const all: PlannableMigration[] = [];
+    for (const module of ['b', 'a', 'core']) {
+      for (let i = 0; i < 300; i++) all.push(m(`${module}@${i % 7}.${(i * 13) % 11}.${i}`));
+    }
+    for (const seed of [1, 2, 3]) {
+      const plan = createPlan(shuffled(all, seed), [], { direction: 'up' });
+      expect(plan.problems).toEqual([]);
+      expect(ids(plan)).toEqual(expected(all));
+      expect(ids(plan).slice(0, 3)).toEqual(['a@0.0.0', 'a@0.0.77', 'a@0.0.154']);
+    }
+  });
+
+  it('orders pre-releases and huge components by precedence too (the comparator path)', () => {
+    const all = ['1.0.0', '1.0.0-rc.1', '1.0.0-alpha', '1.0.0-rc.10', '1.0.0-rc.2', '0.9.0', '200000.0.0', '131072.0.0', '131071.99.99'].map((v) => m(`app@${v}`));
+    const plan = createPlan(shuffled(all, 7), [], { direction: 'up' });
+    expect(ids(plan)).toEqual(expected(all));
+    expect(ids(plan)).toEqual([
+      'app@0.9.0', 'app@1.0.0-alpha', 'app@1.0.0-rc.1', 'app@1.0.0-rc.2', 'app@1.0.0-rc.10', 'app@1.0.0',
+      'app@131071.99.99', 'app@131072.0.0', 'app@200000.0.0',
+    ]);
+  });
+
+  it('plans the same from prepared migrations as from the list, and a prepared set is reusable', () => {
+    const all = [m('app@1.0.0'), m('app@1.1.0', { dependsOn: ['core@1.0.0'] }), m('core@1.0.0'), m('app@1.0.0', { file: 'dup.sql' })];
+    const prepared = prepareMigrations(all);
+    const fromList = createPlan(all, [row('app@1.0.0')], { direction: 'up' });
+    const first = createPlan(prepared, [row('app@1.0.0')], { direction: 'up' });
+    const second = createPlan(prepared, [], { direction: 'up' });
+    expect(first).toEqual(fromList);
+    expect(first.problems.map((p) => p.code)).toEqual(['STRATA_DUPLICATE_VERSION']);
+    expect(ids(second)).toEqual(['app@1.0.0', 'core@1.0.0', 'app@1.1.0']);
+    expect(second.problems.map((p) => p.code)).toEqual(['STRATA_DUPLICATE_VERSION']);
   });
 });

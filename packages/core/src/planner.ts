@@ -66,28 +66,14 @@ export interface Plan {
  * O(n log n).
  */
 export function createPlan(
-  available: readonly PlannableMigration[],
+  available: readonly PlannableMigration[] | PreparedMigrations,
   state: readonly StateRow[],
   target: PlanTarget = { direction: 'none' },
   options: PlanOptions = {},
 ): Plan {
-  const problems: Problem[] = [];
-  const byId = new Map<string, PlannableMigration>();
-  for (const migration of available) {
-    if (byId.has(migration.id)) {
-      const first = byId.get(migration.id)!;
-      problems.push({
-        code: 'STRATA_DUPLICATE_VERSION',
-        message: `Duplicate migration ${migration.id}: ${first.file ?? '?'} and ${migration.file ?? '?'}`,
-        hint: 'Give one of them the next free version',
-        migrationId: migration.id,
-        ...(migration.file ? { file: migration.file } : {}),
-      });
-      continue;
-    }
-    byId.set(migration.id, migration);
-  }
-  const order = orderMigrations([...byId.values()], byId, problems);
+  const prepared = available instanceof PreparedMigrations ? available : prepareMigrations(available);
+  const { byId, order } = prepared;
+  const problems: Problem[] = [...prepared.problems];
   const rows = new Map<string, StateRow>();
   for (const row of state) rows.set(`${row.module}@${row.version}`, row);
 
@@ -185,6 +171,42 @@ export function createPlan(
   return { steps, problems, entries };
 }
 
+/**
+ * The part of a plan that depends only on the migrations: duplicates found, the apply order, and
+ * the problems of the dependency graph. A migrator plans twice per run (before connecting, and
+ * under the lock with the state read there), so it prepares once and passes this to createPlan.
+ */
+export class PreparedMigrations {
+  /** @internal */
+  constructor(
+    readonly byId: ReadonlyMap<string, PlannableMigration>,
+    readonly order: readonly PlannableMigration[],
+    readonly problems: readonly Problem[],
+  ) {}
+}
+
+/** Checks for duplicate ids and orders the migrations once; see {@link PreparedMigrations}. */
+export function prepareMigrations(available: readonly PlannableMigration[]): PreparedMigrations {
+  const problems: Problem[] = [];
+  const byId = new Map<string, PlannableMigration>();
+  for (const migration of available) {
+    if (byId.has(migration.id)) {
+      const first = byId.get(migration.id)!;
+      problems.push({
+        code: 'STRATA_DUPLICATE_VERSION',
+        message: `Duplicate migration ${migration.id}: ${first.file ?? '?'} and ${migration.file ?? '?'}`,
+        hint: 'Give one of them the next free version',
+        migrationId: migration.id,
+        ...(migration.file ? { file: migration.file } : {}),
+      });
+      continue;
+    }
+    byId.set(migration.id, migration);
+  }
+  const order = orderMigrations([...byId.values()], byId, problems);
+  return new PreparedMigrations(byId, order, problems);
+}
+
 function needsRepair(id: string, status: string, file: string | undefined): Problem {
   return {
     code: 'STRATA_NEEDS_REPAIR',
@@ -218,9 +240,9 @@ function resolveTarget(text: string, options: PlanOptions, problems: Problem[]):
 }
 
 function planUp(
-  order: PlannableMigration[],
+  order: readonly PlannableMigration[],
   rows: Map<string, StateRow>,
-  byId: Map<string, PlannableMigration>,
+  byId: ReadonlyMap<string, PlannableMigration>,
   to: string | undefined,
   options: PlanOptions,
   problems: Problem[],
@@ -285,9 +307,9 @@ function planUp(
 }
 
 function planDown(
-  order: PlannableMigration[],
+  order: readonly PlannableMigration[],
   rows: Map<string, StateRow>,
-  byId: Map<string, PlannableMigration>,
+  byId: ReadonlyMap<string, PlannableMigration>,
   missing: StateRow[],
   target: { to?: string; steps?: number },
   options: PlanOptions,
@@ -357,12 +379,10 @@ function planDown(
  */
 function orderMigrations(
   migrations: PlannableMigration[],
-  byId: Map<string, PlannableMigration>,
+  byId: ReadonlyMap<string, PlannableMigration>,
   problems: Problem[],
 ): PlannableMigration[] {
-  const sorted = [...migrations].sort((a, b) =>
-    a.module < b.module ? -1 : a.module > b.module ? 1 : compareVersions(a.version, b.version),
-  );
+  const sorted = sortByModuleAndVersion(migrations);
   const count = sorted.length;
   const rank = new Map<string, number>();
   for (let i = 0; i < count; i++) rank.set(sorted[i]!.id, i);
@@ -430,7 +450,7 @@ function orderMigrations(
   return order;
 }
 
-function findCycle(rest: PlannableMigration[], byId: Map<string, PlannableMigration>, placed: Set<string>): string[] {
+function findCycle(rest: PlannableMigration[], byId: ReadonlyMap<string, PlannableMigration>, placed: Set<string>): string[] {
   // Each unplaced node has an unplaced predecessor; walk predecessors until one repeats.
   const restIds = new Set(rest.map((m) => m.id));
   const predecessor = (m: PlannableMigration): string | undefined => {
@@ -448,6 +468,47 @@ function findCycle(rest: PlannableMigration[], byId: Map<string, PlannableMigrat
   }
   if (current === undefined) return path.reverse();
   return [...path.slice(seen.get(current)!), current].reverse();
+}
+
+const byModuleAndVersion = (a: PlannableMigration, b: PlannableMigration): number =>
+  a.module < b.module ? -1 : a.module > b.module ? 1 : compareVersions(a.version, b.version);
+
+/** Largest component for which major, minor and patch pack exactly into one double (3 x 17 bits). */
+const PACKED_LIMIT = 2 ** 17;
+
+/**
+ * Sorts by (module, version). Within a module whose versions have no pre-release and small
+ * components, a version packs into one number and the module sorts natively (a Float64Array sort,
+ * no comparator calls): ids are unique here, so a packed version maps back to one migration.
+ */
+function sortByModuleAndVersion(migrations: readonly PlannableMigration[]): PlannableMigration[] {
+  const byModule = new Map<string, PlannableMigration[]>();
+  for (const m of migrations) {
+    const list = byModule.get(m.module);
+    if (list) list.push(m);
+    else byModule.set(m.module, [m]);
+  }
+  const sorted: PlannableMigration[] = [];
+  for (const module of [...byModule.keys()].sort()) {
+    const list = byModule.get(module)!;
+    const keys = new Float64Array(list.length);
+    const byKey = new Map<number, PlannableMigration>();
+    let packable = true;
+    for (let i = 0; i < list.length && packable; i++) {
+      const { major, minor, patch, prerelease } = list[i]!.version;
+      packable = prerelease.length === 0 && major < PACKED_LIMIT && minor < PACKED_LIMIT && patch < PACKED_LIMIT;
+      const key = (major * PACKED_LIMIT + minor) * PACKED_LIMIT + patch;
+      keys[i] = key;
+      byKey.set(key, list[i]!);
+    }
+    if (packable && byKey.size === list.length) {
+      keys.sort();
+      for (let i = 0; i < keys.length; i++) sorted.push(byKey.get(keys[i]!)!);
+    } else {
+      sorted.push(...list.sort(byModuleAndVersion));
+    }
+  }
+  return sorted;
 }
 
 /** A binary min-heap of small integers. */
