@@ -108,8 +108,9 @@ export interface BackupManager {
   readonly directory: string;
   readonly provider: BackupProvider;
   /**
-   * Takes a backup: temp file (exclusive create, 0600) → provider copy → fsync → hash → verify →
-   * no-clobber rename to `<id>.<ext>` → directory fsync → manifest `<id>.json` the same way.
+   * Takes a backup: temp file (exclusive create, 0600) → provider copy → fsync → hash (skipped
+   * when the provider hashed while writing and the size on disk matches) → verify → no-clobber
+   * rename to `<id>.<ext>` → directory fsync → manifest `<id>.json` the same way.
    * Any failure removes what was written and throws `STRATA_BACKUP_FAILED` (or
    * `STRATA_INTERRUPTED` on abort): no file that looks valid is left.
    */

@@ -126,13 +126,27 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
         }
         await reserveFile(tempPath);
         owned.push(tempPath);
-        await provider.create(tempPath, { ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
+        const written = await provider.create(tempPath, { ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
         throwIfAborted(signal, what);
         await syncFile(tempPath);
         const durationMs = Date.now() - started;
 
-        onProgress?.({ stage: 'hash' });
-        const { sha256, size } = await hashFile(tempPath);
+        let sha256: string;
+        let size: number;
+        if (written) {
+          // The provider hashed the bytes as it wrote them; the file on disk must hold that many.
+          const onDisk = (await lstatOrUndefined(tempPath))?.size;
+          if (!/^[0-9a-f]{64}$/.test(written.sha256) || onDisk !== written.size) {
+            throw backupError(`The backup of ${provider.database} does not match what the provider wrote: ${onDisk ?? 'no'} bytes on disk, ${written.size} written`, {
+              hint: 'The copy was discarded; check the backup directory\'s filesystem and retry',
+              details: { file: tempPath },
+            });
+          }
+          ({ sha256, size } = written);
+        } else {
+          onProgress?.({ stage: 'hash' });
+          ({ sha256, size } = await hashFile(tempPath));
+        }
         if (size === 0) throw backupError(`The backup of ${provider.database} is empty (${tempPath})`, { hint: 'The provider wrote nothing; check the database', details: { file: tempPath } });
 
         let verifyMs: number | null = null;

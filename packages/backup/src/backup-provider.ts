@@ -14,6 +14,18 @@ export interface ProviderCreateOptions {
   onProgress?: (progress: BackupProgress) => void;
 }
 
+/**
+ * What {@link BackupProvider.create} may return when it hashed the backup while writing it: the
+ * manager then records this digest instead of reading the file back (it still checks the size
+ * on disk). Return nothing to let the manager hash the file.
+ */
+export interface ProviderCreateResult {
+  /** SHA-256 (hex) of exactly the bytes written into the temp file, first to last: `sha256sum` of it. */
+  sha256: string;
+  /** How many bytes were written: the file's size. */
+  size: number;
+}
+
 /** What {@link BackupProvider.verify} found. */
 export interface ProviderVerifyResult {
   ok: boolean;
@@ -68,9 +80,10 @@ export interface BackupProvider {
    * Writes a consistent backup into `tempPath`: an empty file the manager has already created
    * (exclusive create, mode 0600) in the backup directory. The provider must write into that
    * path (never replace it) and must not leave other files behind. Throws on any failure; the
-   * manager then removes the temp file.
+   * manager then removes the temp file. May return the SHA-256 and size of what it wrote
+   * ({@link ProviderCreateResult}) so the manager need not read the file back.
    */
-  create(tempPath: string, options: ProviderCreateOptions): Promise<void>;
+  create(tempPath: string, options: ProviderCreateOptions): Promise<void | ProviderCreateResult>;
   /** Checks that the file at `path` is a readable, complete backup. Never modifies it. */
   verify(path: string, options?: { signal?: AbortSignal }): Promise<ProviderVerifyResult>;
   /**
