@@ -1,7 +1,5 @@
 import { redactSecrets } from '@strata/core';
-import picocolors from 'picocolors';
 
-const { createColors } = picocolors;
 
 /** A stream the CLI writes to (process.stdout, or a buffer in tests). */
 export interface WritableLike {
@@ -9,7 +7,25 @@ export interface WritableLike {
 }
 
 /** Colour helpers; identity functions when colour is off. */
-export type Colors = ReturnType<typeof createColors>;
+export interface Colors {
+  bold(text: string): string;
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+}
+
+const sgr = (open: number, close: number) => (text: string) => `\x1b[${open}m${text}\x1b[${close}m`;
+const plain = (text: string) => text;
+
+/**
+ * The four ANSI styles the CLI uses. Whether to colour is decided once by `shouldUseColor`; this
+ * replaces picocolors, which probes `tty` (and so loads `net`) when it is imported.
+ */
+export function createColors(enabled: boolean): Colors {
+  return enabled
+    ? { bold: sgr(1, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39) }
+    : { bold: plain, red: plain, green: plain, yellow: plain };
+}
 
 /**
  * Where the CLI's words go. Every write is passed through secret redaction as a last line of
