@@ -27,6 +27,16 @@ export interface AdvisoryLockOptions {
   lockName: string;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /**
+   * The first try, when the session wants to do more in the same round trip (read the state once
+   * the lock is held); resolves to whether the lock was taken. Later tries use the plain query.
+   */
+  firstTry?: (() => Promise<boolean>) | undefined;
+}
+
+/** The plain try, as SQL with the key inlined (for multi-statement texts): one row, `locked`. */
+export function tryAdvisoryLockSql(key: bigint): string {
+  return `SELECT pg_try_advisory_lock(${key.toString()}::bigint) AS locked`;
 }
 
 /**
@@ -39,10 +49,17 @@ export async function acquireAdvisoryLock(options: AdvisoryLockOptions): Promise
   const { run, key, timeoutMs, signal } = options;
   const deadline = Date.now() + Math.max(0, timeoutMs);
   let delay = FIRST_DELAY_MS;
+  let firstTry = options.firstTry;
   for (;;) {
     throwIfAborted(signal, options.lockName);
-    const rows = await run<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key.toString()]);
-    if (rows[0]?.locked === true) return;
+    if (firstTry) {
+      const locked = await firstTry();
+      firstTry = undefined;
+      if (locked) return;
+    } else {
+      const rows = await run<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key.toString()]);
+      if (rows[0]?.locked === true) return;
+    }
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     await sleep(Math.min(delay, remaining), signal);

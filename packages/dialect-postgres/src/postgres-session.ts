@@ -13,18 +13,22 @@ import {
 } from './postgres-errors.js';
 import type { ScriptLocation } from './postgres-errors.js';
 import { connectClient } from './postgres-connect.js';
-import { acquireAdvisoryLock, postgresAdvisoryLockKey, releaseAdvisoryLock } from './postgres-lock.js';
+import { acquireAdvisoryLock, postgresAdvisoryLockKey, releaseAdvisoryLock, tryAdvisoryLockSql } from './postgres-lock.js';
 import { characterPositionToIndex, createLineIndex, locatePostgresStatements } from './postgres-split.js';
 import type { LocatedStatement } from './postgres-split.js';
 import {
   buildStateWritesSql,
+  escapePostgresLiteral,
   qualifiedName,
   stateTablesExist,
   quoteIdentifier,
   readPostgresEvents,
   readPostgresState,
   schemaExists,
+  stateSelectSql,
   stateTablesDdl,
+  stateTablesFactsSql,
+  toStateRows,
   writePostgresState,
 } from './postgres-state-store.js';
 import type { PostgresStateTables } from './postgres-state-store.js';
@@ -48,10 +52,22 @@ export interface PostgresSessionSettings {
 /** Prefix of the one-round-trip text of {@link DialectSession.applyScript}; ASCII only. */
 const BEGIN_PREFIX = 'BEGIN;\n';
 
+/** What the set-up query learns about the session; the `*_exist` facts are as of connecting. */
+interface SessionFacts {
+  database: string;
+  schema: string | null;
+  pid: number;
+  /** Both state tables existed when the session was opened. */
+  tables_exist: boolean;
+  /** The state tables' schema existed when the session was opened. */
+  schema_exists: boolean;
+}
+
 /**
  * Opens one dedicated `pg.Client` and prepares it in a single round trip: `lock_timeout`,
- * `statement_timeout` and `search_path` for migrate sessions, and the facts the session needs
- * (database, current schema, backend pid).
+ * `client_connection_check_interval`, `statement_timeout` and `search_path` for migrate sessions,
+ * and the facts the session needs (database, current schema, backend pid, whether the state
+ * tables and their schema exist).
  */
 export async function openPostgresSession(settings: PostgresSessionSettings, options: ConnectOptions): Promise<DialectSession> {
   const client = await connectClient(settings, settings.clientConfig, options.signal);
@@ -59,19 +75,25 @@ export async function openPostgresSession(settings: PostgresSessionSettings, opt
   if (options.purpose === 'migrate') {
     setup.push(`SET lock_timeout = ${settings.ddlLockTimeoutMs}`);
     // PostgreSQL 14+: notice a vanished client (kill -9 of strata) within a second and roll back,
-    // instead of running the migration to its COMMIT with nobody left to report it.
+    // instead of running the migration to its COMMIT with nobody left to report it. A CASE, not a
+    // DO block: DO would load PL/pgSQL into every fresh backend (~2 ms), and CASE never evaluates
+    // set_config (volatile) for an older server, which would reject the unknown setting.
     setup.push(
-      "DO $$BEGIN IF current_setting('server_version_num')::int >= 140000 THEN PERFORM set_config('client_connection_check_interval', '1000', false); END IF; END$$",
+      "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('client_connection_check_interval', '1000', false) END",
     );
     if (settings.statementTimeoutMs > 0) setup.push(`SET statement_timeout = ${settings.statementTimeoutMs}`);
     if (settings.schema) setup.push(`SET search_path = ${quoteIdentifier(settings.schema)}`);
   }
-  setup.push('SELECT current_database() AS database, current_schema() AS schema, pg_backend_pid() AS pid');
-  let facts: { database: string; schema: string | null; pid: number };
+  // Without a configured schema the state tables live in the current one ('public' when none).
+  const schemaSql = settings.schema ? escapePostgresLiteral(settings.schema) : "coalesce(current_schema(), 'public')";
+  setup.push(
+    `SELECT current_database() AS database, current_schema() AS schema, pg_backend_pid() AS pid, ${stateTablesFactsSql(schemaSql, settings.table, settings.eventsTable)}`,
+  );
+  let facts: SessionFacts;
   try {
     const results = (await client.query(setup.join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
     const last = Array.isArray(results) ? results[results.length - 1]! : results;
-    facts = last.rows[0] as typeof facts;
+    facts = last.rows[0] as SessionFacts;
   } catch (error) {
     void client.end().catch(() => {});
     throw isConnectionError(error)
@@ -88,7 +110,7 @@ function createSession(
   client: pg.Client,
   settings: PostgresSessionSettings,
   options: ConnectOptions,
-  facts: { database: string; schema: string | null; pid: number },
+  facts: SessionFacts,
 ): DialectSession {
   // Without a configured schema the state tables live in the connection's current schema, fixed
   // now and always qualified, so a migration's own `SET search_path` cannot move them.
@@ -104,6 +126,21 @@ function createSession(
   let cancelRequested = false;
   let trackedInTransaction = false;
   let lockHeld = false;
+  /**
+   * Both state tables are known to exist: seen, or created and committed, by this session since it
+   * took the lock. ensureStateTables then has nothing to check. Strata never drops them.
+   */
+  let tablesVerified = false;
+  /** Seen missing by the lock's round trip (under the lock): ensureStateTables creates them without looking again. */
+  let missingUnderLock: { schemaExists: boolean } | undefined;
+  /**
+   * The state as read under the lock in the round trip of acquireLock or ensureStateTables. Any
+   * statement sent after it drops it (see `send`), so readState returns it only when nothing ran
+   * on this session in between; no other runner can write while the lock is held.
+   */
+  let prefetchedState: StateRow[] | undefined;
+  /** The connect-time fact, for readState: the state table is there, so read it without a catalogue check. */
+  let stateTableSeen = facts.tables_exist === true;
 
   const transactionStatus = (): string | undefined => {
     const read = (client as unknown as { getTransactionStatus?: () => string | null }).getTransactionStatus;
@@ -120,13 +157,20 @@ function createSession(
 
   /** Sends one query; counts completed statements so a script error can name its statement. */
   const send = async (text: string, params?: readonly unknown[]): Promise<{ rows: Record<string, unknown>[]; command?: string }> => {
+    const results = await sendAll(text, params);
+    const last = results[results.length - 1];
+    return { rows: (last?.rows ?? []) as Record<string, unknown>[], command: last?.command };
+  };
+
+  /** Sends one query (several statements when it has no parameters); the result of each statement. */
+  const sendAll = async (text: string, params?: readonly unknown[]): Promise<pg.QueryResult[]> => {
     ensureOpen();
     running = true;
     cancelRequested = false;
+    prefetchedState = undefined;
     try {
-      const result = await client.query(text, params as unknown[] | undefined);
-      const last = (Array.isArray(result) ? result[result.length - 1] : result) as pg.QueryResult | undefined;
-      return { rows: (last?.rows ?? []) as Record<string, unknown>[], command: last?.command };
+      const result = (await client.query(text, params as unknown[] | undefined)) as unknown as pg.QueryResult | pg.QueryResult[];
+      return Array.isArray(result) ? result : [result];
     } finally {
       running = false;
     }
@@ -137,6 +181,7 @@ function createSession(
     ensureOpen();
     running = true;
     cancelRequested = false;
+    prefetchedState = undefined;
     const query = new pg.Query(text);
     let completed = 0;
     const internals = query as unknown as { handleCommandComplete: (...args: unknown[]) => unknown };
@@ -277,6 +322,38 @@ function createSession(
     }
   };
 
+  /**
+   * The first try of acquireLock, in one round trip: the lock in a transaction of its own, then, in
+   * a new transaction whose snapshot is taken with the lock held (whatever the isolation level),
+   * what ensureStateTables and readState would ask next: whether the state tables exist and, when
+   * they did at connect time, the state itself.
+   */
+  const lockAndLook = async (): Promise<boolean> => {
+    const withState = stateTableSeen;
+    const statements = ['BEGIN', tryAdvisoryLockSql(lockKey), 'COMMIT', `SELECT ${stateTablesFactsSql(escapePostgresLiteral(schema), settings.table, settings.eventsTable)}`];
+    if (withState) statements.push(stateSelectSql(tables));
+    let results: pg.QueryResult[];
+    try {
+      results = await sendAll(statements.join(';\n'));
+    } catch (error) {
+      if (isConnectionError(error)) throw await mapError(error, {});
+      // Only the reads can fail (a state table dropped or altered since connecting): give back the
+      // lock in case this try took it, and leave it to the plain tries and to readState.
+      if (inTransaction()) await send('ROLLBACK').catch(() => {});
+      await send('SELECT pg_advisory_unlock($1::bigint)', [lockKey.toString()]).catch(() => {});
+      return false;
+    }
+    if (results[1]?.rows[0]?.locked !== true) return false;
+    const found = results[3]?.rows[0] as { tables_exist?: boolean; schema_exists?: boolean } | undefined;
+    if (found?.tables_exist === true) {
+      tablesVerified = stateTableSeen = true;
+      if (withState) prefetchedState = toStateRows(results[4]!.rows);
+    } else {
+      missingUnderLock = { schemaExists: found?.schema_exists === true };
+    }
+    return true;
+  };
+
   const session: DialectSession = {
     query: run,
 
@@ -330,28 +407,46 @@ function createSession(
       if (inTransaction()) {
         throw new StrataError('STRATA_DIALECT_CONTRACT', 'acquireLock was called inside a transaction; the lock must be taken with none open');
       }
-      await acquireAdvisoryLock({ run, key: lockKey, lockName, timeoutMs: options.lockTimeoutMs, signal: options.signal });
+      await acquireAdvisoryLock({ run, key: lockKey, lockName, timeoutMs: options.lockTimeoutMs, signal: options.signal, firstTry: lockAndLook });
       lockHeld = true;
     },
 
     async releaseLock() {
       ensureOpen();
       lockHeld = false;
+      missingUnderLock = undefined;
       await releaseAdvisoryLock(run, lockKey, lockName);
     },
 
     async ensureStateTables() {
-      // The usual case, every run after the first: one catalogue read, no DDL, no commit.
-      if (await stateTablesExist(run, tables)) return;
-      const ddl = stateTablesDdl(tables);
+      if (tablesVerified) return;
+      const known = missingUnderLock;
+      missingUnderLock = undefined;
       const useSavepoint = inTransaction();
+      // Without a look by the lock's round trip: one catalogue read, no DDL, no commit when they exist.
+      if (!known && (await stateTablesExist(run, tables))) {
+        // Inside a transaction they may be this transaction's own, gone again at a rollback.
+        if (!useSavepoint) tablesVerified = stateTableSeen = true;
+        return;
+      }
+      const ddl = stateTablesDdl(tables);
       for (let attempt = 1; ; attempt += 1) {
         try {
-          if (useSavepoint) await send('SAVEPOINT strata_ensure_state');
           // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists.
-          if (!(await schemaExists(run, schema))) await send(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
-          for (const statement of ddl) await send(statement);
-          if (useSavepoint) await send('RELEASE SAVEPOINT strata_ensure_state');
+          const schemaThere = attempt === 1 && known ? known.schemaExists : await schemaExists(run, schema);
+          const statements = [
+            ...(useSavepoint ? ['SAVEPOINT strata_ensure_state'] : []),
+            ...(schemaThere ? [] : [`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`]),
+            ...ddl,
+            ...(useSavepoint ? ['RELEASE SAVEPOINT strata_ensure_state'] : []),
+          ];
+          // One round trip (and, outside a transaction, one commit). With the lock held the state
+          // is read in it too, so the readState that follows needs none.
+          const readToo = lockHeld;
+          if (readToo) statements.push(stateSelectSql(tables));
+          const results = await sendAll(statements.join(';\n'));
+          if (readToo) prefetchedState = toStateRows(results[results.length - 1]!.rows);
+          if (!useSavepoint) tablesVerified = stateTableSeen = true;
           return;
         } catch (error) {
           // Concurrent CREATE … IF NOT EXISTS can still collide in the catalogs (pg_type,
@@ -366,6 +461,21 @@ function createSession(
     },
 
     async readState(): Promise<StateRow[]> {
+      if (prefetchedState) {
+        const rows = prefetchedState;
+        prefetchedState = undefined;
+        return rows;
+      }
+      // The table was there: read it without a catalogue check first. Outside a transaction a
+      // failed read has no side effect, so a table dropped since falls back to the checked read.
+      if ((tablesVerified || stateTableSeen) && !inTransaction()) {
+        try {
+          return toStateRows((await send(stateSelectSql(tables))).rows);
+        } catch (error) {
+          if (asDriverError(error).code !== '42P01') throw await mapError(error, { label: 'Query ' });
+          tablesVerified = stateTableSeen = false;
+        }
+      }
       return readPostgresState(run, tables);
     },
 

@@ -237,6 +237,19 @@ export async function stateTablesExist(run: RunQuery, tables: PostgresStateTable
   return rows[0]?.found === true;
 }
 
+/**
+ * A SELECT-list fragment: whether both state tables exist (`tables_exist`) and whether their
+ * schema does (`schema_exists`). `schemaSql` is an SQL expression: an escaped literal, or
+ * `coalesce(current_schema(), 'public')` while the session does not know its schema yet.
+ */
+export function stateTablesFactsSql(schemaSql: string, table: string, eventsTable: string): string {
+  const name = (t: string) => `pg_catalog.to_regclass(pg_catalog.quote_ident(${schemaSql}) || '.' || ${escapePostgresLiteral(quoteIdentifier(t))})`;
+  return (
+    `${name(table)} IS NOT NULL AND ${name(eventsTable)} IS NOT NULL AS tables_exist, ` +
+    `EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ${schemaSql}) AS schema_exists`
+  );
+}
+
 export async function schemaExists(run: RunQuery, schema: string): Promise<boolean> {
   const rows = await run<{ found: boolean }>(
     'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS found',
@@ -249,7 +262,7 @@ export async function schemaExists(run: RunQuery, schema: string): Promise<boole
  * `applied_at` as ISO 8601 text made by the server: pg would parse a thousand timestamps into
  * Dates only for them to be formatted back.
  */
-const ISO_APPLIED_AT = `to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS applied_at`;
+const ISO_APPLIED_AT = `to_char(m.applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS applied_at`;
 
 function iso(value: unknown): string {
   if (typeof value === 'string' && value.endsWith('Z') && value.length === 24) return value;
@@ -257,25 +270,42 @@ function iso(value: unknown): string {
   return new Date(String(value)).toISOString();
 }
 
+/**
+ * The state read: every row, oldest first per module. Sorted on the stored timestamp (qualified,
+ * so ORDER BY does not pick the formatted output column) rather than on its text.
+ */
+export function stateSelectSql(tables: PostgresStateTables): string {
+  return (
+    `SELECT ${MIGRATION_COLUMNS.map((column) => (column === 'applied_at' ? ISO_APPLIED_AT : `m.${column}`)).join(', ')} ` +
+    `FROM ${qualifiedName(tables.schema, tables.migrations)} m ORDER BY m.module, m.applied_at, m.version`
+  );
+}
+
+/** Rows of {@link stateSelectSql} as StateRows. */
+export function toStateRows(rows: readonly Record<string, unknown>[]): StateRow[] {
+  const out: StateRow[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    out[i] = {
+      module: String(row.module),
+      version: String(row.version),
+      name: String(row.name),
+      checksum: String(row.checksum),
+      checksumAlgo: String(row.checksum_algo),
+      status: row.status as StateRow['status'],
+      appliedAt: iso(row.applied_at),
+      executionMs: Number(row.execution_ms),
+      appliedBy: String(row.applied_by),
+      toolVersion: String(row.tool_version),
+    };
+  }
+  return out;
+}
+
 /** Reads the state table; `[]` when it does not exist. */
 export async function readPostgresState(run: RunQuery, tables: PostgresStateTables): Promise<StateRow[]> {
   if (!(await tableExists(run, tables.schema, tables.migrations))) return [];
-  const rows = await run<Record<string, unknown>>(
-    `SELECT ${MIGRATION_COLUMNS.map((column) => (column === 'applied_at' ? ISO_APPLIED_AT : column)).join(', ')} ` +
-      `FROM ${qualifiedName(tables.schema, tables.migrations)} ORDER BY module, applied_at, version`,
-  );
-  return rows.map((row) => ({
-    module: String(row.module),
-    version: String(row.version),
-    name: String(row.name),
-    checksum: String(row.checksum),
-    checksumAlgo: String(row.checksum_algo),
-    status: row.status as StateRow['status'],
-    appliedAt: iso(row.applied_at),
-    executionMs: Number(row.execution_ms),
-    appliedBy: String(row.applied_by),
-    toolVersion: String(row.tool_version),
-  }));
+  return toStateRows(await run<Record<string, unknown>>(stateSelectSql(tables)));
 }
 
 /** Reads events newest first; `[]` when the table does not exist. */
