@@ -132,6 +132,24 @@ describe('createFileSource', () => {
     expect(body.up).toBe('CREATE TABLE users (id int);');
   });
 
+  it('reads files of any size whole, around its 64 KiB read buffer, and each file on its own', async () => {
+    const sizes = [65535, 65536, 65537, 300_000];
+    const files: Record<string, string> = {};
+    const bodies = new Map<string, string>();
+    sizes.forEach((size, i) => {
+      const head = `-- up\nCREATE TABLE t${i} (id int);\n-- down\nDROP TABLE t${i};\n`;
+      const text = head + `-- ${'x'.repeat(size - head.length - 4)}\n`.padEnd(size - head.length, 'y');
+      expect(Buffer.byteLength(text)).toBe(size);
+      files[`1.0.${i}_big${i}.sql`] = text;
+      bodies.set(`app@1.0.${i}`, text);
+    });
+    files['1.1.0_small.sql'] = INIT;
+    const { byId, problems } = await load(folder(files));
+    expect(problems).toEqual([]);
+    for (const [id, text] of bodies) expect((await byId.get(id)!.resolve('sqlite')).checksumText).toBe(text);
+    expect((await byId.get('app@1.1.0')!.resolve('sqlite')).checksumText).toBe(INIT);
+  });
+
   // Bug: the file text is decoded with `new TextDecoder('utf-8', { fatal: true })` (file-source.ts
   // line 155), which already drops a leading BOM (ignoreBOM defaults to false), and then
   // canonicalText (line 174) drops a second one. The design (DESIGN.md §2 "Checksum") and
