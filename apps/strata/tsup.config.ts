@@ -5,13 +5,13 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 
 // Loaded at run time from the project or this package's dependencies, never bundled: the sibling
 // packages that dialects share (core) or that users install one by one (dialects), drivers, jiti.
-const external = ['@strata/core', '@strata/dialect-sqlite', '@strata/dialect-postgres', 'better-sqlite3', 'pg', 'libpg-query', 'jiti'];
+const external = ['@strata/core', '@strata/backup', '@strata/core-schema', '@strata/dialect-sqlite', '@strata/dialect-postgres', 'better-sqlite3', 'pg', 'libpg-query', 'jiti'];
 
 export default defineConfig([
   {
     // The bin is CommonJS (decision 007): `strata.cjs` answers `--version` and loads nothing else;
-    // `main.cjs` holds cli, backup and core-schema, and `require`s core and the dialect, whose
-    // CommonJS builds then share one copy of core. No ESM loader on the start-up path.
+    // `main.cjs` holds the cli, and `require`s core, the dialect, backup and core-schema when a
+    // command needs them; their CommonJS builds share one copy of core. No ESM loader on the way.
     entry: { strata: 'src/bin.ts', main: 'src/main.ts' },
     format: ['cjs'],
     target: 'node20',
@@ -20,7 +20,7 @@ export default defineConfig([
     shims: true,
     clean: true,
     dts: false,
-    noExternal: [/^@strata\/(cli|backup|core-schema)$/],
+    noExternal: ['@strata/cli'],
     external: [...external, './main.cjs'],
     define: { __STRATA_VERSION__: JSON.stringify(version) },
     banner: ({ format }) => (format === 'cjs' ? { js: '#!/usr/bin/env node' } : {}),

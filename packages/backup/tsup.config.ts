@@ -2,8 +2,10 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: { index: 'src/index.ts' },
-  format: ['esm'],
+  // ESM for applications, CommonJS for the strata bin (one CommonJS graph: see decision 007).
+  format: ['esm', 'cjs'],
   dts: true,
+  shims: true,
   clean: true,
   target: 'node20',
   // Drivers are the user's optional peers, loaded with dynamic import only when a backup needs them.

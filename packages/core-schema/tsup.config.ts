@@ -1,8 +1,9 @@
 import { defineConfig } from 'tsup';
 
+// ESM for applications, CommonJS for the strata bin (one CommonJS graph: see decision 007).
 export default defineConfig({
   entry: { index: 'src/index.ts' },
-  format: ['esm'],
+  format: ['esm', 'cjs'],
   dts: true,
   clean: true,
   target: 'node20',

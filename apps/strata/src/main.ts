@@ -42,8 +42,8 @@ export async function main(argv: readonly string[], version: string): Promise<vo
       postgres: async () => require('@strata/dialect-postgres') as typeof import('@strata/dialect-postgres'),
       sqlite: async () => require('@strata/dialect-sqlite') as typeof import('@strata/dialect-sqlite'),
     },
-    modules: { '@strata/core-schema': () => import('@strata/core-schema') },
-    backupLoader: () => import('@strata/backup'),
+    modules: { '@strata/core-schema': async () => require('@strata/core-schema') as typeof import('@strata/core-schema') },
+    backupLoader: async () => require('@strata/backup') as typeof import('@strata/backup'),
     commonJs: true,
     signal: controller.signal,
   });
