@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import { StrataError } from '@strata/core';
 import type { WritableLike } from '../output.js';
 
@@ -27,7 +26,9 @@ export async function confirm(question: string, refusal: string, options: Confir
   }
 }
 
-function ask(input: NodeJS.ReadableStream, output: WritableLike, question: string): Promise<string> {
+async function ask(input: NodeJS.ReadableStream, output: WritableLike, question: string): Promise<string> {
+  // Imported here: readline (with net and streams) costs start-up to every command that never asks.
+  const { createInterface } = await import('node:readline');
   return new Promise((resolve) => {
     output.write(question);
     const rl = createInterface({ input, terminal: false });
