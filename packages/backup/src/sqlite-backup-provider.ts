@@ -1,9 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { BackupProvider, BackupProgress } from './backup-provider.js';
+import { StrataError } from '@strata/core';
+import type { BackupProvider, BackupProgress, ProviderCreateResult } from './backup-provider.js';
 import { backupError, describeError, interruptedError } from './internal/backup-error.js';
 import { loadBetterSqlite3, type SqliteDatabaseLike } from './internal/load-driver.js';
-import { lstatOrUndefined, publishFile, removeQuietly, reserveFile, syncFile } from './internal/secure-files.js';
+import { errnoText, lstatOrUndefined, publishFile, removeQuietly, reserveFile, syncFile } from './internal/secure-files.js';
 
 /** Options for {@link createSqliteBackupProvider}. */
 export interface SqliteBackupProviderOptions {
@@ -15,22 +19,56 @@ export interface SqliteBackupProviderOptions {
    * @default 10000
    */
   busyTimeoutMs?: number;
+  /**
+   * Databases up to this many bytes (page count × page size, measured in the backup's own
+   * snapshot) are read into memory with `sqlite3_serialize` and hashed while the copy is written;
+   * larger ones go through the online backup API and are hashed afterwards. The in-memory path
+   * holds one copy of the database in memory for the duration of the backup. `0` always uses the
+   * backup API. Values above SQLite's largest allocation (~2 GiB) are capped there.
+   * @default min(1 GiB, a quarter of the memory available to the process)
+   */
+  inMemoryCopyMaxBytes?: number;
 }
 
 export const DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+/** The ceiling of the default {@link SqliteBackupProviderOptions.inMemoryCopyMaxBytes}: 1 GiB. */
+export const MAX_DEFAULT_IN_MEMORY_COPY_BYTES = 1024 * 1024 * 1024;
+/** SQLite's largest single allocation (SQLITE_MAX_ALLOCATION_SIZE): sqlite3_serialize cannot go beyond. */
+const SQLITE_MAX_ALLOCATION = 2_147_483_391;
+/** The serialized database is written (and hashed) in slices of this size. */
+const WRITE_CHUNK_BYTES = 8 * 1024 * 1024;
+/** …and flushed to disk in the background every this many bytes, so the final fsync is short. */
+const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Default of {@link SqliteBackupProviderOptions.inMemoryCopyMaxBytes}: 1 GiB, or a quarter of the
+ * memory available to the process (its cgroup limit when it has one) when that is less.
+ */
+export function defaultInMemoryCopyMaxBytes(): number {
+  const total = totalmem();
+  const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  const available = constrained && constrained > 0 && constrained < total ? constrained : total;
+  return Math.min(MAX_DEFAULT_IN_MEMORY_COPY_BYTES, Math.floor(available / 4));
+}
 
 /** Passing this many pages to one backup step copies the whole database at once. */
 const ALL_PAGES = 0x7fffffff;
 
 /**
- * Backs up a SQLite database file with SQLite's online backup API (through better-sqlite3's
- * `db.backup()`), which copies a consistent snapshot even while other processes write, in WAL
- * mode or not. A plain file copy would not be consistent: it can tear a page or miss the WAL.
+ * Backs up a SQLite database file from a consistent snapshot read through SQLite, even while
+ * other processes write, in WAL mode or not. A plain file copy would not be consistent: it can
+ * tear a page or miss the WAL.
  *
- * The whole database is copied in one backup step: a step that is interrupted by a write from
- * another connection restarts from the first page, so small steps never finish under a steady
- * stream of writes (https://www.sqlite.org/c3ref/backup_finish.html). The copy is switched to
- * rollback-journal mode so it can be opened read-only without creating `-wal`/`-shm` files.
+ * Up to {@link SqliteBackupProviderOptions.inMemoryCopyMaxBytes}, the database is read with
+ * `sqlite3_serialize` (better-sqlite3's `db.serialize()`) inside one read transaction, then
+ * written to the temp file in 8 MiB slices; each slice is hashed (SHA-256) on the main thread
+ * while its write runs in libuv's thread pool, and the digest is handed to the manager, which
+ * then need not read the file back. Bigger databases go through SQLite's online backup API
+ * (`db.backup()`), copied in one backup step: a step that is interrupted by a write from another
+ * connection restarts from the first page, so small steps never finish under a steady stream of
+ * writes (https://www.sqlite.org/c3ref/backup_finish.html). Either way the copy is in
+ * rollback-journal mode, so it can be opened read-only without creating `-wal`/`-shm` files.
  * @example
  * const manager = createBackupManager({ provider: createSqliteBackupProvider({ filename: './app.db' }) });
  */
@@ -42,6 +80,13 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
   }
   const filename = resolve(options.filename);
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS;
+  const inMemoryMax = options.inMemoryCopyMaxBytes ?? defaultInMemoryCopyMaxBytes();
+  if (!Number.isInteger(inMemoryMax) || inMemoryMax < 0) {
+    throw new StrataError('STRATA_CONFIG_INVALID', `inMemoryCopyMaxBytes=${inMemoryMax} is not a whole number of bytes ≥ 0`, {
+      hint: 'Give a size in bytes, e.g. 268435456 for 256 MiB, or 0 to always use the online backup API',
+    });
+  }
+  const inMemoryCopyMaxBytes = Math.min(inMemoryMax, SQLITE_MAX_ALLOCATION);
 
   return {
     dialect: 'sqlite',
@@ -59,20 +104,30 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
       }
     },
 
-    async create(tempPath, { signal, onProgress }) {
+    async create(tempPath, { signal, onProgress }): Promise<ProviderCreateResult | undefined> {
       const Database = await loadBetterSqlite3();
+      const what = `The backup of ${filename}`;
       let source: SqliteDatabaseLike | undefined;
       try {
         source = new Database(filename, { fileMustExist: true, timeout: busyTimeoutMs });
-        await onlineBackup(source, tempPath, { signal, onProgress, busyTimeoutMs, what: `The backup of ${filename}` });
+        const snapshot = inMemoryCopyMaxBytes > 0 ? serializeUpTo(source, inMemoryCopyMaxBytes) : undefined;
+        if (snapshot) {
+          source.close();
+          source = undefined;
+          return await writeAndHash(snapshot, tempPath, { signal, onProgress, what });
+        }
+        await onlineBackup(source, tempPath, { signal, onProgress, busyTimeoutMs, what });
         source.close();
         source = undefined;
         useRollbackJournal(new Database(tempPath, { fileMustExist: true, timeout: busyTimeoutMs }));
+        return undefined;
       } catch (error) {
         await removeSidecars(tempPath);
-        if ((error as { code?: string }).code === 'STRATA_INTERRUPTED' || signal?.aborted) throw interruptedError(`The backup of ${filename}`);
+        if ((error as { code?: string }).code === 'STRATA_INTERRUPTED' || signal?.aborted) throw interruptedError(what);
         const code = (error as { code?: unknown }).code;
-        throw backupError(`Cannot back up the SQLite database ${filename} into ${tempPath}: ${describeError(error)}${typeof code === 'string' ? ` (${code})` : ''}`, {
+        // A write of the in-memory copy fails with an errno (EFBIG, ENOSPC…); SQLite's with SQLITE_*.
+        const reason = typeof code === 'string' && !code.startsWith('SQLITE_') ? errnoText(error) : `${describeError(error)}${typeof code === 'string' ? ` (${code})` : ''}`;
+        throw backupError(`Cannot back up the SQLite database ${filename} into ${tempPath}: ${reason}`, {
           hint: hintFor(error),
           cause: error,
           details: { file: filename, backupFile: tempPath },
@@ -168,6 +223,102 @@ async function onlineBackup(
   options.onProgress?.({ stage: 'copy', done: result.totalPages, total: result.totalPages, unit: 'pages' });
 }
 
+/**
+ * The whole database as one buffer, read by `sqlite3_serialize` in the same read transaction in
+ * which its size was checked (so the size bound holds even while other connections write), or
+ * `undefined` when it is empty or bigger than `maxBytes` or SQLite cannot allocate the buffer:
+ * the caller then uses the online backup API. A WAL database's copy is marked as a
+ * rollback-journal database (header bytes 18–19 = 1, as `PRAGMA journal_mode = DELETE` on the
+ * copy would), so it opens read-only without `-wal`/`-shm` files.
+ */
+function serializeUpTo(source: SqliteDatabaseLike, maxBytes: number): Buffer | undefined {
+  source.exec('BEGIN');
+  let image: Buffer | undefined;
+  try {
+    const pages = Number(source.pragma('page_count', { simple: true }));
+    const pageSize = Number(source.pragma('page_size', { simple: true }));
+    const size = pages * pageSize;
+    if (pages > 0 && size <= maxBytes) {
+      try {
+        image = source.serialize();
+      } catch (error) {
+        if (!/out of memory/i.test(describeError(error))) throw error;
+      }
+      if (image && image.length !== size) throw new Error(`sqlite3_serialize returned ${image.length} bytes, expected ${size}`);
+    }
+  } catch (error) {
+    try {
+      source.exec('ROLLBACK');
+    } catch {
+      // SQLite may already have ended the transaction; the original error is what matters.
+    }
+    throw error;
+  }
+  source.exec('COMMIT');
+  if (image && image[18] === 2 && image[19] === 2) {
+    image[18] = 1;
+    image[19] = 1;
+  }
+  return image;
+}
+
+/**
+ * Writes `image` into the reserved temp file in slices, hashing each slice while its write is in
+ * the thread pool, and returns the SHA-256 of exactly the bytes written. One write is in flight
+ * at a time, so nothing beyond `image` itself is buffered. Every 64 MiB a `fdatasync` is started
+ * (also in the thread pool) so the manager's final fsync has little left to flush.
+ */
+async function writeAndHash(
+  image: Buffer,
+  path: string,
+  options: { signal?: AbortSignal; onProgress?: (progress: BackupProgress) => void; what: string },
+): Promise<ProviderCreateResult> {
+  const total = image.length;
+  const hash = createHash('sha256');
+  // No O_CREAT: the manager reserved this file; never follow a symlink planted in its place.
+  const handle = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+  let writing: Promise<void> = Promise.resolve();
+  let syncing: Promise<void> = Promise.resolve();
+  let unsynced = 0;
+  try {
+    for (let offset = 0; offset < total; offset += WRITE_CHUNK_BYTES) {
+      const slice = image.subarray(offset, Math.min(offset + WRITE_CHUNK_BYTES, total));
+      await writing;
+      options.onProgress?.({ stage: 'copy', done: offset, total, unit: 'bytes' });
+      if (options.signal?.aborted) throw interruptedError(options.what);
+      writing = writeAll(handle, slice, offset);
+      // Handled here so a failure while we are awaiting something else is not an unhandled
+      // rejection; it is still thrown by the next `await writing`.
+      writing.catch(() => {});
+      hash.update(slice);
+      unsynced += slice.length;
+      if (unsynced >= SYNC_EVERY_BYTES) {
+        await syncing;
+        syncing = handle.datasync();
+        syncing.catch(() => {});
+        unsynced = 0;
+      }
+    }
+    await writing;
+    await syncing;
+  } finally {
+    await Promise.allSettled([writing, syncing]);
+    await handle.close();
+  }
+  options.onProgress?.({ stage: 'copy', done: total, total, unit: 'bytes' });
+  return { sha256: hash.digest('hex'), size: total };
+}
+
+/** A positioned write that retries short writes (a file-size limit can cut one short). */
+async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  let written = 0;
+  while (written < data.length) {
+    const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
+    if (bytesWritten === 0) throw new Error('the write made no progress');
+    written += bytesWritten;
+  }
+}
+
 /** Switches a fresh copy out of WAL mode (its header says WAL when the source was). */
 function useRollbackJournal(copy: SqliteDatabaseLike): void {
   try {
@@ -183,7 +334,7 @@ async function removeSidecars(path: string): Promise<void> {
 
 function hintFor(error: unknown): string {
   const code = String((error as { code?: unknown }).code ?? '');
-  if (code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_IOERR')) {
+  if (code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === 'EFBIG' || code === 'EDQUOT') {
     return 'Free space in the backup directory (or raise the file-size limit) and run the backup again; nothing was kept';
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {

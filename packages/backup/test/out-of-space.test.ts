@@ -8,7 +8,7 @@ import { Database, tempDir } from './helpers.js';
 
 const FAIL_UNDER_LIMIT = `
   const manager = backup.createBackupManager({ provider: args.provider === 'sqlite'
-    ? backup.createSqliteBackupProvider({ filename: args.target })
+    ? backup.createSqliteBackupProvider({ filename: args.target, inMemoryCopyMaxBytes: args.inMemoryCopyMaxBytes ?? undefined })
     : backup.createPostgresBackupProvider({ connectionString: args.target }), directory: args.directory });
   try {
     const created = await manager.create();
@@ -25,32 +25,37 @@ beforeEach(() => {
 afterEach(() => dir.remove());
 
 describe('a backup that runs out of space', () => {
-  it('SQLite: fails with STRATA_BACKUP_FAILED and leaves only the earlier valid backup', async () => {
-    const dbFile = join(dir.path, 'big.db');
-    const db = new Database(dbFile);
-    db.exec('CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)');
-    const insert = db.prepare('INSERT INTO blobs (data) VALUES (randomblob(4096))');
-    for (let i = 0; i < 300; i += 1) insert.run();
-    db.close();
-    const directory = join(dir.path, 'backups');
-    const manager = createBackupManager({ provider: createSqliteBackupProvider({ filename: dbFile }), directory });
-    const previous = await manager.create();
+  for (const [path, inMemoryCopyMaxBytes, reason] of [
+    ['in-memory copy', undefined, /file-size limit \(EFBIG\)/],
+    ['online backup API', 0, /SQLITE_(IOERR|FULL)/],
+  ] as const) {
+    it(`SQLite (${path}): fails with STRATA_BACKUP_FAILED and leaves only the earlier valid backup`, async () => {
+      const dbFile = join(dir.path, 'big.db');
+      const db = new Database(dbFile);
+      db.exec('CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)');
+      const insert = db.prepare('INSERT INTO blobs (data) VALUES (randomblob(4096))');
+      for (let i = 0; i < 300; i += 1) insert.run();
+      db.close();
+      const directory = join(dir.path, 'backups');
+      const manager = createBackupManager({ provider: createSqliteBackupProvider({ filename: dbFile }), directory });
+      const previous = await manager.create();
 
-    const child = runBackupChild(dir.path, FAIL_UNDER_LIMIT, {
-      fileSizeLimitKb: 64,
-      args: { provider: 'sqlite', target: dbFile, directory },
+      const child = runBackupChild(dir.path, FAIL_UNDER_LIMIT, {
+        fileSizeLimitKb: 64,
+        args: { provider: 'sqlite', target: dbFile, directory, inMemoryCopyMaxBytes },
+      });
+      expect(child.stderr).toBe("");
+      expect(child.result).toMatchObject({
+        ok: false,
+        code: 'STRATA_BACKUP_FAILED',
+        message: expect.stringMatching(reason),
+        hint: expect.stringContaining('Free space'),
+      });
+      expect(readdirSync(directory).sort()).toEqual([`${previous.manifest.id}.json`, `${previous.manifest.id}.sqlite`]);
+      expect((await manager.list()).map((m) => m.id)).toEqual([previous.manifest.id]);
+      expect((await manager.verify(previous.manifest.id)).ok).toBe(true);
     });
-    expect(child.stderr).toBe("");
-    expect(child.result).toMatchObject({
-      ok: false,
-      code: 'STRATA_BACKUP_FAILED',
-      message: expect.stringMatching(/SQLITE_(IOERR|FULL)/),
-      hint: expect.stringContaining('Free space'),
-    });
-    expect(readdirSync(directory).sort()).toEqual([`${previous.manifest.id}.json`, `${previous.manifest.id}.sqlite`]);
-    expect((await manager.list()).map((m) => m.id)).toEqual([previous.manifest.id]);
-    expect((await manager.verify(previous.manifest.id)).ok).toBe(true);
-  });
+  }
 
   describe('PostgreSQL', () => {
     let database: TestDatabase;

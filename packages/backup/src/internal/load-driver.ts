@@ -7,6 +7,9 @@ export interface SqliteDatabaseLike {
     options?: { progress?: (info: { totalPages: number; remainingPages: number }) => number | undefined },
   ): Promise<{ totalPages: number; remainingPages: number }>;
   pragma(source: string, options?: { simple?: boolean }): unknown;
+  exec(source: string): unknown;
+  /** `sqlite3_serialize`: the whole database, read through the pager in one read transaction. */
+  serialize(options?: { attached?: string }): Buffer;
   close(): void;
 }
 
