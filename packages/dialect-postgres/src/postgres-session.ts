@@ -28,10 +28,11 @@ import {
   stateSelectSql,
   stateTablesDdl,
   stateTablesFactsSql,
-  toStateRows,
+  readStateRows,
+  unpackStateRows,
   writePostgresState,
 } from './postgres-state-store.js';
-import type { PostgresStateTables } from './postgres-state-store.js';
+import type { PostgresStateTables, RunQuery } from './postgres-state-store.js';
 
 /** Everything a session needs from the dialect: resolved, validated settings. */
 export interface PostgresSessionSettings {
@@ -207,6 +208,9 @@ function createSession(
     }
   };
 
+  /** Like `run`, but rejects with the driver's error (for callers that look at its SQLSTATE). */
+  const runUnmapped: RunQuery = async <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => (await send(sql, params)).rows as Row[];
+
   const sideRun = async <T>(work: (runSide: <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => Promise<Row[]>) => Promise<T>): Promise<T> => {
     const side = await connectClient(settings, {
       ...settings.clientConfig,
@@ -347,7 +351,8 @@ function createSession(
     const found = results[3]?.rows[0] as { tables_exist?: boolean; schema_exists?: boolean } | undefined;
     if (found?.tables_exist === true) {
       tablesVerified = stateTableSeen = true;
-      if (withState) prefetchedState = toStateRows(results[4]!.rows);
+      // Undefined when a row did not unpack: readState then reads the columns.
+      if (withState) prefetchedState = unpackStateRows(results[4]!.rows);
     } else {
       missingUnderLock = { schemaExists: found?.schema_exists === true };
     }
@@ -445,7 +450,7 @@ function createSession(
           const readToo = lockHeld;
           if (readToo) statements.push(stateSelectSql(tables));
           const results = await sendAll(statements.join(';\n'));
-          if (readToo) prefetchedState = toStateRows(results[results.length - 1]!.rows);
+          if (readToo) prefetchedState = unpackStateRows(results[results.length - 1]!.rows);
           if (!useSavepoint) tablesVerified = stateTableSeen = true;
           return;
         } catch (error) {
@@ -470,7 +475,7 @@ function createSession(
       // failed read has no side effect, so a table dropped since falls back to the checked read.
       if ((tablesVerified || stateTableSeen) && !inTransaction()) {
         try {
-          return toStateRows((await send(stateSelectSql(tables))).rows);
+          return await readStateRows(runUnmapped, tables);
         } catch (error) {
           if (asDriverError(error).code !== '42P01') throw await mapError(error, { label: 'Query ' });
           tablesVerified = stateTableSeen = false;

