@@ -21,7 +21,9 @@ function cleanEnv(): NodeJS.ProcessEnv {
   for (const [key, value] of Object.entries(process.env)) {
     const lower = key.toLowerCase();
     const keep = /^npm_config_(registry|cache|.*proxy|strict_ssl|cafile)$/.test(lower);
-    if (!keep && (lower.startsWith('npm_') || lower.startsWith('pnpm_') || lower === 'database_url' || lower.startsWith('strata_'))) continue;
+    // NODE_PATH: pnpm's bin shims (vitest's included) point it at the monorepo's hoisted packages,
+    // and the bin's `require` honours it: the empty project must not see the workspace's dialects.
+    if (!keep && (lower.startsWith('npm_') || lower.startsWith('pnpm_') || lower === 'database_url' || lower === 'node_path' || lower.startsWith('strata_'))) continue;
     env[key] = value;
   }
   // The monorepo's own bins (node_modules/.bin on the runner's PATH) must not stand in for the installed ones.
