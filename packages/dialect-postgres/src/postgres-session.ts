@@ -128,8 +128,10 @@ function createSession(
   let trackedInTransaction = false;
   let lockHeld = false;
   /**
-   * Both state tables are known to exist: seen, or created and committed, by this session since it
-   * took the lock. ensureStateTables then has nothing to check. Strata never drops them.
+   * Both state tables are known to exist: seen by this session outside a transaction (by the lock's
+   * round trip or ensureStateTables), or created and committed by it. ensureStateTables then has
+   * nothing to check; strata never drops them. Tables created inside a transaction do not count:
+   * a rollback takes them away again.
    */
   let tablesVerified = false;
   /** Seen missing by the lock's round trip (under the lock): ensureStateTables creates them without looking again. */
