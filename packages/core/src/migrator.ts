@@ -70,8 +70,17 @@ export function createMigrator(options: MigratorOptions): Migrator {
     return modules.size === 1 ? [...modules][0]! : 'app';
   };
 
+  /** Prepared once per load: a run checks the sources before connecting and plans again under the lock. */
+  const prepared = new WeakMap<LoadedMigrations, PreparedMigrations>();
+  const prepare = (loaded: LoadedMigrations): PreparedMigrations => {
+    let available = prepared.get(loaded);
+    if (!available) prepared.set(loaded, (available = prepareMigrations(loaded.migrations)));
+    return available;
+  };
+  /** What planning finds without the database: the sources' problems, duplicate ids, the graph's. */
+  const offlineProblems = (loaded: LoadedMigrations): Problem[] => [...loaded.problems, ...prepare(loaded).problems];
   const planFor = (loaded: LoadedMigrations, state: StateRow[], target: PlanTarget, allowOutOfOrder?: boolean): Plan => {
-    const plan = createPlan(loaded.migrations, state, target, {
+    const plan = createPlan(prepare(loaded), state, target, {
       allowOutOfOrder: allowOutOfOrder ?? options.allowOutOfOrder ?? false,
       defaultModule: defaultModule(loaded),
     });
@@ -190,8 +199,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
     }
     const loaded = await load(active);
     // Problems that need no database (bad files, cycles) are reported before connecting.
-    const offline = planFor(loaded, [], { direction: 'none' });
-    if (offline.problems.length) throw problemsError(offline.problems);
+    const offline = offlineProblems(loaded);
+    if (offline.length) throw problemsError(offline);
 
     return withLock(active, signal, async (session, lock) => {
       if (selection.failover?.used && !dryRun) {
