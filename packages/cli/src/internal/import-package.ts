@@ -94,11 +94,20 @@ export async function importFromProject<T>(name: string, cwd: string, fallback: 
     // Running as CommonJS: take the package's `require` entry when it has one (strata's packages
     // do), so it joins this process's CommonJS graph; an ESM-only package is imported.
     const entry = findPackageEntry(name, cwd, CJS_CONDITIONS);
-    if (entry?.commonJs && existsSync(entry.path)) return createRequire(entry.path)(entry.path) as T;
+    if (entry?.commonJs && existsSync(entry.path)) return asNamespace(createRequire(entry.path)(entry.path)) as T;
   }
   const entry = resolvePackageEntry(name, cwd);
   if (entry && existsSync(entry)) return (await import(pathToFileURL(entry).href)) as T;
   return fallback();
+}
+
+/**
+ * What `import()` would give for a CommonJS module: compiled ESM (`__esModule`) as it is, plain
+ * CommonJS (`module.exports = factory`) with its exports as `default` too.
+ */
+function asNamespace(exports: unknown): unknown {
+  if (exports !== null && (typeof exports === 'object' || typeof exports === 'function') && (exports as { __esModule?: unknown }).__esModule) return exports;
+  return exports !== null && typeof exports === 'object' ? { ...exports, default: exports } : { default: exports };
 }
 
 /** True when `error` says that `name` (or one of `also`) could not be found. */
