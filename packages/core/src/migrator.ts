@@ -71,12 +71,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
   };
 
   /** Prepared once per load: a run checks the sources before connecting and plans again under the lock. */
-  const prepared = new WeakMap<LoadedMigrations, PreparedMigrations>();
-  const prepare = (loaded: LoadedMigrations): PreparedMigrations => {
-    let available = prepared.get(loaded);
-    if (!available) prepared.set(loaded, (available = prepareMigrations(loaded.migrations)));
-    return available;
-  };
+  const prepare = (loaded: LoadedMigrations): PreparedMigrations => (loaded.prepared ??= prepareMigrations(loaded.migrations));
   /** What planning finds without the database: the sources' problems, duplicate ids, the graph's. */
   const offlineProblems = (loaded: LoadedMigrations): Problem[] => [...loaded.problems, ...prepare(loaded).problems];
   const planFor = (loaded: LoadedMigrations, state: StateRow[], target: PlanTarget, allowOutOfOrder?: boolean): Plan => {

@@ -22,31 +22,27 @@ export function setPreferCommonJs(value: boolean): void {
  * (`createRequire().resolve` would pick the `require` condition.)
  */
 export function resolvePackageEntry(name: string, fromDir: string): string | undefined {
-  return findPackageEntry(name, fromDir, ESM_CONDITIONS)?.path;
+  const found = findPackage(name, fromDir);
+  return found && entryOf(found, ESM_CONDITIONS).path;
 }
 
 const ESM_CONDITIONS = ['import', 'node', 'default'] as const;
 const CJS_CONDITIONS = ['require', 'node', 'default'] as const;
 
-interface PackageEntry {
-  path: string;
-  /** True when Node would load `path` as CommonJS. */
-  commonJs: boolean;
+interface FoundPackage {
+  dir: string;
+  manifest: Record<string, unknown>;
 }
 
-function findPackageEntry(name: string, fromDir: string, conditions: readonly string[]): PackageEntry | undefined {
+/** The nearest `node_modules/<name>` with a readable package.json, from `fromDir` up. */
+function findPackage(name: string, fromDir: string): FoundPackage | undefined {
   let dir = resolve(fromDir);
   for (;;) {
     const packageDir = join(dir, 'node_modules', name);
     const manifestPath = join(packageDir, 'package.json');
     if (existsSync(manifestPath)) {
       try {
-        const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
-        const fromExports = exportEntry(manifest.exports, conditions);
-        const legacy = conditions === ESM_CONDITIONS ? (manifest.module ?? manifest.main) : manifest.main;
-        const entry = fromExports ?? (legacy as string | undefined) ?? 'index.js';
-        const commonJs = entry.endsWith('.cjs') || (!entry.endsWith('.mjs') && manifest.type !== 'module');
-        return { path: join(packageDir, entry), commonJs };
+        return { dir: packageDir, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown> };
       } catch {
         return undefined;
       }
@@ -55,6 +51,15 @@ function findPackageEntry(name: string, fromDir: string, conditions: readonly st
     if (parent === dir) return undefined;
     dir = parent;
   }
+}
+
+/** The package's entry for `conditions`, and whether Node would load it as CommonJS. */
+function entryOf({ dir, manifest }: FoundPackage, conditions: readonly string[]): { path: string; commonJs: boolean } {
+  const fromExports = exportEntry(manifest.exports, conditions);
+  const legacy = conditions === ESM_CONDITIONS ? (manifest.module ?? manifest.main) : manifest.main;
+  const entry = fromExports ?? (legacy as string | undefined) ?? 'index.js';
+  const commonJs = entry.endsWith('.cjs') || (!entry.endsWith('.mjs') && manifest.type !== 'module');
+  return { path: join(dir, entry), commonJs };
 }
 
 function exportEntry(exports: unknown, conditions: readonly string[]): string | undefined {
@@ -90,14 +95,16 @@ function pickCondition(value: unknown, conditions: readonly string[]): string | 
  * `fallback` (the CLI's own dependency) when the project does not have it.
  */
 export async function importFromProject<T>(name: string, cwd: string, fallback: () => Promise<T>): Promise<T> {
+  const found = findPackage(name, cwd);
+  if (!found) return fallback();
   if (preferCommonJs) {
     // Running as CommonJS: take the package's `require` entry when it has one (strata's packages
     // do), so it joins this process's CommonJS graph; an ESM-only package is imported.
-    const entry = findPackageEntry(name, cwd, CJS_CONDITIONS);
-    if (entry?.commonJs && existsSync(entry.path)) return asNamespace(createRequire(entry.path)(entry.path)) as T;
+    const entry = entryOf(found, CJS_CONDITIONS);
+    if (entry.commonJs && existsSync(entry.path)) return asNamespace(createRequire(entry.path)(entry.path)) as T;
   }
-  const entry = resolvePackageEntry(name, cwd);
-  if (entry && existsSync(entry)) return (await import(pathToFileURL(entry).href)) as T;
+  const entry = entryOf(found, ESM_CONDITIONS).path;
+  if (existsSync(entry)) return (await import(pathToFileURL(entry).href)) as T;
   return fallback();
 }
 

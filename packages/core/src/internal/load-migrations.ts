@@ -2,7 +2,7 @@ import { checksum } from '../checksum.js';
 import { isStrataError } from '../errors.js';
 import type { Migration, ResolvedBody } from '../migration.js';
 import type { MigrationSource } from '../migration-source.js';
-import type { PlannableMigration } from '../planner.js';
+import type { PlannableMigration, PreparedMigrations } from '../planner.js';
 import type { Problem } from '../problem.js';
 
 /** A migration resolved for one dialect: what the planner needs plus the body to run. */
@@ -15,6 +15,8 @@ export interface LoadedMigrations {
   migrations: LoadedMigration[];
   byId: Map<string, LoadedMigration>;
   problems: Problem[];
+  /** The planner's state-independent part, filled by the migrator on first use. */
+  prepared?: PreparedMigrations;
 }
 
 /** Loads every source, imports script migrations, resolves bodies for `dialect` and hashes them. */
