@@ -150,6 +150,21 @@ describe('createFileSource', () => {
     expect((await byId.get('app@1.1.0')!.resolve('sqlite')).checksumText).toBe(INIT);
   });
 
+  it('names files under the folder as given, the way path.join would (./, trailing slash, .)', async () => {
+    const dir = folder({ '1.0.0_init.sql': INIT, '1.1.0.sql': INIT });
+    for (const [displayName, expected] of [
+      ['./migrations', 'migrations/'],
+      ['migrations/', 'migrations/'],
+      ['.', ''],
+      ['db//migrations', 'db/migrations/'],
+    ] as const) {
+      const result = await createFileSource({ directory: dir, displayName, onWarning: () => {} }).load();
+      expect(result.migrations.map((m) => m.file)).toEqual([`${expected}1.0.0_init.sql`]);
+    }
+    const absolute = await createFileSource({ directory: dir }).load();
+    expect(absolute.migrations[0]!.file).toBe(join(dir, '1.0.0_init.sql'));
+  });
+
   // Bug: the file text is decoded with `new TextDecoder('utf-8', { fatal: true })` (file-source.ts
   // line 155), which already drops a leading BOM (ignoreBOM defaults to false), and then
   // canonicalText (line 174) drops a second one. The design (DESIGN.md §2 "Checksum") and
