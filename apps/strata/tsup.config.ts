@@ -17,13 +17,14 @@ export default defineConfig([
     target: 'node20',
     platform: 'node',
     splitting: false,
-    shims: true,
     clean: true,
     dts: false,
     noExternal: ['@strata/cli'],
     external: [...external, './main.cjs'],
     define: { __STRATA_VERSION__: JSON.stringify(version) },
-    banner: ({ format }) => (format === 'cjs' ? { js: '#!/usr/bin/env node' } : {}),
+    // The bundled cli reads import.meta.url (config.ts), which CommonJS lacks: tsup's shim supplies it.
+    shims: true,
+    banner: { js: '#!/usr/bin/env node' },
   },
   {
     // The library entry (`import { defineConfig } from 'strata'`): thin, sibling packages external.

@@ -1,6 +1,5 @@
 import { redactSecrets } from '@strata/core';
 
-
 /** A stream the CLI writes to (process.stdout, or a buffer in tests). */
 export interface WritableLike {
   write(chunk: string): unknown;

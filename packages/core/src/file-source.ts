@@ -164,7 +164,6 @@ function isRegularFile(entry: Dirent, path: string): boolean {
   }
 }
 
-
 /** Reused for every file that fits (nearly all of them): no buffer per file, no fstat. */
 let readBuffer: Buffer | undefined;
 const READ_BUFFER_BYTES = 64 * 1024;
