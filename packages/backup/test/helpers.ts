@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -48,4 +49,26 @@ export function createSampleSqlite(filename: string, options: { wal?: boolean; r
     for (let i = 0; i < (options.rows ?? 50); i += 1) insert.run(`user${i}@example.com`, `User ${i}`);
   })();
   db.close();
+}
+
+/**
+ * Starts `script` (CommonJS, given BETTER_SQLITE3 and DB_FILE in its environment) in another
+ * process writing to `dbFile`, and resolves once it prints "ready".
+ */
+export async function startWriter(script: string, dbFile: string): Promise<ChildProcess> {
+  const writer = spawn(process.execPath, ['-e', script], {
+    env: { ...process.env, BETTER_SQLITE3: BETTER_SQLITE3_PATH, DB_FILE: dbFile },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('writer not ready after 30 s')), 30_000);
+      writer.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && (clearTimeout(timer), resolve()));
+      writer.on('exit', (code) => (clearTimeout(timer), reject(new Error(`writer exited with ${code}`))));
+    });
+  } catch (error) {
+    writer.kill('SIGKILL');
+    throw error;
+  }
+  return writer;
 }

@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBackupManager, createSqliteBackupProvider } from '../src/index.js';
-import { BETTER_SQLITE3_PATH, Database, tempDir } from './helpers.js';
+import { Database, startWriter, tempDir } from './helpers.js';
 
 /** A writer in another process: one committed insert every 10 ms (~100 rows/s). */
 const WRITER = `
@@ -42,14 +42,7 @@ describe('createSqliteBackupProvider under concurrent writes', () => {
     })();
     setup.close();
 
-    writer = spawn(process.execPath, ['-e', WRITER], {
-      env: { ...process.env, BETTER_SQLITE3: BETTER_SQLITE3_PATH, DB_FILE: dbFile },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      writer!.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-      writer!.on('exit', (code) => reject(new Error(`writer exited with ${code}`)));
-    });
+    writer = await startWriter(WRITER, dbFile);
 
     const reader = new Database(dbFile, { readonly: true });
     const { count: committedBefore, maxId } = reader.prepare('SELECT count(*) AS count, max(id) AS maxId FROM events').get() as {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import {
   type BackupProgress,
   type BackupProvider,
 } from '../src/index.js';
-import { BETTER_SQLITE3_PATH, createSampleSqlite, Database, snapshotSqlite, tempDir } from './helpers.js';
+import { createSampleSqlite, Database, snapshotSqlite, startWriter, tempDir } from './helpers.js';
 
 let dir: ReturnType<typeof tempDir>;
 let writer: ChildProcess | undefined;
@@ -162,14 +162,7 @@ tick();
       })();
       setup.close();
 
-      writer = spawn(process.execPath, ['-e', WRITER], {
-        env: { ...process.env, BETTER_SQLITE3: BETTER_SQLITE3_PATH, DB_FILE: file },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      await new Promise<void>((resolve, reject) => {
-        writer!.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-        writer!.on('exit', (code) => reject(new Error(`writer exited with ${code}`)));
-      });
+      writer = await startWriter(WRITER, file);
 
       const manager = createBackupManager({
         provider: createSqliteBackupProvider({ filename: file, ...(inMemoryCopyMaxBytes === undefined ? {} : { inMemoryCopyMaxBytes }) }),
