@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import type { StateRow } from '@strata/core';
 import { buildStateWritesSql, escapePostgresLiteral, stateSelectSql, unpackStateRows } from './postgres-state-store.js';
+
+const SAMPLE_ROW: StateRow = {
+  module: 'app',
+  version: '1.0.0',
+  name: "o'brien",
+  checksum: 'abc',
+  checksumAlgo: 'sha256-v1',
+  status: 'applied',
+  appliedAt: '2024-01-01T00:00:00.000Z',
+  executionMs: 12,
+  appliedBy: 'me',
+  toolVersion: '0.1.0',
+};
 
 describe('escapePostgresLiteral', () => {
   it('doubles quotes and backslashes inside an E string', () => {
@@ -18,18 +32,7 @@ describe('buildStateWritesSql', () => {
     const [upsert, remove] = buildStateWritesSql({ schema: 'app', migrations: 'strata_migrations', events: 'strata_events' }, [
       {
         kind: 'upsert',
-        row: {
-          module: 'app',
-          version: '1.0.0',
-          name: "o'brien",
-          checksum: 'abc',
-          checksumAlgo: 'sha256-v1',
-          status: 'applied',
-          appliedAt: '2024-01-01T00:00:00.000Z',
-          executionMs: 12,
-          appliedBy: 'me',
-          toolVersion: '0.1.0',
-        },
+        row: SAMPLE_ROW,
       },
       { kind: 'delete', module: 'app', version: '1.0.0' },
     ]);
@@ -51,20 +54,7 @@ describe('packed state rows', () => {
   });
 
   it('unpacks rows of exactly ten fields', () => {
-    expect(unpackStateRows([packed(...fields)])).toEqual([
-      {
-        module: 'app',
-        version: '1.0.0',
-        name: "o'brien",
-        checksum: 'abc',
-        checksumAlgo: 'sha256-v1',
-        status: 'applied',
-        appliedAt: '2024-01-01T00:00:00.000Z',
-        executionMs: 12,
-        appliedBy: 'me',
-        toolVersion: '0.1.0',
-      },
-    ]);
+    expect(unpackStateRows([packed(...fields)])).toEqual([SAMPLE_ROW]);
     expect(unpackStateRows([])).toEqual([]);
   });
 
