@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -272,6 +272,40 @@ describe('strata on SQLite', () => {
     expect(target([])).toBe(`sqlite:${join(dir, 'config.db')}`);
     expect(target([], { DATABASE_URL: 'sqlite:./env.db' })).toBe(`sqlite:${join(dir, 'env.db')}`);
     expect(target(['--url', 'sqlite:./flag.db'], { DATABASE_URL: 'sqlite:./env.db' })).toBe(`sqlite:${join(dir, 'flag.db')}`);
+  });
+});
+
+describe('strata with the checksum cache', () => {
+  it('trusts an unchanged file by its stat signature, catches a same-size edit, and validate reads every file', async () => {
+    const dir = project(TWO_MIGRATIONS);
+    const cache = mkdtempSync(join(tmpdir(), 'strata-e2e-cache-'));
+    const env = { STRATA_CACHE_DIR: cache };
+    // Files changed less than two seconds before a run are never remembered: let these age.
+    await new Promise((resolve) => setTimeout(resolve, 2_150));
+    expect(strata(dir, ['up', '--no-backup'], env).code).toBe(0);
+    const [cacheFile, ...others] = readdirSync(cache).map((name) => join(cache, name));
+    expect(others).toEqual([]);
+    expect(statSync(cacheFile!).mode & 0o777).toBe(0o600);
+    expect(Object.keys(JSON.parse(readFileSync(cacheFile!, 'utf8')).files).sort()).toEqual(['1.0.0_create_users.sql', '1.1.0_create_orders.sql']);
+    expect(strata(dir, ['status'], env).code).toBe(0);
+
+    // An edit of the same size, in place: the kernel moves ctime, so the file is read again.
+    const file = join(dir, 'migrations/1.0.0_create_users.sql');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace('name text', 'nome text'));
+    const edited = strata(dir, ['status', '--json'], env);
+    expect(edited.code).toBe(3);
+    expect(json(edited).migrations[0]).toMatchObject({ id: 'app@1.0.0', state: 'changed' });
+    writeFileSync(file, original);
+    expect(strata(dir, ['status'], env).code).toBe(0);
+
+    // What status trusts is the cache; validate, and any run with STRATA_NO_CACHE, read the files.
+    const document = JSON.parse(readFileSync(cacheFile!, 'utf8'));
+    document.files['1.1.0_create_orders.sql'][5] = 'f'.repeat(64);
+    writeFileSync(cacheFile!, JSON.stringify(document));
+    expect(json(strata(dir, ['status', '--json'], env)).migrations[1]).toMatchObject({ id: 'app@1.1.0', state: 'changed' });
+    expect(strata(dir, ['validate'], env).code).toBe(0);
+    expect(strata(dir, ['status'], { ...env, STRATA_NO_CACHE: '1' }).code).toBe(0);
   });
 });
 

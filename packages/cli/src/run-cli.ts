@@ -1,4 +1,4 @@
-import { createMigrator, type Dialect, type Migrator, type MigratorEvent, StrataError, TOOL_VERSION } from '@strata/core';
+import { createMigrator, defaultCacheDirectory, type Dialect, type Migrator, type MigratorEvent, StrataError, TOOL_VERSION } from '@strata/core';
 import { type CommandLine, countOption, listOption, parseCommandLine, stringOption } from './argv.js';
 import { findCommand } from './command-specs.js';
 import { loadConfig } from './config.js';
@@ -190,7 +190,10 @@ class CommandRun {
 
     const runs = this.command === 'up' || this.command === 'down';
     const resolved = await resolveDialect(settings, this.options.dialectLoaders);
-    const sources = await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`));
+    // validate and repair read every file: they are the commands that answer "is it intact?".
+    const checksumCache = this.command === 'validate' || this.command === 'repair' ? false : (defaultCacheDirectory(this.env) ?? false);
+    const sources = await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`), checksumCache);
+    out.debug(`checksum cache: ${checksumCache === false ? 'off' : checksumCache}`);
     out.debug(`dialect: ${resolved.primary.dialect.name}${resolved.fallback ? ` (fallback ${resolved.fallback.dialect.name})` : ''}`);
     out.debug(`sources: ${[...sources.folders.map((f) => `${f.shown} (module ${f.module})`), ...sources.modules.map((m) => `module ${m}`)].join(', ') || 'none'}`);
     this.migrator = createMigrator({

@@ -20,6 +20,7 @@ export interface ResolvedSources {
 /**
  * Builds the sources: one file source per migrations folder, then each module package. A folder
  * given explicitly (flag or config) must exist; the default `./migrations` may be absent.
+ * `checksumCache`: the folder where SQL files' checksums are remembered (see createFileSource).
  */
 export async function resolveSources(
   folders: readonly MigrationsFolder[],
@@ -27,6 +28,7 @@ export async function resolveSources(
   cwd: string,
   loaders: Record<string, ModuleLoader>,
   onWarning: (message: string) => void,
+  checksumCache: string | false = false,
 ): Promise<ResolvedSources> {
   const sources: MigrationSource[] = [];
   const used: MigrationsFolder[] = [];
@@ -41,7 +43,7 @@ export async function resolveSources(
         hint: 'Create it (strata init creates ./migrations), or fix --migrations / the config\'s migrations',
       });
     }
-    sources.push(createFileSource({ directory: folder.directory, displayName: folder.shown, module: folder.module, onWarning }));
+    sources.push(createFileSource({ directory: folder.directory, displayName: folder.shown, module: folder.module, onWarning, checksumCache }));
     used.push(folder);
   }
   const modules: string[] = [];

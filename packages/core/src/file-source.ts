@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync, type Dirent } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, type Stats, statSync, type Dirent } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { canonicalText } from './checksum.js';
+import { canonicalText, checksum } from './checksum.js';
 import { isStrataError, StrataError } from './errors.js';
 import {
   assertModuleName,
@@ -15,6 +15,7 @@ import {
 import type { MigrationSource, SourceLoadResult } from './migration-source.js';
 import { resolveDefinition } from './module-source.js';
 import type { Problem } from './problem.js';
+import { type CachedSqlFile, FileChecksumCache } from './internal/file-cache.js';
 import { parseSqlMigration } from './sql-migration-file.js';
 import { parseVersion, versionProblem } from './version.js';
 
@@ -31,6 +32,16 @@ export interface FileSourceOptions {
    * ignored.
    */
   onWarning?: (message: string) => void;
+  /**
+   * A directory where the checksums and directives of this folder's SQL files are remembered
+   * between runs, keyed by each file's size, modification and change times, inode and device.
+   * A file whose stat signature is unchanged is then not read until its body is needed (and is
+   * verified against the remembered checksum when it is). Files changed less than two seconds
+   * before a run are always read. `false` or absent: every file is read and hashed on every load.
+   * The CLI passes {@link defaultCacheDirectory}. See docs/decisions/008-checksum-cache.md.
+   * @default false
+   */
+  checksumCache?: string | false;
 }
 
 /** `<version>_<name>[.<dialect>].(sql|ts|mts|js|mjs)` */
@@ -43,8 +54,13 @@ interface FileVariant {
   fileName: string;
   name: string;
   kind: 'sql' | 'script';
-  /** Decoded canonical text (SQL and scripts alike: scripts are hashed by their text). */
-  text: string;
+  /** Decoded canonical text (SQL and scripts alike: scripts are hashed by their text); undefined when `cached`. */
+  text: string | undefined;
+  /** What the checksum cache remembers of an unchanged SQL file, which was not read. */
+  cached?: CachedSqlFile;
+  /** With a cache, for a file that was read: its stat signature from before the read and its name in the folder. */
+  stats?: Stats;
+  cacheName?: string;
 }
 
 /**
@@ -61,7 +77,12 @@ export function createFileSource(options: FileSourceOptions): MigrationSource {
   const shown = options.displayName ?? options.directory;
   return {
     description: `folder ${shown} (module ${module})`,
-    load: async () => loadFolder(directory, shown, module, options.onWarning),
+    load: async () => {
+      const cache = options.checksumCache ? new FileChecksumCache(resolvePath(options.checksumCache), directory) : undefined;
+      const result = loadFolder(directory, shown, module, options.onWarning, cache);
+      cache?.save();
+      return result;
+    },
   };
 }
 
@@ -70,6 +91,7 @@ function loadFolder(
   shownDirectory: string,
   module: string,
   onWarning: ((message: string) => void) | undefined,
+  cache: FileChecksumCache | undefined,
 ): SourceLoadResult {
   const problems: Problem[] = [];
   let entries: Dirent[];
@@ -128,8 +150,12 @@ function loadFolder(
       });
       continue;
     }
-    const text = readMigrationText(path, shown, problems);
-    if (text === undefined) continue;
+    const kind = SCRIPT_EXTENSION.test(extension) ? 'script' : 'sql';
+    // The stat comes before the read: a write after it changes the signature we remember.
+    const stats = cache && kind === 'sql' ? statOrUndefined(path) : undefined;
+    const cached = stats && cache!.lookup(fileName, stats);
+    const text = cached ? undefined : readMigrationText(path, shown, problems);
+    if (!cached && text === undefined) continue;
     let variants = byVersion.get(version);
     if (!variants) byVersion.set(version, (variants = new Map()));
     const existing = variants.get(dialect);
@@ -143,15 +169,23 @@ function loadFolder(
       });
       continue;
     }
-    variants.set(dialect, { path, fileName: shown, name, kind: SCRIPT_EXTENSION.test(extension) ? 'script' : 'sql', text });
+    variants.set(dialect, { path, fileName: shown, name, kind, text, ...(cached ? { cached } : {}), ...(stats && !cached ? { stats, cacheName: fileName } : {}) });
   }
 
   const migrations: Migration[] = [];
   for (const [version, variants] of byVersion) {
-    const migration = createFileMigration(module, version, variants, problems);
+    const migration = createFileMigration(module, version, variants, problems, cache);
     if (migration) migrations.push(migration);
   }
   return { migrations, problems };
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // the read that follows reports why
+  }
 }
 
 function isRegularFile(entry: Dirent, path: string): boolean {
@@ -213,6 +247,7 @@ function createFileMigration(
   version: string,
   variants: Map<string, FileVariant>,
   problems: Problem[],
+  cache: FileChecksumCache | undefined,
 ): Migration | undefined {
   const id = migrationId(module, version);
   const generic = variants.get('');
@@ -229,12 +264,23 @@ function createFileMigration(
       return undefined;
     }
   }
-  // SQL files are parsed now: their directives decide dependencies and transaction mode.
-  const parsed = new Map<string, ReturnType<typeof parseSqlMigration>>();
+  // SQL files are parsed now (unless the cache vouches for them): their directives decide
+  // dependencies and transaction mode.
+  const parsed = new Map<string, SqlFacts>();
   for (const [dialect, variant] of variants) {
     if (variant.kind !== 'sql') continue;
+    if (variant.cached) {
+      parsed.set(dialect, { ...variant.cached, body: undefined });
+      continue;
+    }
     try {
-      parsed.set(dialect, parseSqlMigration(variant.text, variant.fileName));
+      const body = parseSqlMigration(variant.text!, variant.fileName);
+      const facts: SqlFacts = { dependsOn: body.dependsOn, transaction: body.transaction, hasDown: body.down !== undefined, checksum: undefined, body };
+      if (cache && variant.stats) {
+        facts.checksum = checksum(variant.text!);
+        cache.remember(variant.cacheName!, variant.stats, facts as CachedSqlFile);
+      }
+      parsed.set(dialect, facts);
     } catch (error) {
       if (!isStrataError(error)) throw error;
       problems.push({ code: error.code, message: error.message, hint: error.hint, migrationId: id, file: variant.fileName });
@@ -243,10 +289,10 @@ function createFileMigration(
   }
   const headline = parsed.get('') ?? parsed.values().next().value;
   const scripts = new Map<string, Promise<MigrationDefinition>>();
-  const cache = new Map<string, ResolvedBody>();
+  const resolved = new Map<string, ResolvedBody>();
 
   const resolve = async (dialect: string): Promise<ResolvedBody> => {
-    const hit = cache.get(dialect);
+    const hit = resolved.get(dialect);
     if (hit) return hit;
     const key = variants.has(dialect) ? dialect : '';
     const variant = variants.get(key);
@@ -258,21 +304,24 @@ function createFileMigration(
     }
     let body: ResolvedBody;
     const sql = parsed.get(key);
-    if (sql) {
+    if (sql?.body) {
       body = {
-        up: sql.up,
-        down: sql.down,
-        checksumText: variant.text,
-        upLine: sql.upLine,
-        ...(sql.downLine === undefined ? {} : { downLine: sql.downLine }),
+        up: sql.body.up,
+        down: sql.body.down,
+        checksumText: variant.text!,
+        upLine: sql.body.upLine,
+        ...(sql.body.downLine === undefined ? {} : { downLine: sql.body.downLine }),
+        ...(sql.checksum === undefined ? {} : { checksum: sql.checksum }),
       };
+    } else if (sql) {
+      body = deferredSqlBody(variant, sql, id);
     } else {
       let definition = scripts.get(key);
       if (!definition) scripts.set(key, (definition = importScript(variant, id)));
-      const resolved = resolveDefinition(id, variant.fileName, await definition, dialect);
-      body = { ...resolved, checksumText: variant.text };
+      const resolvedDefinition = resolveDefinition(id, variant.fileName, await definition, dialect);
+      body = { ...resolvedDefinition, checksumText: variant.text! };
     }
-    cache.set(dialect, body);
+    resolved.set(dialect, body);
     return body;
   };
 
@@ -285,10 +334,75 @@ function createFileMigration(
     dependsOn: headline?.dependsOn ?? [],
     file: first.fileName,
     transaction: headline?.transaction ?? true,
-    hasDown: scriptOnly ? undefined : headline.down !== undefined,
+    hasDown: scriptOnly ? undefined : headline.hasDown,
     resolve,
     ...(scriptOnly ? { load: () => loadScriptMeta(variants, scripts, id) } : {}),
   } as Migration;
+}
+
+/** A SQL file's directives and checksum, and its parsed body when the file was read this run. */
+interface SqlFacts {
+  dependsOn: string[];
+  transaction: boolean;
+  hasDown: boolean;
+  checksum: string | undefined;
+  body: ReturnType<typeof parseSqlMigration> | undefined;
+}
+
+/**
+ * The body of a SQL file the cache vouched for: checksum and `hasDown` known, the text read (and
+ * checked against the remembered checksum) only when a run, a plan or an error message needs it.
+ */
+function deferredSqlBody(variant: FileVariant, facts: SqlFacts, id: string): ResolvedBody {
+  return new DeferredSqlBody(variant, facts.checksum!, facts.hasDown, id);
+}
+
+// A class, not an object literal with getters: a thousand literals with accessors cost ~1 ms a run.
+class DeferredSqlBody implements ResolvedBody {
+  private loaded: { text: string; sql: ReturnType<typeof parseSqlMigration> } | undefined;
+
+  constructor(
+    private readonly variant: FileVariant,
+    readonly checksum: string,
+    readonly hasDown: boolean,
+    private readonly id: string,
+  ) {}
+
+  get up() {
+    return this.load().sql.up;
+  }
+  get down() {
+    return this.load().sql.down;
+  }
+  get checksumText() {
+    return this.load().text;
+  }
+  get upLine() {
+    return this.load().sql.upLine;
+  }
+  get downLine() {
+    return this.load().sql.downLine;
+  }
+
+  private load() {
+    if (this.loaded) return this.loaded;
+    const { variant, id } = this;
+    const problems: Problem[] = [];
+    const text = readMigrationText(variant.path, variant.fileName, problems);
+    if (text === undefined) {
+      const problem = problems[0]!;
+      throw new StrataError('STRATA_INVALID_MIGRATION', problem.message, { ...(problem.hint ? { hint: problem.hint } : {}), details: { migrationId: id, file: variant.fileName } });
+    }
+    const now = checksum(text);
+    if (now !== this.checksum) {
+      throw new StrataError('STRATA_CHECKSUM_MISMATCH', `${variant.fileName} changed while strata was running: checked ${this.checksum}, now ${now}`, {
+        hint: 'Run the command again once the file is saved',
+        details: { migrationId: id, file: variant.fileName, checked: this.checksum, current: now },
+      });
+    }
+    this.loaded = { text, sql: parseSqlMigration(text, variant.fileName) };
+    return this.loaded;
+  }
 }
 
 /** Script migrations: import once to learn dependsOn / transaction / down. */

@@ -15,3 +15,4 @@ export { createMigrator, DEFAULT_LOCK_TIMEOUT_MS } from './migrator.js';
 export { TOOL_VERSION } from './internal/tool-version.js';
 export * from './failover.js';
 export * from './database-manager.js';
+export { defaultCacheDirectory } from './internal/file-cache.js';

@@ -55,6 +55,13 @@ export interface ResolvedBody {
   down: MigrationBody | undefined;
   /** The canonical text the checksum is computed from. */
   checksumText: string;
+  /**
+   * The `sha256-v1` checksum of `checksumText`, when the source already knows it (the file
+   * source's checksum cache); the engine hashes `checksumText` otherwise.
+   */
+  checksum?: string;
+  /** Whether `down` is defined, when the source knows it without producing the body. */
+  hasDown?: boolean;
   /** For SQL bodies from files: 1-based line in `file` where the up and down sections start. */
   upLine?: number;
   downLine?: number;

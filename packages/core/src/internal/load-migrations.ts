@@ -39,7 +39,7 @@ export async function loadMigrations(sources: readonly MigrationSource[], dialec
           hasDown = definition.down !== undefined;
         }
         body = await source.resolve(dialect);
-        hasDown = body.down !== undefined;
+        hasDown = body.hasDown ?? body.down !== undefined;
       } catch (error) {
         if (!isStrataError(error)) throw error;
         problems.push({
@@ -56,7 +56,7 @@ export async function loadMigrations(sources: readonly MigrationSource[], dialec
         version: source.version,
         name: source.name,
         dependsOn,
-        checksum: body ? checksum(body.checksumText) : undefined,
+        checksum: body ? (body.checksum ?? checksum(body.checksumText)) : undefined,
         hasDown: hasDown ?? false,
         transaction,
         file: source.file,

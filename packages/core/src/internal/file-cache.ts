@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * What a run learnt from one SQL migration file and may trust next time without reading it:
+ * its `sha256-v1` checksum and the directives the planner needs.
+ */
+export interface CachedSqlFile {
+  checksum: string;
+  dependsOn: string[];
+  transaction: boolean;
+  hasDown: boolean;
+}
+
+/**
+ * Bump when the file's meaning changes: the checksum algorithm, or what `parseSqlMigration`
+ * extracts (a directive added or read differently). Entries of another format are ignored.
+ */
+const FORMAT = 'strata-sql-files/1';
+
+/**
+ * A file changed within this window before the run started is not remembered: timestamps have a
+ * granularity (1-2 s on some file systems), and an edit made in the same tick as the one we saw
+ * could leave every stat field equal. Git treats "racily clean" index entries the same way.
+ */
+export const RACY_WINDOW_MS = 2_000;
+
+// [size, mtimeMs, ctimeMs, ino, dev, checksum, transaction (0/1), hasDown (0/1), ...dependsOn]
+type Entry = [number, number, number, number, number, string, 0 | 1, 0 | 1, ...string[]];
+
+/**
+ * The cache directory the CLI uses unless told otherwise: `STRATA_CACHE_DIR`, else
+ * `$XDG_CACHE_HOME/strata`, else `~/.cache/strata` (`%LOCALAPPDATA%\strata` on Windows).
+ * `undefined` when `STRATA_NO_CACHE` is set to anything but `0` or empty.
+ */
+export function defaultCacheDirectory(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const off = env.STRATA_NO_CACHE;
+  if (off !== undefined && off !== '' && off !== '0') return undefined;
+  if (env.STRATA_CACHE_DIR) return env.STRATA_CACHE_DIR;
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'strata');
+  if (process.platform === 'win32' && env.LOCALAPPDATA) return join(env.LOCALAPPDATA, 'strata');
+  return join(homedir(), '.cache', 'strata');
+}
+
+/**
+ * Checksums of one migrations folder's SQL files, keyed by each file's stat signature (size,
+ * modification and change times, inode, device). A file whose signature matches is not read:
+ * any write changes its ctime, which no user-level tool can set back. Best effort: an unreadable,
+ * corrupt or foreign cache file is ignored, and a failed write is silent (the next run reads the
+ * files again). Never a source of truth for what is applied: only for what a file holds.
+ */
+export class FileChecksumCache {
+  private readonly file: string;
+  private readonly known: Map<string, Entry>;
+  private readonly next = new Map<string, Entry>();
+  private changed = false;
+  private readonly trustBefore: number;
+
+  constructor(
+    private readonly cacheDirectory: string,
+    private readonly directory: string,
+    startedAt = Date.now(),
+  ) {
+    this.file = join(cacheDirectory, `sql-${createHash('sha256').update(directory).digest('hex').slice(0, 24)}.json`);
+    this.known = readEntries(this.file, directory);
+    this.trustBefore = startedAt - RACY_WINDOW_MS;
+  }
+
+  /** The remembered facts of `fileName` when `stats` (taken before any read) match; else undefined. */
+  lookup(fileName: string, stats: Stats): CachedSqlFile | undefined {
+    const entry = this.known.get(fileName);
+    if (
+      entry === undefined ||
+      entry[0] !== stats.size ||
+      entry[1] !== stats.mtimeMs ||
+      entry[2] !== stats.ctimeMs ||
+      entry[3] !== stats.ino ||
+      entry[4] !== stats.dev
+    ) {
+      return undefined;
+    }
+    this.next.set(fileName, entry);
+    return { checksum: entry[5], transaction: entry[6] === 1, hasDown: entry[7] === 1, dependsOn: entry.slice(8) as string[] };
+  }
+
+  /** Remembers a file just read and parsed; `stats` must have been taken before the read. */
+  remember(fileName: string, stats: Stats, facts: CachedSqlFile): void {
+    // Changed too recently to be sure a later edit would show in the timestamps: hash it again next run.
+    if (stats.ctimeMs >= this.trustBefore || stats.mtimeMs >= this.trustBefore) return;
+    this.next.set(fileName, [stats.size, stats.mtimeMs, stats.ctimeMs, stats.ino, stats.dev, facts.checksum, facts.transaction ? 1 : 0, facts.hasDown ? 1 : 0, ...facts.dependsOn]);
+    this.changed = true;
+  }
+
+  /** Writes the entries seen this run (files gone are dropped) when anything differs from the file. */
+  save(): void {
+    if (!this.changed && this.next.size === this.known.size) return;
+    const document = JSON.stringify({ format: FORMAT, directory: this.directory, files: Object.fromEntries(this.next) });
+    const temporary = `${this.file}.${process.pid}.tmp`;
+    try {
+      mkdirSync(this.cacheDirectory, { recursive: true, mode: 0o700 });
+      const fd = openSync(temporary, 'wx', 0o600);
+      try {
+        writeSync(fd, document);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temporary, this.file);
+    } catch {
+      try {
+        unlinkSync(temporary);
+      } catch {
+        // never created
+      }
+    }
+  }
+}
+
+function readEntries(file: string, directory: string): Map<string, Entry> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return new Map();
+  }
+  const document = parsed as { format?: unknown; directory?: unknown; files?: unknown };
+  if (document?.format !== FORMAT || document.directory !== directory || typeof document.files !== 'object' || document.files === null) return new Map();
+  const entries = new Map<string, Entry>();
+  for (const [name, value] of Object.entries(document.files as Record<string, unknown>)) {
+    if (isEntry(value)) entries.set(name, value);
+  }
+  return entries;
+}
+
+function isEntry(value: unknown): value is Entry {
+  if (!Array.isArray(value) || value.length < 8) return false;
+  for (let i = 0; i < 5; i++) if (typeof value[i] !== 'number') return false;
+  if (typeof value[5] !== 'string' || !/^[0-9a-f]{64}$/.test(value[5])) return false;
+  if ((value[6] !== 0 && value[6] !== 1) || (value[7] !== 0 && value[7] !== 1)) return false;
+  for (let i = 8; i < value.length; i++) if (typeof value[i] !== 'string') return false;
+  return true;
+}
