@@ -57,6 +57,8 @@ export const MARIADB_CAPABILITIES: DialectCapabilities = {
   supportsSchemas: false,
   // KILL QUERY <connection id> from a side connection.
   supportsCancel: true,
+  // A network server: the handshake can overlap reading the migration files.
+  connectsEarly: true,
 };
 
 function invalid(message: string, hint: string): StrataError {

@@ -31,6 +31,13 @@ export interface DialectCapabilities {
    * @default false
    */
   supportsCancel: boolean;
+  /**
+   * Opening a session only talks to a server (no file is created) and costs round trips: the
+   * engine starts connecting before it loads and checks the migration sources, so the handshake
+   * overlaps that work, and closes the session unused when the sources have problems.
+   * @default false
+   */
+  connectsEarly: boolean;
 }
 
 /** The defaults core assumes for a capability a dialect does not declare. */
@@ -39,6 +46,7 @@ export const DEFAULT_CAPABILITIES: DialectCapabilities = {
   supportsSessionLock: false,
   supportsSchemas: false,
   supportsCancel: false,
+  connectsEarly: false,
 };
 
 /** A dialect's capabilities with the defaults filled in. */

@@ -62,7 +62,28 @@ export function createMigrator(options: MigratorOptions): Migrator {
     }
   };
 
-  const load = async (d: Dialect): Promise<LoadedMigrations> => loadMigrations(options.sources, d.name);
+  const load = async (d: Dialect, pending?: Promise<DialectSession>): Promise<LoadedMigrations> => {
+    // One turn of the event loop lets a connection started early send its first packets, so the
+    // server's side of the handshake overlaps the (synchronous) reading of the sources.
+    if (pending) await new Promise((resolve) => setImmediate(resolve));
+    try {
+      return await loadMigrations(options.sources, d.name);
+    } catch (error) {
+      discard(pending);
+      throw error;
+    }
+  };
+
+  /** For dialects that connect over a network: start connecting now, before loading the sources. */
+  const connectEarly = (d: Dialect, purpose: 'migrate' | 'read', signal?: AbortSignal): Promise<DialectSession> | undefined => {
+    if (!resolveCapabilities(d).connectsEarly) return undefined;
+    const pending = connect(d, purpose, signal);
+    pending.catch(() => {}); // awaited by the operation, or closed unused by discard()
+    return pending;
+  };
+  const discard = (pending: Promise<DialectSession> | undefined): void => {
+    pending?.then((session) => session.close()).catch(() => {});
+  };
 
   const defaultModule = (loaded: LoadedMigrations): string => {
     if (options.defaultModule) return options.defaultModule;
@@ -99,8 +120,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
   });
 
   /** Reads state without the lock: status, validate, plan, history. */
-  const withReadSession = async <T>(d: Dialect, work: (session: DialectSession) => Promise<T>): Promise<T> => {
-    const session = await connect(d, 'read');
+  const withReadSession = async <T>(d: Dialect, work: (session: DialectSession) => Promise<T>, pending?: Promise<DialectSession>): Promise<T> => {
+    const session = await (pending ?? connect(d, 'read'));
     try {
       return await work(session);
     } finally {
@@ -119,9 +140,11 @@ export function createMigrator(options: MigratorOptions): Migrator {
     work: (session: DialectSession, lock: LockState) => Promise<T>,
     /** Dry runs: create the state tables inside the transaction that is rolled back. */
     tablesInTransaction = false,
+    /** A session started by connectEarly. */
+    pending?: Promise<DialectSession>,
   ): Promise<T> => {
     const capabilities = resolveCapabilities(d);
-    const session = await connect(d, 'migrate', signal);
+    const session = await (pending ?? connect(d, 'migrate', signal));
     const lock: LockState = { inTransaction: false, held: false };
     try {
       emit({ type: 'lock-wait', target: d.target });
@@ -192,10 +215,14 @@ export function createMigrator(options: MigratorOptions): Migrator {
     if (single && !capabilities.supportsTransactionalDdl) {
       throw new StrataError('STRATA_USAGE', `${dryRun ? '--dry-run' : '--single-transaction'} needs transactional DDL, which dialect ${active.name} does not have`);
     }
-    const loaded = await load(active);
-    // Problems that need no database (bad files, cycles) are reported before connecting.
+    const early = connectEarly(active, 'migrate', signal);
+    const loaded = await load(active, early);
+    // Problems that need no database (bad files, cycles) are reported before touching it.
     const offline = offlineProblems(loaded);
-    if (offline.length) throw problemsError(offline);
+    if (offline.length) {
+      discard(early);
+      throw problemsError(offline);
+    }
 
     return withLock(active, signal, async (session, lock) => {
       if (selection.failover?.used && !dryRun) {
@@ -346,7 +373,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
         if (cancel) signal!.removeEventListener('abort', cancel);
       }
       return finish();
-    }, dryRun);
+    }, dryRun, early);
   };
 
   /** Refuses, before anything runs, statements that cannot run in a transaction. */
@@ -390,16 +417,18 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
     async status(): Promise<StatusReport> {
       const selection = await select();
-      const loaded = await load(selection.dialect);
-      const state = await withReadSession(selection.dialect, (session) => session.readState());
+      const early = connectEarly(selection.dialect, 'read');
+      const loaded = await load(selection.dialect, early);
+      const state = await withReadSession(selection.dialect, (session) => session.readState(), early);
       const plan = planFor(loaded, state, { direction: 'none' });
       return report(selection, { migrations: plan.entries, problems: plan.problems });
     },
 
     async validate(): Promise<ValidationReport> {
       const selection = await select();
-      const loaded = await load(selection.dialect);
-      const state = await withReadSession(selection.dialect, (session) => session.readState());
+      const early = connectEarly(selection.dialect, 'read');
+      const loaded = await load(selection.dialect, early);
+      const state = await withReadSession(selection.dialect, (session) => session.readState(), early);
       const plan = planFor(loaded, state, { direction: 'up' });
       const problems = [...plan.problems, ...(await checkSteps(selection.dialect, plan, loaded, false))];
       return report(selection, { ok: problems.length === 0, checked: loaded.migrations.length, problems });
@@ -407,8 +436,9 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
     async plan(request: PlanRequest): Promise<PlanReport> {
       const selection = await select();
-      const loaded = await load(selection.dialect);
-      const state = await withReadSession(selection.dialect, (session) => session.readState());
+      const early = connectEarly(selection.dialect, 'read');
+      const loaded = await load(selection.dialect, early);
+      const state = await withReadSession(selection.dialect, (session) => session.readState(), early);
       const target: PlanTarget =
         request.direction === 'up'
           ? { direction: 'up', ...(request.to ? { to: request.to } : {}) }

@@ -139,6 +139,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Dia
       supportsSessionLock: true,
       supportsSchemas: true,
       supportsCancel: true,
+      connectsEarly: true,
     },
     target,
     connect(connectOptions: ConnectOptions): Promise<DialectSession> {

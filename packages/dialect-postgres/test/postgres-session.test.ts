@@ -61,6 +61,7 @@ describe('createPostgresDialect', () => {
       supportsSessionLock: true,
       supportsSchemas: true,
       supportsCancel: true,
+      connectsEarly: true,
     });
   });
 

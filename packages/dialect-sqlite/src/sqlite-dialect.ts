@@ -65,6 +65,8 @@ export const SQLITE_CAPABILITIES: DialectCapabilities = {
   supportsSessionLock: false,
   supportsSchemas: false,
   supportsCancel: false,
+  // Opening creates the database file: not before the migration files are known to be sound.
+  connectsEarly: false,
 };
 
 /** better-sqlite3's default busy timeout, kept as strata's. */

@@ -17,6 +17,7 @@ describe('createSqliteDialect', () => {
       supportsSessionLock: false,
       supportsSchemas: false,
       supportsCancel: false,
+      connectsEarly: false,
     });
   });
 
