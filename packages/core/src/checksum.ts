@@ -1,4 +1,4 @@
-import * as crypto from 'node:crypto';
+import { nodeCrypto } from './internal/builtin.js';
 
 /**
  * The canonical text a checksum is computed from (`sha256-v1`): one leading UTF-8 BOM stripped,
@@ -11,10 +11,19 @@ export function canonicalText(text: string): string {
 
 // `crypto.hash` (Node 20.12+) is a one-shot digest without a Hash object per call: it matters
 // when a thousand files are hashed on every run.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+type OneShot = (algorithm: string, data: string, encoding: 'hex') => string;
+let digest: ((text: string) => string) | undefined;
+function sha256Hex(text: string): string {
+  if (!digest) {
+    const crypto = nodeCrypto();
+    const oneShot = (crypto as { hash?: OneShot }).hash;
+    digest = oneShot ? (t) => oneShot('sha256', t, 'hex') : (t) => crypto.createHash('sha256').update(t, 'utf8').digest('hex');
+  }
+  return digest(text);
+}
 
 /** SHA-256 (lower-case hex) of the canonical form of `text` — the `sha256-v1` algorithm. */
 export function checksum(text: string): string {
   const canonical = canonicalText(text);
-  return oneShot ? oneShot('sha256', canonical, 'hex') : crypto.createHash('sha256').update(canonical, 'utf8').digest('hex');
+  return sha256Hex(canonical);
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { type Dialect, type DialectCapabilities, type DialectSelection, type DialectSession, resolveCapabilities } from './dialect.js';
 import { isStrataError, StrataError, toStrataError } from './errors.js';
@@ -684,8 +683,9 @@ function isInterrupt(error: unknown): boolean {
   return isStrataError(error) && error.code === 'STRATA_INTERRUPTED';
 }
 
+/** Correlates a run's events; unique, not secret (Math.random: no node:crypto on the start-up path). */
 function newRunId(): string {
-  return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  return `${Date.now().toString(36)}-${Math.floor(Math.random() * 0x1_0000_0000).toString(16).padStart(8, '0')}`;
 }
 
 function defaultActor(): string {

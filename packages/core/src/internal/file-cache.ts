@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +62,7 @@ export class FileChecksumCache {
     private readonly directory: string,
     startedAt = Date.now(),
   ) {
-    this.file = join(cacheDirectory, `sql-${createHash('sha256').update(directory).digest('hex').slice(0, 24)}.json`);
+    this.file = join(cacheDirectory, `sql-${fnv1a64(directory)}.json`);
     this.known = readEntries(this.file, directory);
     this.trustBefore = startedAt - RACY_WINDOW_MS;
   }
@@ -115,6 +114,17 @@ export class FileChecksumCache {
       }
     }
   }
+}
+
+/**
+ * The cache file's name for a folder: FNV-1a (64-bit) of its path, so that naming it does not load
+ * node:crypto. Two folders that collide share a file name; the file records its folder and is
+ * ignored (then overwritten) by the other.
+ */
+function fnv1a64(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) hash = ((hash ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return hash.toString(16).padStart(16, '0');
 }
 
 function readEntries(file: string, directory: string): Map<string, Entry> {
