@@ -169,7 +169,13 @@ function loadFolder(
       });
       continue;
     }
-    variants.set(dialect, { path, fileName: shown, name, kind, text, ...(cached ? { cached } : {}), ...(stats && !cached ? { stats, cacheName: fileName } : {}) });
+    const variant: FileVariant = { path, fileName: shown, name, kind, text };
+    if (cached) variant.cached = cached;
+    else if (stats) {
+      variant.stats = stats;
+      variant.cacheName = fileName;
+    }
+    variants.set(dialect, variant);
   }
 
   const migrations: Migration[] = [];
@@ -270,7 +276,8 @@ function createFileMigration(
   for (const [dialect, variant] of variants) {
     if (variant.kind !== 'sql') continue;
     if (variant.cached) {
-      parsed.set(dialect, { ...variant.cached, body: undefined });
+      const { checksum: remembered, dependsOn, transaction, hasDown } = variant.cached;
+      parsed.set(dialect, { checksum: remembered, dependsOn, transaction, hasDown, body: undefined });
       continue;
     }
     try {
@@ -288,11 +295,13 @@ function createFileMigration(
     }
   }
   const headline = parsed.get('') ?? parsed.values().next().value;
-  const scripts = new Map<string, Promise<MigrationDefinition>>();
-  const resolved = new Map<string, ResolvedBody>();
+  // Made on first use: a thousand SQL migrations need neither map.
+  let scripts: Map<string, Promise<MigrationDefinition>> | undefined;
+  const scriptImports = () => (scripts ??= new Map());
+  let resolved: Map<string, ResolvedBody> | undefined;
 
   const resolve = async (dialect: string): Promise<ResolvedBody> => {
-    const hit = resolved.get(dialect);
+    const hit = resolved?.get(dialect);
     if (hit) return hit;
     const key = variants.has(dialect) ? dialect : '';
     const variant = variants.get(key);
@@ -316,17 +325,16 @@ function createFileMigration(
     } else if (sql) {
       body = deferredSqlBody(variant, sql, id);
     } else {
-      let definition = scripts.get(key);
-      if (!definition) scripts.set(key, (definition = importScript(variant, id)));
+      let definition = scriptImports().get(key);
+      if (!definition) scriptImports().set(key, (definition = importScript(variant, id)));
       const resolvedDefinition = resolveDefinition(id, variant.fileName, await definition, dialect);
       body = { ...resolvedDefinition, checksumText: variant.text! };
     }
-    resolved.set(dialect, body);
+    (resolved ??= new Map()).set(dialect, body);
     return body;
   };
 
-  const scriptOnly = headline === undefined;
-  return {
+  const migration: { -readonly [K in keyof Migration]: Migration[K] } = {
     id,
     module,
     version: parseVersion(version),
@@ -334,10 +342,11 @@ function createFileMigration(
     dependsOn: headline?.dependsOn ?? [],
     file: first.fileName,
     transaction: headline?.transaction ?? true,
-    hasDown: scriptOnly ? undefined : headline.hasDown,
+    hasDown: headline?.hasDown,
     resolve,
-    ...(scriptOnly ? { load: () => loadScriptMeta(variants, scripts, id) } : {}),
-  } as Migration;
+  };
+  if (headline === undefined) migration.load = () => loadScriptMeta(variants, scriptImports(), id);
+  return migration;
 }
 
 /** A SQL file's directives and checksum, and its parsed body when the file was read this run. */

@@ -16,6 +16,9 @@ const PRERELEASE_ID = /^(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)$/;
 
 /** The common case, checked with one regex before the detailed checks. */
 const PLAIN_RELEASE = /^(?:0|[1-9][0-9]{0,14})\.(?:0|[1-9][0-9]{0,14})\.(?:0|[1-9][0-9]{0,14})$/;
+/** PLAIN_RELEASE with the three numbers captured: the one-regex path for nearly every version. */
+const PLAIN_RELEASE_PARTS = /^(0|[1-9][0-9]{0,14})\.(0|[1-9][0-9]{0,14})\.(0|[1-9][0-9]{0,14})$/;
+const NO_PRERELEASE: readonly (string | number)[] = Object.freeze([]);
 
 /** Why a text is not a valid version, or `undefined` when it is one. */
 export function versionProblem(text: string): string | undefined {
@@ -60,15 +63,13 @@ export function isValidVersion(text: string): boolean {
  * @example parseVersion('1.4.0-rc.1') // { major: 1, minor: 4, patch: 0, prerelease: ['rc', 1] }
  */
 export function parseVersion(text: string): Version {
+  const plain = typeof text === 'string' ? PLAIN_RELEASE_PARTS.exec(text) : null;
+  if (plain) return { major: Number(plain[1]), minor: Number(plain[2]), patch: Number(plain[3]), prerelease: NO_PRERELEASE, text };
   const problem = versionProblem(text);
   if (problem) {
     throw new StrataError('STRATA_INVALID_VERSION', `Invalid version ${JSON.stringify(text)}: ${problem}`, {
       hint: 'Versions are strict SemVer: MAJOR.MINOR.PATCH with an optional -prerelease, e.g. 1.4.0 or 1.4.0-rc.1',
     });
-  }
-  if (PLAIN_RELEASE.test(text)) {
-    const [major, minor, patch] = text.split('.').map(Number) as [number, number, number];
-    return { major, minor, patch, prerelease: [], text };
   }
   const dash = text.indexOf('-');
   const core = (dash === -1 ? text : text.slice(0, dash)).split('.').map(Number);
