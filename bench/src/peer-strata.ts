@@ -36,21 +36,24 @@ async function strataUp(target: Target, source: MigrationSource, singleTransacti
 }
 
 /** `strata up` in-process (createMigrator + up + close): tx each with its state row and event, or `--single-transaction`. */
-export function strataPeer(mode: 'tx-each' | 'single' | 'files'): Peer {
+export function strataPeer(mode: 'tx-each' | 'single' | 'files' | 'files-cached'): Peer {
   const label = {
     'tx-each': 'strata up (in-memory module, tx each + state row + event)',
     single: 'strata up --single-transaction (in-memory module)',
     files: 'strata up (SQL files, tx each)',
+    'files-cached': 'strata up (SQL files, checksum cache on as in the CLI)',
   }[mode];
   return {
     name: label,
     node: false,
     dialects: ['postgres', 'sqlite'],
     prepare(set, dir) {
-      const files = mode === 'files' && set.key !== 'w1';
+      const files = (mode === 'files' || mode === 'files-cached') && set.key !== 'w1';
       if (files) writeStrataFiles(set, dir);
+      // The CLI's cache folder for this set: the first W3 run fills it (the files have aged by then).
+      const checksumCache = mode === 'files-cached' ? join(dir, '..', `.checksum-cache-${set.key}`) : false;
       // A fresh source per run, as a fresh process would have (a file source reads the folder on load).
-      return (target) => strataUp(target, files ? createFileSource({ directory: dir, module: 'app' }) : strataModule(set), mode === 'single');
+      return (target) => strataUp(target, files ? createFileSource({ directory: dir, module: 'app', checksumCache }) : strataModule(set), mode === 'single');
     },
   };
 }

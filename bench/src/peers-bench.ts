@@ -69,6 +69,9 @@ function rotate<T>(items: T[], by: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
+/** strata reading SQL files: only W2's fill and W3 (W1 is the core module, the same for all). */
+const FILE_KEYS = new Set(['strataFiles', 'strataCached']);
+
 export async function benchPeers(dialect: DialectName, options: Options): Promise<Row[]> {
   const { work, rounds, count } = options;
   const db = dialect === 'postgres' ? 'PostgreSQL' : 'SQLite';
@@ -86,6 +89,7 @@ export async function benchPeers(dialect: DialectName, options: Options): Promis
     { key: 'strata', peer: strataPeer('tx-each'), role: 'strata', w3: true },
     { key: 'strataSingle', peer: strataPeer('single'), role: 'strata', w3: false },
     { key: 'strataFiles', peer: strataPeer('files'), role: 'strata', w3: true },
+    { key: 'strataCached', peer: strataPeer('files-cached'), role: 'strata', w3: true },
     ...PEERS.filter((p) => p.dialects.includes(dialect)).map((peer) => ({ key: peer.name, peer, role: 'peer', w3: true })),
   ] as Subject[];
   const sets: MigrationSet[] = [w2Set(dialect, count), w1Set(dialect)];
@@ -102,13 +106,13 @@ export async function benchPeers(dialect: DialectName, options: Options): Promis
         if (set.key === 'w2' && r >= rounds) continue;
         for (const s of rotate(subjects, r)) {
           // strataFiles only differs from strata on W2/W3 (W1 is the core module in both).
-          if (s.key === 'strataFiles' && (set.key === 'w1' || r > 0)) continue;
+          if (FILE_KEYS.has(s.key) && (set.key === 'w1' || r > 0)) continue;
           if (s.key === 'psqlEach' && set.key === 'w2' && r >= options.perFileRounds) continue;
           const fresh = await freshTarget(dialect, work, `${set.key}${s.key.slice(0, 8)}`);
           let keep = false;
           try {
             const ms = await timed(runners.get(`${s.key}/${set.key}`)!, fresh.target, set.migrations.length, `${db} ${set.key} ${s.peer.name}`);
-            if (s.key !== 'strataFiles') push(`${s.key}/${set.key}`, ms);
+            if (!FILE_KEYS.has(s.key)) push(`${s.key}/${set.key}`, ms);
             keep = set.key === 'w2' && r === 0 && s.w3;
             if (keep) filled.set(s.key, fresh);
           } finally {
@@ -141,7 +145,7 @@ export async function benchPeers(dialect: DialectName, options: Options): Promis
     const w = `${db} W2: ${count} small migrations (in-process)`;
     const base = med(`${baseline}/w2`);
     for (const s of subjects) {
-      if (s.key === 'strataFiles') continue;
+      if (FILE_KEYS.has(s.key)) continue;
       const ms = med(`${s.key}/w2`);
       const label = s.key === 'psqlEach' ? `${s.peer.name} [${n('psqlEach/w2')} sample(s)]` : s.peer.name;
       if (s.role === 'strata') {
@@ -162,7 +166,7 @@ export async function benchPeers(dialect: DialectName, options: Options): Promis
     const best = bestNode('w1');
     const base = med(`${baseline}/w1`);
     for (const s of subjects) {
-      if (s.key === 'strataFiles') continue;
+      if (FILE_KEYS.has(s.key)) continue;
       const ms = med(`${s.key}/w1`);
       if (s.role === 'strata') {
         rows.push({ workload: w, subject: `${s.peer.name}; ${(ms / base).toFixed(2)}x ${baselineName}`, ms, baseline: `best Node peer: ${best.s.peer.name.split(' (')[0]}`, baselineMs: best.ms, target: '< 1x (ahead of every Node peer)', ok: ms < best.ms });
