@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,6 +167,28 @@ describe('the file source checksum cache', () => {
     const blocked = join(temp('strata-cache-'), 'a-file');
     writeFileSync(blocked, 'not a folder');
     expect(await snapshot(dir, blocked)).toEqual(plain);
+  });
+
+  it('trusts only a cache file of this user that nobody else can write', async () => {
+    const cacheDirectory = temp('strata-cache-');
+    await snapshot(directory, cacheDirectory);
+    const file = cacheFile(cacheDirectory);
+    const document = JSON.parse(readFileSync(file, 'utf8'));
+    document.files['1.0.0_first.sql'][5] = 'f'.repeat(64);
+    writeFileSync(file, JSON.stringify(document));
+    const rememberedChecksum = async () => (await (await createFileSource({ directory, checksumCache: cacheDirectory }).load()).migrations[0]!.resolve('sqlite')).checksum;
+    expect(await rememberedChecksum()).toBe('f'.repeat(64)); // trusted: mode 0600, ours
+    // Group- or world-writable: ignored (and rewritten from the files, so tamper again each time).
+    writeFileSync(file, JSON.stringify(document));
+    chmodSync(file, 0o666);
+    expect(await rememberedChecksum()).toBe(checksum(FILES['1.0.0_first.sql']!));
+    if (process.getuid?.() === 0) {
+      // Another user's file (only root can make one here): ignored.
+      writeFileSync(file, JSON.stringify(document));
+      chmodSync(file, 0o600);
+      chownSync(file, 12345, 12345);
+      expect(await rememberedChecksum()).toBe(checksum(FILES['1.0.0_first.sql']!));
+    }
   });
 
   it('refuses, with the file named, a body whose file vanished after the load', async () => {

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -130,7 +130,17 @@ function fnv1a64(text: string): string {
 function readEntries(file: string, directory: string): Map<string, Entry> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    const fd = openSync(file, 'r');
+    try {
+      // Only a file this user wrote and nobody else can change vouches for anything (the cache
+      // folder may be a shared one such as /tmp when STRATA_CACHE_DIR says so).
+      const stats = fstatSync(fd);
+      const uid = process.getuid?.();
+      if ((uid !== undefined && stats.uid !== uid) || (process.platform !== 'win32' && (stats.mode & 0o022) !== 0)) return new Map();
+      parsed = JSON.parse(readFileSync(fd, 'utf8'));
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return new Map();
   }
