@@ -196,6 +196,28 @@ db.close();
   return script;
 }
 
+/**
+ * The floor of any Node tool on W1 PostgreSQL: require pg (with the navigator shim strata's bin
+ * sets, so pg skips its Cloudflare probe), connect, send the psql file in one query, end.
+ */
+function barePgW1Script(dir: string, sqlFile: string): string {
+  const script = join(dir, 'w1-pg.cjs');
+  writeFileSync(
+    script,
+    `if (typeof globalThis.navigator === 'undefined') Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'Node.js' }, configurable: true, writable: true });
+const pg = require('pg');
+const sql = require('node:fs').readFileSync(${lit(sqlFile)}, 'utf8');
+(async () => {
+  const client = new pg.Client({ connectionString: process.argv[2] });
+  await client.connect();
+  await client.query(['BEGIN;', sql, 'COMMIT;'].join(String.fromCharCode(10)));
+  await client.end();
+})().catch((error) => { console.error(error.message); process.exit(1); });
+`,
+  );
+  return script;
+}
+
 function psqlW1File(dir: string): string {
   const set = w1Set('postgres');
   const file = join(dir, 'w1.sql');
@@ -330,6 +352,8 @@ export async function benchCliPeers(options: { rounds: number; count: number }):
     mkdirSync(w1Dir);
     const bareScript = bareSqliteW1Script(w1Dir);
     const psqlFile = psqlW1File(w1Dir);
+    // pg resolves from the bench package: the script lives in the work folder under bench/.
+    const barePgScript = barePgW1Script(w1Dir, psqlFile);
 
     const samples = new Map<string, number[]>();
     const push = (key: string, ms: number) => samples.set(key, [...(samples.get(key) ?? []), ms]);
@@ -345,7 +369,8 @@ export async function benchCliPeers(options: { rounds: number; count: number }):
       const sqliteFile = () => join(w1Dir, `w1-${w1Number++}.db`);
       push('w1sqlite/bare', timeCommand({ command: NODE, args: [bareScript, sqliteFile()], cwd: w1Dir }));
       push('w1sqlite/strata', timeCommand({ command: NODE, args: [STRATA, 'up', '--modules', '@strata/core-schema', '--url', `sqlite:${sqliteFile()}`, '--no-backup'], cwd: w1Dir }));
-      for (const key of r % 2 ? ['strata', 'psql'] : ['psql', 'strata']) {
+      const pgKeys = ['psql', 'bare', 'strata'];
+      for (const key of [...pgKeys.slice(r % 3), ...pgKeys.slice(0, r % 3)]) {
         const db = await createDatabase(`w1cli${key}`);
         try {
           push(
@@ -353,7 +378,9 @@ export async function benchCliPeers(options: { rounds: number; count: number }):
             timeCommand(
               key === 'psql'
                 ? { command: 'psql', args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-1', '-f', psqlFile, db.url], cwd: w1Dir }
-                : { command: NODE, args: [STRATA, 'up', '--modules', '@strata/core-schema', '--url', db.url, '--no-backup'], cwd: w1Dir },
+                : key === 'bare'
+                  ? { command: NODE, args: [barePgScript, db.url], cwd: w1Dir }
+                  : { command: NODE, args: [STRATA, 'up', '--modules', '@strata/core-schema', '--url', db.url, '--no-backup'], cwd: w1Dir },
             ),
           );
         } finally {
@@ -386,6 +413,7 @@ export async function benchCliPeers(options: { rounds: number; count: number }):
     rows.push({ workload: w1s, subject: 'strata up --modules @strata/core-schema --no-backup', ms: med('w1sqlite/strata'), baseline: 'bare better-sqlite3 script', baselineMs: med('w1sqlite/bare'), target: '<= 1.3x', ok: med('w1sqlite/strata') / med('w1sqlite/bare') <= 1.3 });
     const w1p = 'CLI W1 PostgreSQL: core schema on a fresh database (whole process)';
     rows.push({ workload: w1p, subject: 'psql -1 -f', ms: med('w1pg/psql') });
+    rows.push({ workload: w1p, subject: 'node script: bare pg, the psql file in one query (the floor of any Node tool)', ms: med('w1pg/bare'), baseline: 'psql -1', baselineMs: med('w1pg/psql') });
     rows.push({ workload: w1p, subject: 'strata up --modules @strata/core-schema --no-backup', ms: med('w1pg/strata'), baseline: 'psql -1', baselineMs: med('w1pg/psql'), target: '<= 1.5x', ok: med('w1pg/strata') / med('w1pg/psql') <= 1.5 });
   } finally {
     for (const db of databases) await dropDatabase(db);
