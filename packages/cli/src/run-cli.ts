@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { createMigrator, defaultCacheDirectory, type Dialect, type Migrator, type MigratorEvent, StrataError, TOOL_VERSION } from '@strata/core';
 import { type CommandLine, countOption, listOption, parseCommandLine, stringOption } from './argv.js';
 import { findCommand } from './command-specs.js';
@@ -191,7 +192,8 @@ class CommandRun {
     const runs = this.command === 'up' || this.command === 'down';
     const resolved = await resolveDialect(settings, this.options.dialectLoaders);
     // validate and repair read every file: they are the commands that answer "is it intact?".
-    const checksumCache = this.command === 'validate' || this.command === 'repair' ? false : (defaultCacheDirectory(this.env) ?? false);
+    const cacheDirectory = this.command === 'validate' || this.command === 'repair' ? undefined : defaultCacheDirectory(this.env);
+    const checksumCache = cacheDirectory === undefined ? false : resolvePath(this.cwd, cacheDirectory);
     const sources = await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`), checksumCache);
     out.debug(`checksum cache: ${checksumCache === false ? 'off' : checksumCache}`);
     out.debug(`dialect: ${resolved.primary.dialect.name}${resolved.fallback ? ` (fallback ${resolved.fallback.dialect.name})` : ''}`);

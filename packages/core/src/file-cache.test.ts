@@ -203,10 +203,14 @@ describe('the file source checksum cache', () => {
 });
 
 describe('defaultCacheDirectory', () => {
-  it('follows STRATA_CACHE_DIR, then XDG_CACHE_HOME, and is off with STRATA_NO_CACHE', () => {
+  it('follows STRATA_CACHE_DIR, then an absolute XDG_CACHE_HOME, then HOME, and is off with STRATA_NO_CACHE', () => {
     expect(defaultCacheDirectory({ STRATA_CACHE_DIR: '/c', XDG_CACHE_HOME: '/x' })).toBe('/c');
-    expect(defaultCacheDirectory({ XDG_CACHE_HOME: '/x' })).toBe(join('/x', 'strata'));
-    expect(defaultCacheDirectory({})).toMatch(/[/\\]\.cache[/\\]strata$/);
+    expect(defaultCacheDirectory({ STRATA_CACHE_DIR: 'rel/c' })).toBe('rel/c'); // the CLI resolves it against its cwd
+    expect(defaultCacheDirectory({ XDG_CACHE_HOME: '/x', HOME: '/h' })).toBe(join('/x', 'strata'));
+    // The XDG spec: a relative XDG_CACHE_HOME is ignored.
+    expect(defaultCacheDirectory({ XDG_CACHE_HOME: 'x', HOME: '/h' })).toBe(join('/h', '.cache', 'strata'));
+    expect(defaultCacheDirectory({ HOME: '/h' })).toBe(join('/h', '.cache', 'strata'));
+    expect(defaultCacheDirectory({})).toMatch(/[/\\]\.cache[/\\]strata$/); // the passwd entry's home
     expect(defaultCacheDirectory({ STRATA_NO_CACHE: '1', STRATA_CACHE_DIR: '/c' })).toBeUndefined();
     expect(defaultCacheDirectory({ STRATA_NO_CACHE: '0', STRATA_CACHE_DIR: '/c' })).toBe('/c');
   });

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, openSync, readdirSync, readFileSync, readSync, type Stats, statSync, type Dirent } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, type Stats, statSync, statfsSync, type Dirent } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { canonicalText, checksum } from './checksum.js';
@@ -78,7 +78,8 @@ export function createFileSource(options: FileSourceOptions): MigrationSource {
   return {
     description: `folder ${shown} (module ${module})`,
     load: async () => {
-      const cache = options.checksumCache ? new FileChecksumCache(resolvePath(options.checksumCache), directory) : undefined;
+      const cache =
+        options.checksumCache && !onNetworkFileSystem(directory) ? new FileChecksumCache(resolvePath(options.checksumCache), directory) : undefined;
       const result = loadFolder(directory, shown, module, options.onWarning, cache);
       cache?.save();
       return result;
@@ -151,10 +152,13 @@ function loadFolder(
       continue;
     }
     const kind = SCRIPT_EXTENSION.test(extension) ? 'script' : 'sql';
-    // The stat comes before the read: a write after it changes the signature we remember.
     const stats = cache && kind === 'sql' ? statOrUndefined(path) : undefined;
     const cached = stats && cache!.lookup(fileName, stats);
-    const text = cached ? undefined : readMigrationText(path, shown, problems);
+    // A file that is read is fstat-ed on the descriptor it is read from, before the read: the
+    // signature remembered and the text hashed belong to the same inode, and a write after the
+    // fstat changes the signature (a path that moves to another file in between cannot mix them).
+    const readStats: { stats?: Stats } | undefined = cache && kind === 'sql' && !cached ? {} : undefined;
+    const text = cached ? undefined : readMigrationText(path, shown, problems, readStats);
     if (!cached && text === undefined) continue;
     let variants = byVersion.get(version);
     if (!variants) byVersion.set(version, (variants = new Map()));
@@ -171,8 +175,8 @@ function loadFolder(
     }
     const variant: FileVariant = { path, fileName: shown, name, kind, text };
     if (cached) variant.cached = cached;
-    else if (stats) {
-      variant.stats = stats;
+    else if (readStats?.stats) {
+      variant.stats = readStats.stats;
       variant.cacheName = fileName;
     }
     variants.set(dialect, variant);
@@ -184,6 +188,22 @@ function loadFolder(
     if (migration) migrations.push(migration);
   }
   return { migrations, problems };
+}
+
+/**
+ * Linux file system magic numbers where `stat` may be served from a client-side attribute cache
+ * while `open` sees newer content (NFS's close-to-open consistency, SMB/CIFS, FUSE, 9p, VirtualBox
+ * shares, Ceph, AFS): no checksum cache there. From `statfs(2)`.
+ */
+const NETWORK_FILE_SYSTEMS = new Set([0x6969, 0x517b, 0xff534d42, 0xfe534d42, 0x65735546, 0x01021997, 0x786f4256, 0x00c36400, 0x5346414f]);
+
+function onNetworkFileSystem(directory: string): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    return NETWORK_FILE_SYSTEMS.has(statfsSync(directory).type);
+  } catch {
+    return true; // cannot tell: read the files
+  }
 }
 
 function statOrUndefined(path: string): Stats | undefined {
@@ -212,22 +232,24 @@ const READ_BUFFER_BYTES = 64 * 1024;
  * The bytes of a migration file: open, one read, close (readFileSync also fstats and allocates).
  * A file that fills the buffer is read again whole. The returned view is valid until the next call.
  */
-function readFileBytes(path: string): Buffer {
+function readFileBytes(path: string, statsOut?: { stats?: Stats }): Buffer {
   readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
   const fd = openSync(path, 'r');
-  let length: number;
   try {
-    length = readSync(fd, readBuffer, 0, READ_BUFFER_BYTES, 0);
+    if (statsOut) statsOut.stats = fstatSync(fd);
+    const length = readSync(fd, readBuffer, 0, READ_BUFFER_BYTES, 0);
+    // pread left the offset at 0: readFileSync(fd) reads the whole file from this descriptor.
+    return length < READ_BUFFER_BYTES ? readBuffer.subarray(0, length) : readFileSync(fd);
   } finally {
     closeSync(fd);
   }
-  return length < READ_BUFFER_BYTES ? readBuffer.subarray(0, length) : readFileSync(path);
 }
 
-function readMigrationText(path: string, shown: string, problems: Problem[]): string | undefined {
+/** `statsOut`: receives the fstat of the descriptor the text was read from, taken before the read. */
+function readMigrationText(path: string, shown: string, problems: Problem[], statsOut?: { stats?: Stats }): string | undefined {
   let bytes: Buffer;
   try {
-    bytes = readFileBytes(path);
+    bytes = readFileBytes(path, statsOut);
   } catch (error) {
     problems.push({ code: 'STRATA_INVALID_MIGRATION', message: `${shown}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, file: shown });
     return undefined;
@@ -323,7 +345,7 @@ function createFileMigration(
         ...(sql.checksum === undefined ? {} : { checksum: sql.checksum }),
       };
     } else if (sql) {
-      body = deferredSqlBody(variant, sql, id);
+      body = new DeferredSqlBody(variant, sql.checksum!, sql.hasDown, id, cache);
     } else {
       let definition = scriptImports().get(key);
       if (!definition) scriptImports().set(key, (definition = importScript(variant, id)));
@@ -361,11 +383,8 @@ interface SqlFacts {
 /**
  * The body of a SQL file the cache vouched for: checksum and `hasDown` known, the text read (and
  * checked against the remembered checksum) only when a run, a plan or an error message needs it.
+ * Its SQL fields are accessors on the prototype: a spread copy (`{ ...body }`) does not carry them.
  */
-function deferredSqlBody(variant: FileVariant, facts: SqlFacts, id: string): ResolvedBody {
-  return new DeferredSqlBody(variant, facts.checksum!, facts.hasDown, id);
-}
-
 // A class, not an object literal with getters: a thousand literals with accessors cost ~1 ms a run.
 class DeferredSqlBody implements ResolvedBody {
   private loaded: { text: string; sql: ReturnType<typeof parseSqlMigration> } | undefined;
@@ -375,6 +394,7 @@ class DeferredSqlBody implements ResolvedBody {
     readonly checksum: string,
     readonly hasDown: boolean,
     private readonly id: string,
+    private readonly cache: FileChecksumCache | undefined,
   ) {}
 
   get up() {
@@ -404,10 +424,17 @@ class DeferredSqlBody implements ResolvedBody {
     }
     const now = checksum(text);
     if (now !== this.checksum) {
-      throw new StrataError('STRATA_CHECKSUM_MISMATCH', `${variant.fileName} changed while strata was running: checked ${this.checksum}, now ${now}`, {
-        hint: 'Run the command again once the file is saved',
-        details: { migrationId: id, file: variant.fileName, checked: this.checksum, current: now },
-      });
+      // Edited during the run, or a cache entry that was wrong: either way the cache goes, so the
+      // next run reads and hashes every file again.
+      this.cache?.clear();
+      throw new StrataError(
+        'STRATA_CHECKSUM_MISMATCH',
+        `${variant.fileName} does not hold the text strata checked (${this.checksum}, now ${now}): it changed during the run, or the checksum cache was stale`,
+        {
+          hint: 'The checksum cache has been cleared: run the command again (strata validate reads every file)',
+          details: { migrationId: id, file: variant.fileName, checked: this.checksum, current: now, cache: true },
+        },
+      );
     }
     this.loaded = { text, sql: parseSqlMigration(text, variant.fileName) };
     return this.loaded;

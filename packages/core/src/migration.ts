@@ -49,7 +49,11 @@ export function defineMigration(definition: MigrationDefinition): MigrationDefin
   return definition;
 }
 
-/** How a migration's body is resolved for one dialect. */
+/**
+ * How a migration's body is resolved for one dialect. A source may produce it lazily (the file
+ * source's checksum cache defers reading a file until `up`, `down`, `checksumText` or a line is
+ * asked for, with those fields as accessors): wrap a body rather than copying it with a spread.
+ */
 export interface ResolvedBody {
   up: MigrationBody;
   down: MigrationBody | undefined;

@@ -68,20 +68,43 @@ export function createMigrator(options: MigratorOptions): Migrator {
     try {
       return await loadMigrations(options.sources, d.name);
     } catch (error) {
-      discard(pending);
+      await discard(pending);
       throw error;
     }
   };
 
-  /** For dialects that connect over a network: start connecting now, before loading the sources. */
+  /**
+   * For dialects that connect over a network: start connecting now, before loading the sources,
+   * on a signal of its own (linked to the caller's) so that an unused connection can be cut short.
+   */
+  const earlyAborts = new WeakMap<Promise<DialectSession>, AbortController>();
   const connectEarly = (d: Dialect, purpose: 'migrate' | 'read', signal?: AbortSignal): Promise<DialectSession> | undefined => {
     if (!resolveCapabilities(d).connectsEarly) return undefined;
-    const pending = connect(d, purpose, signal);
-    pending.catch(() => {}); // awaited by the operation, or closed unused by discard()
+    const controller = new AbortController();
+    if (signal?.aborted) controller.abort(signal.reason);
+    else signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+    const pending = connect(d, purpose, controller.signal);
+    pending.catch(() => {}); // awaited by the operation, or ended by discard()
+    earlyAborts.set(pending, controller);
     return pending;
   };
-  const discard = (pending: Promise<DialectSession> | undefined): void => {
-    pending?.then((session) => session.close()).catch(() => {});
+  /**
+   * Ends an early connection the operation will not use: aborts it if it is still connecting,
+   * closes it if it is open, and waits for that (at most a second) so that no socket or backend
+   * outlives the operation's error.
+   */
+  const discard = async (pending: Promise<DialectSession> | undefined): Promise<void> => {
+    if (!pending) return;
+    let open: DialectSession | undefined;
+    void pending.then((session) => (open = session), () => {});
+    await Promise.resolve(); // a connection that is already open is seen as open
+    if (!open) earlyAborts.get(pending)?.abort(new StrataError('STRATA_INTERRUPTED', 'connection not needed: the sources have problems'));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      pending.then((session) => session.close()).catch(() => {}),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000))),
+    ]);
+    clearTimeout(timer);
   };
 
   const defaultModule = (loaded: LoadedMigrations): string => {
@@ -219,7 +242,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
     // Problems that need no database (bad files, cycles) are reported before touching it.
     const offline = offlineProblems(loaded);
     if (offline.length) {
-      discard(early);
+      await discard(early);
       throw problemsError(offline);
     }
 
@@ -540,6 +563,9 @@ export function createMigrator(options: MigratorOptions): Migrator {
         );
         const broken = chosen.filter((m) => m.checksum === undefined);
         if (broken.length) throw problemsError(loaded.problems.filter((p) => broken.some((m) => m.id === p.migrationId)));
+        // Recorded checksums must be of what the files hold now: a body a source deferred (the
+        // checksum cache) is read here and checked against the checksum about to be recorded.
+        for (const migration of chosen) void migration.body?.checksumText;
         if (!dryRun && chosen.length) {
           const writes: StateWrite[] = [];
           for (const migration of chosen) {

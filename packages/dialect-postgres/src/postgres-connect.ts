@@ -26,6 +26,9 @@ export async function connectClient(settings: PostgresConnectSettings, config: p
     await new Promise<void>((resolve, reject) => {
       onAbort = () => {
         reject(interrupted('connecting', signal?.reason));
+        // end() would send Terminate and wait for a server that may never answer (a hung proxy):
+        // cut the socket instead, so that nothing outlives the abort.
+        (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
         void client.end().catch(() => {});
       };
       signal?.addEventListener('abort', onAbort, { once: true });

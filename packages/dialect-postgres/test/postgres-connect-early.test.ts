@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,5 +85,38 @@ describe('connecting early (PostgreSQL)', () => {
       await client.end();
     }
     await migrator.close();
+  });
+
+  it('cuts an early connection that is still waiting for the server when the sources have problems', async () => {
+    // A server that accepts and never reads or answers (a hung proxy): only cutting the socket
+    // ends the client's side; a polite end() would wait for a FIN that never comes.
+    const tcpSockets = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
+    const before = tcpSockets();
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const { source } = slowSource('unused', 200, {
+        migrations: [],
+        problems: [{ code: 'STRATA_INVALID_MIGRATION', message: 'broken.sql: the file is empty', file: 'broken.sql' }],
+      });
+      const migrator = createMigrator({ dialect: createPostgresDialect({ connectionString: `postgres://x@127.0.0.1:${port}/db`, connectTimeoutMs: 30_000 }), sources: [source] });
+      const started = Date.now();
+      await expect(migrator.up()).rejects.toMatchObject({ code: 'STRATA_INVALID_MIGRATION' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(sockets).toHaveLength(1); // it did connect early
+      // The server's accepted socket is still open; the client's must be gone.
+      let open = tcpSockets() - before;
+      for (let i = 0; i < 20 && open > 1; i++) {
+        await sleep(50);
+        open = tcpSockets() - before;
+      }
+      expect(open).toBe(1);
+      await migrator.close();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
+import { TOOL_VERSION } from './tool-version.js';
 
 /**
  * What a run learnt from one SQL migration file and may trust next time without reading it:
@@ -15,9 +16,11 @@ export interface CachedSqlFile {
 
 /**
  * Bump when the file's meaning changes: the checksum algorithm, or what `parseSqlMigration`
- * extracts (a directive added or read differently). Entries of another format are ignored.
+ * extracts (a directive added or read differently). Entries of another format are ignored. The
+ * tool version is part of it too: every strata on a machine shares the default folder, and one
+ * cold run per upgrade is cheap.
  */
-const FORMAT = 'strata-sql-files/1';
+const FORMAT = `strata-sql-files/1 ${TOOL_VERSION}`;
 
 /**
  * A file changed within this window before the run started is not remembered: timestamps have a
@@ -30,17 +33,29 @@ export const RACY_WINDOW_MS = 2_000;
 type Entry = [number, number, number, number, number, string, 0 | 1, 0 | 1, ...string[]];
 
 /**
- * The cache directory the CLI uses unless told otherwise: `STRATA_CACHE_DIR`, else
- * `$XDG_CACHE_HOME/strata`, else `~/.cache/strata` (`%LOCALAPPDATA%\strata` on Windows).
- * `undefined` when `STRATA_NO_CACHE` is set to anything but `0` or empty.
+ * The cache directory the CLI uses unless told otherwise: `STRATA_CACHE_DIR` (relative to the
+ * caller's working directory), else `$XDG_CACHE_HOME/strata` (when absolute, as the XDG spec
+ * requires), else `$HOME/.cache/strata` (`%LOCALAPPDATA%\strata` on Windows). `undefined` — no
+ * cache — when `STRATA_NO_CACHE` is set to anything but `0` or empty, or when no home folder can
+ * be found: a cache is an optimisation, never a reason to fail.
  */
 export function defaultCacheDirectory(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const off = env.STRATA_NO_CACHE;
   if (off !== undefined && off !== '' && off !== '0') return undefined;
   if (env.STRATA_CACHE_DIR) return env.STRATA_CACHE_DIR;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'strata');
+  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, 'strata');
   if (process.platform === 'win32' && env.LOCALAPPDATA) return join(env.LOCALAPPDATA, 'strata');
-  return join(homedir(), '.cache', 'strata');
+  const home = env.HOME || (process.platform === 'win32' ? env.USERPROFILE : undefined) || systemHome();
+  return home && isAbsolute(home) ? join(home, '.cache', 'strata') : undefined;
+}
+
+/** The passwd entry's home; undefined where there is none (an arbitrary uid in a container). */
+function systemHome(): string | undefined {
+  try {
+    return homedir();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -96,23 +111,29 @@ export class FileChecksumCache {
   save(): void {
     if (!this.changed && this.next.size === this.known.size) return;
     const document = JSON.stringify({ format: FORMAT, directory: this.directory, files: Object.fromEntries(this.next) });
-    const temporary = `${this.file}.${process.pid}.tmp`;
+    // Unique per writer, also for worker threads of one process and containers sharing the folder
+    // (one pid): the random part.
+    const temporary = `${this.file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
+    let created = false;
     try {
       mkdirSync(this.cacheDirectory, { recursive: true, mode: 0o700 });
       const fd = openSync(temporary, 'wx', 0o600);
+      created = true;
       try {
         writeSync(fd, document);
       } finally {
         closeSync(fd);
       }
       renameSync(temporary, this.file);
+      created = false;
     } catch {
-      try {
-        unlinkSync(temporary);
-      } catch {
-        // never created
-      }
+      if (created) unlinkQuietly(temporary);
     }
+  }
+
+  /** Forgets everything this folder's cache file holds (best effort): the next load reads every file. */
+  clear(): void {
+    unlinkQuietly(this.file);
   }
 }
 
@@ -125,6 +146,14 @@ function fnv1a64(text: string): string {
   let hash = 0xcbf29ce484222325n;
   for (let i = 0; i < text.length; i++) hash = ((hash ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
   return hash.toString(16).padStart(16, '0');
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone, or not ours to remove
+  }
 }
 
 function readEntries(file: string, directory: string): Map<string, Entry> {
