@@ -183,8 +183,13 @@ export function isSemicolonToken(kind: number): boolean {
 }
 
 /** Counts line breaks (LF, CRLF or a lone CR) in `script[from, to)`. */
-function countLineBreaks(script: string, from: number, to: number): number {
+function countLineBreaks(script: string, from: number, to: number, hasCarriageReturn: boolean): number {
   let lines = 0;
+  if (!hasCarriageReturn) {
+    // The usual case: LF only. indexOf is native; a char loop runs cold in the interpreter.
+    for (let i = script.indexOf('\n', from); i !== -1 && i < to; i = script.indexOf('\n', i + 1)) lines++;
+    return lines;
+  }
   for (let i = from; i < to; i++) {
     const code = script.charCodeAt(i);
     if (code === CH_LF) lines++;
@@ -213,10 +218,11 @@ export function splitSqliteStatements(script: string): SqlStatement[] {
   let line = 1; // line of `lineAt`
   let lineAt = 0;
   let position = 0;
+  const hasCarriageReturn = script.includes('\r');
 
   const flush = (): void => {
     if (statementStart < 0) return;
-    line += countLineBreaks(script, lineAt, statementStart);
+    line += countLineBreaks(script, lineAt, statementStart, hasCarriageReturn);
     lineAt = statementStart;
     statements.push({
       index: statements.length + 1,
