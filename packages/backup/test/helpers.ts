@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach } from 'vitest';
 
 export const require = createRequire(import.meta.url);
 export const Database = require('better-sqlite3') as typeof BetterSqlite3;
@@ -16,6 +17,29 @@ export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export function tempDir(prefix = 'strata-backup-'): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * Per test: a fresh temp folder (`path`) and the concurrent writer the test may start (`writer`),
+ * killed and removed after the test.
+ */
+export function perTestFolder(): { readonly path: string; writer: ChildProcess | undefined } {
+  let dir: ReturnType<typeof tempDir> | undefined;
+  const scratch = {
+    get path(): string {
+      return dir!.path;
+    },
+    writer: undefined as ChildProcess | undefined,
+  };
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => {
+    scratch.writer?.kill('SIGKILL');
+    scratch.writer = undefined;
+    dir?.remove();
+  });
+  return scratch;
 }
 
 /** Schema and rows of a SQLite file, for before/after comparisons. */

@@ -1,8 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBackupManager, createSqliteBackupProvider } from '../src/index.js';
-import { Database, startWriter, tempDir } from './helpers.js';
+import { Database, perTestFolder, startWriter } from './helpers.js';
 
 /** A writer in another process: one committed insert every 10 ms (~100 rows/s). */
 const WRITER = `
@@ -17,21 +16,11 @@ setInterval(() => {
 }, 10);
 `;
 
-let dir: ReturnType<typeof tempDir>;
-let writer: ChildProcess | undefined;
-
-beforeEach(() => {
-  dir = tempDir();
-});
-afterEach(() => {
-  writer?.kill('SIGKILL');
-  writer = undefined;
-  dir.remove();
-});
+const scratch = perTestFolder();
 
 describe('createSqliteBackupProvider under concurrent writes', () => {
   it('backs up a WAL database while another process inserts ~100 rows/s: integrity ok, every earlier row present', async () => {
-    const dbFile = join(dir.path, 'busy.db');
+    const dbFile = join(scratch.path, 'busy.db');
     const setup = new Database(dbFile);
     setup.pragma('journal_mode = WAL');
     setup.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)');
@@ -42,7 +31,7 @@ describe('createSqliteBackupProvider under concurrent writes', () => {
     })();
     setup.close();
 
-    writer = await startWriter(WRITER, dbFile);
+    scratch.writer = await startWriter(WRITER, dbFile);
 
     const reader = new Database(dbFile, { readonly: true });
     const { count: committedBefore, maxId } = reader.prepare('SELECT count(*) AS count, max(id) AS maxId FROM events').get() as {
@@ -51,7 +40,7 @@ describe('createSqliteBackupProvider under concurrent writes', () => {
     };
     reader.close();
 
-    const manager = createBackupManager({ provider: createSqliteBackupProvider({ filename: dbFile }), directory: join(dir.path, 'b') });
+    const manager = createBackupManager({ provider: createSqliteBackupProvider({ filename: dbFile }), directory: join(scratch.path, 'b') });
     const results = [];
     for (let i = 0; i < 3; i += 1) results.push(await manager.create());
 
@@ -68,7 +57,7 @@ describe('createSqliteBackupProvider under concurrent writes', () => {
     for (const result of results) expect((await manager.verify(result.manifest.id)).ok).toBe(true);
 
     // And a backup taken under load restores into a usable file.
-    const copy = join(dir.path, 'copy.db');
+    const copy = join(scratch.path, 'copy.db');
     await manager.restore(results[2]!.manifest.id, { into: copy });
     const restored = new Database(copy, { readonly: true });
     expect(restored.pragma('integrity_check', { simple: true })).toBe('ok');

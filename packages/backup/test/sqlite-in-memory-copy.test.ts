@@ -1,8 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isStrataError } from '@strata/core';
 import {
   createBackupManager,
@@ -11,18 +10,9 @@ import {
   type BackupProgress,
   type BackupProvider,
 } from '../src/index.js';
-import { createSampleSqlite, Database, snapshotSqlite, startWriter, tempDir } from './helpers.js';
+import { createSampleSqlite, Database, snapshotSqlite, perTestFolder, startWriter } from './helpers.js';
 
-let dir: ReturnType<typeof tempDir>;
-let writer: ChildProcess | undefined;
-beforeEach(() => {
-  dir = tempDir();
-});
-afterEach(() => {
-  writer?.kill('SIGKILL');
-  writer = undefined;
-  dir.remove();
-});
+const scratch = perTestFolder();
 
 function sha256Of(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -40,7 +30,7 @@ function databaseBytes(file: string): number {
 
 /** Takes a backup and reports which path the provider used: bytes progress = in-memory copy, pages = online backup API. */
 async function backupWith(file: string, options: { inMemoryCopyMaxBytes?: number } = {}) {
-  const manager = createBackupManager({ provider: createSqliteBackupProvider({ filename: file, ...options }), directory: join(dir.path, 'b') });
+  const manager = createBackupManager({ provider: createSqliteBackupProvider({ filename: file, ...options }), directory: join(scratch.path, 'b') });
   const units = new Set<string | undefined>();
   const result = await manager.create({ onProgress: (p: BackupProgress) => p.stage === 'copy' && units.add(p.unit) });
   return { manager, result, units: [...units] };
@@ -49,7 +39,7 @@ async function backupWith(file: string, options: { inMemoryCopyMaxBytes?: number
 describe('SQLite backups through the in-memory copy (sqlite3_serialize, hashed while written)', () => {
   for (const wal of [false, true]) {
     it(`${wal ? 'WAL' : 'rollback journal'}: the manifest's SHA-256 and size are those of the file on disk, and the copy is the database`, async () => {
-      const file = join(dir.path, 'app.db');
+      const file = join(scratch.path, 'app.db');
       createSampleSqlite(file, { wal, rows: 2000 });
       const { manager, result, units } = await backupWith(file);
       expect(units).toEqual(['bytes']);
@@ -63,14 +53,14 @@ describe('SQLite backups through the in-memory copy (sqlite3_serialize, hashed w
       expect(copy.pragma('journal_mode', { simple: true })).toBe('delete');
       expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
       copy.close();
-      expect(readdirSync(join(dir.path, 'b')).filter((name) => /-(wal|shm|journal)$/.test(name))).toEqual([]);
+      expect(readdirSync(join(scratch.path, 'b')).filter((name) => /-(wal|shm|journal)$/.test(name))).toEqual([]);
       expect(snapshotSqlite(result.path)).toEqual(snapshotSqlite(file));
       expect(await manager.verify(result.manifest.id)).toMatchObject({ ok: true, hashOk: true, providerOk: true });
     });
   }
 
   it('copies committed pages still in the WAL (no checkpoint), and not an open transaction', async () => {
-    const file = join(dir.path, 'wal.db');
+    const file = join(scratch.path, 'wal.db');
     createSampleSqlite(file, { wal: true });
     const holder = new Database(file);
     holder.pragma('wal_autocheckpoint = 0');
@@ -91,7 +81,7 @@ describe('SQLite backups through the in-memory copy (sqlite3_serialize, hashed w
   });
 
   it('uses the online backup API above the threshold, with the same guarantees', async () => {
-    const file = join(dir.path, 'app.db');
+    const file = join(scratch.path, 'app.db');
     createSampleSqlite(file, { wal: true, rows: 2000 });
     const size = databaseBytes(file);
 
@@ -145,7 +135,7 @@ tick();
     [true, 0],
   ] as const) {
     it(`is a consistent snapshot while another process commits continuously (${wal ? 'WAL' : 'rollback journal'}, ${inMemoryCopyMaxBytes === 0 ? 'online backup API' : 'in-memory copy'})`, async () => {
-      const file = join(dir.path, 'bank.db');
+      const file = join(scratch.path, 'bank.db');
       const setup = new Database(file);
       if (wal) setup.pragma('journal_mode = WAL');
       setup.exec(`
@@ -162,11 +152,11 @@ tick();
       })();
       setup.close();
 
-      writer = await startWriter(WRITER, file);
+      scratch.writer = await startWriter(WRITER, file);
 
       const manager = createBackupManager({
         provider: createSqliteBackupProvider({ filename: file, ...(inMemoryCopyMaxBytes === undefined ? {} : { inMemoryCopyMaxBytes }) }),
-        directory: join(dir.path, 'b'),
+        directory: join(scratch.path, 'b'),
       });
       const counters: number[] = [];
       for (let i = 0; i < 3; i += 1) {
@@ -211,14 +201,14 @@ describe('a provider that hashes while writing', () => {
   it('gets its digest recorded without the manager reading the file back', async () => {
     const manager = createBackupManager({
       provider: provider((bytes) => ({ sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length })),
-      directory: join(dir.path, 'b'),
+      directory: join(scratch.path, 'b'),
     });
     const { manifest, path } = await manager.create();
     expect(manifest).toMatchObject({ sha256: sha256Of(path), size: statSync(path).size });
   });
 
   it('fails, keeping nothing, when the size it reports is not the size on disk', async () => {
-    const directory = join(dir.path, 'b');
+    const directory = join(scratch.path, 'b');
     const manager = createBackupManager({
       provider: provider((bytes) => ({ sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length + 1 })),
       directory,

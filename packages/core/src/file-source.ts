@@ -152,7 +152,8 @@ function loadFolder(
       continue;
     }
     const kind = SCRIPT_EXTENSION.test(extension) ? 'script' : 'sql';
-    const stats = cache && kind === 'sql' ? statOrUndefined(path) : undefined;
+    // Only a file the cache has an entry for is stat-ed first (a cold cache costs no extra stat).
+    const stats = cache && kind === 'sql' && cache.has(fileName) ? statOrUndefined(path) : undefined;
     const cached = stats && cache!.lookup(fileName, stats);
     // A file that is read is fstat-ed on the descriptor it is read from, before the read: the
     // signature remembered and the text hashed belong to the same inode, and a write after the
@@ -224,13 +225,14 @@ function isRegularFile(entry: Dirent, path: string): boolean {
   }
 }
 
-/** Reused for every file that fits (nearly all of them): no buffer per file, no fstat. */
+/** Reused for every file that fits (nearly all of them): no buffer per file. */
 let readBuffer: Buffer | undefined;
 const READ_BUFFER_BYTES = 64 * 1024;
 
 /**
- * The bytes of a migration file: open, one read, close (readFileSync also fstats and allocates).
- * A file that fills the buffer is read again whole. The returned view is valid until the next call.
+ * The bytes of a migration file: open, one read, close (readFileSync also fstats and allocates;
+ * this fstats only when `statsOut` asks). A file that fills the buffer is read again whole, from the
+ * same descriptor. The returned view is valid until the next call.
  */
 function readFileBytes(path: string, statsOut?: { stats?: Stats }): Buffer {
   readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);

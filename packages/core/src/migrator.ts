@@ -77,28 +77,28 @@ export function createMigrator(options: MigratorOptions): Migrator {
    * For dialects that connect over a network: start connecting now, before loading the sources,
    * on a signal of its own (linked to the caller's) so that an unused connection can be cut short.
    */
-  const earlyAborts = new WeakMap<Promise<DialectSession>, AbortController>();
+  const early = new WeakMap<Promise<DialectSession>, { controller: AbortController; open?: DialectSession }>();
   const connectEarly = (d: Dialect, purpose: 'migrate' | 'read', signal?: AbortSignal): Promise<DialectSession> | undefined => {
     if (!resolveCapabilities(d).connectsEarly) return undefined;
     const controller = new AbortController();
     if (signal?.aborted) controller.abort(signal.reason);
     else signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
     const pending = connect(d, purpose, controller.signal);
-    pending.catch(() => {}); // awaited by the operation, or ended by discard()
-    earlyAborts.set(pending, controller);
+    const entry: { controller: AbortController; open?: DialectSession } = { controller };
+    // Awaited by the operation, or ended by discard(); the rejection is observed either way.
+    pending.then((session) => (entry.open = session), () => {});
+    early.set(pending, entry);
     return pending;
   };
   /**
    * Ends an early connection the operation will not use: aborts it if it is still connecting,
-   * closes it if it is open, and waits for that (at most a second) so that no socket or backend
+   * closes it once open, and waits for that (at most a second) so that no socket or backend
    * outlives the operation's error.
    */
   const discard = async (pending: Promise<DialectSession> | undefined): Promise<void> => {
-    if (!pending) return;
-    let open: DialectSession | undefined;
-    void pending.then((session) => (open = session), () => {});
-    await Promise.resolve(); // a connection that is already open is seen as open
-    if (!open) earlyAborts.get(pending)?.abort(new StrataError('STRATA_INTERRUPTED', 'connection not needed: the sources have problems'));
+    const entry = pending && early.get(pending);
+    if (!pending || !entry) return;
+    if (!entry.open) entry.controller.abort(new StrataError('STRATA_INTERRUPTED', 'connection not needed: the sources have problems'));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       pending.then((session) => session.close()).catch(() => {}),

@@ -4,10 +4,10 @@
  * that turns out wrong, and `baseline`, which records checksums without running anything.
  */
 import * as realFs from 'node:fs';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { targetFactory } from './fixtures/targets.js';
 
 // The race window made deterministic: right after strata's stat of one path, run a swap.
 let afterStat: { path: string; run: () => void } | undefined;
@@ -33,21 +33,15 @@ const { createSqliteDialect } = await import('@strata/dialect-sqlite');
 const X = '-- strata:up\nCREATE TABLE t (id integer);\n-- strata:down\nDROP TABLE t;\n';
 const Y = '-- strata:up\nCREATE TABLE t (id bigint);\n-- strata:down\nDROP TABLE t;\n';
 
-const made: string[] = [];
-const temp = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const factory = targetFactory();
+afterAll(() => factory.cleanup());
+const temp = factory.tempDir;
 
 let releases: string;
 let plain: string;
 beforeAll(async () => {
   releases = temp('strata-cache-releases-');
-  for (const [release, text] of [['A', X], ['B', Y]] as const) {
+  for (const [release, text] of [['A', X], ['B', Y], ['C', X.replace('integer', 'text')]] as const) {
     mkdirSync(join(releases, release));
     writeFileSync(join(releases, release, '1.0.0_t.sql'), text);
   }
@@ -72,6 +66,10 @@ describe('the checksum cache', () => {
     const cache = temp('strata-cache-');
     const load = async () => (await createFileSource({ directory, checksumCache: cache }).load()).migrations[0]!.resolve('sqlite');
 
+    // An entry for the name that matches neither A nor B: the next load stats the path, misses, reads.
+    point('C');
+    await load();
+    point('A');
     afterStat = { path: join(directory, '1.0.0_t.sql'), run: () => point('B') };
     expect((await load()).checksum).toBe(checksum(Y)); // read after the flip: B's text, B's signature
     point('A'); // roll back

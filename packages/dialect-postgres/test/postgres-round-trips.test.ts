@@ -2,8 +2,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DialectSession, StateRow } from '@strata/core';
 import { createPostgresDialect } from '../src/index.js';
-import { createTestDatabase } from '../../../test-support/postgres.js';
-import type { TestDatabase } from '../../../test-support/postgres.js';
+import { adminQuery, createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 
 /**
  * How many round trips a run's start costs, and that the fewer round trips keep the guarantees:
@@ -48,8 +47,17 @@ async function trips<T>(work: () => Promise<T>): Promise<{ result: T; count: num
   return { result, count: sent.length - from, texts: sent.slice(from) };
 }
 
-async function admin(sql: string, url = database.url): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
+/** Creates the state tables (with `rows`) from a session of its own, closed after. */
+async function seed(options: Parameters<typeof createPostgresDialect>[0], rows: StateRow[] = [], url = database.url): Promise<void> {
+  const writer = await connect(options, 5000, url);
+  await writer.ensureStateTables();
+  if (rows.length) await writer.writeState(rows.map((row) => ({ kind: 'upsert' as const, row })));
+  await writer.close();
+}
+
+/** One statement on the test database, outside any session under test. */
+async function onTestDatabase(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {
     await client.query(sql);
@@ -91,10 +99,7 @@ describe('PostgreSQL session round trips', () => {
   });
 
   it('with the tables there: the state comes with the lock, ensureStateTables and readState send nothing', async () => {
-    const writer = await connect({ schema: 'warm_trips' });
-    await writer.ensureStateTables();
-    await writer.writeState([{ kind: 'upsert', row: row('1.0.0') }, { kind: 'upsert', row: row('1.1.0') }]);
-    await writer.close();
+    await seed({ schema: 'warm_trips' }, [row('1.0.0'), row('1.1.0')]);
 
     const session = await connect({ schema: 'warm_trips' });
     expect((await trips(() => session.acquireLock())).count).toBe(1);
@@ -110,9 +115,7 @@ describe('PostgreSQL session round trips', () => {
   });
 
   it('does not reuse the state read with the lock once another statement ran', async () => {
-    const writer = await connect({ schema: 'stale_trips' });
-    await writer.ensureStateTables();
-    await writer.close();
+    await seed({ schema: 'stale_trips' });
     const session = await connect({ schema: 'stale_trips' });
     await session.acquireLock();
     await session.writeState([{ kind: 'upsert', row: row('2.0.0') }]);
@@ -140,11 +143,8 @@ describe('PostgreSQL session round trips', () => {
   it('reads the state in a transaction of its own when the default isolation is repeatable read', async () => {
     const isolated = await createTestDatabase('strata_pg_rr');
     try {
-      await admin(`ALTER DATABASE "${isolated.name}" SET default_transaction_isolation = 'repeatable read'`);
-      const writer = await connect({}, 5000, isolated.url);
-      await writer.ensureStateTables();
-      await writer.writeState([{ kind: 'upsert', row: row('4.0.0') }]);
-      await writer.close();
+      await adminQuery(`ALTER DATABASE "${isolated.name}" SET default_transaction_isolation = 'repeatable read'`);
+      await seed({}, [row('4.0.0')], isolated.url);
       const session = await connect({}, 5000, isolated.url);
       const locked = await trips(() => session.acquireLock());
       expect(locked.count).toBe(1);
@@ -161,11 +161,9 @@ describe('PostgreSQL session round trips', () => {
   });
 
   it('takes the lock once when the state table was dropped between connecting and locking', async () => {
-    const writer = await connect({ schema: 'dropped_trips' });
-    await writer.ensureStateTables();
-    await writer.close();
+    await seed({ schema: 'dropped_trips' });
     const session = await connect({ schema: 'dropped_trips' });
-    await admin('DROP TABLE dropped_trips.strata_migrations');
+    await onTestDatabase('DROP TABLE dropped_trips.strata_migrations');
     await session.acquireLock();
     await session.ensureStateTables();
     expect(await session.readState()).toEqual([]);
@@ -190,10 +188,7 @@ describe('PostgreSQL session round trips', () => {
   });
 
   it('reads without a catalogue check on a read session when the table was there at connect', async () => {
-    const writer = await connect({ schema: 'read_trips' });
-    await writer.ensureStateTables();
-    await writer.writeState([{ kind: 'upsert', row: row('5.0.0') }]);
-    await writer.close();
+    await seed({ schema: 'read_trips' }, [row('5.0.0')]);
     const reader = await createPostgresDialect({ connectionString: database.url, schema: 'read_trips' }).connect({ purpose: 'read', lockTimeoutMs: 1000 });
     open.push(reader);
     const read = await trips(() => reader.readState());
@@ -202,10 +197,7 @@ describe('PostgreSQL session round trips', () => {
 
   it('reads rows whose values hold the packing separator (U+001F) column by column, with the lock and without', async () => {
     const odd = { ...row('6.0.0'), name: 'a\u001fb', appliedBy: 'me\u001f' };
-    const writer = await connect({ schema: 'packed_trips' });
-    await writer.ensureStateTables();
-    await writer.writeState([{ kind: 'upsert', row: row('5.9.0') }, { kind: 'upsert', row: odd }]);
-    await writer.close();
+    await seed({ schema: 'packed_trips' }, [row('5.9.0'), odd]);
     const session = await connect({ schema: 'packed_trips' });
     await session.acquireLock();
     await session.ensureStateTables();

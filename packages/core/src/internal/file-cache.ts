@@ -82,7 +82,12 @@ export class FileChecksumCache {
     this.trustBefore = startedAt - RACY_WINDOW_MS;
   }
 
-  /** The remembered facts of `fileName` when `stats` (taken before any read) match; else undefined. */
+  /** Whether there is an entry for `fileName` to check a stat against. */
+  has(fileName: string): boolean {
+    return this.known.has(fileName);
+  }
+
+  /** The remembered facts of `fileName` when `stats` match its entry; else undefined. */
   lookup(fileName: string, stats: Stats): CachedSqlFile | undefined {
     const entry = this.known.get(fileName);
     if (
