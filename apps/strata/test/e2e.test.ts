@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -306,25 +306,6 @@ describe('strata with the checksum cache', () => {
     expect(json(strata(dir, ['status', '--json'], env)).migrations[1]).toMatchObject({ id: 'app@1.1.0', state: 'changed' });
     expect(strata(dir, ['validate'], env).code).toBe(0);
     expect(strata(dir, ['status'], { ...env, STRATA_NO_CACHE: '1' }).code).toBe(0);
-  });
-});
-
-describe('strata without a home folder', () => {
-  // A uid with no passwd entry and no HOME (an arbitrary-uid container, `env -i` cron jobs):
-  // os.homedir() throws there. The cache is an optimisation: the command runs without it.
-  const root = process.getuid?.() === 0;
-  it.runIf(root)('runs status and up as a uid without a passwd entry and without HOME', () => {
-    const dir = project(TWO_MIGRATIONS);
-    chmodSync(dir, 0o777);
-    chmodSync(join(dir, 'migrations'), 0o755);
-    const run = (args: string[]) =>
-      spawnSync('setpriv', ['--reuid=54321', '--regid=54321', '--clear-groups', 'env', '-i', `PATH=${process.env.PATH ?? ''}`, process.execPath, BIN, ...args], { cwd: dir, encoding: 'utf8' });
-    const up = run(['up', '--no-backup']);
-    expect(up.stderr).not.toContain('STRATA_INTERNAL');
-    expect(up.status, up.stderr).toBe(0);
-    const status = run(['status']);
-    expect(status.status, status.stderr).toBe(0);
-    expect(status.stdout).toContain('2 applied');
   });
 });
 
