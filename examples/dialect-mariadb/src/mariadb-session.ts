@@ -514,7 +514,12 @@ function createSession(connection: Connection, settings: MariaDbSessionSettings,
     async writeState(writes: readonly StateWrite[]) {
       const marks = (count: number) => Array.from({ length: count }, () => '?').join(', ');
       for (const write of writes) {
-        if (write.kind === 'upsert') {
+        if (write.kind === 'insert') {
+          // An apply: a row already there fails on the primary key instead of being replaced.
+          const r = write.row;
+          const values = [r.module, r.version, r.name, r.checksum, r.checksumAlgo, r.status, toDatetime(r.appliedAt), Math.trunc(r.executionMs), r.appliedBy, r.toolVersion];
+          await run(`INSERT INTO ${migrations} (${MIGRATION_COLUMNS.map(quote).join(', ')}) VALUES (${marks(values.length)})`, values);
+        } else if (write.kind === 'upsert') {
           const r = write.row;
           const values = [r.module, r.version, r.name, r.checksum, r.checksumAlgo, r.status, toDatetime(r.appliedAt), Math.trunc(r.executionMs), r.appliedBy, r.toolVersion];
           const updated = MIGRATION_COLUMNS.slice(2);

@@ -229,6 +229,14 @@ export interface DialectSession {
    * `clock_timestamp() - now()`, or around the call).
    */
   applyScript?(script: string, writes: readonly StateWrite[], ownTransaction: boolean): Promise<void>;
+  /**
+   * Called by core (synchronously, sending nothing) before each step of a run, with the lock held.
+   * A dialect with a session lock folds into the step's first round trip whatever must hold before
+   * a step: PostgreSQL checks that the lock is still this session's (refusing the step otherwise)
+   * and resets the session's settings, so that what one migration changed (`search_path`, role,
+   * timeouts) never reaches the next one.
+   */
+  startStep?(): void;
   /** Cancels the statement running now (from another task), for SIGINT/SIGTERM. */
   cancel?(): Promise<void>;
   /** Facts safe to show with `--verbose` (effective timeouts, server version, journal mode). */

@@ -45,6 +45,16 @@ export const STRATA_ERROR_CODES = {
   STRATA_DDL_LOCK_TIMEOUT: 'STRATA_DDL_LOCK_TIMEOUT',
   /** The database could not be reached or the connection was lost. */
   STRATA_CONNECTION_FAILED: 'STRATA_CONNECTION_FAILED',
+  /**
+   * The migration session did not stay one server session between transactions (a connection
+   * pooler in transaction mode): a session lock cannot protect the run. Fix: a direct URL.
+   */
+  STRATA_UNSTABLE_SESSION: 'STRATA_UNSTABLE_SESSION',
+  /**
+   * The migration lock was no longer held by this run (a migration released it, or the session
+   * changed): the run stopped before the next step, or its release found the lock gone.
+   */
+  STRATA_LOCK_LOST: 'STRATA_LOCK_LOST',
   /** A configuration value is missing, unknown or invalid. */
   STRATA_CONFIG_INVALID: 'STRATA_CONFIG_INVALID',
   /** A command line was not understood. */

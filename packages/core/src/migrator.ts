@@ -208,6 +208,12 @@ export function createMigrator(options: MigratorOptions): Migrator {
         else await session.commit();
         lock.inTransaction = false;
       }
+      // A release that finds the lock gone fails the run loudly: something else could have run
+      // migrations while this run believed it held the lock.
+      if (lock.held) {
+        lock.held = false;
+        await session.releaseLock();
+      }
       return result;
     } catch (error) {
       if (lock.inTransaction) await session.rollback().catch(() => {});
@@ -358,6 +364,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
           const migration = queue.shift()!;
           emit({ type: 'step-start', id: migration.id, direction, index: done, total });
           const stepStarted = performance.now();
+          session.startStep?.();
           const outcome = await runStep(context, migration, direction, lock);
           const durationMs = Math.round(performance.now() - stepStarted);
           steps.push({

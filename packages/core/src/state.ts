@@ -56,6 +56,12 @@ export interface EventRecord {
 
 /** A change to the state tables, applied by a dialect session (inside or outside a transaction). */
 export type StateWrite =
+  /**
+   * Inserts a row that must not exist yet: fails (unique violation) when the migration already
+   * has a row, so an apply can never overwrite an applied row. Used for every apply.
+   */
+  | { kind: 'insert'; row: StateRow }
+  /** Inserts or replaces a row (a non-transactional step marking its own `running` row, repair, baseline). */
   | { kind: 'upsert'; row: StateRow }
   | { kind: 'delete'; module: string; version: string }
   | { kind: 'event'; event: EventRecord };

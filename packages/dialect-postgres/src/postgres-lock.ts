@@ -32,6 +32,8 @@ export interface AdvisoryLockOptions {
    * the lock is held); resolves to whether the lock was taken. Later tries use the plain query.
    */
   firstTry?: (() => Promise<boolean>) | undefined;
+  /** Every later try; resolves to whether the lock was taken. @default the plain `pg_try_advisory_lock` */
+  tryLock?: (() => Promise<boolean>) | undefined;
 }
 
 /** The plain try, as SQL with the key inlined (for multi-statement texts): one row, `locked`. */
@@ -56,6 +58,8 @@ export async function acquireAdvisoryLock(options: AdvisoryLockOptions): Promise
       const locked = await firstTry();
       firstTry = undefined;
       if (locked) return;
+    } else if (options.tryLock) {
+      if (await options.tryLock()) return;
     } else {
       const rows = await run<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key.toString()]);
       if (rows[0]?.locked === true) return;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { StrataError, isStrataError, redactSecrets } from '@strata/core';
 import type { ConnectOptions, DialectSession, EventQuery, EventRecord, StateRow, StateWrite } from '@strata/core';
@@ -13,7 +14,18 @@ import {
 } from './postgres-errors.js';
 import type { ScriptLocation } from './postgres-errors.js';
 import { connectClient } from './postgres-connect.js';
-import { acquireAdvisoryLock, postgresAdvisoryLockKey, releaseAdvisoryLock, tryAdvisoryLockSql } from './postgres-lock.js';
+import { acquireAdvisoryLock, postgresAdvisoryLockKey } from './postgres-lock.js';
+import {
+  guardedTryLockSql,
+  guardedUnlockSql,
+  lockLostError,
+  sessionCheckFailure,
+  sessionCheckSql,
+  setSessionTokenSql,
+  unstableSessionError,
+} from './postgres-session-check.js';
+import type { SessionIdentity } from './postgres-session-check.js';
+import { verifyLostCommit } from './postgres-lost-commit.js';
 import { characterPositionToIndex, createLineIndex, locatePostgresStatements } from './postgres-split.js';
 import type { LocatedStatement } from './postgres-split.js';
 import {
@@ -46,7 +58,8 @@ export interface PostgresSessionSettings {
   table: string;
   eventsTable: string;
   ddlLockTimeoutMs: number;
-  statementTimeoutMs: number;
+  /** Undefined: left as the server, role or database sets it; 0 sets it to 0 (no timeout) explicitly. */
+  statementTimeoutMs: number | undefined;
   connectTimeoutMs: number;
 }
 
@@ -58,6 +71,7 @@ interface SessionFacts {
   database: string;
   schema: string | null;
   pid: number;
+  database_oid: number;
   /** Both state tables existed when the session was opened. */
   tables_exist: boolean;
   /** The state tables' schema existed when the session was opened. */
@@ -70,25 +84,37 @@ interface SessionFacts {
  * and the facts the session needs (database, current schema, backend pid, whether the state
  * tables and their schema exist).
  */
+/**
+ * The settings of a migrate session, in order: set when it opens and again (after `RESET ALL`)
+ * before every migration, so that what one migration changed (`SET search_path`, `SET ROLE`,
+ * timeouts) never reaches the next one.
+ */
+export function migrateSessionSettingsSql(settings: PostgresSessionSettings, token: string): string[] {
+  const out = [`SET lock_timeout = ${settings.ddlLockTimeoutMs}`];
+  // PostgreSQL 14+: notice a vanished client (kill -9 of strata) within a second and roll back,
+  // instead of running the migration to its COMMIT with nobody left to report it. A CASE, not a
+  // DO block: DO would load PL/pgSQL into every fresh backend (~2 ms), and CASE never evaluates
+  // set_config (volatile) for an older server, which would reject the unknown setting.
+  out.push(
+    "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('client_connection_check_interval', '1000', false) END",
+  );
+  // Set whenever configured, 0 included: 0 clears a statement_timeout inherited from the role or
+  // the database (ALTER ROLE/DATABASE … SET statement_timeout).
+  if (settings.statementTimeoutMs !== undefined) out.push(`SET statement_timeout = ${settings.statementTimeoutMs}`);
+  if (settings.schema) out.push(`SET search_path = ${quoteIdentifier(settings.schema)}`);
+  out.push(setSessionTokenSql(token));
+  return out;
+}
+
 export async function openPostgresSession(settings: PostgresSessionSettings, options: ConnectOptions): Promise<DialectSession> {
   const client = await connectClient(settings, settings.clientConfig, options.signal);
   const setup: string[] = [];
-  if (options.purpose === 'migrate') {
-    setup.push(`SET lock_timeout = ${settings.ddlLockTimeoutMs}`);
-    // PostgreSQL 14+: notice a vanished client (kill -9 of strata) within a second and roll back,
-    // instead of running the migration to its COMMIT with nobody left to report it. A CASE, not a
-    // DO block: DO would load PL/pgSQL into every fresh backend (~2 ms), and CASE never evaluates
-    // set_config (volatile) for an older server, which would reject the unknown setting.
-    setup.push(
-      "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('client_connection_check_interval', '1000', false) END",
-    );
-    if (settings.statementTimeoutMs > 0) setup.push(`SET statement_timeout = ${settings.statementTimeoutMs}`);
-    if (settings.schema) setup.push(`SET search_path = ${quoteIdentifier(settings.schema)}`);
-  }
+  const token = randomBytes(12).toString('hex');
+  if (options.purpose === 'migrate') setup.push(...migrateSessionSettingsSql(settings, token));
   // Without a configured schema the state tables live in the current one ('public' when none).
   const schemaSql = settings.schema ? escapePostgresLiteral(settings.schema) : "coalesce(current_schema(), 'public')";
   setup.push(
-    `SELECT current_database() AS database, current_schema() AS schema, pg_backend_pid() AS pid, ${stateTablesFactsSql(schemaSql, settings.table, settings.eventsTable)}`,
+    `SELECT current_database() AS database, current_schema() AS schema, pg_backend_pid() AS pid, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) AS database_oid, ${stateTablesFactsSql(schemaSql, settings.table, settings.eventsTable)}`,
   );
   let facts: SessionFacts;
   try {
@@ -104,7 +130,7 @@ export async function openPostgresSession(settings: PostgresSessionSettings, opt
           cause: sanitizeCause(error, settings.secrets),
         });
   }
-  return createSession(client, settings, options, facts);
+  return createSession(client, settings, options, facts, token);
 }
 
 function createSession(
@@ -112,6 +138,7 @@ function createSession(
   settings: PostgresSessionSettings,
   options: ConnectOptions,
   facts: SessionFacts,
+  token: string,
 ): DialectSession {
   // Without a configured schema the state tables live in the connection's current schema, fixed
   // now and always qualified, so a migration's own `SET search_path` cannot move them.
@@ -121,6 +148,25 @@ function createSession(
   const lockKey = postgresAdvisoryLockKey(facts.database, schema, settings.table);
   const backendPid = Number(facts.pid);
   const secrets = settings.secrets;
+  const identity: SessionIdentity = { pid: backendPid, token, key: lockKey, databaseOid: Number(facts.database_oid) };
+  /** `RESET ALL` and strata's own settings again: what a migration changed stays with it. */
+  const resetSql = ['RESET ALL', ...migrateSessionSettingsSql(settings, token)];
+  /**
+   * Set by startStep: the next round trip of this session starts with the ownership check and the
+   * reset of the session's settings ({@link stepPrefixSql}), inside that round trip.
+   */
+  let stepPending = false;
+  /** State writes sent in the open transaction: what a lost COMMIT reply is checked against. */
+  let transactionWrites: StateWrite[] = [];
+  /** The statements that open a step's first round trip: the ownership check, then the reset. */
+  const stepHead = (): string[] => {
+    if (!lockHeld) {
+      stepPending = false;
+      return [];
+    }
+    stepPending = false;
+    return [sessionCheckSql(identity), ...resetSql];
+  };
 
   let closed = false;
   let running = false;
@@ -226,12 +272,24 @@ function createSession(
     }
   };
 
+  /** The error of a failed ownership check ({@link sessionCheckSql}), or undefined for any other error. */
+  const checkFailureError = (error: unknown): StrataError | undefined => {
+    const failure = sessionCheckFailure(error);
+    if (failure === 'lock-lost') return lockLostError(lockName, 'before the next migration: the run stopped there', { backendPid });
+    if (failure === 'session-changed') {
+      return unstableSessionError(settings.target, 'between two transactions the backend or its session token changed', { backendPid });
+    }
+    return undefined;
+  };
+
   /** Turns a driver error into the StrataError the contract asks for. */
   const mapError = async (
     error: unknown,
     context: { label?: string; location?: ScriptLocation; statement?: LocatedStatement },
   ): Promise<StrataError> => {
     if (isStrataError(error)) return error;
+    const checked = checkFailureError(error);
+    if (checked) return checked;
     const driver = asDriverError(error);
     if (isConnectionError(error)) return connectionLostError(error, settings.target, secrets);
     const location = context.location ?? {};
@@ -315,9 +373,17 @@ function createSession(
       await sendScript(text);
     } catch (error) {
       if (isConnectionError(error)) throw connectionLostError(error, settings.target, secrets);
+      const checked = checkFailureError(error);
+      if (checked) throw checked;
       const located = await locateScriptError(script, error, prefix);
       if (located.inStateWrites) {
         const mapped = sqlError(error, {}, secrets);
+        if (asDriverError(error).code === '23505') {
+          // The apply's insert met a row another run committed: the lock did not keep it out.
+          throw lockLostError(lockName, 'or never protected it: another run recorded this migration while it ran (rolled back, nothing applied twice)', {
+            sqlState: '23505',
+          });
+        }
         throw new StrataError('STRATA_SQL_ERROR', mapped.message.replace(/^Statement failed/, 'Recording the migration in the state table failed'), {
           hint: 'The migration was rolled back with its state row; check the state table (strata status)',
           cause: mapped.cause,
@@ -334,22 +400,39 @@ function createSession(
    * what ensureStateTables and readState would ask next: whether the state tables exist and, when
    * they did at connect time, the state itself.
    */
+  /** The result of a guarded try ({@link guardedTryLockSql}): refuses a session that is not ours any more. */
+  const lockTried = (row: Record<string, unknown> | undefined): boolean => {
+    if (row?.locked === true) return true;
+    if (row?.locked === false) return false;
+    const pid = Number(row?.pid);
+    throw unstableSessionError(
+      settings.target,
+      row?.stable === true
+        ? `backend ${pid} already held the migration lock before this session asked for it: another client's session`
+        : pid !== backendPid
+          ? `backend pid ${backendPid} when connecting, ${pid} at the lock`
+          : "the session's token was replaced by another client between two transactions",
+      { backendPid, pidNow: pid },
+    );
+  };
+
   const lockAndLook = async (): Promise<boolean> => {
     const withState = stateTableSeen;
-    const statements = ['BEGIN', tryAdvisoryLockSql(lockKey), 'COMMIT', `SELECT ${stateTablesFactsSql(escapePostgresLiteral(schema), settings.table, settings.eventsTable)}`];
+    const statements = ['BEGIN', guardedTryLockSql(identity), 'COMMIT', `SELECT ${stateTablesFactsSql(escapePostgresLiteral(schema), settings.table, settings.eventsTable)}`];
     if (withState) statements.push(stateSelectSql(tables));
     let results: pg.QueryResult[];
     try {
       results = await sendAll(statements.join(';\n'));
     } catch (error) {
       if (isConnectionError(error)) throw await mapError(error, {});
+      if (isStrataError(error)) throw error;
       // Only the reads can fail (a state table dropped or altered since connecting): give back the
       // lock in case this try took it, and leave it to the plain tries and to readState.
       if (inTransaction()) await send('ROLLBACK').catch(() => {});
       await send('SELECT pg_advisory_unlock($1::bigint)', [lockKey.toString()]).catch(() => {});
       return false;
     }
-    if (results[1]?.rows[0]?.locked !== true) return false;
+    if (!lockTried(results[1]?.rows[0])) return false;
     const found = results[3]?.rows[0] as { tables_exist?: boolean; schema_exists?: boolean } | undefined;
     if (found?.tables_exist === true) {
       tablesVerified = stateTableSeen = true;
@@ -362,23 +445,44 @@ function createSession(
   };
 
   const session: DialectSession = {
-    query: run,
+    async query(sql, params) {
+      // A JS migration's first statement in a single-transaction run: the step's check goes first,
+      // in the same round trip unless the statement has parameters.
+      const head = stepPending ? stepHead() : [];
+      if (head.length && params !== undefined && params.length > 0) await run(head.join(';\n'));
+      else if (head.length) {
+        const results = await sendAll(`${head.join(';\n')};\n${sql}`).catch(async (error: unknown) => {
+          throw await mapError(error, { label: 'Query ' });
+        });
+        return (results[results.length - 1]?.rows ?? []) as never[];
+      }
+      return run(sql, params);
+    },
 
     async execute(script) {
-      await runScript(script, script, { characters: 0, statements: 0 });
+      const head = stepPending ? stepHead() : [];
+      const prefix = head.map((statement) => `${statement};\n`).join('');
+      await runScript(script, `${prefix}${script}`, { characters: prefix.length, statements: head.length });
     },
 
     async begin() {
-      await run('BEGIN');
+      transactionWrites = [];
+      const head = stepPending ? stepHead() : [];
+      await run(['BEGIN', ...head].join(';\n'));
       trackedInTransaction = true;
     },
 
     async commit() {
       let command: string | undefined;
+      const writes = transactionWrites;
+      transactionWrites = [];
       try {
         command = (await send('COMMIT')).command;
       } catch (error) {
-        throw await mapError(error, { label: 'COMMIT ' });
+        const mapped = await mapError(error, { label: 'COMMIT ' });
+        // The reply of a COMMIT was lost: read back whether it committed, never assume.
+        if (mapped.code === 'STRATA_CONNECTION_FAILED' && writes.length) throw await verifyLostCommit(mapped, { settings, tables, writes, backendPid });
+        throw mapped;
       } finally {
         trackedInTransaction = false;
       }
@@ -414,15 +518,39 @@ function createSession(
       if (inTransaction()) {
         throw new StrataError('STRATA_DIALECT_CONTRACT', 'acquireLock was called inside a transaction; the lock must be taken with none open');
       }
-      await acquireAdvisoryLock({ run, key: lockKey, lockName, timeoutMs: options.lockTimeoutMs, signal: options.signal, firstTry: lockAndLook });
+      await acquireAdvisoryLock({
+        run,
+        key: lockKey,
+        lockName,
+        timeoutMs: options.lockTimeoutMs,
+        signal: options.signal,
+        firstTry: lockAndLook,
+        tryLock: async () => lockTried((await run(guardedTryLockSql(identity)))[0]),
+      });
       lockHeld = true;
     },
 
     async releaseLock() {
       ensureOpen();
       lockHeld = false;
+      stepPending = false;
       missingUnderLock = undefined;
-      await releaseAdvisoryLock(run, lockKey, lockName);
+      const row = (await run(guardedUnlockSql(identity)))[0];
+      if (row?.released === true) return;
+      if (row?.released === false) {
+        throw lockLostError(lockName, 'when releasing it: another run may have overlapped with this one', { lockKey: lockKey.toString() });
+      }
+      // Not our backend any more (a pooler): give back what this run may have left on that server
+      // connection, then say why.
+      await send('SELECT pg_advisory_unlock($1::bigint)', [lockKey.toString()]).catch(() => {});
+      throw unstableSessionError(settings.target, `backend pid ${backendPid} when connecting, ${Number(row?.pid)} when releasing the lock`, {
+        backendPid,
+        pidNow: Number(row?.pid),
+      });
+    },
+
+    startStep() {
+      if (lockHeld) stepPending = true;
     },
 
     async ensureStateTables() {
@@ -491,6 +619,13 @@ function createSession(
     },
 
     async writeState(writes: readonly StateWrite[]) {
+      if (inTransaction()) transactionWrites.push(...writes);
+      if (stepPending) {
+        // A non-transactional step's `running` row: the check and the reset in the same round trip.
+        const statements = [...stepHead(), ...buildStateWritesSql(tables, writes)];
+        await run(statements.join(';\n'));
+        return;
+      }
       await writePostgresState(run, tables, writes);
     },
 
@@ -499,15 +634,21 @@ function createSession(
       // statement by statement, and stops at the first error. See escapePostgresLiteral for why
       // literals (not parameters) are safe here.
       const writesSql = buildStateWritesSql(tables, writes);
-      const prefix = ownTransaction ? BEGIN_PREFIX : '';
+      // The ownership check always (the writes of a single-transaction run too), the reset at a step's start.
+      const head = lockHeld ? (stepPending ? stepHead() : [sessionCheckSql(identity)]) : [];
+      const prefix = `${ownTransaction ? BEGIN_PREFIX : ''}${head.map((statement) => `${statement};\n`).join('')}`;
       const suffix = `\n;\n${writesSql.map((sql) => `${sql};\n`).join('')}${ownTransaction ? 'COMMIT;' : ''}`;
       try {
-        await runScript(script, `${prefix}${script}${suffix}`, { characters: prefix.length, statements: ownTransaction ? 1 : 0 });
+        await runScript(script, `${prefix}${script}${suffix}`, { characters: prefix.length, statements: (ownTransaction ? 1 : 0) + head.length });
         if (ownTransaction) trackedInTransaction = false;
       } catch (error) {
         if (ownTransaction) {
           trackedInTransaction = true;
           await session.rollback().catch(() => {});
+        }
+        // The connection broke with the COMMIT sent: the server alone knows whether it committed.
+        if (ownTransaction && isStrataError(error) && error.code === 'STRATA_CONNECTION_FAILED' && !closed) {
+          throw await verifyLostCommit(error, { settings, tables, writes, backendPid });
         }
         throw error;
       }

@@ -128,6 +128,11 @@ function upsertSql(tables: PostgresStateTables, values: string[]): string {
   );
 }
 
+/** A plain INSERT: an apply fails on the primary key when the migration already has a row. */
+function insertSql(tables: PostgresStateTables, values: string[]): string {
+  return `INSERT INTO ${qualifiedName(tables.schema, tables.migrations)} (${MIGRATION_COLUMNS.join(', ')}) VALUES (${values.join(', ')})`;
+}
+
 function deleteSql(tables: PostgresStateTables, module: string, version: string): string {
   return `DELETE FROM ${qualifiedName(tables.schema, tables.migrations)} WHERE module = ${module} AND version = ${version}`;
 }
@@ -148,8 +153,9 @@ const DURATION_MS_INDEX = EVENT_COLUMNS.indexOf('duration_ms');
 export function buildStateWritesSql(tables: PostgresStateTables, writes: readonly StateWrite[]): string[] {
   return writes.map((write) => {
     switch (write.kind) {
+      case 'insert':
       case 'upsert':
-        return upsertSql(
+        return (write.kind === 'insert' ? insertSql : upsertSql)(
           tables,
           rowValues(write.row).map((value, i) => (i === EXECUTION_MS_INDEX && value === -1 ? ELAPSED_MS : literal(value, MIGRATION_CASTS[i]))),
         );
@@ -170,8 +176,9 @@ export async function writePostgresState(run: RunQuery, tables: PostgresStateTab
     Array.from({ length: count }, (_, i) => `$${i + 1}${casts[i] ? `::${casts[i]}` : ''}`);
   for (const write of writes) {
     switch (write.kind) {
+      case 'insert':
       case 'upsert':
-        await run(upsertSql(tables, params(MIGRATION_COLUMNS.length, MIGRATION_CASTS)), rowValues(write.row));
+        await run((write.kind === 'insert' ? insertSql : upsertSql)(tables, params(MIGRATION_COLUMNS.length, MIGRATION_CASTS)), rowValues(write.row));
         break;
       case 'delete':
         await run(deleteSql(tables, '$1', '$2'), [write.module, write.version]);

@@ -115,7 +115,7 @@ describe('PostgreSQL migration lock', () => {
     const session = await connect({ table: 'unheld_state' });
     await session.acquireLock();
     await session.query('SELECT pg_advisory_unlock_all()');
-    expect((await rejection(session.releaseLock())).code).toBe('STRATA_INTERNAL');
+    expect((await rejection(session.releaseLock())).code).toBe('STRATA_LOCK_LOST');
   });
 
   it('stops waiting when the signal aborts', async () => {

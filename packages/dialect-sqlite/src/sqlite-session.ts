@@ -274,7 +274,7 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
 function timed(writes: readonly StateWrite[], elapsedMs: number): readonly StateWrite[] {
   const ms = Math.round(elapsedMs);
   return writes.map((write) => {
-    if (write.kind === 'upsert' && write.row.executionMs === -1) return { ...write, row: { ...write.row, executionMs: ms } };
+    if ((write.kind === 'upsert' || write.kind === 'insert') && write.row.executionMs === -1) return { ...write, row: { ...write.row, executionMs: ms } };
     if (write.kind === 'event' && write.event.durationMs === -1) return { ...write, event: { ...write.event, durationMs: ms } };
     return write;
   });

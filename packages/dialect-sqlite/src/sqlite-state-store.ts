@@ -138,6 +138,7 @@ export function createSqliteStateStore(db: Database.Database, tables: StateTable
   const migrations = quoteIdentifier(tables.migrations);
   const events = quoteIdentifier(tables.events);
   let upsert: Database.Statement | undefined;
+  let insert: Database.Statement | undefined;
   let remove: Database.Statement | undefined;
   let insertEvent: Database.Statement | undefined;
   let tableExists: Database.Statement | undefined;
@@ -162,16 +163,23 @@ export function createSqliteStateStore(db: Database.Database, tables: StateTable
 
   const write = (change: StateWrite): void => {
     switch (change.kind) {
+      case 'insert':
       case 'upsert': {
         const row = change.row;
-        upsert ??= db.prepare(
+        // An apply inserts: a row already there fails on the primary key instead of being replaced.
+        const statement = change.kind === 'insert'
+          ? (insert ??= db.prepare(
+              `INSERT INTO ${migrations} (module, version, name, checksum, checksum_algo, status, applied_at, execution_ms, applied_by, tool_version)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            ))
+          : (upsert ??= db.prepare(
           `INSERT INTO ${migrations} (module, version, name, checksum, checksum_algo, status, applied_at, execution_ms, applied_by, tool_version)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (module, version) DO UPDATE SET name = excluded.name, checksum = excluded.checksum,
   checksum_algo = excluded.checksum_algo, status = excluded.status, applied_at = excluded.applied_at,
   execution_ms = excluded.execution_ms, applied_by = excluded.applied_by, tool_version = excluded.tool_version`,
-        );
-        upsert.run(
+            ));
+        statement.run(
           row.module,
           row.version,
           row.name,

@@ -46,6 +46,12 @@ export function guardSession(session: DialectSession): DialectSession {
   };
   if (session.hasForeignWrites) guarded.hasForeignWrites = guard('hasForeignWrites', session.hasForeignWrites)!;
   if (session.applyScript) guarded.applyScript = guard('applyScript', session.applyScript)!;
+  if (session.startStep) {
+    const startStep = session.startStep;
+    guarded.startStep = () => {
+      if (!closed) startStep.call(session);
+    };
+  }
   if (session.describe) guarded.describe = guard('describe', session.describe)!;
   if (session.cancel) {
     const cancel = session.cancel;

@@ -1,5 +1,5 @@
 import type { Dialect, DialectCapabilities, DialectSession } from '../dialect.js';
-import { StrataError, type StrataErrorCode, toStrataError } from '../errors.js';
+import { isStrataError, StrataError, type StrataErrorCode, toStrataError } from '../errors.js';
 import type { MigrationBody, MigrationContext } from '../migration.js';
 import type { StepOutcome } from '../migrator-types.js';
 import type { EventRecord, MigrationStatus, StateRow, StateWrite } from '../state.js';
@@ -83,6 +83,14 @@ export async function runStep(
     }
   } catch (error) {
     if (ownTransaction) await session.rollback();
+    // The connection broke during the COMMIT and the dialect read the outcome back: it committed.
+    if (error instanceof Error && isStrataError(error) && error.details.commitOutcome === 'committed') {
+      throw new StrataError(error.code, `${direction === 'up' ? 'Migration' : 'Revert of'} ${migration.id} committed, then the run stopped: ${error.message}`, {
+        ...(error.hint ? { hint: error.hint } : {}),
+        cause: error,
+        details: { ...error.details, migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), recorded: true },
+      });
+    }
     throw stepFailure(error, migration, direction, sectionLine, true);
   }
   if (!ownTransaction && !context.single) {
@@ -92,10 +100,12 @@ export async function runStep(
   return { outcome: done };
 }
 
-function finalWrites(context: StepContext, migration: LoadedMigration, direction: 'up' | 'down', ms: number): StateWrite[] {
+function finalWrites(context: StepContext, migration: LoadedMigration, direction: 'up' | 'down', ms: number, replacesRunningRow = false): StateWrite[] {
   if (direction === 'up') {
+    // An insert, never an upsert: a second apply of the same migration fails on the primary key.
+    // Only a non-transactional step replaces its own `running` row (itself inserted, not upserted).
     return [
-      { kind: 'upsert', row: context.stateRow(migration, 'applied', ms) },
+      { kind: replacesRunningRow ? 'upsert' : 'insert', row: context.stateRow(migration, 'applied', ms) },
       { kind: 'event', event: context.event({ action: 'apply', outcome: 'ok', migrationId: migration.id, durationMs: ms }) },
     ];
   }
@@ -116,7 +126,9 @@ async function runOutsideTransaction(
   const sectionLine = (direction === 'up' ? migration.body!.upLine : migration.body!.downLine) ?? 1;
   const statements = typeof body === 'string' ? await dialect.splitStatements(body) : undefined;
   // The `running` row is committed before the first statement, so a crash leaves a trace.
-  await session.writeState([{ kind: 'upsert', row: context.stateRow(migration, 'running', 0) }]);
+  // An insert for an apply: fails, before anything runs, when another run recorded it meanwhile.
+  const runningRow = context.stateRow(migration, 'running', 0);
+  await session.writeState([direction === 'up' ? { kind: 'insert', row: runningRow } : { kind: 'upsert', row: runningRow }]);
   if (lock.inTransaction) {
     await session.commit();
     lock.inTransaction = false;
@@ -160,7 +172,7 @@ async function runOutsideTransaction(
     failure.details.recorded = true;
     throw failure;
   }
-  await inTransaction(session, finalWrites(context, migration, direction, Math.round(performance.now() - started)));
+  await inTransaction(session, finalWrites(context, migration, direction, Math.round(performance.now() - started), true));
 }
 
 async function inTransaction(session: DialectSession, writes: StateWrite[]): Promise<void> {
