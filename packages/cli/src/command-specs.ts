@@ -27,6 +27,11 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   yes: { type: 'boolean', short: 'y', description: 'confirm destructive commands without asking' },
   migrations: { type: 'string', value: '<dir>', description: "folder of module 'app' migrations (default: ./migrations)" },
   'lock-timeout': { type: 'string', value: '<duration>', description: 'wait this long for the migration lock (500ms, 2s, 1m; default 60s)' },
+  'direct-url': {
+    type: 'string',
+    value: '<url>',
+    description: 'PostgreSQL URL that bypasses a transaction-mode pooler; migrations connect through it (beats --url, DATABASE_URL, config)',
+  },
   'fallback-url': { type: 'string', value: '<url>', description: 'failover target used when --url cannot be reached in time' },
   modules: { type: 'string', multiple: true, value: '<a,b>', description: 'packages exporting migration modules, e.g. @strata/core-schema' },
   verbose: { type: 'boolean', description: 'print the effective target, dialect facts and timings' },

@@ -132,6 +132,7 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
   };
   optionalString('url');
   optionalString('fallbackUrl');
+  optionalString('directUrl');
   for (const key of ['table', 'schema']) {
     const value = config[key];
     if (value === undefined) continue;

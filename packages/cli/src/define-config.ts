@@ -33,6 +33,12 @@ export interface StrataConfig {
   url?: string;
   /** Failover target, used when `url` cannot be reached in time. */
   fallbackUrl?: string;
+  /**
+   * PostgreSQL: the URL migrations connect through when `url` goes through a connection pooler
+   * in transaction mode (PgBouncer, hosted poolers), which a session lock cannot work through.
+   * Wins over `DATABASE_URL` and `url`; `--direct-url` wins over it, and so does `--url`.
+   */
+  directUrl?: string;
   /** A dialect object, or a package name whose default export is `(options) => Dialect`. */
   dialect?: Dialect | string;
   /** A folder for module `app`, or `{ module: folder }`. @default './migrations' */
@@ -66,6 +72,7 @@ export function defineConfig(config: StrataConfig): StrataConfig {
 export const CONFIG_KEYS = [
   'url',
   'fallbackUrl',
+  'directUrl',
   'dialect',
   'migrations',
   'modules',

@@ -224,10 +224,18 @@ class CommandRun {
   }
 
   private describeSettings(settings: Settings): void {
+    const URL_SOURCES: Record<Settings['urlSource'], string> = {
+      flag: '--url',
+      env: 'DATABASE_URL',
+      config: 'the config file',
+      default: 'the default',
+      'direct-url-flag': '--direct-url',
+      'direct-url-config': "the config file's directUrl",
+    };
     const { out } = this;
     out.debug(`strata ${this.options.version ?? TOOL_VERSION} on Node ${process.versions.node}`);
     out.debug(`config: ${settings.configPath ?? 'none'}`);
-    out.debug(`target: ${settings.dialectObject ? `${settings.dialectObject.target} (dialect object from the config)` : redactUrl(settings.url)} (from ${settings.urlSource === 'flag' ? '--url' : settings.urlSource === 'env' ? 'DATABASE_URL' : settings.urlSource === 'config' ? 'the config file' : 'the default'})`);
+    out.debug(`target: ${settings.dialectObject ? `${settings.dialectObject.target} (dialect object from the config)` : redactUrl(settings.url)} (from ${URL_SOURCES[settings.urlSource]})`);
     if (settings.fallbackUrl) out.debug(`fallback: ${redactUrl(settings.fallbackUrl)}`);
     out.debug(`lock timeout: ${settings.lockTimeoutMs ?? 60_000} ms`);
     if (settings.ddlLockTimeoutMs !== undefined) out.debug(`ddl lock timeout: ${settings.ddlLockTimeoutMs} ms`);

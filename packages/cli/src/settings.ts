@@ -3,7 +3,7 @@ import type { Dialect } from '@strata/core';
 import { listOption, type ParsedOptions, stringOption } from './argv.js';
 import type { StrataConfig } from './define-config.js';
 import { parseDuration } from './duration.js';
-import { pickUrl, type UrlSource, urlPasswords } from './target.js';
+import { pickDirectUrl, pickUrl, type UrlSource, urlPasswords } from './target.js';
 
 /** Default folder of module `app`. */
 export const DEFAULT_MIGRATIONS_DIR = './migrations';
@@ -44,6 +44,11 @@ export interface Settings {
   configPath: string | undefined;
 }
 
+/** A URL from a flag, the environment or a direct URL is the target even when the config has a dialect object. */
+function urlOverridesDialect(source: UrlSource): boolean {
+  return source !== 'config' && source !== 'default';
+}
+
 /** Resolves the effective settings: flags win over the environment, which wins over the config file. */
 export function resolveSettings(
   options: ParsedOptions,
@@ -56,7 +61,8 @@ export function resolveSettings(
   const envUrl = env.DATABASE_URL || undefined;
   // A dialect object in the config is the target unless a URL is given by flag or env.
   const configDialect = typeof config.dialect === 'object' ? config.dialect : undefined;
-  const picked = pickUrl(flagUrl, envUrl, config.url);
+  const directFlag = stringOption(options, 'direct-url');
+  const picked = pickDirectUrl(pickUrl(flagUrl, envUrl, config.url), directFlag, config.directUrl);
   const fallbackUrl = stringOption(options, 'fallback-url') ?? (env.STRATA_FALLBACK_URL || undefined) ?? config.fallbackUrl;
 
   const folders: MigrationsFolder[] = [];
@@ -88,6 +94,8 @@ export function resolveSettings(
     ...(flagUrl ? urlPasswords(flagUrl) : []),
     ...(envUrl ? urlPasswords(envUrl) : []),
     ...(config.url ? urlPasswords(config.url) : []),
+    ...(directFlag ? urlPasswords(directFlag) : []),
+    ...(config.directUrl ? urlPasswords(config.directUrl) : []),
     ...(fallbackUrl ? urlPasswords(fallbackUrl) : []),
     ...(env.PGPASSWORD ? [env.PGPASSWORD] : []),
   ];
@@ -95,8 +103,8 @@ export function resolveSettings(
   return {
     cwd,
     url: picked.url,
-    urlSource: configDialect && picked.source !== 'flag' && picked.source !== 'env' ? 'config' : picked.source,
-    dialectObject: configDialect && picked.source !== 'flag' && picked.source !== 'env' ? configDialect : undefined,
+    urlSource: configDialect && !urlOverridesDialect(picked.source) ? 'config' : picked.source,
+    dialectObject: configDialect && !urlOverridesDialect(picked.source) ? configDialect : undefined,
     dialectPackage: typeof config.dialect === 'string' ? config.dialect : undefined,
     fallbackUrl,
     folders,

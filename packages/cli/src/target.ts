@@ -60,7 +60,22 @@ export function urlPasswords(url: string): string[] {
 }
 
 /** Where the effective URL came from, for `--verbose`. */
-export type UrlSource = 'flag' | 'env' | 'config' | 'default';
+export type UrlSource = 'flag' | 'env' | 'config' | 'default' | 'direct-url-flag' | 'direct-url-config';
+
+/**
+ * Applies a direct URL (`--direct-url` or config `directUrl`): the URL migrations connect through
+ * when `url` goes through a pooler. `--direct-url` wins over everything; config `directUrl` wins
+ * over `DATABASE_URL` and config `url`, but not over an explicit `--url` (which names another target).
+ */
+export function pickDirectUrl(
+  picked: { url: string; source: UrlSource },
+  flag: string | undefined,
+  config: string | undefined,
+): { url: string; source: UrlSource } {
+  if (flag) return { url: flag, source: 'direct-url-flag' };
+  if (config && picked.source !== 'flag') return { url: config, source: 'direct-url-config' };
+  return picked;
+}
 
 /** Picks the target: `--url` > `DATABASE_URL` > config `url` > {@link DEFAULT_URL}. */
 export function pickUrl(flag: string | undefined, env: string | undefined, config: string | undefined): { url: string; source: UrlSource } {

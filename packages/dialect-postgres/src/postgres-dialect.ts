@@ -42,7 +42,11 @@ export interface PostgresDialectOptions {
   applicationName?: string;
   /** PostgreSQL `lock_timeout` of migrate sessions, in ms (0 disables). @default 5000 */
   ddlLockTimeoutMs?: number;
-  /** PostgreSQL `statement_timeout` of migrate sessions, in ms. @default 0 (left as the server sets it) */
+  /**
+   * PostgreSQL `statement_timeout` of migrate sessions, in ms. `0` sets it to 0 explicitly (no
+   * timeout), clearing one inherited from the role or the database.
+   * @default undefined (left as the server, role or database sets it)
+   */
   statementTimeoutMs?: number;
   /** How long a connect may take, in ms (0 = no limit). @default 10000 */
   connectTimeoutMs?: number;
@@ -94,7 +98,8 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Dia
   checkIdentifier('events table', eventsTable);
   if (eventsTable === table) throw invalid(`The events table and the state table are both named "${table}"`, 'Give eventsTable another name');
   const ddlLockTimeoutMs = checkMilliseconds('ddlLockTimeoutMs', options.ddlLockTimeoutMs, DEFAULT_DDL_LOCK_TIMEOUT_MS);
-  const statementTimeoutMs = checkMilliseconds('statementTimeoutMs', options.statementTimeoutMs, 0);
+  const statementTimeoutMs =
+    options.statementTimeoutMs === undefined ? undefined : checkMilliseconds('statementTimeoutMs', options.statementTimeoutMs, 0);
   const connectTimeoutMs = checkMilliseconds('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
   const applicationName = (options.applicationName ?? DEFAULT_APPLICATION_NAME).slice(0, 63);
 

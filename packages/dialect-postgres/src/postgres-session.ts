@@ -150,7 +150,8 @@ function createSession(
   const secrets = settings.secrets;
   const identity: SessionIdentity = { pid: backendPid, token, key: lockKey, databaseOid: Number(facts.database_oid) };
   /** `RESET ALL` and strata's own settings again: what a migration changed stays with it. */
-  const resetSql = ['RESET ALL', ...migrateSessionSettingsSql(settings, token)];
+  // RESET ALL leaves the role and the session user alone: those are reset first.
+  const resetSql = ['SET SESSION AUTHORIZATION DEFAULT', 'RESET ROLE', 'RESET ALL', ...migrateSessionSettingsSql(settings, token)];
   /**
    * Set by startStep: the next round trip of this session starts with the ownership check and the
    * reset of the session's settings ({@link stepPrefixSql}), inside that round trip.
@@ -275,9 +276,10 @@ function createSession(
   /** The error of a failed ownership check ({@link sessionCheckSql}), or undefined for any other error. */
   const checkFailureError = (error: unknown): StrataError | undefined => {
     const failure = sessionCheckFailure(error);
-    if (failure === 'lock-lost') return lockLostError(lockName, 'before the next migration: the run stopped there', { backendPid });
+    // The check runs first in its round trip: nothing after it ran.
+    if (failure === 'lock-lost') return lockLostError(lockName, 'before the next migration: the run stopped there', { backendPid, stepRefused: true });
     if (failure === 'session-changed') {
-      return unstableSessionError(settings.target, 'between two transactions the backend or its session token changed', { backendPid });
+      return unstableSessionError(settings.target, 'between two transactions the backend or its session token changed', { backendPid, stepRefused: true });
     }
     return undefined;
   };

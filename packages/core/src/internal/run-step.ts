@@ -31,7 +31,16 @@ interface LockState {
 }
 
 /** Codes that keep their own exit class when they happen inside a migration. */
-const KEEP_CODE = new Set<StrataErrorCode>(['STRATA_DDL_LOCK_TIMEOUT', 'STRATA_LOCK_TIMEOUT', 'STRATA_CONNECTION_FAILED', 'STRATA_INTERRUPTED']);
+const KEEP_CODE = new Set<StrataErrorCode>([
+  'STRATA_DDL_LOCK_TIMEOUT',
+  'STRATA_LOCK_TIMEOUT',
+  'STRATA_CONNECTION_FAILED',
+  'STRATA_INTERRUPTED',
+  'STRATA_LOCK_LOST',
+  'STRATA_UNSTABLE_SESSION',
+]);
+/** Codes of a check that refused to start a step: nothing of the step ran. */
+const REFUSED_BEFORE_STEP = new Set<StrataErrorCode>(['STRATA_LOCK_LOST', 'STRATA_UNSTABLE_SESSION']);
 
 /**
  * Runs one migration (up or down) with its state row and event. A transactional step commits
@@ -206,6 +215,13 @@ export function stepFailure(
   const code: StrataErrorCode = KEEP_CODE.has(cause.code) ? cause.code : 'STRATA_MIGRATION_FAILED';
   const what = direction === 'up' ? `Migration ${migration.id}` : `Revert of ${migration.id}`;
   const reason = cause.message.replace(STATEMENT_PREFIX, '');
+  if (REFUSED_BEFORE_STEP.has(cause.code) && cause.details.stepRefused === true) {
+    return new StrataError(cause.code, `Stopped before ${direction === 'up' ? 'applying' : 'reverting'} ${migration.id}: ${reason}`, {
+      ...(cause.hint ? { hint: cause.hint } : {}),
+      cause: cause.cause ?? cause,
+      details: { ...cause.details, migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}) },
+    });
+  }
   // A dialect's hint is kept for errors with their own exit class (DDL lock timeout, lost
   // connection); for a failing statement the useful next step is about the migration.
   const ownHint = KEEP_CODE.has(cause.code) ? cause.hint : undefined;
