@@ -33,6 +33,14 @@ describe('findPostgresNonTransactional', () => {
     ['END', 'COMMIT'],
     ['ROLLBACK', 'ROLLBACK'],
     ['SAVEPOINT s', 'SAVEPOINT'],
+    ['ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY', 'DETACH PARTITION … CONCURRENTLY'],
+    ['REINDEX INDEX CONCURRENTLY i', 'REINDEX … CONCURRENTLY'],
+    ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p", 'CREATE SUBSCRIPTION'],
+    ['ALTER SUBSCRIPTION s REFRESH PUBLICATION', 'REFRESH PUBLICATION'],
+    ['ALTER SUBSCRIPTION s SET PUBLICATION p', 'with refresh'],
+    ['DISCARD ALL', 'DISCARD ALL'],
+    ['CLUSTER', 'CLUSTER without a table'],
+    ['ALTER DATABASE d SET TABLESPACE ts', 'SET TABLESPACE'],
   ])('finds %s', async (statement, reason) => {
     const script = `CREATE TABLE t (a int);\n${statement};\nSELECT 1;`;
     const found = await findPostgresNonTransactional(script);
@@ -50,6 +58,12 @@ describe('findPostgresNonTransactional', () => {
       '-- VACUUM in a comment\nSELECT 1',
       "DO $$ BEGIN PERFORM 1; END $$",
       "SELECT CASE WHEN true THEN 1 END",
+      'ALTER TABLE p DETACH PARTITION p1',
+      "CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (connect = false)",
+      'ALTER SUBSCRIPTION s SET PUBLICATION p WITH (refresh = false)',
+      'DISCARD TEMP',
+      'CLUSTER t',
+      'ALTER DATABASE d SET work_mem = 1',
     ].join(';\n');
     expect(await findPostgresNonTransactional(script)).toEqual([]);
   });

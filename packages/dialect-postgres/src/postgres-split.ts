@@ -41,7 +41,7 @@ export interface LocatedStatement extends SqlStatement {
  * False positives (a comment, `CASE … END`) only cost a parse.
  */
 const NON_TRANSACTIONAL_HINT =
-  /\b(?:concurrently|vacuum|database|system|tablespace|begin|start|commit|end|rollback|abort|savepoint|release|prepare|prepared)\b/i;
+  /\b(?:concurrently|vacuum|database|system|tablespace|begin|start|commit|end|rollback|abort|savepoint|release|prepare|prepared|subscription|discard|cluster)\b/i;
 
 /**
  * Splits a PostgreSQL script into statements with the real parser: dollar-quoted bodies, nested
@@ -144,9 +144,51 @@ export function nonTransactionalReason(tree: Record<string, unknown>): string | 
       return 'DROP TABLESPACE cannot run inside a transaction block';
     case 'TransactionStmt':
       return `${transactionKeyword(node.kind)} in a migration: strata opens and ends the transaction itself`;
+    case 'AlterTableStmt':
+      return Array.isArray(node.cmds) &&
+        node.cmds.some((cmd) => {
+          const command = (cmd as { AlterTableCmd?: { subtype?: string; def?: { PartitionCmd?: { concurrent?: boolean } } } }).AlterTableCmd;
+          return command?.subtype === 'AT_DetachPartition' && command.def?.PartitionCmd?.concurrent === true;
+        })
+        ? 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY cannot run inside a transaction block'
+        : undefined;
+    case 'CreateSubscriptionStmt':
+      // create_slot defaults to true; connect = false turns it off.
+      return optionIsOn(node.options, 'create_slot', true) && optionIsOn(node.options, 'connect', true)
+        ? 'CREATE SUBSCRIPTION (creating a replication slot) cannot run inside a transaction block'
+        : undefined;
+    case 'AlterSubscriptionStmt':
+      if (node.kind === 'ALTER_SUBSCRIPTION_REFRESH') return 'ALTER SUBSCRIPTION … REFRESH PUBLICATION cannot run inside a transaction block';
+      return ['ALTER_SUBSCRIPTION_SET_PUBLICATION', 'ALTER_SUBSCRIPTION_ADD_PUBLICATION', 'ALTER_SUBSCRIPTION_DROP_PUBLICATION'].includes(String(node.kind)) &&
+        optionIsOn(node.options, 'refresh', true)
+        ? 'ALTER SUBSCRIPTION … PUBLICATION with refresh cannot run inside a transaction block'
+        : undefined;
+    case 'DiscardStmt':
+      return node.target === 'DISCARD_ALL' ? 'DISCARD ALL cannot run inside a transaction block' : undefined;
+    case 'ClusterStmt':
+      return node.relation ? undefined : 'CLUSTER without a table cannot run inside a transaction block';
+    case 'AlterDatabaseStmt':
+      return Array.isArray(node.options) && node.options.some((option) => (option as { DefElem?: { defname?: string } }).DefElem?.defname === 'tablespace')
+        ? 'ALTER DATABASE … SET TABLESPACE cannot run inside a transaction block'
+        : undefined;
     default:
       return undefined;
   }
+}
+
+/** Whether a boolean `WITH (name = …)` option is on, `fallback` when it is not given. */
+function optionIsOn(options: unknown, name: string, fallback: boolean): boolean {
+  if (!Array.isArray(options)) return fallback;
+  const element = options
+    .map((option) => (option as { DefElem?: { defname?: string; arg?: Record<string, Record<string, unknown>> } }).DefElem)
+    .find((candidate) => candidate?.defname === name);
+  if (!element) return fallback;
+  const arg = element.arg;
+  if (!arg) return true;
+  if (arg.String) return !['false', 'off', 'no', '0'].includes(String(arg.String.sval).toLowerCase());
+  if (arg.Integer) return Boolean(arg.Integer.ival);
+  if (arg.Boolean) return Boolean(arg.Boolean.boolval);
+  return true;
 }
 
 function hasConcurrentlyOption(params: unknown): boolean {
