@@ -158,7 +158,7 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
   if (modules !== undefined && !(Array.isArray(modules) && modules.every((m) => typeof m === 'string' && m !== ''))) {
     fail('modules', 'must be an array of package names');
   }
-  for (const key of ['lockTimeout', 'ddlLockTimeout', 'statementTimeout']) {
+  for (const key of ['lockTimeout', 'ddlLockTimeout', 'statementTimeout', 'concurrentLockTimeout']) {
     const value = config[key];
     if (value !== undefined && typeof value !== 'string' && typeof value !== 'number') fail(key, 'must be a duration such as "5s" or a number of milliseconds');
   }

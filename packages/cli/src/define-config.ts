@@ -25,6 +25,7 @@ export interface DialectFactoryOptions {
   table?: string;
   ddlLockTimeoutMs?: number;
   statementTimeoutMs?: number;
+  concurrentLockTimeoutMs?: number;
 }
 
 /** `strata.config.{ts,mts,js,mjs,json}`: every key is optional; flags and env win over it. */
@@ -53,8 +54,16 @@ export interface StrataConfig {
   lockTimeout?: string | number;
   /** PostgreSQL `lock_timeout` for migration DDL. @default '5s' */
   ddlLockTimeout?: string | number;
-  /** PostgreSQL `statement_timeout` for migrations. @default 0 (server setting) */
+  /**
+   * PostgreSQL `statement_timeout` for migrations. `0` sets 0 (no timeout) explicitly, clearing
+   * one set on the role or database. @default unset (the server's, role's or database's setting)
+   */
   statementTimeout?: string | number;
+  /**
+   * PostgreSQL `lock_timeout` of non-transactional index builds (`CREATE INDEX CONCURRENTLY`,
+   * `REINDEX … CONCURRENTLY`, `DETACH PARTITION … CONCURRENTLY`), which wait for older transactions. @default '5m'
+   */
+  concurrentLockTimeout?: string | number;
   backup?: BackupConfig;
 }
 
@@ -81,6 +90,7 @@ export const CONFIG_KEYS = [
   'lockTimeout',
   'ddlLockTimeout',
   'statementTimeout',
+  'concurrentLockTimeout',
   'backup',
 ] as const satisfies readonly (keyof StrataConfig)[];
 

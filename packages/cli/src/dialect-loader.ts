@@ -89,6 +89,7 @@ async function dialectForUrl(url: string, settings: Settings, loaders: DialectLo
         ...(settings.table ? { table: settings.table } : {}),
         ...(settings.ddlLockTimeoutMs !== undefined ? { ddlLockTimeoutMs: settings.ddlLockTimeoutMs } : {}),
         ...(settings.statementTimeoutMs !== undefined ? { statementTimeoutMs: settings.statementTimeoutMs } : {}),
+        ...(settings.concurrentLockTimeoutMs !== undefined ? { concurrentLockTimeoutMs: settings.concurrentLockTimeoutMs } : {}),
       }),
       parsed,
     };
@@ -120,6 +121,7 @@ async function dialectFromPackage(name: string, url: string, settings: Settings)
     ...(settings.table ? { table: settings.table } : {}),
     ...(settings.ddlLockTimeoutMs !== undefined ? { ddlLockTimeoutMs: settings.ddlLockTimeoutMs } : {}),
     ...(settings.statementTimeoutMs !== undefined ? { statementTimeoutMs: settings.statementTimeoutMs } : {}),
+    ...(settings.concurrentLockTimeoutMs !== undefined ? { concurrentLockTimeoutMs: settings.concurrentLockTimeoutMs } : {}),
   };
   const dialect = (await (loaded.default as (options: DialectFactoryOptions) => Dialect | Promise<Dialect>)(options)) as Dialect;
   if (!dialect || typeof dialect.connect !== 'function' || typeof dialect.name !== 'string') {

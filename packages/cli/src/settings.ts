@@ -38,6 +38,7 @@ export interface Settings {
   lockTimeoutMs: number | undefined;
   ddlLockTimeoutMs: number | undefined;
   statementTimeoutMs: number | undefined;
+  concurrentLockTimeoutMs: number | undefined;
   backup: { dir: string; enabled: boolean | undefined; keep: number | undefined };
   /** Passwords found in any URL or PGPASSWORD, redacted from all output. */
   secrets: string[];
@@ -114,6 +115,7 @@ export function resolveSettings(
     lockTimeoutMs: duration(stringOption(options, 'lock-timeout'), config.lockTimeout, 'lock-timeout'),
     ddlLockTimeoutMs: duration(undefined, config.ddlLockTimeout, 'ddlLockTimeout'),
     statementTimeoutMs: duration(undefined, config.statementTimeout, 'statementTimeout'),
+    concurrentLockTimeoutMs: duration(undefined, config.concurrentLockTimeout, 'concurrentLockTimeout'),
     backup: {
       dir: resolve(cwd, config.backup?.dir ?? DEFAULT_BACKUP_DIR),
       enabled: config.backup?.enabled,

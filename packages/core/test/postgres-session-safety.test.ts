@@ -220,3 +220,41 @@ describe('postgres: a COMMIT whose reply was lost', () => {
     }
   });
 });
+
+describe('postgres: non-transactional index builds', () => {
+  it('wait under their own lock timeout, name the old transaction, report the INVALID index, and a retry after repair builds it', async () => {
+    const target = await factory.create('postgres');
+    const dir = factory.migrations({
+      '1.0.0_t.sql': '-- strata:up\nCREATE TABLE t (a int);\nCREATE TABLE other (b int);\n',
+      '1.1.0_index.sql': '-- strata:transaction off\n-- strata:up\nCREATE INDEX CONCURRENTLY idx_t_a ON t (a);\n',
+    });
+    const migrator = migratorFor(target.dialect({ ddlLockTimeoutMs: 200, concurrentLockTimeoutMs: 2000 }), dir);
+    try {
+      await migrator.up({ to: '1.0.0' });
+      // An application transaction older than the build, on another table: the build waits for it.
+      const blocker = await factory.client(target.location, 'app-old-transaction');
+      await blocker.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await blocker.query('SELECT count(*) FROM other');
+      const blockerPid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+
+      const started = performance.now();
+      const error = await strataError(migrator.up());
+      const elapsed = performance.now() - started;
+      expect(error.code).toBe('STRATA_DDL_LOCK_TIMEOUT');
+      // Its own policy (2 s), not the 200 ms of DDL.
+      expect(elapsed).toBeGreaterThan(1500);
+      expect(error.message).toContain(`pid ${blockerPid}`);
+      expect(error.message).toContain('application "app-old-transaction"');
+      expect(error.message).toContain('INVALID index public.idx_t_a behind');
+      expect(error.details.invalidIndexes).toEqual(['public.idx_t_a']);
+      expect((await target.stateRows()).map((r) => `${r.version}:${r.status}`)).toEqual(['1.0.0:applied', '1.1.0:failed']);
+
+      await blocker.query('COMMIT');
+      await migrator.repair({ dropFailed: 'all' });
+      expect((await migrator.up()).steps.map((s) => `${s.id}:${s.outcome}`)).toEqual(['app@1.1.0:applied']);
+      expect(await target.query("SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = 'idx_t_a'::regclass")).toEqual([{ valid: true }]);
+    } finally {
+      await migrator.close();
+    }
+  });
+});

@@ -50,11 +50,20 @@ export interface PostgresDialectOptions {
   statementTimeoutMs?: number;
   /** How long a connect may take, in ms (0 = no limit). @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * PostgreSQL `lock_timeout` of non-transactional index builds (`CREATE INDEX CONCURRENTLY`,
+   * `REINDEX … CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `DETACH PARTITION … CONCURRENTLY`), in ms
+   * (0 disables). They wait for every older transaction without blocking the application, so they
+   * get longer than DDL; the sessions they wait for are named if it runs out.
+   * @default 300000 (5 minutes)
+   */
+  concurrentLockTimeoutMs?: number;
 }
 
 export const DEFAULT_APPLICATION_NAME = 'strata';
 export const DEFAULT_DDL_LOCK_TIMEOUT_MS = 5000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_CONCURRENT_LOCK_TIMEOUT_MS = 300_000;
 
 function invalid(message: string, hint: string): StrataError {
   return new StrataError('STRATA_CONFIG_INVALID', message, { hint });
@@ -101,6 +110,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Dia
   const statementTimeoutMs =
     options.statementTimeoutMs === undefined ? undefined : checkMilliseconds('statementTimeoutMs', options.statementTimeoutMs, 0);
   const connectTimeoutMs = checkMilliseconds('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
+  const concurrentLockTimeoutMs = checkMilliseconds('concurrentLockTimeoutMs', options.concurrentLockTimeoutMs, DEFAULT_CONCURRENT_LOCK_TIMEOUT_MS);
   const applicationName = (options.applicationName ?? DEFAULT_APPLICATION_NAME).slice(0, 63);
 
   const connection = options.connection ?? {};
@@ -135,6 +145,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Dia
     ddlLockTimeoutMs,
     statementTimeoutMs,
     connectTimeoutMs,
+    concurrentLockTimeoutMs,
   };
 
   return {

@@ -26,6 +26,9 @@ import {
 } from './postgres-session-check.js';
 import type { SessionIdentity } from './postgres-session-check.js';
 import { verifyLostCommit } from './postgres-lost-commit.js';
+import { CONCURRENTLY, concurrentTarget, findInvalidIndexes, isInvalidIndex, watchBlockers } from './postgres-concurrent.js';
+import type { ConcurrentTarget } from './postgres-concurrent.js';
+import type { LockHolder } from '@strata/core';
 import { characterPositionToIndex, createLineIndex, locatePostgresStatements } from './postgres-split.js';
 import type { LocatedStatement } from './postgres-split.js';
 import {
@@ -58,6 +61,8 @@ export interface PostgresSessionSettings {
   table: string;
   eventsTable: string;
   ddlLockTimeoutMs: number;
+  /** `lock_timeout` of non-transactional index builds (CREATE INDEX CONCURRENTLY …), in ms. */
+  concurrentLockTimeoutMs: number;
   /** Undefined: left as the server, role or database sets it; 0 sets it to 0 (no timeout) explicitly. */
   statementTimeoutMs: number | undefined;
   connectTimeoutMs: number;
@@ -157,6 +162,10 @@ function createSession(
    * reset of the session's settings ({@link stepPrefixSql}), inside that round trip.
    */
   let stepPending = false;
+  /** The session's lock_timeout now (a concurrent index build has its own), for messages. */
+  let lockTimeoutNow = settings.ddlLockTimeoutMs;
+  /** Who a concurrent index build was seen waiting for, while it waited. */
+  let blockersSeen: LockHolder[] = [];
   /** State writes sent in the open transaction: what a lost COMMIT reply is checked against. */
   let transactionWrites: StateWrite[] = [];
   /** The statements that open a step's first round trip: the ownership check, then the reset. */
@@ -304,21 +313,23 @@ function createSession(
     }
     if (driver.code === '55P03') {
       const relations = context.statement?.tree ? relationsOf(context.statement.tree) : [];
-      const found = await sideRun((runSide) => findRelationLockHolders(runSide, backendPid, relations)).catch(() => ({
-        holders: [],
-        exact: false,
-      }));
+      const found = blockersSeen.length
+        ? { holders: blockersSeen, exact: true }
+        : await sideRun((runSide) => findRelationLockHolders(runSide, backendPid, relations)).catch(() => ({
+            holders: [] as LockHolder[],
+            exact: false,
+          }));
       const blockers = found.holders;
       return new StrataError(
         'STRATA_DDL_LOCK_TIMEOUT',
-        `${describeLocation(location)}waited longer than lock_timeout (${settings.ddlLockTimeoutMs} ms) for a lock: ${redactSecrets(describeBlockers(found), secrets)} [55P03]`,
+        `${describeLocation(location)}waited longer than lock_timeout (${lockTimeoutNow} ms) for a lock: ${redactSecrets(describeBlockers(found), secrets)} [55P03]`,
         {
           hint:
             blockers[0]?.pid !== undefined
               ? `A long transaction holds a lock on the table: retry when it ends, end it with SELECT pg_terminate_backend(${blockers[0].pid}), or raise ddlLockTimeoutMs`
               : 'A long transaction holds a lock on the table: retry when it ends or raise ddlLockTimeoutMs',
           cause: sanitizeCause(error, secrets),
-          details: { ...location, sqlState: '55P03', blockers, lockTimeoutMs: settings.ddlLockTimeoutMs },
+          details: { ...location, sqlState: '55P03', blockers, lockTimeoutMs: lockTimeoutNow },
         },
       );
     }
@@ -370,10 +381,17 @@ function createSession(
     return { location: { statement: statement.index, line: statement.line }, statement, inStateWrites: false };
   };
 
-  const runScript = async (script: string, text: string, prefix: { characters: number; statements: number }) => {
+  const runScript = async (
+    script: string,
+    text: string,
+    prefix: { characters: number; statements: number },
+    /** Runs after a failure, before the error is mapped (a concurrent build's watcher hands over who it waited for). */
+    beforeMapping?: () => Promise<unknown>,
+  ) => {
     try {
       await sendScript(text);
     } catch (error) {
+      await beforeMapping?.();
       if (isConnectionError(error)) throw connectionLostError(error, settings.target, secrets);
       const checked = checkFailureError(error);
       if (checked) throw checked;
@@ -393,6 +411,52 @@ function createSession(
         });
       }
       throw await mapError(error, { location: located.location, ...(located.statement ? { statement: located.statement } : {}) });
+    }
+  };
+
+  /**
+   * Runs one concurrent index statement outside a transaction under `concurrentLockTimeoutMs`,
+   * after dropping the INVALID leftover of an earlier failed build of the same index. On failure
+   * the error names the sessions it waited for and the INVALID indexes it left.
+   */
+  const runConcurrent = async (script: string, target: ConcurrentTarget): Promise<void> => {
+    await run(`SET lock_timeout = ${settings.concurrentLockTimeoutMs}`);
+    lockTimeoutNow = settings.concurrentLockTimeoutMs;
+    try {
+      if (target.kind === 'create-index' && target.index && (await isInvalidIndex(run, target.index))) {
+        // A failed earlier build left it: building again under the same name would fail, or be
+        // skipped by IF NOT EXISTS while the index stays unusable.
+        await run(`DROP INDEX CONCURRENTLY IF EXISTS ${target.index}`);
+      }
+      const watcher = watchBlockers(async () => {
+        const side = await connectClient(settings, {
+          ...settings.clientConfig,
+          application_name: `${settings.clientConfig.application_name ?? 'strata'} (watch)`.slice(0, 63),
+        });
+        return {
+          run: async <Row>(sql: string, params?: readonly unknown[]) => (await side.query(sql, params as unknown[] | undefined)).rows as Row[],
+          close: () => side.end(),
+        };
+      }, backendPid);
+      try {
+        await runScript(script, script, { characters: 0, statements: 0 }, async () => (blockersSeen = await watcher.stop()));
+      } catch (error) {
+        await watcher.stop();
+        const failure = error as StrataError;
+        if (!isStrataError(failure) || failure.code === 'STRATA_CONNECTION_FAILED') throw error;
+        const invalid = await findInvalidIndexes(runUnmapped, target).catch(() => [] as string[]);
+        if (!invalid.length) throw failure;
+        throw new StrataError(
+          failure.code,
+          `${failure.message}; it left INVALID index${invalid.length > 1 ? 'es' : ''} ${invalid.join(', ')} behind (the next run of this migration drops ${invalid.length > 1 ? 'them' : 'it'} before building again; or DROP INDEX CONCURRENTLY IF EXISTS ${invalid[0]})`,
+          { ...(failure.hint ? { hint: failure.hint } : {}), cause: failure.cause ?? failure, details: { ...failure.details, invalidIndexes: invalid } },
+        );
+      }
+      await watcher.stop();
+    } finally {
+      blockersSeen = [];
+      lockTimeoutNow = settings.ddlLockTimeoutMs;
+      if (!closed) await send(`SET lock_timeout = ${settings.ddlLockTimeoutMs}`).catch(() => {});
     }
   };
 
@@ -462,6 +526,12 @@ function createSession(
     },
 
     async execute(script) {
+      // A non-transactional index build: its own wait policy, its waits watched, its leftovers found.
+      if (lockHeld && !stepPending && !inTransaction() && CONCURRENTLY.test(script)) {
+        const statements = await locatePostgresStatements(script).catch(() => [] as LocatedStatement[]);
+        const target = statements.length === 1 ? concurrentTarget(statements[0]!.tree) : undefined;
+        if (target) return runConcurrent(script, target);
+      }
       const head = stepPending ? stepHead() : [];
       const prefix = head.map((statement) => `${statement};\n`).join('');
       await runScript(script, `${prefix}${script}`, { characters: prefix.length, statements: head.length });
