@@ -237,6 +237,11 @@ export interface DialectSession {
    * timeouts) never reaches the next one.
    */
   startStep?(): void;
+  /**
+   * Who holds the migration lock now (any session, read sessions included), or undefined when
+   * nobody does. Lets `status` tell a `running` row of a live run from one a crash left behind.
+   */
+  lockHolder?(): Promise<LockHolder | undefined>;
   /** Cancels the statement running now (from another task), for SIGINT/SIGTERM. */
   cancel?(): Promise<void>;
   /** Facts safe to show with `--verbose` (effective timeouts, server version, journal mode). */

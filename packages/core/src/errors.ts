@@ -35,6 +35,8 @@ export const STRATA_ERROR_CODES = {
   STRATA_NON_TRANSACTIONAL_STATEMENT: 'STRATA_NON_TRANSACTIONAL_STATEMENT',
   /** A `failed` or `running` state row is left from an earlier run. */
   STRATA_NEEDS_REPAIR: 'STRATA_NEEDS_REPAIR',
+  /** A `running` state row belongs to a run that still holds the migration lock: it is not stale. */
+  STRATA_MIGRATION_RUNNING: 'STRATA_MIGRATION_RUNNING',
   /** A migration (up or down) failed while running. */
   STRATA_MIGRATION_FAILED: 'STRATA_MIGRATION_FAILED',
   /** A SQL statement failed; dialects throw it and core wraps it in STRATA_MIGRATION_FAILED. */

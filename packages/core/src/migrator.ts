@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { type Dialect, type DialectCapabilities, type DialectSelection, type DialectSession, resolveCapabilities } from './dialect.js';
+import { type Dialect, type DialectCapabilities, type DialectSelection, type DialectSession, type LockHolder, resolveCapabilities } from './dialect.js';
 import { isStrataError, StrataError, toStrataError } from './errors.js';
 import { guardSession } from './internal/guard-session.js';
 import { type LoadedMigration, type LoadedMigrations, loadMigrations } from './internal/load-migrations.js';
@@ -448,9 +448,19 @@ export function createMigrator(options: MigratorOptions): Migrator {
       const selection = await select();
       const early = connectEarly(selection.dialect, 'read');
       const loaded = await load(selection.dialect, early);
-      const state = await withReadSession(selection.dialect, (session) => session.readState(), early);
+      const { state, holder } = await withReadSession(
+        selection.dialect,
+        async (session) => {
+          const rows = await session.readState();
+          // A `running` row whose run still holds the lock is work in progress, not a crash's leftover.
+          const holder = rows.some((row) => row.status === 'running') ? await session.lockHolder?.().catch(() => undefined) : undefined;
+          return { state: rows, holder };
+        },
+        early,
+      );
       const plan = planFor(loaded, state, { direction: 'none' });
-      return report(selection, { migrations: plan.entries, problems: plan.problems });
+      const problems = holder ? plan.problems.map((problem) => stillRunning(problem, state, holder)) : plan.problems;
+      return report(selection, { migrations: plan.entries, problems });
     },
 
     async validate(): Promise<ValidationReport> {
@@ -619,6 +629,24 @@ function applyRow(migration: LoadedMigration, actor: string, toolVersion: string
     executionMs: 0,
     appliedBy: actor,
     toolVersion,
+  };
+}
+
+/** A `running` row's problem when its run is alive: say where it runs instead of suggesting repair. */
+function stillRunning(problem: Problem, state: readonly StateRow[], holder: LockHolder): Problem {
+  if (problem.code !== 'STRATA_NEEDS_REPAIR' || !problem.migrationId) return problem;
+  const [module, version] = splitId(problem.migrationId);
+  const row = state.find((r) => r.module === module && r.version === version);
+  if (row?.status !== 'running') return problem;
+  const at = row.appliedBy.lastIndexOf('@');
+  const host = at >= 0 ? row.appliedBy.slice(at + 1) : (holder.host ?? holder.clientAddress);
+  const where = [holder.pid !== undefined ? `pid ${holder.pid}` : undefined, host ? `on host ${host}` : undefined].filter(Boolean).join(' ');
+  return {
+    ...problem,
+    code: 'STRATA_MIGRATION_RUNNING',
+    message: `Migration ${problem.migrationId} is running${where ? ` in ${where}` : ''} since ${row.appliedAt} (started by ${row.appliedBy}; that run holds the migration lock)`,
+    hint: 'Wait for that run to finish and check again; do not repair a migration that is still running',
+    details: { ...(problem.details ?? {}), holder: { ...holder } },
   };
 }
 

@@ -258,3 +258,36 @@ describe('postgres: non-transactional index builds', () => {
     }
   });
 });
+
+describe('postgres: status of a running migration', () => {
+  it('says where a running migration runs while its run holds the lock, and suggests repair only for a dead one', async () => {
+    const target = await factory.create('postgres');
+    const dir = factory.migrations({
+      '1.0.0_slow.sql': '-- strata:transaction off\n-- strata:up\nCREATE TABLE slow_one (id int);\nSELECT pg_sleep(3);\n',
+    });
+    const runner = migratorFor(target.dialect(), dir);
+    const reader = migratorFor(target.dialect(), dir);
+    try {
+      const running = runner.up();
+      await until(async () => (await target.stateRows()).some((row) => row.status === 'running'));
+      const [holder] = await target.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()",
+      );
+      const report = await reader.status();
+      expect(report.migrations.map((m) => m.state)).toEqual(['running']);
+      expect(report.problems.map((p) => p.code)).toEqual(['STRATA_MIGRATION_RUNNING']);
+      expect(report.problems[0]!.message).toContain(`is running in pid ${holder!.pid} on host `);
+      expect(report.problems[0]!.message).toMatch(/since \d{4}-\d\d-\d\dT/);
+      expect(report.problems[0]!.hint).not.toContain('repair`');
+      await running;
+      expect((await reader.status()).problems).toEqual([]);
+
+      // A `running` row nobody works on (its run crashed): repair is the next step.
+      await target.query("UPDATE strata_migrations SET status = 'running'");
+      expect((await reader.status()).problems.map((p) => p.code)).toEqual(['STRATA_NEEDS_REPAIR']);
+    } finally {
+      await runner.close();
+      await reader.close();
+    }
+  });
+});

@@ -14,7 +14,7 @@ import {
 } from './postgres-errors.js';
 import type { ScriptLocation } from './postgres-errors.js';
 import { connectClient } from './postgres-connect.js';
-import { acquireAdvisoryLock, postgresAdvisoryLockKey } from './postgres-lock.js';
+import { acquireAdvisoryLock, findAdvisoryLockHolder, postgresAdvisoryLockKey } from './postgres-lock.js';
 import {
   guardedTryLockSql,
   guardedUnlockSql,
@@ -619,6 +619,10 @@ function createSession(
         backendPid,
         pidNow: Number(row?.pid),
       });
+    },
+
+    async lockHolder() {
+      return findAdvisoryLockHolder(run, lockKey);
     },
 
     startStep() {

@@ -52,6 +52,7 @@ export function guardSession(session: DialectSession): DialectSession {
       if (!closed) startStep.call(session);
     };
   }
+  if (session.lockHolder) guarded.lockHolder = guard('lockHolder', session.lockHolder)!;
   if (session.describe) guarded.describe = guard('describe', session.describe)!;
   if (session.cancel) {
     const cancel = session.cancel;
