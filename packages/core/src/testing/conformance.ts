@@ -131,6 +131,16 @@ export function describeDialectConformance(options: DialectConformanceOptions): 
       expect(await session.readEvents({ migrationId: 'app@1.0.0' })).toHaveLength(1);
     });
 
+    it('never lets an insert write replace a row that exists (an apply is never recorded twice)', async () => {
+      await fresh();
+      const session = await open();
+      await session.ensureStateTables();
+      await session.writeState([{ kind: 'insert', row: row('3.0.0') }]);
+      await expect(session.writeState([{ kind: 'insert', row: row('3.0.0', { checksum: 'c'.repeat(64) }) }])).rejects.toThrow();
+      const state = await session.readState();
+      expect(state).toEqual([row('3.0.0')]);
+    });
+
     it('rolls back state writes (and DDL, with transactional DDL) together', async () => {
       await fresh();
       const transactionalDdl = resolveCapabilities(target.dialect).supportsTransactionalDdl;
