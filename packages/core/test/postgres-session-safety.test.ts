@@ -291,3 +291,23 @@ describe('postgres: status of a running migration', () => {
     }
   });
 });
+
+describe('postgres: single-transaction runs', () => {
+  it('check the lock once before COMMIT: a migration that released it rolls the whole run back', async () => {
+    const target = await factory.create('postgres');
+    const dir = factory.migrations({
+      '1.0.0_log.sql': '-- strata:up\nCREATE TABLE applied_log (version text);\n',
+      '1.1.0_unlock.sql': "-- strata:up\nINSERT INTO applied_log VALUES ('1.1.0');\nSELECT pg_advisory_unlock_all();\nSET search_path = pg_catalog;\n",
+      '1.2.0_next.sql': "-- strata:up\nCREATE TABLE where_am_i (id int);\n",
+    });
+    const migrator = migratorFor(target.dialect(), dir);
+    try {
+      const error = await strataError(migrator.up({ singleTransaction: true }));
+      expect(error.code).toBe('STRATA_LOCK_LOST');
+      expect(await target.stateRows()).toEqual([]);
+      expect(await target.tableExists('applied_log')).toBe(false);
+    } finally {
+      await migrator.close();
+    }
+  });
+});

@@ -168,14 +168,16 @@ function createSession(
   let blockersSeen: LockHolder[] = [];
   /** State writes sent in the open transaction: what a lost COMMIT reply is checked against. */
   let transactionWrites: StateWrite[] = [];
-  /** The statements that open a step's first round trip: the ownership check, then the reset. */
-  const stepHead = (): string[] => {
-    if (!lockHeld) {
-      stepPending = false;
-      return [];
-    }
+  /**
+   * The statements that open a step's first round trip: the ownership check, then the reset.
+   * Inside a transaction the run opened (single-transaction runs, dry runs) the check is left to
+   * the run's last round trip before COMMIT: it reads pg_locks, which by then lists every lock
+   * the transaction took, and checking it before each of a thousand steps would cost O(n²).
+   */
+  const stepHead = (check = true): string[] => {
     stepPending = false;
-    return [sessionCheckSql(identity), ...resetSql];
+    if (!lockHeld) return [];
+    return check ? [sessionCheckSql(identity), ...resetSql] : resetSql;
   };
 
   let closed = false;
@@ -460,12 +462,6 @@ function createSession(
     }
   };
 
-  /**
-   * The first try of acquireLock, in one round trip: the lock in a transaction of its own, then, in
-   * a new transaction whose snapshot is taken with the lock held (whatever the isolation level),
-   * what ensureStateTables and readState would ask next: whether the state tables exist and, when
-   * they did at connect time, the state itself.
-   */
   /** The result of a guarded try ({@link guardedTryLockSql}): refuses a session that is not ours any more. */
   const lockTried = (row: Record<string, unknown> | undefined): boolean => {
     if (row?.locked === true) return true;
@@ -482,6 +478,12 @@ function createSession(
     );
   };
 
+  /**
+   * The first try of acquireLock, in one round trip: the lock in a transaction of its own, then, in
+   * a new transaction whose snapshot is taken with the lock held (whatever the isolation level),
+   * what ensureStateTables and readState would ask next: whether the state tables exist and, when
+   * they did at connect time, the state itself.
+   */
   const lockAndLook = async (): Promise<boolean> => {
     const withState = stateTableSeen;
     const statements = ['BEGIN', guardedTryLockSql(identity), 'COMMIT', `SELECT ${stateTablesFactsSql(escapePostgresLiteral(schema), settings.table, settings.eventsTable)}`];
@@ -514,7 +516,7 @@ function createSession(
     async query(sql, params) {
       // A JS migration's first statement in a single-transaction run: the step's check goes first,
       // in the same round trip unless the statement has parameters.
-      const head = stepPending ? stepHead() : [];
+      const head = stepPending ? stepHead(!inTransaction()) : [];
       if (head.length && params !== undefined && params.length > 0) await run(head.join(';\n'));
       else if (head.length) {
         const results = await sendAll(`${head.join(';\n')};\n${sql}`).catch(async (error: unknown) => {
@@ -532,7 +534,7 @@ function createSession(
         const target = statements.length === 1 ? concurrentTarget(statements[0]!.tree) : undefined;
         if (target) return runConcurrent(script, target);
       }
-      const head = stepPending ? stepHead() : [];
+      const head = stepPending ? stepHead(!inTransaction()) : [];
       const prefix = head.map((statement) => `${statement};\n`).join('');
       await runScript(script, `${prefix}${script}`, { characters: prefix.length, statements: head.length });
     },
@@ -698,7 +700,7 @@ function createSession(
       if (inTransaction()) transactionWrites.push(...writes);
       if (stepPending) {
         // A non-transactional step's `running` row: the check and the reset in the same round trip.
-        const statements = [...stepHead(), ...buildStateWritesSql(tables, writes)];
+        const statements = [...stepHead(!inTransaction()), ...buildStateWritesSql(tables, writes)];
         await run(statements.join(';\n'));
         return;
       }
@@ -711,7 +713,7 @@ function createSession(
       // literals (not parameters) are safe here.
       const writesSql = buildStateWritesSql(tables, writes);
       // The ownership check always (the writes of a single-transaction run too), the reset at a step's start.
-      const head = lockHeld ? (stepPending ? stepHead() : [sessionCheckSql(identity)]) : [];
+      const head = lockHeld ? (stepPending && ownTransaction ? stepHead() : [sessionCheckSql(identity), ...(stepPending ? stepHead(false) : [])]) : [];
       const prefix = `${ownTransaction ? BEGIN_PREFIX : ''}${head.map((statement) => `${statement};\n`).join('')}`;
       const suffix = `\n;\n${writesSql.map((sql) => `${sql};\n`).join('')}${ownTransaction ? 'COMMIT;' : ''}`;
       try {
