@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_URL, parseTargetUrl, pickUrl, redactUrl, urlPasswords } from '../src/target.js';
+import { DEFAULT_URL, parseTargetUrl, pickDirectUrl, pickUrl, redactUrl, urlPasswords } from '../src/target.js';
 
 describe('parseTargetUrl', () => {
   const cwd = '/project';
@@ -42,5 +42,21 @@ describe('pickUrl', () => {
     expect(pickUrl(undefined, 'sqlite:b.db', 'sqlite:c.db')).toEqual({ url: 'sqlite:b.db', source: 'env' });
     expect(pickUrl(undefined, undefined, 'sqlite:c.db')).toEqual({ url: 'sqlite:c.db', source: 'config' });
     expect(pickUrl(undefined, undefined, undefined)).toEqual({ url: DEFAULT_URL, source: 'default' });
+  });
+});
+
+describe('pickDirectUrl', () => {
+  const pooled = 'postgres://app@pooler:6432/db';
+  const direct = 'postgres://app@db:5432/db';
+
+  it('lets --direct-url win over everything', () => {
+    expect(pickDirectUrl({ url: pooled, source: 'flag' }, direct, undefined)).toEqual({ url: direct, source: 'direct-url-flag' });
+  });
+
+  it('lets config directUrl win over DATABASE_URL and config url, not over an explicit --url', () => {
+    expect(pickDirectUrl({ url: pooled, source: 'env' }, undefined, direct)).toEqual({ url: direct, source: 'direct-url-config' });
+    expect(pickDirectUrl({ url: pooled, source: 'config' }, undefined, direct)).toEqual({ url: direct, source: 'direct-url-config' });
+    expect(pickDirectUrl({ url: 'postgres://other/db', source: 'flag' }, undefined, direct)).toEqual({ url: 'postgres://other/db', source: 'flag' });
+    expect(pickDirectUrl({ url: pooled, source: 'env' }, undefined, undefined)).toEqual({ url: pooled, source: 'env' });
   });
 });
