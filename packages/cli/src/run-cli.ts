@@ -201,6 +201,8 @@ class CommandRun {
     this.migrator = createMigrator({
       dialect: resolved.dialect,
       sources: sources.sources,
+      // What the terminal redacts is redacted from the events table too.
+      secrets: settings.secrets,
       ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
       ...(runs
         ? {
@@ -353,6 +355,7 @@ class CommandRun {
             ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
             ...(entry.error !== undefined ? { error: entry.error } : {}),
             ...(entry.details ? { details: entry.details } : {}),
+            secrets: settings.secrets,
           });
           await recordEvent(await targetDialect(), event, lockTimeoutMs);
           return true;

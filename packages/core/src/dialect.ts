@@ -136,6 +136,13 @@ export interface Dialect {
   /** Frees what the dialect owns (pools). Idempotent. Sessions are closed separately. */
   destroy?(): Promise<void>;
   /**
+   * Removes the dialect's secrets (the password of its URL, `PGPASSWORD`, …) from a text. Core
+   * passes everything it writes to the state and events tables through it, so a password quoted
+   * by a migration's error message is never stored. A function, not a list: the secrets stay
+   * out of a logged or serialised dialect object.
+   */
+  redact?(text: string): string;
+  /**
    * Composite dialects only (failover): picks the concrete dialect for one operation. Core calls
    * it once at the start of every migrator operation and uses the dialect it returns throughout
    * that operation, so a run never switches databases half way.

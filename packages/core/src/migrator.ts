@@ -1,6 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import { type Dialect, type DialectCapabilities, type DialectSelection, type DialectSession, resolveCapabilities } from './dialect.js';
-import { isStrataError, StrataError, toStrataError } from './errors.js';
+import { isStrataError, redactSecrets, StrataError, toStrataError } from './errors.js';
 import { guardSession } from './internal/guard-session.js';
 import { type LoadedMigration, type LoadedMigrations, loadMigrations } from './internal/load-migrations.js';
 import { problemsError } from './internal/problems-error.js';
@@ -48,6 +48,9 @@ export function createMigrator(options: MigratorOptions): Migrator {
   const host = safeHostname();
   const toolVersion = options.toolVersion ?? TOOL_VERSION;
   const emit = options.onEvent ?? (() => {});
+  const secrets = [...(options.secrets ?? [])].filter(Boolean);
+  /** Everything written to the database goes through the same redaction as the terminal. */
+  const scrub = (text: string): string => redactSecrets(dialect.redact ? dialect.redact(text) : text, secrets);
 
   /** The concrete dialect for one operation (a failover dialect picks primary or fallback once). */
   const select = async (signal?: AbortSignal): Promise<DialectSelection> =>
@@ -126,20 +129,26 @@ export function createMigrator(options: MigratorOptions): Migrator {
     return plan;
   };
 
-  const event = (fields: Partial<EventRecord> & Pick<EventRecord, 'action' | 'outcome'>): EventRecord => ({
-    at: new Date().toISOString(),
-    migrationId: null,
-    durationMs: null,
-    actor,
-    host,
-    toolVersion,
-    backupId: null,
-    errorCode: null,
-    errorMessage: null,
-    sqlState: null,
-    details: null,
-    ...fields,
-  });
+  const event = (fields: Partial<EventRecord> & Pick<EventRecord, 'action' | 'outcome'>): EventRecord => {
+    const record: EventRecord = {
+      at: new Date().toISOString(),
+      migrationId: null,
+      durationMs: null,
+      actor,
+      host,
+      toolVersion,
+      backupId: null,
+      errorCode: null,
+      errorMessage: null,
+      sqlState: null,
+      details: null,
+      ...fields,
+    };
+    // A migration's error text may quote a password (a JS error, a server message, a holder's query).
+    if (record.errorMessage) record.errorMessage = scrub(record.errorMessage);
+    if (record.details) record.details = scrubValue(record.details, scrub) as EventRecord['details'];
+    return record;
+  };
 
   /** Reads state without the lock: status, validate, plan, history. */
   const withReadSession = async <T>(d: Dialect, work: (session: DialectSession) => Promise<T>, pending?: Promise<DialectSession>): Promise<T> => {
@@ -598,6 +607,18 @@ export function createMigrator(options: MigratorOptions): Migrator {
 export interface LockState {
   inTransaction: boolean;
   held: boolean;
+}
+
+/** A copy of a JSON-like value with every string passed through `scrub` (keys included). */
+function scrubValue(value: unknown, scrub: (text: string) => string): unknown {
+  if (typeof value === 'string') return scrub(value);
+  if (Array.isArray(value)) return value.map((item) => scrubValue(item, scrub));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[scrub(key)] = scrubValue(item, scrub);
+    return out;
+  }
+  return value;
 }
 
 function applyRow(migration: LoadedMigration, actor: string, toolVersion: string): StateRow {

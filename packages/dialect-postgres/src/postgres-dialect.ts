@@ -1,5 +1,5 @@
 import type { ClientConfig } from 'pg';
-import { DEFAULT_STATE_TABLE, IDENTIFIER_PATTERN, StrataError, eventsTableFor } from '@strata/core';
+import { DEFAULT_STATE_TABLE, IDENTIFIER_PATTERN, StrataError, eventsTableFor, redactSecrets } from '@strata/core';
 import type { ConnectOptions, Dialect, DialectSession } from '@strata/core';
 import { openPostgresSession } from './postgres-session.js';
 import type { PostgresSessionSettings } from './postgres-session.js';
@@ -147,5 +147,6 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Dia
     },
     splitStatements: splitPostgresStatements,
     findNonTransactional: findPostgresNonTransactional,
+    redact: (text) => redactSecrets(text, secrets),
   };
 }
