@@ -87,6 +87,17 @@ export interface SqlStatement {
   nonTransactional?: string;
 }
 
+/** A statement that would delete or blank rows of other tables through cascading foreign keys. */
+export interface RebuildHazard {
+  /** 1-based statement number and line in the script. */
+  statement: number;
+  line: number;
+  /** What the statement does: `DROP TABLE parent`, `ALTER TABLE parent RENAME`. */
+  action: string;
+  /** The referencing columns and their actions: `child.parent_id ON DELETE CASCADE`. */
+  references: string[];
+}
+
 /** Who holds the migration lock, as far as the dialect can tell. All fields are optional. */
 export interface LockHolder {
   pid?: number;
@@ -236,6 +247,27 @@ export interface DialectSession {
    * `clock_timestamp() - now()`, or around the call).
    */
   applyScript?(script: string, writes: readonly StateWrite[], ownTransaction: boolean): Promise<void>;
+  /**
+   * Dialects where foreign-key enforcement is a connection setting that cannot change inside a
+   * transaction (SQLite's `PRAGMA foreign_keys`): sets it for the transactions that follow and
+   * returns the previous setting. Core calls it with no transaction open, before and after a
+   * migration that asks for foreign keys off (`-- strata:foreign-keys off`).
+   */
+  setForeignKeys?(enabled: boolean): Promise<boolean>;
+  /**
+   * Checks every foreign key of the database (SQLite's `PRAGMA foreign_key_check`) inside the open
+   * transaction, if any. Core calls it after a migration run with foreign keys off, before the
+   * commit, and fails the migration when `count` is not 0. `sample`: a few violations for people.
+   */
+  checkForeignKeys?(): Promise<{ count: number; sample: string[] }>;
+  /**
+   * The statements of `script` that would silently delete or blank rows of other tables through
+   * cascading foreign keys with enforcement on (a SQLite table rebuild: `DROP TABLE parent` while
+   * `child` references it `ON DELETE CASCADE`). Reads the schema as it is now; core calls it under
+   * the lock for each SQL migration not marked foreign-keys off, and refuses the migration before it
+   * runs when the list is not empty. Should be fast for scripts that drop or rename nothing.
+   */
+  findRebuildHazards?(script: string): Promise<RebuildHazard[]>;
   /** Cancels the statement running now (from another task), for SIGINT/SIGTERM. */
   cancel?(): Promise<void>;
   /** Facts safe to show with `--verbose` (effective timeouts, server version, journal mode). */

@@ -343,6 +343,7 @@ function createFileMigration(
         down: sql.body.down,
         checksumText: variant.text!,
         upLine: sql.body.upLine,
+        ...(sql.body.foreignKeys ? {} : { foreignKeys: false }),
         ...(sql.body.downLine === undefined ? {} : { downLine: sql.body.downLine }),
         ...(sql.checksum === undefined ? {} : { checksum: sql.checksum }),
       };
@@ -413,6 +414,9 @@ class DeferredSqlBody implements ResolvedBody {
   }
   get downLine() {
     return this.load().sql.downLine;
+  }
+  get foreignKeys() {
+    return this.load().sql.foreignKeys;
   }
 
   private load() {

@@ -267,7 +267,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       let state = await session.readState();
       let plan = planFor(loaded, state, target, runOptions.allowOutOfOrder);
       if (plan.problems.length) throw problemsError(plan.problems);
-      const problems = await checkSteps(active, plan, loaded, single && !dryRun);
+      const problems = await checkSteps(active, plan, loaded, single && !dryRun, single && session.setForeignKeys !== undefined);
       if (problems.length) throw problemsError(problems);
 
       const steps: StepReport[] = [];
@@ -347,6 +347,26 @@ export function createMigrator(options: MigratorOptions): Migrator {
           // Synchronous drivers (better-sqlite3) never yield: give signal handlers a turn.
           if (signal) await new Promise((resolve) => setImmediate(resolve));
           if (signal?.aborted) throw interrupted(signal);
+          // A rebuild asks for foreign keys off: a connection setting that only changes between
+          // transactions (SQLite), so the lock's transaction is committed first.
+          const rebuild = !single && session.setForeignKeys !== undefined && queue[0]!.body?.foreignKeys === false ? queue[0] : undefined;
+          let foreignKeysBefore: boolean | undefined;
+          if (rebuild) {
+            if (lock.inTransaction) {
+              await session.commit();
+              lock.inTransaction = false;
+            }
+            foreignKeysBefore = await session.setForeignKeys!(false);
+          }
+          const restoreForeignKeys = async () => {
+            if (foreignKeysBefore === undefined) return;
+            if (lock.inTransaction) {
+              await session.rollback();
+              lock.inTransaction = false;
+            }
+            await session.setForeignKeys!(foreignKeysBefore);
+            foreignKeysBefore = undefined;
+          };
           if (!single && !lock.inTransaction && !capabilities.supportsSessionLock) {
             await session.begin();
             lock.inTransaction = true;
@@ -361,13 +381,23 @@ export function createMigrator(options: MigratorOptions): Migrator {
               if (plan.problems.length) throw problemsError(plan.problems);
               queue = plan.steps.map((step) => loaded.byId.get(step.migration.id)!);
               emit({ type: 'replanned', reason: 'another runner changed the state' });
+              if (rebuild && queue[0] !== rebuild) {
+                // The next step is another one now: start over with the right foreign-key setting.
+                await restoreForeignKeys();
+                continue;
+              }
               if (!queue.length) break;
             }
           }
           const migration = queue.shift()!;
           emit({ type: 'step-start', id: migration.id, direction, index: done, total });
           const stepStarted = performance.now();
-          const outcome = await runStep(context, migration, direction, lock);
+          let outcome: Awaited<ReturnType<typeof runStep>>;
+          try {
+            outcome = await runStep(context, migration, direction, lock);
+          } finally {
+            await restoreForeignKeys();
+          }
           const durationMs = Math.round(performance.now() - stepStarted);
           steps.push({
             id: migration.id,
@@ -408,7 +438,14 @@ export function createMigrator(options: MigratorOptions): Migrator {
   };
 
   /** Refuses, before anything runs, statements that cannot run in a transaction. */
-  const checkSteps = async (d: Dialect, plan: Plan, loaded: LoadedMigrations, single: boolean): Promise<Problem[]> => {
+  const checkSteps = async (
+    d: Dialect,
+    plan: Plan,
+    loaded: LoadedMigrations,
+    single: boolean,
+    /** The run is one transaction (single or dry run) on a dialect whose foreign keys change only between transactions. */
+    wholeRunTransaction = false,
+  ): Promise<Problem[]> => {
     const problems: Problem[] = [];
     for (const step of plan.steps) {
       const migration = loaded.byId.get(step.migration.id)!;
@@ -423,6 +460,16 @@ export function createMigrator(options: MigratorOptions): Migrator {
             ...(migration.file ? { file: migration.file } : {}),
           });
         }
+        continue;
+      }
+      if (wholeRunTransaction && migration.body?.foreignKeys === false) {
+        problems.push({
+          code: 'STRATA_NON_TRANSACTIONAL_STATEMENT',
+          message: `Migration ${migration.id} runs with foreign keys off, which changes only between transactions: it cannot be part of a single-transaction run or a dry run`,
+          hint: 'Run without --single-transaction / --dry-run, or apply it on its own first',
+          migrationId: migration.id,
+          ...(migration.file ? { file: migration.file } : {}),
+        });
         continue;
       }
       if (typeof body !== 'string') continue;

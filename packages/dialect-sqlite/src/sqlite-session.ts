@@ -10,6 +10,8 @@ import {
 import type { SqliteConnection } from './sqlite-connection.js';
 import { sessionClosedError, statementError } from './sqlite-errors.js';
 import { beginWriteTransaction, DEFAULT_LOCK_TIMEOUT_MS, LOCK_POLL_SLICE_MS } from './sqlite-lock.js';
+import { findRebuildHazards, foreignKeyViolations } from './sqlite-rebuild.js';
+import { trackSessionSettings } from './sqlite-session-settings.js';
 import { splitSqliteStatements } from './sqlite-split.js';
 import { createSqliteStateStore } from './sqlite-state-store.js';
 
@@ -49,6 +51,8 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
         `${connection.dataVersion.get() as number}:${connection.commits}:${connection.totalChanges.get() as number}`
     : (): string => String(connection.dataVersion.get() as number);
   let seenVersion = writeVersion();
+  /** The session settings every transaction starts from (a migration's PRAGMA never reaches the next). */
+  const settings = trackSessionSettings(db);
 
   const ensureOpen = (): void => {
     if (closed) throw sessionClosedError(filename);
@@ -79,6 +83,7 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
         hint: 'This is a bug in strata: commit or roll back before beginning again',
       });
     }
+    settings.restore();
     await waitForWriteLock();
   };
 
@@ -243,6 +248,28 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
         rollbackSync();
         throw error;
       }
+    },
+
+    async setForeignKeys(enabled: boolean): Promise<boolean> {
+      ensureOpen();
+      if (inOwnTransaction()) {
+        throw new StrataError('STRATA_INTERNAL', `setForeignKeys() was called inside a transaction on SQLite database ${filename}`, {
+          hint: 'This is a bug in strata: PRAGMA foreign_keys is a no-op inside a transaction',
+        });
+      }
+      const before = settings.expected('foreign_keys');
+      settings.expect('foreign_keys', enabled);
+      return before;
+    },
+
+    async checkForeignKeys() {
+      ensureOpen();
+      return foreignKeyViolations(db);
+    },
+
+    async findRebuildHazards(script: string) {
+      ensureOpen();
+      return findRebuildHazards(db, script);
     },
 
     async describe(): Promise<Record<string, string>> {

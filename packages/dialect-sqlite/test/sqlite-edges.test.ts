@@ -1,7 +1,10 @@
 // Issue 10 on real SQLite files: secrets in stored events, table rebuilds, session state between
 // migrations, scripts that end strata's transaction.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createMigrator, defineModule, isStrataError, type MigrationDefinition, type StrataError } from '@strata/core';
+import { createFileSource, createMigrator, defineModule, isStrataError, type MigrationDefinition, type StrataError } from '@strata/core';
 import { describe, expect, it } from 'vitest';
 import { createSqliteDialect } from '../src/index.js';
 import { useTempDatabase } from './sqlite-fixtures.js';
@@ -48,5 +51,114 @@ describe('events written by the migrator', () => {
     expect(JSON.stringify(events)).not.toContain(secret);
     const history = await migrator.history();
     expect(JSON.stringify(history)).not.toContain(secret);
+  });
+});
+
+const SCHEMA = `
+CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent(id) ON DELETE CASCADE);
+CREATE TABLE note (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) ON DELETE SET NULL);
+INSERT INTO parent VALUES (1, 'a'), (2, 'b'), (3, 'c');
+INSERT INTO child VALUES (10, 1), (11, 1), (12, 2), (13, 3);
+INSERT INTO note VALUES (20, 1), (21, 2);
+`;
+
+/** SQLite's 12-step rebuild of `parent` (a new column with a NOT NULL default), copying `where`. */
+const rebuild = (where = '1 = 1') => `
+CREATE TABLE parent_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL DEFAULT 'x');
+INSERT INTO parent_new (id, name) SELECT id, name FROM parent WHERE ${where};
+DROP TABLE parent;
+ALTER TABLE parent_new RENAME TO parent;
+`;
+
+function files(dir: string, entries: Record<string, string>): void {
+  for (const [name, text] of Object.entries(entries)) writeFileSync(join(dir, name), text);
+}
+
+describe('SQLite table rebuilds', () => {
+  const setUp = () => {
+    const filename = tempDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'strata-rebuild-'));
+    files(dir, { '1.0.0_schema.sql': `-- strata:up\n${SCHEMA}` });
+    const migrator = () => createMigrator({ dialect: createSqliteDialect({ filename }), sources: [createFileSource({ directory: dir })] });
+    return { filename, dir, migrator };
+  };
+  const counts = (filename: string) => read<{ children: number; linked: number; notes: number }>(
+    filename,
+    'SELECT (SELECT count(*) FROM child) AS children, (SELECT count(parent_id) FROM note) AS linked, (SELECT count(*) FROM note) AS notes',
+  )[0];
+
+  it('refuses a rebuild of a table referenced ON DELETE CASCADE / SET NULL before it runs, naming the directive', async () => {
+    const { filename, dir, migrator } = setUp();
+    await migrator().up();
+    files(dir, { '1.1.0_rebuild_parent.sql': `-- strata:up\n${rebuild()}` });
+    const error = await failure(migrator().up());
+    expect(error.code).toBe('STRATA_UNSAFE_REBUILD');
+    expect(error.message).toMatch(/1\.1\.0_rebuild_parent\.sql, statement 3, line 5\).*DROP TABLE parent is referenced by child\.parent_id ON DELETE CASCADE, note\.parent_id ON DELETE SET NULL/);
+    expect(error.hint).toContain('-- strata:foreign-keys off');
+    // Nothing ran: the rows, the schema and the state are as before.
+    expect(counts(filename)).toEqual({ children: 4, linked: 2, notes: 2 });
+    expect(read(filename, "SELECT name FROM sqlite_schema WHERE name = 'parent_new'")).toEqual([]);
+    expect(read(filename, 'SELECT version, status FROM strata_migrations ORDER BY version')).toEqual([{ version: '1.0.0', status: 'applied' }]);
+  });
+
+  it('with -- strata:foreign-keys off keeps every child row, passes foreign_key_check, and turns foreign keys back on', async () => {
+    const { filename, dir, migrator } = setUp();
+    files(dir, {
+      '1.1.0_rebuild_parent.sql': `-- strata:foreign-keys off\n-- strata:up\n${rebuild()}`,
+      // Runs in the same session after the rebuild: with foreign keys still off it would commit.
+      '1.2.0_orphan.sql': '-- strata:up\nINSERT INTO child VALUES (99, 12345);\n',
+    });
+    const error = await failure(migrator().up());
+    expect(error.details.migrationId).toBe('app@1.2.0');
+    expect(error.message).toMatch(/FOREIGN KEY constraint failed/);
+    expect(read(filename, 'SELECT version, status FROM strata_migrations ORDER BY version')).toEqual([
+      { version: '1.0.0', status: 'applied' },
+      { version: '1.1.0', status: 'applied' },
+    ]);
+    expect(counts(filename)).toEqual({ children: 4, linked: 2, notes: 2 });
+    expect(read(filename, 'SELECT id, kind FROM parent ORDER BY id')).toEqual([
+      { id: 1, kind: 'x' },
+      { id: 2, kind: 'x' },
+      { id: 3, kind: 'x' },
+    ]);
+    expect(read(filename, 'PRAGMA foreign_key_check')).toEqual([]);
+  });
+
+  it('fails and rolls back a rebuild that leaves a dangling reference', async () => {
+    const { filename, dir, migrator } = setUp();
+    await migrator().up();
+    files(dir, { '1.1.0_rebuild_parent.sql': `-- strata:foreign-keys off\n-- strata:up\n${rebuild('id <> 1')}` });
+    const error = await failure(migrator().up());
+    expect(error.code).toBe('STRATA_MIGRATION_FAILED');
+    expect(error.message).toMatch(/foreign_key_check found 3 rows with a dangling reference/);
+    expect(read(filename, 'SELECT count(*) AS n FROM parent')).toEqual([{ n: 3 }]);
+    expect(read(filename, "SELECT name FROM sqlite_schema WHERE name = 'parent_new'")).toEqual([]);
+    expect(counts(filename)).toEqual({ children: 4, linked: 2, notes: 2 });
+    expect(read(filename, 'SELECT version FROM strata_migrations ORDER BY version')).toEqual([{ version: '1.0.0' }]);
+  });
+
+  it('refuses a foreign-keys-off migration in a single-transaction run or a dry run', async () => {
+    const { dir, migrator } = setUp();
+    files(dir, { '1.1.0_rebuild_parent.sql': `-- strata:foreign-keys off\n-- strata:up\n${rebuild()}` });
+    for (const options of [{ singleTransaction: true }, { dryRun: true }]) {
+      const error = await failure(migrator().up(options));
+      expect(error.message).toMatch(/runs with foreign keys off/);
+    }
+  });
+});
+
+describe('session state between SQLite migrations', () => {
+  it('a PRAGMA foreign_keys = OFF in a non-transactional migration does not reach the next one', async () => {
+    const filename = tempDatabase();
+    const steps: Step[] = [
+      { version: '1.0.0', up: 'CREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));' },
+      { version: '1.1.0', transaction: false, up: 'PRAGMA foreign_keys = OFF;\nPRAGMA recursive_triggers = ON;' },
+      { version: '1.2.0', up: 'INSERT INTO child VALUES (1, 999);' },
+    ];
+    const error = await failure(createMigrator({ dialect: createSqliteDialect({ filename }), sources: [moduleOf(steps)] }).up());
+    expect(error.details.migrationId).toBe('app@1.2.0');
+    expect(error.message).toMatch(/FOREIGN KEY constraint failed/);
+    expect(read(filename, 'SELECT count(*) AS n FROM child')).toEqual([{ n: 0 }]);
   });
 });

@@ -49,6 +49,8 @@ export async function runStep(
     throw new StrataError('STRATA_INTERNAL', `Migration ${migration.id} has no ${direction} body at run time`);
   }
   const done: StepOutcome = direction === 'up' ? 'applied' : 'reverted';
+  const foreignKeysOff = migration.body.foreignKeys === false && context.session.checkForeignKeys !== undefined;
+  const refuseHazards = () => (!foreignKeysOff && typeof body === 'string' ? refuseRebuildHazards(context.session, migration, direction, body) : undefined);
   // Without transactional DDL a failed migration can leave part of its DDL behind: run it the
   // honest way, with a `running` row first and `failed` (needs repair) when it breaks.
   if (!migration.transaction || !context.capabilities.supportsTransactionalDdl) {
@@ -56,10 +58,12 @@ export async function runStep(
       context.dryRunStopped = true;
       return { outcome: 'skipped', reason: 'runs outside a transaction: not run in a dry run (nor anything after it)' };
     }
-    await runOutsideTransaction(context, migration, direction, body, lock);
+    await refuseHazards();
+    await runOutsideTransaction(context, migration, direction, body, lock, foreignKeysOff);
     return { outcome: done };
   }
   if (context.dryRunStopped) return { outcome: 'skipped', reason: 'follows a non-transactional migration in a dry run' };
+  await refuseHazards();
 
   const { session } = context;
   const ownTransaction = !lock.inTransaction;
@@ -70,14 +74,17 @@ export async function runStep(
       const started = performance.now();
       if (typeof body === 'string') await session.execute(body);
       else await body(context.migrationContext());
+      if (foreignKeysOff) await checkForeignKeys(session);
       context.deferredWrites.push(...writes(Math.round(performance.now() - started)));
-    } else if (typeof body === 'string' && session.applyScript) {
+    } else if (typeof body === 'string' && session.applyScript && !foreignKeysOff) {
       await session.applyScript(body, writes(-1), ownTransaction);
     } else {
       if (ownTransaction) await session.begin();
       const started = performance.now();
       if (typeof body === 'string') await session.execute(body);
       else await body(context.migrationContext());
+      // Foreign keys were off: prove the rebuild left every reference whole before COMMIT.
+      if (foreignKeysOff) await checkForeignKeys(session);
       await session.writeState(writes(Math.round(performance.now() - started)));
       if (ownTransaction) await session.commit();
     }
@@ -111,6 +118,7 @@ async function runOutsideTransaction(
   direction: 'up' | 'down',
   body: MigrationBody,
   lock: LockState,
+  foreignKeysOff: boolean,
 ): Promise<void> {
   const { session, dialect } = context;
   const sectionLine = (direction === 'up' ? migration.body!.upLine : migration.body!.downLine) ?? 1;
@@ -139,6 +147,7 @@ async function runOutsideTransaction(
     } else {
       await (body as Exclude<MigrationBody, string>)(context.migrationContext());
     }
+    if (foreignKeysOff) await checkForeignKeys(session);
   } catch (error) {
     const failure = stepFailure(error, migration, direction, sectionLine, false);
     const ms = Math.round(performance.now() - started);
@@ -161,6 +170,35 @@ async function runOutsideTransaction(
     throw failure;
   }
   await inTransaction(session, finalWrites(context, migration, direction, Math.round(performance.now() - started)));
+}
+
+/** Refuses a migration that would delete or blank child rows through cascading foreign keys. */
+async function refuseRebuildHazards(session: DialectSession, migration: LoadedMigration, direction: 'up' | 'down', script: string): Promise<void> {
+  const hazards = await session.findRebuildHazards?.(script);
+  const first = hazards?.[0];
+  if (!first) return;
+  const sectionLine = (direction === 'up' ? migration.body!.upLine : migration.body!.downLine) ?? 1;
+  const line = sectionLine + first.line - 1;
+  const where = [migration.file, `statement ${first.statement}`, `line ${line}`].filter(Boolean).join(', ');
+  throw new StrataError(
+    'STRATA_UNSAFE_REBUILD',
+    `${direction === 'up' ? 'Migration' : 'Revert of'} ${migration.id} (${where}) would delete or blank rows with foreign keys on: ${first.action} is referenced by ${first.references.join(', ')}`,
+    {
+      hint: 'For a table rebuild, put `-- strata:foreign-keys off` at the top of the file: strata then runs it with foreign keys off and checks every foreign key before COMMIT (https://www.sqlite.org/lang_altertable.html#otheralter). Nothing was run',
+      details: { migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), statement: first.statement, line, hazards },
+    },
+  );
+}
+
+/** Fails (so the transaction rolls back) when a migration run with foreign keys off left a dangling reference. */
+async function checkForeignKeys(session: DialectSession): Promise<void> {
+  const result = await session.checkForeignKeys!();
+  if (result.count === 0) return;
+  throw new StrataError(
+    'STRATA_FOREIGN_KEY_VIOLATION',
+    `foreign_key_check found ${result.count} row${result.count === 1 ? '' : 's'} with a dangling reference after the migration ran with foreign keys off: ${result.sample.join(', ')}${result.count > result.sample.length ? ', …' : ''}`,
+    { details: { foreignKeyViolations: result.count } },
+  );
 }
 
 async function inTransaction(session: DialectSession, writes: StateWrite[]): Promise<void> {
