@@ -50,6 +50,12 @@ export interface StrataConfig {
   /** PostgreSQL `statement_timeout` for migrations. @default 0 (server setting) */
   statementTimeout?: string | number;
   backup?: BackupConfig;
+  /**
+   * The largest migration file strata reads: bytes, or a size such as `'64MiB'`. A bigger file
+   * is refused (exit 3, `STRATA_FILE_TOO_LARGE`) before it is read. `STRATA_MAX_FILE_BYTES` wins.
+   * @default '64MiB'
+   */
+  maxFileBytes?: number | string;
 }
 
 /**
@@ -75,6 +81,7 @@ export const CONFIG_KEYS = [
   'ddlLockTimeout',
   'statementTimeout',
   'backup',
+  'maxFileBytes',
 ] as const satisfies readonly (keyof StrataConfig)[];
 
 /** Every key of a config's `backup` object. */

@@ -194,7 +194,7 @@ class CommandRun {
     // validate and repair read every file: they are the commands that answer "is it intact?".
     const cacheDirectory = this.command === 'validate' || this.command === 'repair' ? undefined : defaultCacheDirectory(this.env);
     const checksumCache = cacheDirectory === undefined ? false : resolvePath(this.cwd, cacheDirectory);
-    const sources = await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`), checksumCache);
+    const sources = await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`), checksumCache, settings.maxFileBytes);
     out.debug(`checksum cache: ${checksumCache === false ? 'off' : checksumCache}`);
     out.debug(`dialect: ${resolved.primary.dialect.name}${resolved.fallback ? ` (fallback ${resolved.fallback.dialect.name})` : ''}`);
     out.debug(`sources: ${[...sources.folders.map((f) => `${f.shown} (module ${f.module})`), ...sources.modules.map((m) => `module ${m}`)].join(', ') || 'none'}`);

@@ -9,6 +9,8 @@ export const STRATA_ERROR_CODES = {
   STRATA_INVALID_ID: 'STRATA_INVALID_ID',
   /** A migration file could not be read, is empty, binary, not UTF-8, or malformed. */
   STRATA_INVALID_MIGRATION: 'STRATA_INVALID_MIGRATION',
+  /** A migration file is over the size limit (`maxFileBytes`, default 64 MiB); it was not read. */
+  STRATA_FILE_TOO_LARGE: 'STRATA_FILE_TOO_LARGE',
   /** Two migrations share one module and version. */
   STRATA_DUPLICATE_VERSION: 'STRATA_DUPLICATE_VERSION',
   /** A dependency names a migration that does not exist. */

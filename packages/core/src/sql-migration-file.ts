@@ -1,4 +1,5 @@
 import { StrataError } from './errors.js';
+import { isStatementless } from './internal/file-limits.js';
 import { parseMigrationId } from './migration.js';
 
 /** A SQL migration file split into its sections and directives. */
@@ -93,7 +94,11 @@ export function parseSqlMigration(text: string, file: string): ParsedSqlMigratio
   }
   const up = section(upFrom, upTo);
   if (!hasSql(up)) fail(upFrom + 1, 'the up section is empty', 'Write the statements to apply after -- strata:up');
+  if (isStatementless(up)) fail(upFrom + 1, 'the up section holds no statement (only ";", blanks or comments)', 'Write the statements to apply after -- strata:up');
   const down = downStart === -1 ? undefined : section(downStart, lines.length);
+  if (down !== undefined && hasSql(down) && isStatementless(down)) {
+    fail(downStart + 1, 'the down section holds no statement (only ";", blanks or comments)', 'Write the statements that revert the up section, or remove the -- strata:down line');
+  }
   return {
     up,
     down: down !== undefined && hasSql(down) ? down : undefined,
