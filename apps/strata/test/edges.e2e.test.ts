@@ -1,6 +1,7 @@
 // End-to-end tests of issue 10's edge items: secrets in stored events, URLs with raw reserved
 // characters, control characters and symlinks in file names, oversized and degenerate files.
-import { existsSync } from 'node:fs';
+import { existsSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
@@ -65,4 +66,68 @@ describe('strata keeps passwords out of the database', () => {
       await client.end();
     }
   }, 120_000);
+});
+
+describe('strata treats file names as data', () => {
+  it('escapes control characters of file names in every human line, and refuses a symlink out of the folder', () => {
+    const forged = '\nOK: 5 migrations applied\u001b[2J\r';
+    const dir = project({
+      'migrations/1.0.0_ok.sql': '-- strata:up\nCREATE TABLE ok (id int);\n',
+      // An invalid version (a problem naming the file) and a near miss (a warning naming it).
+      'migrations/1.1.0\u001b[31m\u009b2J_bad.sql': '-- strata:up\nCREATE TABLE bad (id int);\n',
+      [`migrations/notes${forged}.sql`]: 'not a migration',
+      'elsewhere/evil.sql': '-- strata:up\nCREATE TABLE evil (id int);\n',
+    });
+    symlinkSync(join(dir, 'elsewhere', 'evil.sql'), join(dir, 'migrations', '1.2.0_linked.sql'));
+    for (const command of ['status', 'validate', 'up']) {
+      const ran = strata(dir, [command, '--url', 'sqlite:./app.db']);
+      expect(ran.code, `${command}: ${ran.stderr}`).toBe(3);
+      const all = ran.stdout + ran.stderr;
+      expect(all).not.toMatch(/[\u001b\r\u009b]/);
+      expect(all).toContain('1.1.0\\e[31m\\x9b2J_bad.sql');
+      // The forged text never starts a line of its own.
+      expect(all.split('\n').some((line) => line.startsWith('OK: 5 migrations'))).toBe(false);
+      expect(all).toContain('\\nOK: 5 migrations applied\\e[2J\\r');
+      expect(all).toMatch(/1\.2\.0_linked\.sql: a symbolic link to a file outside the migrations folder/);
+    }
+    const json = strata(dir, ['validate', '--json', '--url', 'sqlite:./app.db']);
+    expect(json.code).toBe(3);
+    expect(json.stdout).not.toMatch(/[\u001b\r\u009b]/);
+    const problems = JSON.parse(json.stdout).problems as { code: string; message: string }[];
+    expect(problems.map((p) => p.code).sort()).toEqual(['STRATA_INVALID_MIGRATION', 'STRATA_INVALID_VERSION']);
+    // JSON keeps the real name (escaped by JSON itself).
+    expect(problems.some((p) => p.message.includes('1.1.0\u001b[31m\u009b2J_bad.sql'))).toBe(true);
+  });
+});
+
+describe('strata refuses oversized and statement-less migration files', () => {
+  it('exit 3 with STRATA_FILE_TOO_LARGE for a sparse 582 MB file, without reading it; the limit is configurable', () => {
+    const dir = project({ 'migrations/1.0.0_ok.sql': '-- strata:up\nCREATE TABLE ok (id int);\n' });
+    const huge = join(dir, 'migrations', '1.1.0_dump.sql');
+    writeFileSync(huge, '-- strata:up\n');
+    truncateSync(huge, 582 * 1024 * 1024);
+    const ran = strata(dir, ['up', '--json', '--url', 'sqlite:./app.db']);
+    expect(ran.code, ran.stderr).toBe(3);
+    expect(JSON.parse(ran.stdout).error).toMatchObject({ code: 'STRATA_FILE_TOO_LARGE', message: expect.stringMatching(/1\.1\.0_dump\.sql: the file is 582 MiB, over the migration file size limit of 64 MiB/) });
+    // A lower limit from the environment or the config.
+    truncateSync(huge, 0);
+    writeFileSync(huge, `-- strata:up\n${'SELECT 1;\n'.repeat(200)}`);
+    const byEnv = strata(dir, ['validate', '--url', 'sqlite:./app.db'], { STRATA_MAX_FILE_BYTES: '1KiB' });
+    expect(byEnv.code).toBe(3);
+    expect(byEnv.stdout + byEnv.stderr).toMatch(/over the migration file size limit of 1 KiB/);
+    writeFileSync(join(dir, 'strata.config.json'), JSON.stringify({ maxFileBytes: 1500 }));
+    const byConfig = strata(dir, ['validate', '--url', 'sqlite:./app.db']);
+    expect(byConfig.code).toBe(3);
+    expect(byConfig.stdout + byConfig.stderr).toMatch(/over the migration file size limit of 1\.5 KiB/);
+    writeFileSync(join(dir, 'strata.config.json'), JSON.stringify({ maxFileBytes: 'lots' }));
+    expect(strata(dir, ['validate', '--url', 'sqlite:./app.db']).code).toBe(2);
+  });
+
+  it('exit 3 for an up section of only semicolons; nothing is recorded', () => {
+    const dir = project({ 'migrations/1.0.0_nothing.sql': '-- strata:up\n;;;\n' });
+    const ran = strata(dir, ['up', '--url', 'sqlite:./app.db']);
+    expect(ran.code).toBe(3);
+    expect(ran.stderr).toMatch(/1\.0\.0_nothing\.sql:2: the up section holds no statement/);
+    expect(existsSync(join(dir, 'app.db'))).toBe(false);
+  });
 });

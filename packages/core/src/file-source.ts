@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, type Stats, statSync, statfsSync, type Dirent } from 'node:fs';
-import { join, resolve as resolvePath } from 'node:path';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, type Stats, statSync, statfsSync, type Dirent } from 'node:fs';
+import { isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { canonicalText, checksum } from './checksum.js';
 import { isStrataError, StrataError } from './errors.js';
@@ -49,6 +49,14 @@ export interface FileSourceOptions {
    * @default 67108864 (64 MiB, {@link DEFAULT_MAX_FILE_BYTES})
    */
   maxFileBytes?: number;
+  /**
+   * Read migration files that are symbolic links to files outside the folder. Off by default: a
+   * link can make a reviewed folder run a file nobody reviewed (and the link's target can change
+   * without the folder changing), so such a file is a `STRATA_INVALID_MIGRATION` problem. Links
+   * to files inside the folder are always followed. See docs/decisions/009-migration-file-edges.md.
+   * @default false
+   */
+  allowExternalSymlinks?: boolean;
 }
 
 export { DEFAULT_MAX_FILE_BYTES };
@@ -90,6 +98,7 @@ export function createFileSource(options: FileSourceOptions): MigrationSource {
       const cache =
         options.checksumCache && !onNetworkFileSystem(directory) ? new FileChecksumCache(resolvePath(options.checksumCache), directory) : undefined;
       maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+      allowExternalSymlinks = options.allowExternalSymlinks ?? false;
       const result = loadFolder(directory, shown, module, options.onWarning, cache);
       cache?.save();
       return result;
@@ -137,6 +146,7 @@ function loadFolder(
   // join(dir, name) is join(dir, 'x') with the 'x' replaced, for a name that is one plain path
   // segment (no separator, not '.' or '..'): normalise the two folders once, not 2,000 paths.
   const directoryPrefix = join(directory, 'x').slice(0, -1);
+  let realDirectory: string | undefined;
   const shownPrefix = join(shownDirectory, 'x').slice(0, -1);
   for (const fileName of names) {
     const entry = byName.get(fileName)!;
@@ -145,6 +155,19 @@ function loadFolder(
     const path = directoryPrefix + fileName;
     const shown = shownPrefix + fileName;
     if (!isRegularFile(entry, path)) continue;
+    if (entry.isSymbolicLink() && !allowExternalSymlinks) {
+      realDirectory ??= realpathOrSelf(directory);
+      const target = externalTarget(path, realDirectory);
+      if (target !== undefined) {
+        problems.push({
+          code: 'STRATA_INVALID_MIGRATION',
+          message: `${shown}: a symbolic link to a file outside the migrations folder (${target})`,
+          hint: 'Copy the file into the folder (a link lets an unreviewed file run), or link to a file inside it',
+          file: shown,
+        });
+        continue;
+      }
+    }
     const match = MIGRATION_FILE.exec(fileName);
     if (!match) {
       onWarning?.(`Ignoring ${shown}: not named <version>_<name>.sql (e.g. 1.0.0_create_users.sql)`);
@@ -237,6 +260,23 @@ function isRegularFile(entry: Dirent, path: string): boolean {
 
 /** The size limit of the load under way (loads are synchronous: one at a time). */
 let maxFileBytes = DEFAULT_MAX_FILE_BYTES;
+/** The load under way reads links to files outside its folder. */
+let allowExternalSymlinks = false;
+
+function realpathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Where a link in the folder really points, when that is outside the (real) folder; undefined when inside. */
+function externalTarget(path: string, realDirectory: string): string | undefined {
+  const target = realpathOrSelf(path);
+  const inside = relative(realDirectory, target);
+  return inside === '' || inside.startsWith('..') || isAbsolute(inside) ? target : undefined;
+}
 
 /** Reused for every file that fits (nearly all of them): no buffer per file. */
 let readBuffer: Buffer | undefined;

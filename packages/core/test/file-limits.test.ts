@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -81,5 +81,25 @@ describe('sections without a statement', () => {
     const dir = folder({ '1.0.0_empty.sql': '-- strata:up\n;;;\n' });
     const { problems } = await createFileSource({ directory: dir }).load();
     expect(problems.map((p) => p.code)).toEqual(['STRATA_INVALID_MIGRATION']);
+  });
+});
+
+describe('createFileSource symlinks', () => {
+  it('refuses a migration file that links outside the folder, follows one inside, and reads external links when allowed', async () => {
+    const outside = folder({ 'evil.sql': 'DROP TABLE users;' });
+    const dir = folder({ 'real.sql.txt': 'CREATE TABLE t (id int);' });
+    symlinkSync(join(outside, 'evil.sql'), join(dir, '1.0.0_external.sql'));
+    symlinkSync(join(dir, 'real.sql.txt'), join(dir, '1.1.0_internal.sql'));
+    const refused = await createFileSource({ directory: dir }).load();
+    expect(refused.migrations.map((m) => m.id)).toEqual(['app@1.1.0']);
+    expect(refused.problems).toEqual([
+      expect.objectContaining({
+        code: 'STRATA_INVALID_MIGRATION',
+        message: `${join(dir, '1.0.0_external.sql')}: a symbolic link to a file outside the migrations folder (${realpathSync(join(outside, 'evil.sql'))})`,
+      }),
+    ]);
+    const allowed = await createFileSource({ directory: dir, allowExternalSymlinks: true }).load();
+    expect(allowed.problems).toEqual([]);
+    expect(allowed.migrations.map((m) => m.id)).toEqual(['app@1.0.0', 'app@1.1.0']);
   });
 });
