@@ -131,3 +131,28 @@ describe('strata refuses oversized and statement-less migration files', () => {
     expect(existsSync(join(dir, 'app.db'))).toBe(false);
   });
 });
+
+describe('strata reads URLs with raw reserved characters in the password as users mean them', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('strata_edges_url');
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('connects to the printed host, never to one made of the password’s tail, and prints no fragment of it', () => {
+    const server = new URL(database.url);
+    // `new URL` would end the credentials at `#` and take "nowhere.invalid" for the host.
+    const password = 'Raw@pw#nowhere.invalid/x?y%zz';
+    const url = `postgres://${server.username}:${password}@${server.host}${server.pathname}`;
+    const dir = project({ 'migrations/1.0.0_ok.sql': '-- strata:up\nCREATE TABLE url_ok (id int);\n' });
+    for (const args of [['up', '--no-backup'], ['status', '--verbose'], ['history', '--json']]) {
+      const ran = strata(dir, [...args, '--url', url]);
+      expect(ran.code, `${args.join(' ')}: ${ran.stderr}`).toBe(0);
+      const all = ran.stdout + ran.stderr;
+      for (const fragment of ['Raw', 'nowhere', 'y%zz', '#']) expect(all, args.join(' ')).not.toContain(fragment);
+      if (args[0] === 'status') expect(ran.stderr).toContain(`target: postgres://${server.username}:***@${server.host}${server.pathname} (from --url)`);
+    }
+  });
+});
