@@ -268,6 +268,13 @@ export interface DialectSession {
    * runs when the list is not empty. Should be fast for scripts that drop or rename nothing.
    */
   findRebuildHazards?(script: string): Promise<RebuildHazard[]>;
+  /**
+   * Whether a transaction is open on the session now, as the database reports it (PostgreSQL's
+   * ReadyForQuery status, better-sqlite3's `inTransaction`), without a round trip. Core asks after
+   * a transactional script migration's function returns: a script that ran `COMMIT` or
+   * `ROLLBACK` itself has ended strata's transaction, and is reported and marked `failed`.
+   */
+  inTransaction?(): Promise<boolean>;
   /** Cancels the statement running now (from another task), for SIGINT/SIGTERM. */
   cancel?(): Promise<void>;
   /** Facts safe to show with `--verbose` (effective timeouts, server version, journal mode). */

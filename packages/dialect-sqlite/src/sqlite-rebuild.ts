@@ -45,8 +45,8 @@ function droppedOrRenamed(text: string): { table: string; verb: 'DROP' | 'RENAME
  * The statements of `script` that drop or rename a table other tables reference with a cascading
  * action (`ON DELETE CASCADE`, `SET NULL`, `SET DEFAULT`): with foreign keys on, a DROP deletes
  * (or blanks) every child row, and a RENAME re-points the children at the renamed table, which the
- * rebuild then drops. Empty when the connection has foreign keys off, or when the script manages
- * `PRAGMA foreign_keys` itself. Reads the schema as it is now (call it under the lock).
+ * rebuild then drops. Children the script drops too are not counted. Empty when the connection has
+ * foreign keys off, or when the script manages `PRAGMA foreign_keys` itself. Reads the schema as it is now (call it under the lock).
  * @see https://www.sqlite.org/lang_altertable.html#otheralter
  * @see https://www.sqlite.org/foreignkeys.html#fk_actions
  */
@@ -69,9 +69,14 @@ export function findRebuildHazards(db: Database.Database, script: string): Rebui
         AND upper(f.on_delete) IN ${CASCADING}
       ORDER BY m.name, f.id, f.seq`,
   );
+  // Child tables the script drops itself lose nothing they were not meant to lose (a down that
+  // drops a whole schema, parents first).
+  const droppedByScript = new Set(candidates.filter((c) => c.verb === 'DROP').map((c) => c.table));
   const hazards: RebuildHazard[] = [];
   for (const { statement, table, verb } of candidates) {
-    const rows = referencing.all(table, table) as { child: string; column: string; action: string }[];
+    const rows = (referencing.all(table, table) as { child: string; column: string; action: string }[]).filter(
+      (row) => !droppedByScript.has(row.child.toUpperCase()),
+    );
     if (rows.length === 0) continue;
     hazards.push({
       statement: statement.index,

@@ -250,6 +250,11 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
       }
     },
 
+    async inTransaction(): Promise<boolean> {
+      ensureOpen();
+      return inOwnTransaction();
+    },
+
     async setForeignKeys(enabled: boolean): Promise<boolean> {
       ensureOpen();
       if (inOwnTransaction()) {

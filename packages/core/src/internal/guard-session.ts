@@ -47,6 +47,7 @@ export function guardSession(session: DialectSession): DialectSession {
   if (session.hasForeignWrites) guarded.hasForeignWrites = guard('hasForeignWrites', session.hasForeignWrites)!;
   if (session.applyScript) guarded.applyScript = guard('applyScript', session.applyScript)!;
   if (session.describe) guarded.describe = guard('describe', session.describe)!;
+  if (session.inTransaction) guarded.inTransaction = guard('inTransaction', session.inTransaction)!;
   if (session.setForeignKeys) guarded.setForeignKeys = guard('setForeignKeys', session.setForeignKeys)!;
   if (session.checkForeignKeys) guarded.checkForeignKeys = guard('checkForeignKeys', session.checkForeignKeys)!;
   if (session.findRebuildHazards) guarded.findRebuildHazards = guard('findRebuildHazards', session.findRebuildHazards)!;

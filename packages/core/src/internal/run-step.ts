@@ -73,7 +73,7 @@ export async function runStep(
     if (context.deferredWrites && !ownTransaction) {
       const started = performance.now();
       if (typeof body === 'string') await session.execute(body);
-      else await body(context.migrationContext());
+      else await runScript(session, body, context);
       if (foreignKeysOff) await checkForeignKeys(session);
       context.deferredWrites.push(...writes(Math.round(performance.now() - started)));
     } else if (typeof body === 'string' && session.applyScript && !foreignKeysOff) {
@@ -82,13 +82,17 @@ export async function runStep(
       if (ownTransaction) await session.begin();
       const started = performance.now();
       if (typeof body === 'string') await session.execute(body);
-      else await body(context.migrationContext());
+      else await runScript(session, body, context);
       // Foreign keys were off: prove the rebuild left every reference whole before COMMIT.
       if (foreignKeysOff) await checkForeignKeys(session);
       await session.writeState(writes(Math.round(performance.now() - started)));
       if (ownTransaction) await session.commit();
     }
   } catch (error) {
+    if (error instanceof TransactionEnded) {
+      lock.inTransaction = false;
+      throw await recordEndedTransaction(context, migration, direction);
+    }
     if (ownTransaction) await session.rollback();
     throw stepFailure(error, migration, direction, sectionLine, true);
   }
@@ -170,6 +174,53 @@ async function runOutsideTransaction(
     throw failure;
   }
   await inTransaction(session, finalWrites(context, migration, direction, Math.round(performance.now() - started)));
+}
+
+/** A transactional script's function returned with strata's transaction no longer open. */
+class TransactionEnded extends Error {}
+
+/** Runs a script migration's function in strata's transaction, and checks that the transaction is still open after it. */
+async function runScript(session: DialectSession, body: Exclude<MigrationBody, string>, context: StepContext): Promise<void> {
+  await body(context.migrationContext());
+  if (session.inTransaction && !(await session.inTransaction())) throw new TransactionEnded();
+}
+
+/**
+ * A script ran COMMIT or ROLLBACK itself: part or all of its work (and, in a single-transaction
+ * run, of the migrations before it) may be committed without a state row. Say so, and record every
+ * migration concerned as `failed` so status, up and the error all point to repair.
+ */
+async function recordEndedTransaction(context: StepContext, migration: LoadedMigration, direction: 'up' | 'down'): Promise<StrataError> {
+  const earlier = (context.deferredWrites?.splice(0) ?? []).flatMap((write) => (write.kind === 'upsert' ? [write.row] : []));
+  const failedIds = [...earlier.map((row) => `${row.module}@${row.version}`), migration.id];
+  const what = direction === 'up' ? `Migration ${migration.id}` : `Revert of ${migration.id}`;
+  const message = `${what} (${migration.file ?? 'no file'}) ended strata's transaction itself (a COMMIT or ROLLBACK in its code): what it ran after that point is committed, and what it ran before is committed unless it rolled back; strata recorded ${failedIds.length === 1 ? 'it' : failedIds.join(', ')} as failed`;
+  const error = new StrataError('STRATA_MIGRATION_FAILED', message, {
+    hint: `Check the database, then run \`strata repair\` (drop the failed row${failedIds.length === 1 ? '' : 's'}, or --mark-applied ${failedIds[0]}); a migration that manages its own transactions must say transaction: false`,
+    details: { migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), transactionEnded: true, failed: failedIds },
+  });
+  const writes: StateWrite[] = [
+    ...earlier.map((row): StateWrite => ({ kind: 'upsert', row: { ...row, status: 'failed' } })),
+    { kind: 'upsert', row: context.stateRow(migration, 'failed', 0) },
+    {
+      kind: 'event',
+      event: context.event({
+        action: direction === 'up' ? 'apply' : 'revert',
+        outcome: 'failed',
+        migrationId: migration.id,
+        errorCode: error.code,
+        errorMessage: message.slice(0, 2000),
+        details: { transactionEnded: true, failed: failedIds },
+      }),
+    },
+  ];
+  // A script that began a new transaction after its COMMIT leaves it open: end it first.
+  await context.session.rollback();
+  error.details.recorded = await inTransaction(context.session, writes).then(
+    () => true,
+    () => false,
+  );
+  return error;
 }
 
 /** Refuses a migration that would delete or blank child rows through cascading foreign keys. */
