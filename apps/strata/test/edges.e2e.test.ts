@@ -1,11 +1,17 @@
 // End-to-end tests of issue 10's edge items: secrets in stored events, URLs with raw reserved
 // characters, control characters and symlinks in file names, oversized and degenerate files.
+import { spawn } from 'node:child_process';
 import { existsSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pg from 'pg';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 import { BIN, project, type Ran, strata } from './bin.js';
+
+const require = createRequire(import.meta.url);
+const Database = require(require.resolve('better-sqlite3', { paths: [fileURLToPath(new URL('..', import.meta.url))] })) as typeof import('better-sqlite3');
 
 function json(ran: Ran): any {
   return JSON.parse(ran.stdout);
@@ -154,5 +160,41 @@ describe('strata reads URLs with raw reserved characters in the password as user
       for (const fragment of ['Raw', 'nowhere', 'y%zz', '#']) expect(all, args.join(' ')).not.toContain(fragment);
       if (args[0] === 'status') expect(ran.stderr).toContain(`target: postgres://${server.username}:***@${server.host}${server.pathname} (from --url)`);
     }
+  });
+});
+
+describe('SIGINT during a SQLite run', () => {
+  it('exits 130 and reports from the state table what committed, not an assumed rollback', async () => {
+    const heavy = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 8000000) SELECT count(*) AS n FROM c';
+    const dir = project({
+      'migrations/1.0.0_first.sql': '-- strata:up\nCREATE TABLE first_table (id integer);\n',
+      'migrations/1.1.0_heavy.sql': `-- strata:up\nCREATE TABLE heavy AS ${heavy};\n`,
+      'migrations/1.2.0_after.sql': '-- strata:up\nCREATE TABLE after_table (id integer);\n',
+    });
+    const child = spawn(process.execPath, [BIN, 'up', '--no-backup'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!/applied\s+app@1\.0\.0/.test(output)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no first migration: ${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      child.kill('SIGINT');
+      expect(await exited, output).toBe(130);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    const message = /error STRATA_INTERRUPTED: (.*)/.exec(output)?.[1] ?? '';
+    const db = new Database(join(dir, 'strata.db'), { readonly: true });
+    const applied = (db.prepare('SELECT module, version FROM strata_migrations ORDER BY version').all() as { module: string; version: string }[]).map((r) => `${r.module}@${r.version}`);
+    db.close();
+    // Whatever the timing, the message lists exactly what the state table holds.
+    expect(message).toContain(`applied ${applied.join(', ')};`);
+    expect(message).toMatch(/\(read back from the state table\)$/);
+    if (applied.includes('app@1.1.0')) expect(message).not.toMatch(/rolled back/);
+    expect(applied).not.toContain('app@1.2.0');
   });
 });

@@ -2,6 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { type Dialect, type DialectCapabilities, type DialectSelection, type DialectSession, resolveCapabilities } from './dialect.js';
 import { isStrataError, redactSecrets, StrataError, toStrataError } from './errors.js';
 import { guardSession } from './internal/guard-session.js';
+import { describeInterruption } from './internal/interruption.js';
 import { type LoadedMigration, type LoadedMigrations, loadMigrations } from './internal/load-migrations.js';
 import { problemsError } from './internal/problems-error.js';
 import { runStep, type StepContext } from './internal/run-step.js';
@@ -335,6 +336,9 @@ export function createMigrator(options: MigratorOptions): Migrator {
       }
       if (single) context.deferredWrites = [];
       let queue = plan.steps.map((step) => loaded.byId.get(step.migration.id)!);
+      /** The migrations this run means to run, and the one running now: an interruption is reported from the state. */
+      let runIds = queue.map((migration) => migration.id);
+      let current: string | undefined;
       let done = 0;
       const total = queue.length;
       let cancel: (() => void) | undefined;
@@ -380,6 +384,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
               plan = planFor(loaded, state, remaining, runOptions.allowOutOfOrder);
               if (plan.problems.length) throw problemsError(plan.problems);
               queue = plan.steps.map((step) => loaded.byId.get(step.migration.id)!);
+              runIds = [...steps.map((step) => step.id), ...queue.map((migration) => migration.id)];
               emit({ type: 'replanned', reason: 'another runner changed the state' });
               if (rebuild && queue[0] !== rebuild) {
                 // The next step is another one now: start over with the right foreign-key setting.
@@ -393,11 +398,13 @@ export function createMigrator(options: MigratorOptions): Migrator {
           emit({ type: 'step-start', id: migration.id, direction, index: done, total });
           const stepStarted = performance.now();
           let outcome: Awaited<ReturnType<typeof runStep>>;
+          current = migration.id;
           try {
             outcome = await runStep(context, migration, direction, lock);
           } finally {
             await restoreForeignKeys();
           }
+          current = undefined;
           const durationMs = Math.round(performance.now() - stepStarted);
           steps.push({
             id: migration.id,
@@ -427,7 +434,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
           await session.rollback().catch(() => {});
           lock.inTransaction = false;
         }
-        const failure = signal?.aborted && !isInterrupt(error) ? interrupted(signal, error) : error;
+        let failure = signal?.aborted && !isInterrupt(error) ? interrupted(signal, error) : error;
+        if (isInterrupt(failure) && !dryRun) failure = await describeInterruption(failure as StrataError, session, direction, runIds, current);
         if (!dryRun) await recordFailure(session, failure, single, direction, event, backupId, runId);
         throw failure;
       } finally {

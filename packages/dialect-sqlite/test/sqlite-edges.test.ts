@@ -162,3 +162,49 @@ describe('session state between SQLite migrations', () => {
     expect(read(filename, 'SELECT count(*) AS n FROM child')).toEqual([{ n: 0 }]);
   });
 });
+
+describe('an interrupted SQLite run', () => {
+  it('reports from the state table what committed: a signal handled after a migration committed does not claim a rollback', async () => {
+    const filename = tempDatabase();
+    const controller = new AbortController();
+    const steps: Step[] = [
+      { version: '1.0.0', up: 'CREATE TABLE a (id INTEGER);' },
+      {
+        version: '1.1.0',
+        // better-sqlite3 never yields: a SIGINT is handled only once the running migration is done.
+        up: async (ctx) => {
+          await ctx.execute('CREATE TABLE b (id INTEGER);');
+          controller.abort(new Error('received SIGINT'));
+        },
+      },
+      { version: '1.2.0', up: 'CREATE TABLE c (id INTEGER);' },
+    ];
+    const error = await failure(createMigrator({ dialect: createSqliteDialect({ filename }), sources: [moduleOf(steps)] }).up({ signal: controller.signal }));
+    expect(error.code).toBe('STRATA_INTERRUPTED');
+    expect(error.message).toBe('Interrupted (received SIGINT): applied app@1.0.0, app@1.1.0; no migration was running; not started app@1.2.0 (read back from the state table)');
+    expect(error.message).not.toMatch(/rolled back/);
+    expect(read(filename, 'SELECT version, status FROM strata_migrations ORDER BY version')).toEqual([
+      { version: '1.0.0', status: 'applied' },
+      { version: '1.1.0', status: 'applied' },
+    ]);
+  });
+
+  it('names the migration that was rolled back when the signal stopped it', async () => {
+    const filename = tempDatabase();
+    const controller = new AbortController();
+    const steps: Step[] = [
+      { version: '1.0.0', up: 'CREATE TABLE a (id INTEGER);' },
+      {
+        version: '1.1.0',
+        up: async (ctx) => {
+          await ctx.execute('CREATE TABLE b (id INTEGER);');
+          controller.abort(new Error('received SIGINT'));
+          throw new Error('stopped by the signal');
+        },
+      },
+    ];
+    const error = await failure(createMigrator({ dialect: createSqliteDialect({ filename }), sources: [moduleOf(steps)] }).up({ signal: controller.signal }));
+    expect(error.message).toBe('Interrupted (received SIGINT): applied app@1.0.0; rolled back app@1.1.0 (read back from the state table)');
+    expect(read(filename, "SELECT name FROM sqlite_schema WHERE name = 'b'")).toEqual([]);
+  });
+});
