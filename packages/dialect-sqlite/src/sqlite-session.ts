@@ -27,6 +27,8 @@ export interface SqliteSessionOptions {
   release(): void;
 }
 
+const PRAGMA_WORD = /pragma/i;
+
 /** Prepared statements kept by `query()`; bounded so ad-hoc SQL cannot grow it forever. */
 const QUERY_CACHE_SIZE = 64;
 
@@ -53,6 +55,11 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
   let seenVersion = writeVersion();
   /** The session settings every transaction starts from (a migration's PRAGMA never reaches the next). */
   const settings = trackSessionSettings(db);
+  /** A statement that may have changed a setting ran since the last check: a setting changes only through a PRAGMA. */
+  let pragmaSeen = false;
+  const notePragma = (text: string): void => {
+    if (!pragmaSeen && PRAGMA_WORD.test(text)) pragmaSeen = true;
+  };
 
   const ensureOpen = (): void => {
     if (closed) throw sessionClosedError(filename);
@@ -83,11 +90,15 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
         hint: 'This is a bug in strata: commit or roll back before beginning again',
       });
     }
-    settings.restore();
+    if (pragmaSeen) {
+      settings.restore();
+      pragmaSeen = false;
+    }
     await waitForWriteLock();
   };
 
   const executeSync = (script: string): void => {
+    notePragma(script);
     const statements = splitSqliteStatements(script);
     for (const statement of statements) {
       try {
@@ -133,6 +144,7 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
   Object.assign(session, {
     async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
       ensureOpen();
+      notePragma(sql);
       let statement = queryCache.get(sql);
       try {
         if (statement === undefined) {
