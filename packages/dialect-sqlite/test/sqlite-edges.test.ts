@@ -138,6 +138,21 @@ describe('SQLite table rebuilds', () => {
     expect(read(filename, 'SELECT version FROM strata_migrations ORDER BY version')).toEqual([{ version: '1.0.0' }]);
   });
 
+  it('runs a non-transactional rebuild with foreign keys off, and marks it failed when it leaves a dangling reference', async () => {
+    const { filename, dir, migrator } = setUp();
+    await migrator().up();
+    files(dir, { '1.1.0_rebuild_parent.sql': `-- strata:foreign-keys off\n-- strata:transaction off\n-- strata:up\n${rebuild('id <> 2')}` });
+    const error = await failure(migrator().up());
+    expect(error.message).toMatch(/foreign_key_check found 2 rows with a dangling reference/);
+    expect(error.hint).toMatch(/strata repair/);
+    // Outside a transaction the statements stay; no cascade ran (foreign keys were off).
+    expect(counts(filename)).toEqual({ children: 4, linked: 2, notes: 2 });
+    expect(read(filename, 'SELECT version, status FROM strata_migrations ORDER BY version')).toEqual([
+      { version: '1.0.0', status: 'applied' },
+      { version: '1.1.0', status: 'failed' },
+    ]);
+  });
+
   it('refuses a foreign-keys-off migration in a single-transaction run or a dry run', async () => {
     const { dir, migrator } = setUp();
     files(dir, { '1.1.0_rebuild_parent.sql': `-- strata:foreign-keys off\n-- strata:up\n${rebuild()}` });
