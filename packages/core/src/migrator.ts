@@ -5,7 +5,7 @@ import { guardSession } from './internal/guard-session.js';
 import { describeInterruption } from './internal/interruption.js';
 import { type LoadedMigration, type LoadedMigrations, loadMigrations } from './internal/load-migrations.js';
 import { problemsError } from './internal/problems-error.js';
-import { runStep, type StepContext } from './internal/run-step.js';
+import { rebuildHazardError, runStep, type StepContext } from './internal/run-step.js';
 import { TOOL_VERSION } from './internal/tool-version.js';
 import type { MigrationContext } from './migration.js';
 import type {
@@ -269,6 +269,16 @@ export function createMigrator(options: MigratorOptions): Migrator {
       let plan = planFor(loaded, state, target, runOptions.allowOutOfOrder);
       if (plan.problems.length) throw problemsError(plan.problems);
       const problems = await checkSteps(active, plan, loaded, single && !dryRun, single && session.setForeignKeys !== undefined);
+      // A table rebuild that would cascade into child rows is refused before anything runs.
+      if (session.findRebuildHazards) {
+        for (const step of plan.steps) {
+          const migration = loaded.byId.get(step.migration.id)!;
+          const body = step.direction === 'up' ? migration.body?.up : migration.body?.down;
+          if (typeof body !== 'string' || migration.body?.foreignKeys === false) continue;
+          const refused = await rebuildHazardError(session, migration, step.direction, body);
+          if (refused) problems.push({ code: refused.code, message: refused.message, ...(refused.hint ? { hint: refused.hint } : {}), migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), details: refused.details });
+        }
+      }
       if (problems.length) throw problemsError(problems);
 
       const steps: StepReport[] = [];

@@ -91,15 +91,29 @@ describe('SQLite table rebuilds', () => {
   it('refuses a rebuild of a table referenced ON DELETE CASCADE / SET NULL before it runs, naming the directive', async () => {
     const { filename, dir, migrator } = setUp();
     await migrator().up();
-    files(dir, { '1.1.0_rebuild_parent.sql': `-- strata:up\n${rebuild()}` });
+    // A harmless migration before it: the whole run is refused up front, so it does not run either.
+    files(dir, { '1.0.5_extra.sql': '-- strata:up\nCREATE TABLE extra (id INTEGER);\n', '1.1.0_rebuild_parent.sql': `-- strata:up\n${rebuild()}` });
     const error = await failure(migrator().up());
     expect(error.code).toBe('STRATA_UNSAFE_REBUILD');
     expect(error.message).toMatch(/1\.1\.0_rebuild_parent\.sql, statement 3, line 5\).*DROP TABLE parent is referenced by child\.parent_id ON DELETE CASCADE, note\.parent_id ON DELETE SET NULL/);
     expect(error.hint).toContain('-- strata:foreign-keys off');
     // Nothing ran: the rows, the schema and the state are as before.
     expect(counts(filename)).toEqual({ children: 4, linked: 2, notes: 2 });
-    expect(read(filename, "SELECT name FROM sqlite_schema WHERE name = 'parent_new'")).toEqual([]);
+    expect(read(filename, "SELECT name FROM sqlite_schema WHERE name IN ('parent_new', 'extra')")).toEqual([]);
     expect(read(filename, 'SELECT version, status FROM strata_migrations ORDER BY version')).toEqual([{ version: '1.0.0', status: 'applied' }]);
+  });
+
+  it('refuses at the step itself a rebuild whose cascading child was created earlier in the same run', async () => {
+    const { filename, dir, migrator } = setUp();
+    files(dir, {
+      '1.0.5_child2.sql': '-- strata:up\nCREATE TABLE child2 (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) ON DELETE CASCADE);\nINSERT INTO child2 VALUES (1, 1);\n',
+      '1.1.0_drop_parent.sql': '-- strata:up\nDROP TABLE child;\nDROP TABLE note;\nDROP TABLE parent;\n',
+    });
+    const error = await failure(migrator().up());
+    expect(error.code).toBe('STRATA_UNSAFE_REBUILD');
+    expect(error.message).toMatch(/DROP TABLE parent is referenced by child2\.parent_id ON DELETE CASCADE/);
+    expect(read(filename, 'SELECT count(*) AS n FROM child2')).toEqual([{ n: 1 }]);
+    expect(read(filename, 'SELECT version FROM strata_migrations ORDER BY version')).toEqual([{ version: '1.0.0' }, { version: '1.0.5' }]);
   });
 
   it('with -- strata:foreign-keys off keeps every child row, passes foreign_key_check, and turns foreign keys back on', async () => {

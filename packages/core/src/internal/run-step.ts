@@ -225,13 +225,29 @@ async function recordEndedTransaction(context: StepContext, migration: LoadedMig
 
 /** Refuses a migration that would delete or blank child rows through cascading foreign keys. */
 async function refuseRebuildHazards(session: DialectSession, migration: LoadedMigration, direction: 'up' | 'down', script: string): Promise<void> {
+  const error = await rebuildHazardError(session, migration, direction, script);
+  if (error) throw error;
+}
+
+/**
+ * The refusal of a SQL migration (not marked foreign-keys off) that would delete or blank child
+ * rows through cascading foreign keys, from the schema as it is now; undefined when it is safe or
+ * the dialect cannot tell. The migrator asks for every step under the lock before the first runs,
+ * and again right before each step (a table created earlier in the run counts too).
+ */
+export async function rebuildHazardError(
+  session: DialectSession,
+  migration: LoadedMigration,
+  direction: 'up' | 'down',
+  script: string,
+): Promise<StrataError | undefined> {
   const hazards = await session.findRebuildHazards?.(script);
   const first = hazards?.[0];
-  if (!first) return;
+  if (!first) return undefined;
   const sectionLine = (direction === 'up' ? migration.body!.upLine : migration.body!.downLine) ?? 1;
   const line = sectionLine + first.line - 1;
   const where = [migration.file, `statement ${first.statement}`, `line ${line}`].filter(Boolean).join(', ');
-  throw new StrataError(
+  return new StrataError(
     'STRATA_UNSAFE_REBUILD',
     `${direction === 'up' ? 'Migration' : 'Revert of'} ${migration.id} (${where}) would delete or blank rows with foreign keys on: ${first.action} is referenced by ${first.references.join(', ')}`,
     {
