@@ -251,7 +251,7 @@ export async function rebuildHazardError(
     'STRATA_UNSAFE_REBUILD',
     `${direction === 'up' ? 'Migration' : 'Revert of'} ${migration.id} (${where}) would delete or blank rows with foreign keys on: ${first.action} is referenced by ${first.references.join(', ')}`,
     {
-      hint: 'For a table rebuild, put `-- strata:foreign-keys off` at the top of the file: strata then runs it with foreign keys off and checks every foreign key before COMMIT (https://www.sqlite.org/lang_altertable.html#otheralter). Nothing was run',
+      hint: `For a table rebuild, put \`-- strata:foreign-keys off\` at the top of the file: strata then runs it with foreign keys off and checks every foreign key before COMMIT (https://www.sqlite.org/lang_altertable.html#otheralter). Nothing of ${migration.id} was run`,
       details: { migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), statement: first.statement, line, hazards },
     },
   );
