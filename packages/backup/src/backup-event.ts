@@ -17,6 +17,8 @@ export interface BackupEventOptions {
   error?: unknown;
   /** Extra secret-free facts (the restore target, …). */
   details?: Record<string, unknown>;
+  /** Literal secrets (passwords) to remove from the stored error message. @default [] */
+  secrets?: readonly string[];
 }
 
 /**
@@ -34,7 +36,7 @@ export function backupEvent(
   const host = options.host ?? hostname();
   const error = options.error;
   const strata = isStrataError(error) ? error : undefined;
-  const message = error === undefined ? null : redactSecrets(error instanceof Error ? error.message : String(error));
+  const message = error === undefined ? null : redactSecrets(error instanceof Error ? error.message : String(error), options.secrets ?? []);
   return {
     at: new Date().toISOString(),
     action: options.action ?? 'backup',

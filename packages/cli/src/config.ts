@@ -162,6 +162,9 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
     const value = config[key];
     if (value !== undefined && typeof value !== 'string' && typeof value !== 'number') fail(key, 'must be a duration such as "5s" or a number of milliseconds');
   }
+  if (config.maxFileBytes !== undefined && typeof config.maxFileBytes !== 'string' && typeof config.maxFileBytes !== 'number') {
+    fail('maxFileBytes', 'must be a number of bytes or a size such as "64MiB"');
+  }
   const backup = config.backup;
   if (backup !== undefined) {
     if (!isPlainObject(backup)) fail('backup', 'must be an object { dir, enabled, keep }');

@@ -65,6 +65,12 @@ export interface StrataConfig {
    */
   concurrentLockTimeout?: string | number;
   backup?: BackupConfig;
+  /**
+   * The largest migration file strata reads: bytes, or a size such as `'64MiB'`. A bigger file
+   * is refused (exit 3, `STRATA_FILE_TOO_LARGE`) before it is read. `STRATA_MAX_FILE_BYTES` wins.
+   * @default '64MiB'
+   */
+  maxFileBytes?: number | string;
 }
 
 /**
@@ -92,6 +98,7 @@ export const CONFIG_KEYS = [
   'statementTimeout',
   'concurrentLockTimeout',
   'backup',
+  'maxFileBytes',
 ] as const satisfies readonly (keyof StrataConfig)[];
 
 /** Every key of a config's `backup` object. */

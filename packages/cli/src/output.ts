@@ -1,4 +1,5 @@
 import { redactSecrets } from '@strata/core';
+import { escapeControl, escapeJsonControl } from './escape-control.js';
 
 /** A stream the CLI writes to (process.stdout, or a buffer in tests). */
 export interface WritableLike {
@@ -28,7 +29,8 @@ export function createColors(enabled: boolean): Colors {
 
 /**
  * Where the CLI's words go. Every write is passed through secret redaction as a last line of
- * defence. With `--json`, human lines go to stderr and stdout carries only the JSON document.
+ * defence, and every human line through {@link escapeControl}: a line is one line, and nothing
+ * in it (a file name, SQL, a server message) reaches the terminal as a control character. With `--json`, human lines go to stderr and stdout carries only the JSON document.
  */
 export interface Output {
   readonly json: boolean;
@@ -73,6 +75,7 @@ export function createOutput(options: OutputOptions): Output {
   // A secret may appear JSON-escaped in a document: redact that spelling too.
   const redact = (text: string) => redactSecrets(text, [...secrets].flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]));
   const human = options.json ? options.stderr : options.stdout;
+  const line = (text: string) => escapeControl(redact(text), options.color);
   return {
     json: options.json,
     quiet: options.quiet,
@@ -82,25 +85,25 @@ export function createOutput(options: OutputOptions): Output {
       for (const secret of more) if (secret) secrets.add(secret);
     },
     redact,
-    info(line) {
-      if (!options.quiet) human.write(`${redact(line)}\n`);
+    info(text) {
+      if (!options.quiet) human.write(`${line(text)}\n`);
     },
-    debug(line) {
-      if (options.verbose) options.stderr.write(`${redact(line)}\n`);
+    debug(text) {
+      if (options.verbose) options.stderr.write(`${line(text)}\n`);
     },
-    warn(line) {
-      options.stderr.write(`${redact(line)}\n`);
+    warn(text) {
+      options.stderr.write(`${line(text)}\n`);
     },
-    error(line) {
-      options.stderr.write(`${redact(line)}\n`);
+    error(text) {
+      options.stderr.write(`${line(text)}\n`);
     },
-    progress(line) {
+    progress(text) {
       if (!options.progress) return;
-      options.stderr.write(line === undefined ? '\r\x1b[K' : `\r\x1b[K${redact(line)}`);
+      options.stderr.write(text === undefined ? '\r\x1b[K' : `\r\x1b[K${line(text)}`);
     },
     document(value) {
       // Absent values are null, not missing: every documented key is always there.
-      options.stdout.write(`${redact(JSON.stringify(value, (_key, v: unknown) => (v === undefined ? null : v), 2))}\n`);
+      options.stdout.write(`${escapeJsonControl(redact(JSON.stringify(value, (_key, v: unknown) => (v === undefined ? null : v), 2)))}\n`);
     },
   };
 }

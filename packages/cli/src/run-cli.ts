@@ -194,13 +194,15 @@ class CommandRun {
     // validate and repair read every file: they are the commands that answer "is it intact?".
     const cacheDirectory = this.command === 'validate' || this.command === 'repair' ? undefined : defaultCacheDirectory(this.env);
     const checksumCache = cacheDirectory === undefined ? false : resolvePath(this.cwd, cacheDirectory);
-    const sources = await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`), checksumCache);
+    const sources = await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`), checksumCache, settings.maxFileBytes);
     out.debug(`checksum cache: ${checksumCache === false ? 'off' : checksumCache}`);
     out.debug(`dialect: ${resolved.primary.dialect.name}${resolved.fallback ? ` (fallback ${resolved.fallback.dialect.name})` : ''}`);
     out.debug(`sources: ${[...sources.folders.map((f) => `${f.shown} (module ${f.module})`), ...sources.modules.map((m) => `module ${m}`)].join(', ') || 'none'}`);
     this.migrator = createMigrator({
       dialect: resolved.dialect,
       sources: sources.sources,
+      // What the terminal redacts is redacted from the events table too.
+      secrets: settings.secrets,
       ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
       ...(runs
         ? {
@@ -361,6 +363,7 @@ class CommandRun {
             ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
             ...(entry.error !== undefined ? { error: entry.error } : {}),
             ...(entry.details ? { details: entry.details } : {}),
+            secrets: settings.secrets,
           });
           await recordEvent(await targetDialect(), event, lockTimeoutMs);
           return true;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Dialect } from '@strata/core';
 import { listOption, type ParsedOptions, stringOption } from './argv.js';
 import type { StrataConfig } from './define-config.js';
+import { parseByteSize } from './byte-size.js';
 import { parseDuration } from './duration.js';
 import { pickDirectUrl, pickUrl, type UrlSource, urlPasswords } from './target.js';
 
@@ -40,6 +41,8 @@ export interface Settings {
   statementTimeoutMs: number | undefined;
   concurrentLockTimeoutMs: number | undefined;
   backup: { dir: string; enabled: boolean | undefined; keep: number | undefined };
+  /** The largest migration file read (`STRATA_MAX_FILE_BYTES` > config `maxFileBytes`); undefined: the default, 64 MiB. */
+  maxFileBytes: number | undefined;
   /** Passwords found in any URL or PGPASSWORD, redacted from all output. */
   secrets: string[];
   configPath: string | undefined;
@@ -121,6 +124,11 @@ export function resolveSettings(
       enabled: config.backup?.enabled,
       keep: config.backup?.keep,
     },
+    maxFileBytes: env.STRATA_MAX_FILE_BYTES
+      ? parseByteSize(env.STRATA_MAX_FILE_BYTES, 'STRATA_MAX_FILE_BYTES')
+      : config.maxFileBytes !== undefined
+        ? parseByteSize(config.maxFileBytes, 'maxFileBytes')
+        : undefined,
     secrets: [...new Set(secrets)],
     configPath,
   };

@@ -29,6 +29,8 @@ export async function resolveSources(
   loaders: Record<string, ModuleLoader>,
   onWarning: (message: string) => void,
   checksumCache: string | false = false,
+  /** The largest migration file read; undefined: core's default (64 MiB). */
+  maxFileBytes?: number,
 ): Promise<ResolvedSources> {
   const sources: MigrationSource[] = [];
   const used: MigrationsFolder[] = [];
@@ -43,7 +45,16 @@ export async function resolveSources(
         hint: 'Create it (strata init creates ./migrations), or fix --migrations / the config\'s migrations',
       });
     }
-    sources.push(createFileSource({ directory: folder.directory, displayName: folder.shown, module: folder.module, onWarning, checksumCache }));
+    sources.push(
+      createFileSource({
+        directory: folder.directory,
+        displayName: folder.shown,
+        module: folder.module,
+        onWarning,
+        checksumCache,
+        ...(maxFileBytes !== undefined ? { maxFileBytes } : {}),
+      }),
+    );
     used.push(folder);
   }
   const modules: string[] = [];

@@ -45,10 +45,18 @@ function invalidUrl(url: string, why: string): StrataError {
   });
 }
 
-/** The password of a URL, raw and percent-decoded, for redaction. */
+/**
+ * The password of a URL, raw and percent-decoded, for redaction. The credentials run to the LAST
+ * `@` (a raw `@`, `#`, `/` or `?` belongs to the password), as the PostgreSQL dialect reads them.
+ */
 export function urlPasswords(url: string): string[] {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:([^@\s]*)@/i.exec(url.trim());
-  const raw = match?.[1];
+  const text = url.trim();
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0];
+  const at = text.lastIndexOf('@');
+  if (!scheme || at < scheme.length) return [];
+  const userInfo = text.slice(scheme.length, at);
+  const colon = userInfo.indexOf(':');
+  const raw = colon < 0 ? undefined : userInfo.slice(colon + 1);
   if (!raw) return [];
   const out = new Set([raw]);
   try {

@@ -32,6 +32,9 @@ describe('parseTargetUrl', () => {
   it('collects the password raw and decoded for redaction', () => {
     expect(urlPasswords('postgres://u:p%40ss@h/db').sort()).toEqual(['p%40ss', 'p@ss']);
     expect(urlPasswords('postgres://u@h/db')).toEqual([]);
+    // Raw reserved characters: the whole password, to the last @ (not a fragment of it).
+    expect(urlPasswords('postgres://u:p@ss#w/rd?x@h:5432/db')).toEqual(['p@ss#w/rd?x']);
+    expect(urlPasswords('postgres://u:50%off@h/db')).toEqual(['50%off']);
     expect(redactUrl('postgres://u:p%40ss@h/db')).toBe('postgres://u:***@h/db');
   });
 });

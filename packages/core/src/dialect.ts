@@ -87,6 +87,17 @@ export interface SqlStatement {
   nonTransactional?: string;
 }
 
+/** A statement that would delete or blank rows of other tables through cascading foreign keys. */
+export interface RebuildHazard {
+  /** 1-based statement number and line in the script. */
+  statement: number;
+  line: number;
+  /** What the statement does: `DROP TABLE parent`, `ALTER TABLE parent RENAME`. */
+  action: string;
+  /** The referencing columns and their actions: `child.parent_id ON DELETE CASCADE`. */
+  references: string[];
+}
+
 /** Who holds the migration lock, as far as the dialect can tell. All fields are optional. */
 export interface LockHolder {
   pid?: number;
@@ -135,6 +146,13 @@ export interface Dialect {
   findNonTransactional(script: string): Promise<SqlStatement[]> | SqlStatement[];
   /** Frees what the dialect owns (pools). Idempotent. Sessions are closed separately. */
   destroy?(): Promise<void>;
+  /**
+   * Removes the dialect's secrets (the password of its URL, `PGPASSWORD`, …) from a text. Core
+   * passes everything it writes to the state and events tables through it, so a password quoted
+   * by a migration's error message is never stored. A function, not a list: the secrets stay
+   * out of a logged or serialised dialect object.
+   */
+  redact?(text: string): string;
   /**
    * Composite dialects only (failover): picks the concrete dialect for one operation. Core calls
    * it once at the start of every migrator operation and uses the dialect it returns throughout
@@ -242,6 +260,33 @@ export interface DialectSession {
    * nobody does. Lets `status` tell a `running` row of a live run from one a crash left behind.
    */
   lockHolder?(): Promise<LockHolder | undefined>;
+   * Dialects where foreign-key enforcement is a connection setting that cannot change inside a
+   * transaction (SQLite's `PRAGMA foreign_keys`): sets it for the transactions that follow and
+   * returns the previous setting. Core calls it with no transaction open, before and after a
+   * migration that asks for foreign keys off (`-- strata:foreign-keys off`).
+   */
+  setForeignKeys?(enabled: boolean): Promise<boolean>;
+  /**
+   * Checks every foreign key of the database (SQLite's `PRAGMA foreign_key_check`) inside the open
+   * transaction, if any. Core calls it after a migration run with foreign keys off, before the
+   * commit, and fails the migration when `count` is not 0. `sample`: a few violations for people.
+   */
+  checkForeignKeys?(): Promise<{ count: number; sample: string[] }>;
+  /**
+   * The statements of `script` that would silently delete or blank rows of other tables through
+   * cascading foreign keys with enforcement on (a SQLite table rebuild: `DROP TABLE parent` while
+   * `child` references it `ON DELETE CASCADE`). Reads the schema as it is now; core calls it under
+   * the lock for each SQL migration not marked foreign-keys off, and refuses the migration before it
+   * runs when the list is not empty. Should be fast for scripts that drop or rename nothing.
+   */
+  findRebuildHazards?(script: string): Promise<RebuildHazard[]>;
+  /**
+   * Whether a transaction is open on the session now, as the database reports it (PostgreSQL's
+   * ReadyForQuery status, better-sqlite3's `inTransaction`), without a round trip. Core asks after
+   * a transactional script migration's function returns: a script that ran `COMMIT` or
+   * `ROLLBACK` itself has ended strata's transaction, and is reported and marked `failed`.
+   */
+  inTransaction?(): Promise<boolean>;
   /** Cancels the statement running now (from another task), for SIGINT/SIGTERM. */
   cancel?(): Promise<void>;
   /** Facts safe to show with `--verbose` (effective timeouts, server version, journal mode). */

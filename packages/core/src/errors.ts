@@ -9,6 +9,8 @@ export const STRATA_ERROR_CODES = {
   STRATA_INVALID_ID: 'STRATA_INVALID_ID',
   /** A migration file could not be read, is empty, binary, not UTF-8, or malformed. */
   STRATA_INVALID_MIGRATION: 'STRATA_INVALID_MIGRATION',
+  /** A migration file is over the size limit (`maxFileBytes`, default 64 MiB); it was not read. */
+  STRATA_FILE_TOO_LARGE: 'STRATA_FILE_TOO_LARGE',
   /** Two migrations share one module and version. */
   STRATA_DUPLICATE_VERSION: 'STRATA_DUPLICATE_VERSION',
   /** A dependency names a migration that does not exist. */
@@ -31,6 +33,13 @@ export const STRATA_ERROR_CODES = {
   STRATA_UNMET_DEPENDENCY: 'STRATA_UNMET_DEPENDENCY',
   /** The target version or id of `up`/`down` does not exist. */
   STRATA_UNKNOWN_TARGET: 'STRATA_UNKNOWN_TARGET',
+  /**
+   * A migration drops or renames a table that other tables reference with a cascading foreign key
+   * (SQLite table rebuild under `foreign_keys = ON`): refused before it runs.
+   */
+  STRATA_UNSAFE_REBUILD: 'STRATA_UNSAFE_REBUILD',
+  /** A migration run with foreign keys off left rows that violate a foreign key (rolled back). */
+  STRATA_FOREIGN_KEY_VIOLATION: 'STRATA_FOREIGN_KEY_VIOLATION',
   /** A transactional migration holds a statement that cannot run in a transaction. */
   STRATA_NON_TRANSACTIONAL_STATEMENT: 'STRATA_NON_TRANSACTIONAL_STATEMENT',
   /** A `failed` or `running` state row is left from an earlier run. */

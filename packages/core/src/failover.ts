@@ -54,6 +54,10 @@ export function createFailoverDialect(options: FailoverDialectOptions): Dialect 
     async destroy() {
       await Promise.all([primary.destroy?.(), fallback.destroy?.()]);
     },
+    redact(text) {
+      const once = primary.redact ? primary.redact(text) : text;
+      return fallback.redact ? fallback.redact(once) : once;
+    },
   };
 }
 

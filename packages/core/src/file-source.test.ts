@@ -113,11 +113,10 @@ describe('createFileSource', () => {
     expect(byId.get('billing@1.0.0')!.module).toBe('billing');
   });
 
-  it('follows a symlink to a file', async () => {
-    const target = folder({ 'real.sql': INIT });
-    const dir = folder({});
-    symlinkSync(join(target, 'real.sql'), join(dir, '1.0.0_linked.sql'));
-    symlinkSync(join(target, 'gone.sql'), join(dir, '1.1.0_dangling.sql'));
+  it('follows a symlink to a file inside the folder', async () => {
+    const dir = folder({ 'shared/': '', 'shared/real.sql': INIT });
+    symlinkSync(join(dir, 'shared', 'real.sql'), join(dir, '1.0.0_linked.sql'));
+    symlinkSync(join(dir, 'shared', 'gone.sql'), join(dir, '1.1.0_dangling.sql'));
     const { migrations, problems } = await load(dir);
     expect(problems).toEqual([]);
     expect(migrations.map((m) => m.id)).toEqual(['app@1.0.0']);
@@ -238,7 +237,7 @@ describe('createFileSource', () => {
       {
         code: 'STRATA_INVALID_MIGRATION',
         message: `${join(dir, '1.0.0_bad.sql')}:3: unknown directive "-- strata:bogus"`,
-        hint: 'Known directives: up, down, depends, transaction',
+        hint: 'Known directives: up, down, depends, transaction, foreign-keys',
         migrationId: 'app@1.0.0',
         file: join(dir, '1.0.0_bad.sql'),
       },

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, type Stats, statSync, statfsSync, type Dirent } from 'node:fs';
-import { join, resolve as resolvePath } from 'node:path';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, type Stats, statSync, statfsSync, type Dirent } from 'node:fs';
+import { isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { canonicalText, checksum } from './checksum.js';
 import { isStrataError, StrataError } from './errors.js';
@@ -16,6 +16,7 @@ import type { MigrationSource, SourceLoadResult } from './migration-source.js';
 import { resolveDefinition } from './module-source.js';
 import type { Problem } from './problem.js';
 import { type CachedSqlFile, FileChecksumCache } from './internal/file-cache.js';
+import { DEFAULT_MAX_FILE_BYTES, FileTooLargeError, fileTooLargeProblem } from './internal/file-limits.js';
 import { parseSqlMigration } from './sql-migration-file.js';
 import { parseVersion, versionProblem } from './version.js';
 
@@ -42,7 +43,23 @@ export interface FileSourceOptions {
    * @default false
    */
   checksumCache?: string | false;
+  /**
+   * The largest migration file read, in bytes; a bigger one is a `STRATA_FILE_TOO_LARGE` problem,
+   * found from its size before its content is read.
+   * @default 67108864 (64 MiB, {@link DEFAULT_MAX_FILE_BYTES})
+   */
+  maxFileBytes?: number;
+  /**
+   * Read migration files that are symbolic links to files outside the folder. Off by default: a
+   * link can make a reviewed folder run a file nobody reviewed (and the link's target can change
+   * without the folder changing), so such a file is a `STRATA_INVALID_MIGRATION` problem. Links
+   * to files inside the folder are always followed. See docs/decisions/009-migration-file-edges.md.
+   * @default false
+   */
+  allowExternalSymlinks?: boolean;
 }
+
+export { DEFAULT_MAX_FILE_BYTES };
 
 /** `<version>_<name>[.<dialect>].(sql|ts|mts|js|mjs)` */
 const MIGRATION_FILE = /^(.+?)_([A-Za-z0-9][A-Za-z0-9_-]*)(?:\.([a-z][a-z0-9]*))?\.(sql|ts|mts|js|mjs)$/;
@@ -80,6 +97,8 @@ export function createFileSource(options: FileSourceOptions): MigrationSource {
     load: async () => {
       const cache =
         options.checksumCache && !onNetworkFileSystem(directory) ? new FileChecksumCache(resolvePath(options.checksumCache), directory) : undefined;
+      maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+      allowExternalSymlinks = options.allowExternalSymlinks ?? false;
       const result = loadFolder(directory, shown, module, options.onWarning, cache);
       cache?.save();
       return result;
@@ -127,6 +146,7 @@ function loadFolder(
   // join(dir, name) is join(dir, 'x') with the 'x' replaced, for a name that is one plain path
   // segment (no separator, not '.' or '..'): normalise the two folders once, not 2,000 paths.
   const directoryPrefix = join(directory, 'x').slice(0, -1);
+  let realDirectory: string | undefined;
   const shownPrefix = join(shownDirectory, 'x').slice(0, -1);
   for (const fileName of names) {
     const entry = byName.get(fileName)!;
@@ -135,6 +155,19 @@ function loadFolder(
     const path = directoryPrefix + fileName;
     const shown = shownPrefix + fileName;
     if (!isRegularFile(entry, path)) continue;
+    if (entry.isSymbolicLink() && !allowExternalSymlinks) {
+      realDirectory ??= realpathOrSelf(directory);
+      const target = externalTarget(path, realDirectory);
+      if (target !== undefined) {
+        problems.push({
+          code: 'STRATA_INVALID_MIGRATION',
+          message: `${shown}: a symbolic link to a file outside the migrations folder (${target})`,
+          hint: 'Copy the file into the folder (a link lets an unreviewed file run), or link to a file inside it',
+          file: shown,
+        });
+        continue;
+      }
+    }
     const match = MIGRATION_FILE.exec(fileName);
     if (!match) {
       onWarning?.(`Ignoring ${shown}: not named <version>_<name>.sql (e.g. 1.0.0_create_users.sql)`);
@@ -225,6 +258,26 @@ function isRegularFile(entry: Dirent, path: string): boolean {
   }
 }
 
+/** The size limit of the load under way (loads are synchronous: one at a time). */
+let maxFileBytes = DEFAULT_MAX_FILE_BYTES;
+/** The load under way reads links to files outside its folder. */
+let allowExternalSymlinks = false;
+
+function realpathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Where a link in the folder really points, when that is outside the (real) folder; undefined when inside. */
+function externalTarget(path: string, realDirectory: string): string | undefined {
+  const target = realpathOrSelf(path);
+  const inside = relative(realDirectory, target);
+  return inside === '' || inside.startsWith('..') || isAbsolute(inside) ? target : undefined;
+}
+
 /** Reused for every file that fits (nearly all of them): no buffer per file. */
 let readBuffer: Buffer | undefined;
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -234,25 +287,38 @@ const READ_BUFFER_BYTES = 64 * 1024;
  * this fstats only when `statsOut` asks). A file that fills the buffer is read again whole, from the
  * same descriptor. The returned view is valid until the next call.
  */
-function readFileBytes(path: string, statsOut?: { stats?: Stats }): Buffer {
+function readFileBytes(path: string, statsOut?: { stats?: Stats }, limit = maxFileBytes): Buffer {
   readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
   const fd = openSync(path, 'r');
   try {
     if (statsOut) statsOut.stats = fstatSync(fd);
     const length = readSync(fd, readBuffer, 0, READ_BUFFER_BYTES, 0);
+    if (length < READ_BUFFER_BYTES) {
+      if (length > limit) throw new FileTooLargeError(length, limit);
+      return readBuffer.subarray(0, length);
+    }
+    // A big file: its size decides before the rest is read (a sparse 1 TB file costs nothing).
+    const size = (statsOut?.stats ?? fstatSync(fd)).size;
+    if (size > limit) throw new FileTooLargeError(size, limit);
     // pread left the offset at 0: readFileSync(fd) reads the whole file from this descriptor.
-    return length < READ_BUFFER_BYTES ? readBuffer.subarray(0, length) : readFileSync(fd);
+    const bytes = readFileSync(fd);
+    if (bytes.length > limit) throw new FileTooLargeError(bytes.length, limit); // it grew meanwhile
+    return bytes;
   } finally {
     closeSync(fd);
   }
 }
 
 /** `statsOut`: receives the fstat of the descriptor the text was read from, taken before the read. */
-function readMigrationText(path: string, shown: string, problems: Problem[], statsOut?: { stats?: Stats }): string | undefined {
+function readMigrationText(path: string, shown: string, problems: Problem[], statsOut?: { stats?: Stats }, limit = maxFileBytes): string | undefined {
   let bytes: Buffer;
   try {
-    bytes = readFileBytes(path, statsOut);
+    bytes = readFileBytes(path, statsOut, limit);
   } catch (error) {
+    if (error instanceof FileTooLargeError) {
+      problems.push(fileTooLargeProblem(shown, error));
+      return undefined;
+    }
     problems.push({ code: 'STRATA_INVALID_MIGRATION', message: `${shown}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, file: shown });
     return undefined;
   }
@@ -343,6 +409,7 @@ function createFileMigration(
         down: sql.body.down,
         checksumText: variant.text!,
         upLine: sql.body.upLine,
+        ...(sql.body.foreignKeys ? {} : { foreignKeys: false }),
         ...(sql.body.downLine === undefined ? {} : { downLine: sql.body.downLine }),
         ...(sql.checksum === undefined ? {} : { checksum: sql.checksum }),
       };
@@ -390,6 +457,8 @@ interface SqlFacts {
 // A class, not an object literal with getters: a thousand literals with accessors cost ~1 ms a run.
 class DeferredSqlBody implements ResolvedBody {
   private loaded: { text: string; sql: ReturnType<typeof parseSqlMigration> } | undefined;
+  /** The size limit of the load that made it (it reads the file later). */
+  private readonly limit = maxFileBytes;
 
   constructor(
     private readonly variant: FileVariant,
@@ -414,15 +483,18 @@ class DeferredSqlBody implements ResolvedBody {
   get downLine() {
     return this.load().sql.downLine;
   }
+  get foreignKeys() {
+    return this.load().sql.foreignKeys;
+  }
 
   private load() {
     if (this.loaded) return this.loaded;
     const { variant, id } = this;
     const problems: Problem[] = [];
-    const text = readMigrationText(variant.path, variant.fileName, problems);
+    const text = readMigrationText(variant.path, variant.fileName, problems, undefined, this.limit);
     if (text === undefined) {
       const problem = problems[0]!;
-      throw new StrataError('STRATA_INVALID_MIGRATION', problem.message, { ...(problem.hint ? { hint: problem.hint } : {}), details: { migrationId: id, file: variant.fileName } });
+      throw new StrataError(problem.code, problem.message, { ...(problem.hint ? { hint: problem.hint } : {}), details: { migrationId: id, file: variant.fileName } });
     }
     const now = checksum(text);
     if (now !== this.checksum) {

@@ -34,6 +34,14 @@ export interface MigrationDefinition {
    * @default true
    */
   transaction?: boolean;
+  /**
+   * `false`: run with foreign-key enforcement off, for a table rebuild on SQLite (the
+   * `-- strata:foreign-keys off` directive of SQL files). The dialect turns enforcement off before
+   * the migration's transaction, checks every foreign key before it commits (a violation rolls it
+   * back), and turns enforcement back on after. Ignored by dialects without the setting.
+   * @default true
+   */
+  foreignKeys?: boolean;
 }
 
 /**
@@ -66,6 +74,8 @@ export interface ResolvedBody {
   checksum?: string;
   /** Whether `down` is defined, when the source knows it without producing the body. */
   hasDown?: boolean;
+  /** `false` when the migration runs with foreign keys off ({@link MigrationDefinition.foreignKeys}). */
+  foreignKeys?: boolean;
   /** For SQL bodies from files: 1-based line in `file` where the up and down sections start. */
   upLine?: number;
   downLine?: number;

@@ -25,6 +25,13 @@ export interface MigratorOptions {
   hooks?: MigratorHooks;
   /** Progress: called synchronously for each {@link MigratorEvent}. */
   onEvent?: (event: MigratorEvent) => void;
+  /**
+   * Literal secrets (passwords) to remove from everything written to the state and events tables
+   * (error messages, details), on top of URL credentials and the dialect's own
+   * {@link Dialect.redact}. The CLI passes every password it knows (URLs, `PGPASSWORD`).
+   * @default []
+   */
+  secrets?: readonly string[];
 }
 
 /** Extension points of a run. */

@@ -1,10 +1,11 @@
 import { hostname, userInfo } from 'node:os';
 import { type Dialect, type DialectCapabilities, type DialectSelection, type DialectSession, type LockHolder, resolveCapabilities } from './dialect.js';
-import { isStrataError, StrataError, toStrataError } from './errors.js';
+import { isStrataError, redactSecrets, StrataError, toStrataError } from './errors.js';
 import { guardSession } from './internal/guard-session.js';
+import { describeInterruption } from './internal/interruption.js';
 import { type LoadedMigration, type LoadedMigrations, loadMigrations } from './internal/load-migrations.js';
 import { problemsError } from './internal/problems-error.js';
-import { runStep, type StepContext } from './internal/run-step.js';
+import { rebuildHazardError, runStep, type StepContext } from './internal/run-step.js';
 import { TOOL_VERSION } from './internal/tool-version.js';
 import type { MigrationContext } from './migration.js';
 import type {
@@ -48,6 +49,9 @@ export function createMigrator(options: MigratorOptions): Migrator {
   const host = safeHostname();
   const toolVersion = options.toolVersion ?? TOOL_VERSION;
   const emit = options.onEvent ?? (() => {});
+  const secrets = [...(options.secrets ?? [])].filter(Boolean);
+  /** Everything written to the database goes through the same redaction as the terminal. */
+  const scrub = (text: string): string => redactSecrets(dialect.redact ? dialect.redact(text) : text, secrets);
 
   /** The concrete dialect for one operation (a failover dialect picks primary or fallback once). */
   const select = async (signal?: AbortSignal): Promise<DialectSelection> =>
@@ -126,20 +130,26 @@ export function createMigrator(options: MigratorOptions): Migrator {
     return plan;
   };
 
-  const event = (fields: Partial<EventRecord> & Pick<EventRecord, 'action' | 'outcome'>): EventRecord => ({
-    at: new Date().toISOString(),
-    migrationId: null,
-    durationMs: null,
-    actor,
-    host,
-    toolVersion,
-    backupId: null,
-    errorCode: null,
-    errorMessage: null,
-    sqlState: null,
-    details: null,
-    ...fields,
-  });
+  const event = (fields: Partial<EventRecord> & Pick<EventRecord, 'action' | 'outcome'>): EventRecord => {
+    const record: EventRecord = {
+      at: new Date().toISOString(),
+      migrationId: null,
+      durationMs: null,
+      actor,
+      host,
+      toolVersion,
+      backupId: null,
+      errorCode: null,
+      errorMessage: null,
+      sqlState: null,
+      details: null,
+      ...fields,
+    };
+    // A migration's error text may quote a password (a JS error, a server message, a holder's query).
+    if (record.errorMessage) record.errorMessage = scrub(record.errorMessage);
+    if (record.details) record.details = scrubValue(record.details, scrub) as EventRecord['details'];
+    return record;
+  };
 
   /** Reads state without the lock: status, validate, plan, history. */
   const withReadSession = async <T>(d: Dialect, work: (session: DialectSession) => Promise<T>, pending?: Promise<DialectSession>): Promise<T> => {
@@ -264,7 +274,17 @@ export function createMigrator(options: MigratorOptions): Migrator {
       let state = await session.readState();
       let plan = planFor(loaded, state, target, runOptions.allowOutOfOrder);
       if (plan.problems.length) throw problemsError(plan.problems);
-      const problems = await checkSteps(active, plan, loaded, single && !dryRun);
+      const problems = await checkSteps(active, plan, loaded, single && !dryRun, single && session.setForeignKeys !== undefined);
+      // A table rebuild that would cascade into child rows is refused before anything runs.
+      if (session.findRebuildHazards) {
+        for (const step of plan.steps) {
+          const migration = loaded.byId.get(step.migration.id)!;
+          const body = step.direction === 'up' ? migration.body?.up : migration.body?.down;
+          if (typeof body !== 'string' || migration.body?.foreignKeys === false) continue;
+          const refused = await rebuildHazardError(session, migration, step.direction, body);
+          if (refused) problems.push({ code: refused.code, message: refused.message, ...(refused.hint ? { hint: refused.hint } : {}), migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), details: refused.details });
+        }
+      }
       if (problems.length) throw problemsError(problems);
 
       const steps: StepReport[] = [];
@@ -332,6 +352,9 @@ export function createMigrator(options: MigratorOptions): Migrator {
       }
       if (single) context.deferredWrites = [];
       let queue = plan.steps.map((step) => loaded.byId.get(step.migration.id)!);
+      /** The migrations this run means to run, and the one running now: an interruption is reported from the state. */
+      let runIds = queue.map((migration) => migration.id);
+      let current: string | undefined;
       let done = 0;
       const total = queue.length;
       let cancel: (() => void) | undefined;
@@ -344,6 +367,26 @@ export function createMigrator(options: MigratorOptions): Migrator {
           // Synchronous drivers (better-sqlite3) never yield: give signal handlers a turn.
           if (signal) await new Promise((resolve) => setImmediate(resolve));
           if (signal?.aborted) throw interrupted(signal);
+          // A rebuild asks for foreign keys off: a connection setting that only changes between
+          // transactions (SQLite), so the lock's transaction is committed first.
+          const rebuild = !single && session.setForeignKeys !== undefined && queue[0]!.body?.foreignKeys === false ? queue[0] : undefined;
+          let foreignKeysBefore: boolean | undefined;
+          if (rebuild) {
+            if (lock.inTransaction) {
+              await session.commit();
+              lock.inTransaction = false;
+            }
+            foreignKeysBefore = await session.setForeignKeys!(false);
+          }
+          const restoreForeignKeys = async () => {
+            if (foreignKeysBefore === undefined) return;
+            if (lock.inTransaction) {
+              await session.rollback();
+              lock.inTransaction = false;
+            }
+            await session.setForeignKeys!(foreignKeysBefore);
+            foreignKeysBefore = undefined;
+          };
           if (!single && !lock.inTransaction && !capabilities.supportsSessionLock) {
             await session.begin();
             lock.inTransaction = true;
@@ -357,7 +400,13 @@ export function createMigrator(options: MigratorOptions): Migrator {
               plan = planFor(loaded, state, remaining, runOptions.allowOutOfOrder);
               if (plan.problems.length) throw problemsError(plan.problems);
               queue = plan.steps.map((step) => loaded.byId.get(step.migration.id)!);
+              runIds = [...steps.map((step) => step.id), ...queue.map((migration) => migration.id)];
               emit({ type: 'replanned', reason: 'another runner changed the state' });
+              if (rebuild && queue[0] !== rebuild) {
+                // The next step is another one now: start over with the right foreign-key setting.
+                await restoreForeignKeys();
+                continue;
+              }
               if (!queue.length) break;
             }
           }
@@ -365,7 +414,14 @@ export function createMigrator(options: MigratorOptions): Migrator {
           emit({ type: 'step-start', id: migration.id, direction, index: done, total });
           const stepStarted = performance.now();
           session.startStep?.();
-          const outcome = await runStep(context, migration, direction, lock);
+          let outcome: Awaited<ReturnType<typeof runStep>>;
+          current = migration.id;
+          try {
+            outcome = await runStep(context, migration, direction, lock);
+          } finally {
+            await restoreForeignKeys();
+          }
+          current = undefined;
           const durationMs = Math.round(performance.now() - stepStarted);
           steps.push({
             id: migration.id,
@@ -395,7 +451,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
           await session.rollback().catch(() => {});
           lock.inTransaction = false;
         }
-        const failure = signal?.aborted && !isInterrupt(error) ? interrupted(signal, error) : error;
+        let failure = signal?.aborted && !isInterrupt(error) ? interrupted(signal, error) : error;
+        if (isInterrupt(failure) && !dryRun) failure = await describeInterruption(failure as StrataError, session, direction, runIds, current);
         if (!dryRun) await recordFailure(session, failure, single, direction, event, backupId, runId);
         throw failure;
       } finally {
@@ -406,7 +463,14 @@ export function createMigrator(options: MigratorOptions): Migrator {
   };
 
   /** Refuses, before anything runs, statements that cannot run in a transaction. */
-  const checkSteps = async (d: Dialect, plan: Plan, loaded: LoadedMigrations, single: boolean): Promise<Problem[]> => {
+  const checkSteps = async (
+    d: Dialect,
+    plan: Plan,
+    loaded: LoadedMigrations,
+    single: boolean,
+    /** The run is one transaction (single or dry run) on a dialect whose foreign keys change only between transactions. */
+    wholeRunTransaction = false,
+  ): Promise<Problem[]> => {
     const problems: Problem[] = [];
     for (const step of plan.steps) {
       const migration = loaded.byId.get(step.migration.id)!;
@@ -421,6 +485,16 @@ export function createMigrator(options: MigratorOptions): Migrator {
             ...(migration.file ? { file: migration.file } : {}),
           });
         }
+        continue;
+      }
+      if (wholeRunTransaction && migration.body?.foreignKeys === false) {
+        problems.push({
+          code: 'STRATA_NON_TRANSACTIONAL_STATEMENT',
+          message: `Migration ${migration.id} runs with foreign keys off, which changes only between transactions: it cannot be part of a single-transaction run or a dry run`,
+          hint: 'Run without --single-transaction / --dry-run, or apply it on its own first',
+          migrationId: migration.id,
+          ...(migration.file ? { file: migration.file } : {}),
+        });
         continue;
       }
       if (typeof body !== 'string') continue;
@@ -615,6 +689,18 @@ export function createMigrator(options: MigratorOptions): Migrator {
 export interface LockState {
   inTransaction: boolean;
   held: boolean;
+}
+
+/** A copy of a JSON-like value with every string passed through `scrub` (keys included). */
+function scrubValue(value: unknown, scrub: (text: string) => string): unknown {
+  if (typeof value === 'string') return scrub(value);
+  if (Array.isArray(value)) return value.map((item) => scrubValue(item, scrub));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[scrub(key)] = scrubValue(item, scrub);
+    return out;
+  }
+  return value;
 }
 
 function applyRow(migration: LoadedMigration, actor: string, toolVersion: string): StateRow {

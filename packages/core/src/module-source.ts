@@ -132,5 +132,5 @@ export function resolveDefinition(
   }
   const text = (b: MigrationBody) => (typeof b === 'string' ? b : b.toString());
   const checksumText = canonicalText(`${text(up)}\n-- strata:down\n${down === undefined ? '' : text(down)}`);
-  return { up, down, checksumText };
+  return { up, down, checksumText, ...(definition.foreignKeys === false ? { foreignKeys: false } : {}) };
 }

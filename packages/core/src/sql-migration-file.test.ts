@@ -36,6 +36,7 @@ describe('parseSqlMigration', () => {
       downLine: 6,
       dependsOn: [],
       transaction: true,
+      foreignKeys: true,
     });
   });
 
@@ -56,6 +57,7 @@ describe('parseSqlMigration', () => {
       downLine: undefined,
       dependsOn: [],
       transaction: true,
+      foreignKeys: true,
     });
   });
 

@@ -1,4 +1,5 @@
 import { StrataError } from './errors.js';
+import { isStatementless } from './internal/file-limits.js';
 import { parseMigrationId } from './migration.js';
 
 /** A SQL migration file split into its sections and directives. */
@@ -10,6 +11,8 @@ export interface ParsedSqlMigration {
   downLine: number | undefined;
   dependsOn: string[];
   transaction: boolean;
+  /** `false` under `-- strata:foreign-keys off` (a SQLite table rebuild). */
+  foreignKeys: boolean;
 }
 
 const MARKER = /^\s*--\s*strata:([a-z-]+)\b[ \t]*(.*?)\s*$/;
@@ -19,13 +22,15 @@ const MARKER = /^\s*--\s*strata:([a-z-]+)\b[ \t]*(.*?)\s*$/;
  *
  * Sections start at a `-- strata:up` / `-- strata:down` line; without an up marker the whole file
  * is the up section. Directives stand in comment lines before the first statement:
- * `-- strata:depends core@1.1.0, core@1.0.0` and `-- strata:transaction off`.
+ * `-- strata:depends core@1.1.0, core@1.0.0`, `-- strata:transaction off` and
+ * `-- strata:foreign-keys off` (SQLite table rebuilds).
  * @throws StrataError `STRATA_INVALID_MIGRATION` naming the file and line
  */
 export function parseSqlMigration(text: string, file: string): ParsedSqlMigration {
   const lines = text.split('\n');
   const dependsOn: string[] = [];
   let transaction = true;
+  let foreignKeys = true;
   let upStart = -1;
   let downStart = -1;
   let sawStatement = false;
@@ -71,8 +76,14 @@ export function parseSqlMigration(text: string, file: string): ParsedSqlMigratio
         else if (argument === 'on' || argument === 'true') transaction = true;
         else fail(i + 1, `-- strata:transaction takes "off" or "on", not ${JSON.stringify(argument)}`);
         break;
+      case 'foreign-keys':
+        if (sawStatement) fail(i + 1, '-- strata:foreign-keys must come before the first statement');
+        if (argument === 'off' || argument === 'false') foreignKeys = false;
+        else if (argument === 'on' || argument === 'true') foreignKeys = true;
+        else fail(i + 1, `-- strata:foreign-keys takes "off" or "on", not ${JSON.stringify(argument)}`);
+        break;
       default:
-        fail(i + 1, `unknown directive "-- strata:${directive}"`, 'Known directives: up, down, depends, transaction');
+        fail(i + 1, `unknown directive "-- strata:${directive}"`, 'Known directives: up, down, depends, transaction, foreign-keys');
     }
   }
   const section = (from: number, to: number) => lines.slice(from, to).join('\n');
@@ -83,7 +94,11 @@ export function parseSqlMigration(text: string, file: string): ParsedSqlMigratio
   }
   const up = section(upFrom, upTo);
   if (!hasSql(up)) fail(upFrom + 1, 'the up section is empty', 'Write the statements to apply after -- strata:up');
+  if (isStatementless(up)) fail(upFrom + 1, 'the up section holds no statement (only ";", blanks or comments)', 'Write the statements to apply after -- strata:up');
   const down = downStart === -1 ? undefined : section(downStart, lines.length);
+  if (down !== undefined && hasSql(down) && isStatementless(down)) {
+    fail(downStart + 1, 'the down section holds no statement (only ";", blanks or comments)', 'Write the statements that revert the up section, or remove the -- strata:down line');
+  }
   return {
     up,
     down: down !== undefined && hasSql(down) ? down : undefined,
@@ -91,6 +106,7 @@ export function parseSqlMigration(text: string, file: string): ParsedSqlMigratio
     downLine: downStart === -1 ? undefined : downStart + 1,
     dependsOn,
     transaction,
+    foreignKeys,
   };
 }
 

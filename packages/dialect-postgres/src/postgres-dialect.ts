@@ -1,10 +1,10 @@
 import type { ClientConfig } from 'pg';
-import { DEFAULT_STATE_TABLE, IDENTIFIER_PATTERN, StrataError, eventsTableFor } from '@strata/core';
+import { DEFAULT_STATE_TABLE, IDENTIFIER_PATTERN, StrataError, eventsTableFor, redactSecrets } from '@strata/core';
 import type { ConnectOptions, Dialect, DialectSession } from '@strata/core';
 import { openPostgresSession } from './postgres-session.js';
 import type { PostgresSessionSettings } from './postgres-session.js';
 import { findPostgresNonTransactional, splitPostgresStatements } from './postgres-split.js';
-import { formatPostgresTarget, passwordsInUrl, redactPostgresUrl } from './postgres-url.js';
+import { formatPostgresTarget, normalizePostgresUrl, passwordsInUrl, redactPostgresUrl } from './postgres-url.js';
 
 /**
  * Discrete connection settings: a structural subset of pg's `ClientConfig`, so `@strata/core`
@@ -131,7 +131,8 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Dia
 
   const clientConfig: ClientConfig = {
     ...(connection as ClientConfig),
-    ...(options.connectionString ? { connectionString: options.connectionString } : {}),
+    // Credentials up to the last `@`, re-encoded: pg connects to the host the target names.
+    ...(options.connectionString ? { connectionString: normalizePostgresUrl(options.connectionString) } : {}),
     application_name: applicationName,
     connectionTimeoutMillis: connectTimeoutMs,
   };
@@ -163,5 +164,6 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Dia
     },
     splitStatements: splitPostgresStatements,
     findNonTransactional: findPostgresNonTransactional,
+    redact: (text) => redactSecrets(text, secrets),
   };
 }

@@ -546,6 +546,9 @@ function createSession(
       trackedInTransaction = true;
     },
 
+    // No round trip: the status of the server's last ReadyForQuery.
+    inTransaction: async () => inTransaction(),
+
     async commit() {
       let command: string | undefined;
       const writes = transactionWrites;

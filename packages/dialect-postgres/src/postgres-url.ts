@@ -1,4 +1,4 @@
-import { redactSecrets } from '@strata/core';
+import { redactSecrets, StrataError } from '@strata/core';
 
 const SCHEME = /^([a-z][a-z0-9+.-]*:\/\/)/i;
 
@@ -48,6 +48,44 @@ export function redactPostgresUrl(url: string): string {
   const hadAt = parts.password !== undefined || parts.user !== '' || url.slice(parts.scheme.length).includes('@');
   const head = hadAt ? `${parts.scheme}${userInfo}` : parts.scheme;
   return redactSecrets(`${head}${parts.rest}`, passwordsInUrl(url));
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // not valid percent-encoding: the text is meant as it is (a raw `%`)
+  }
+}
+
+/**
+ * The URL as users mean it, in a form every URL parser reads the same way: the user-info part
+ * runs to the LAST `@` (so a raw `@`, `#`, `/`, `?` or `%` in the password stays in the password),
+ * and the user and password are percent-encoded (valid percent-encoding is kept as it was meant).
+ * The host, port, database and parameters after that `@` are left exactly as written: the driver
+ * connects to the host that {@link redactPostgresUrl} prints. A `@` in a query parameter must
+ * then be written `%40`.
+ * @throws StrataError `STRATA_CONFIG_INVALID` (the URL redacted) when what follows the credentials is not a valid host, port and database
+ * @example normalizePostgresUrl('postgres://app:p@ss#1@db:5432/prod') // 'postgres://app:p%40ss%231@db:5432/prod'
+ */
+export function normalizePostgresUrl(url: string): string {
+  const parts = splitUserInfo(url);
+  if (!parts || !url.slice(parts.scheme.length).includes('@')) return url;
+  const encode = (text: string) => encodeURIComponent(safeDecode(text));
+  const userInfo = parts.password === undefined ? encode(parts.user) : `${encode(parts.user)}:${encode(parts.password)}`;
+  const normalized = `${parts.scheme}${userInfo}@${parts.rest}`;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(normalized);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.hostname === '' && !/^\/|^[?#]|^$/.test(parts.rest))) {
+    throw new StrataError('STRATA_CONFIG_INVALID', `Cannot read the PostgreSQL URL ${redactPostgresUrl(url)}: the part after the credentials is not host[:port][/database][?parameters]`, {
+      hint: 'Check the host and port; a password may hold any character, other special characters belong percent-encoded (@ → %40, # → %23, / → %2F)',
+    });
+  }
+  return normalized;
 }
 
 /**

@@ -43,7 +43,8 @@ describe('PostgreSQL connect failures', () => {
     ['an unreachable host', `postgres://${server.username}:${secret}@127.0.0.1:1/postgres`, /running/],
     ['an unknown host name', `postgres://${server.username}:${secret}@no-such-host.invalid/postgres`, /host name/],
     ['a raw @ and # in the password', `postgres://${server.username}:${secret}@#x@127.0.0.1:1/postgres`, /./],
-    ['a raw # in the password (unparsable URL)', `postgres://${server.username}:${secret}#x@127.0.0.1:1/postgres`, /Percent-encode/],
+    // Read as meant since issue 10: the credentials run to the last @, so this reaches 127.0.0.1:1.
+    ['a raw # in the password', `postgres://${server.username}:${secret}#x@127.0.0.1:1/postgres`, /running/],
   ];
 
   it.each(cases)('never shows the password for %s', async (_name, url, hint) => {

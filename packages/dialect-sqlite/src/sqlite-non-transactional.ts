@@ -33,7 +33,7 @@ const REASON_BY_PRAGMA: Readonly<Record<string, string>> = {
 };
 
 /** The first `count` significant tokens of a statement: words upper-cased, punctuation as is. */
-function leadingTokens(text: string, count: number): string[] {
+export function leadingTokens(text: string, count: number): string[] {
   const words: string[] = [];
   const token: SqliteToken = { kind: 0, start: 0, end: 0, terminated: true };
   let position = 0;

@@ -10,6 +10,8 @@ import {
 import type { SqliteConnection } from './sqlite-connection.js';
 import { sessionClosedError, statementError } from './sqlite-errors.js';
 import { beginWriteTransaction, DEFAULT_LOCK_TIMEOUT_MS, LOCK_POLL_SLICE_MS } from './sqlite-lock.js';
+import { findRebuildHazards, foreignKeyViolations } from './sqlite-rebuild.js';
+import { trackSessionSettings } from './sqlite-session-settings.js';
 import { splitSqliteStatements } from './sqlite-split.js';
 import { createSqliteStateStore } from './sqlite-state-store.js';
 
@@ -24,6 +26,8 @@ export interface SqliteSessionOptions {
   /** Called once by `close()`: closes a private handle, or leaves a shared one open. */
   release(): void;
 }
+
+const PRAGMA_WORD = /pragma/i;
 
 /** Prepared statements kept by `query()`; bounded so ad-hoc SQL cannot grow it forever. */
 const QUERY_CACHE_SIZE = 64;
@@ -49,6 +53,13 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
         `${connection.dataVersion.get() as number}:${connection.commits}:${connection.totalChanges.get() as number}`
     : (): string => String(connection.dataVersion.get() as number);
   let seenVersion = writeVersion();
+  /** The session settings every transaction starts from (a migration's PRAGMA never reaches the next). */
+  const settings = trackSessionSettings(db);
+  /** A statement that may have changed a setting ran since the last check: a setting changes only through a PRAGMA. */
+  let pragmaSeen = false;
+  const notePragma = (text: string): void => {
+    if (!pragmaSeen && PRAGMA_WORD.test(text)) pragmaSeen = true;
+  };
 
   const ensureOpen = (): void => {
     if (closed) throw sessionClosedError(filename);
@@ -79,10 +90,15 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
         hint: 'This is a bug in strata: commit or roll back before beginning again',
       });
     }
+    if (pragmaSeen) {
+      settings.restore();
+      pragmaSeen = false;
+    }
     await waitForWriteLock();
   };
 
   const executeSync = (script: string): void => {
+    notePragma(script);
     const statements = splitSqliteStatements(script);
     for (const statement of statements) {
       try {
@@ -128,6 +144,7 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
   Object.assign(session, {
     async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
       ensureOpen();
+      notePragma(sql);
       let statement = queryCache.get(sql);
       try {
         if (statement === undefined) {
@@ -243,6 +260,33 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
         rollbackSync();
         throw error;
       }
+    },
+
+    async inTransaction(): Promise<boolean> {
+      ensureOpen();
+      return inOwnTransaction();
+    },
+
+    async setForeignKeys(enabled: boolean): Promise<boolean> {
+      ensureOpen();
+      if (inOwnTransaction()) {
+        throw new StrataError('STRATA_INTERNAL', `setForeignKeys() was called inside a transaction on SQLite database ${filename}`, {
+          hint: 'This is a bug in strata: PRAGMA foreign_keys is a no-op inside a transaction',
+        });
+      }
+      const before = settings.expected('foreign_keys');
+      settings.expect('foreign_keys', enabled);
+      return before;
+    },
+
+    async checkForeignKeys() {
+      ensureOpen();
+      return foreignKeyViolations(db);
+    },
+
+    async findRebuildHazards(script: string) {
+      ensureOpen();
+      return findRebuildHazards(db, script);
     },
 
     async describe(): Promise<Record<string, string>> {

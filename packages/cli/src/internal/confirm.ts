@@ -1,4 +1,5 @@
 import { StrataError } from '@strata/core';
+import { escapeControl } from '../escape-control.js';
 import type { WritableLike } from '../output.js';
 
 export interface ConfirmOptions {
@@ -20,7 +21,7 @@ export async function confirm(question: string, refusal: string, options: Confir
   if (!options.isTTY || !options.stdin) {
     throw new StrataError('STRATA_CONFIRMATION_REQUIRED', refusal, { hint: 'pass --yes (or -y) to confirm when not running on a terminal' });
   }
-  const answer = await ask(options.stdin, options.prompt, `${question} [y/N] `);
+  const answer = await ask(options.stdin, options.prompt, `${escapeControl(question)} [y/N] `);
   if (!/^\s*y(es)?\s*$/i.test(answer)) {
     throw new StrataError('STRATA_CONFIRMATION_REQUIRED', `${refusal}: not confirmed`, { hint: 'Answer y to go ahead, or pass --yes' });
   }

@@ -96,7 +96,8 @@ export function renderPlan(out: Output, report: PlanReport): void {
   for (const step of report.steps) {
     out.info('');
     out.info(out.colors.bold(`-- ${step.direction === 'up' ? 'apply' : 'revert'} ${step.id} (${step.name})${step.file ? ` from ${step.file}` : ''}${step.transaction ? '' : ' [no transaction]'}`));
-    out.info(step.sql !== undefined ? step.sql.trimEnd() : '-- (a function body: its SQL is known only when it runs)');
+    // One line at a time: each output line is escaped on its own (a line break inside one is data).
+    for (const sqlLine of (step.sql !== undefined ? step.sql.trimEnd() : '-- (a function body: its SQL is known only when it runs)').split('\n')) out.info(sqlLine);
     for (const write of step.stateWrites) out.info(`-- then: ${write}`);
   }
   if (report.problems.length) {

@@ -54,6 +54,10 @@ export function guardSession(session: DialectSession): DialectSession {
   }
   if (session.lockHolder) guarded.lockHolder = guard('lockHolder', session.lockHolder)!;
   if (session.describe) guarded.describe = guard('describe', session.describe)!;
+  if (session.inTransaction) guarded.inTransaction = guard('inTransaction', session.inTransaction)!;
+  if (session.setForeignKeys) guarded.setForeignKeys = guard('setForeignKeys', session.setForeignKeys)!;
+  if (session.checkForeignKeys) guarded.checkForeignKeys = guard('checkForeignKeys', session.checkForeignKeys)!;
+  if (session.findRebuildHazards) guarded.findRebuildHazards = guard('findRebuildHazards', session.findRebuildHazards)!;
   if (session.cancel) {
     const cancel = session.cancel;
     guarded.cancel = async () => {

@@ -58,6 +58,8 @@ export async function runStep(
     throw new StrataError('STRATA_INTERNAL', `Migration ${migration.id} has no ${direction} body at run time`);
   }
   const done: StepOutcome = direction === 'up' ? 'applied' : 'reverted';
+  const foreignKeysOff = migration.body.foreignKeys === false && context.session.checkForeignKeys !== undefined;
+  const refuseHazards = () => (!foreignKeysOff && typeof body === 'string' ? refuseRebuildHazards(context.session, migration, direction, body) : undefined);
   // Without transactional DDL a failed migration can leave part of its DDL behind: run it the
   // honest way, with a `running` row first and `failed` (needs repair) when it breaks.
   if (!migration.transaction || !context.capabilities.supportsTransactionalDdl) {
@@ -65,10 +67,12 @@ export async function runStep(
       context.dryRunStopped = true;
       return { outcome: 'skipped', reason: 'runs outside a transaction: not run in a dry run (nor anything after it)' };
     }
-    await runOutsideTransaction(context, migration, direction, body, lock);
+    await refuseHazards();
+    await runOutsideTransaction(context, migration, direction, body, lock, foreignKeysOff);
     return { outcome: done };
   }
   if (context.dryRunStopped) return { outcome: 'skipped', reason: 'follows a non-transactional migration in a dry run' };
+  await refuseHazards();
 
   const { session } = context;
   const ownTransaction = !lock.inTransaction;
@@ -78,19 +82,26 @@ export async function runStep(
     if (context.deferredWrites && !ownTransaction) {
       const started = performance.now();
       if (typeof body === 'string') await session.execute(body);
-      else await body(context.migrationContext());
+      else await runScript(session, body, context);
+      if (foreignKeysOff) await checkForeignKeys(session);
       context.deferredWrites.push(...writes(Math.round(performance.now() - started)));
-    } else if (typeof body === 'string' && session.applyScript) {
+    } else if (typeof body === 'string' && session.applyScript && !foreignKeysOff) {
       await session.applyScript(body, writes(-1), ownTransaction);
     } else {
       if (ownTransaction) await session.begin();
       const started = performance.now();
       if (typeof body === 'string') await session.execute(body);
-      else await body(context.migrationContext());
+      else await runScript(session, body, context);
+      // Foreign keys were off: prove the rebuild left every reference whole before COMMIT.
+      if (foreignKeysOff) await checkForeignKeys(session);
       await session.writeState(writes(Math.round(performance.now() - started)));
       if (ownTransaction) await session.commit();
     }
   } catch (error) {
+    if (error instanceof TransactionEnded) {
+      lock.inTransaction = false;
+      throw await recordEndedTransaction(context, migration, direction);
+    }
     if (ownTransaction) await session.rollback();
     // The connection broke during the COMMIT and the dialect read the outcome back: it committed.
     if (error instanceof Error && isStrataError(error) && error.details.commitOutcome === 'committed') {
@@ -130,6 +141,7 @@ async function runOutsideTransaction(
   direction: 'up' | 'down',
   body: MigrationBody,
   lock: LockState,
+  foreignKeysOff: boolean,
 ): Promise<void> {
   const { session, dialect } = context;
   const sectionLine = (direction === 'up' ? migration.body!.upLine : migration.body!.downLine) ?? 1;
@@ -160,6 +172,7 @@ async function runOutsideTransaction(
     } else {
       await (body as Exclude<MigrationBody, string>)(context.migrationContext());
     }
+    if (foreignKeysOff) await checkForeignKeys(session);
   } catch (error) {
     const failure = stepFailure(error, migration, direction, sectionLine, false);
     const ms = Math.round(performance.now() - started);
@@ -182,6 +195,98 @@ async function runOutsideTransaction(
     throw failure;
   }
   await inTransaction(session, finalWrites(context, migration, direction, Math.round(performance.now() - started), true));
+}
+
+/** A transactional script's function returned with strata's transaction no longer open. */
+class TransactionEnded extends Error {}
+
+/** Runs a script migration's function in strata's transaction, and checks that the transaction is still open after it. */
+async function runScript(session: DialectSession, body: Exclude<MigrationBody, string>, context: StepContext): Promise<void> {
+  await body(context.migrationContext());
+  if (session.inTransaction && !(await session.inTransaction())) throw new TransactionEnded();
+}
+
+/**
+ * A script ran COMMIT or ROLLBACK itself: part or all of its work (and, in a single-transaction
+ * run, of the migrations before it) may be committed without a state row. Say so, and record every
+ * migration concerned as `failed` so status, up and the error all point to repair.
+ */
+async function recordEndedTransaction(context: StepContext, migration: LoadedMigration, direction: 'up' | 'down'): Promise<StrataError> {
+  const earlier = (context.deferredWrites?.splice(0) ?? []).flatMap((write) => (write.kind === 'upsert' ? [write.row] : []));
+  const failedIds = [...earlier.map((row) => `${row.module}@${row.version}`), migration.id];
+  const what = direction === 'up' ? `Migration ${migration.id}` : `Revert of ${migration.id}`;
+  const message = `${what} (${migration.file ?? 'no file'}) ended strata's transaction itself (a COMMIT or ROLLBACK in its code): what it ran after that point is committed, and what it ran before is committed unless it rolled back; strata recorded ${failedIds.length === 1 ? 'it' : failedIds.join(', ')} as failed`;
+  const error = new StrataError('STRATA_MIGRATION_FAILED', message, {
+    hint: `Check the database, then run \`strata repair\` (drop the failed row${failedIds.length === 1 ? '' : 's'}, or --mark-applied ${failedIds[0]}); a migration that manages its own transactions must say transaction: false`,
+    details: { migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), transactionEnded: true, failed: failedIds },
+  });
+  const writes: StateWrite[] = [
+    ...earlier.map((row): StateWrite => ({ kind: 'upsert', row: { ...row, status: 'failed' } })),
+    { kind: 'upsert', row: context.stateRow(migration, 'failed', 0) },
+    {
+      kind: 'event',
+      event: context.event({
+        action: direction === 'up' ? 'apply' : 'revert',
+        outcome: 'failed',
+        migrationId: migration.id,
+        errorCode: error.code,
+        errorMessage: message.slice(0, 2000),
+        details: { transactionEnded: true, failed: failedIds },
+      }),
+    },
+  ];
+  // A script that began a new transaction after its COMMIT leaves it open: end it first.
+  await context.session.rollback();
+  error.details.recorded = await inTransaction(context.session, writes).then(
+    () => true,
+    () => false,
+  );
+  return error;
+}
+
+/** Refuses a migration that would delete or blank child rows through cascading foreign keys. */
+async function refuseRebuildHazards(session: DialectSession, migration: LoadedMigration, direction: 'up' | 'down', script: string): Promise<void> {
+  const error = await rebuildHazardError(session, migration, direction, script);
+  if (error) throw error;
+}
+
+/**
+ * The refusal of a SQL migration (not marked foreign-keys off) that would delete or blank child
+ * rows through cascading foreign keys, from the schema as it is now; undefined when it is safe or
+ * the dialect cannot tell. The migrator asks for every step under the lock before the first runs,
+ * and again right before each step (a table created earlier in the run counts too).
+ */
+export async function rebuildHazardError(
+  session: DialectSession,
+  migration: LoadedMigration,
+  direction: 'up' | 'down',
+  script: string,
+): Promise<StrataError | undefined> {
+  const hazards = await session.findRebuildHazards?.(script);
+  const first = hazards?.[0];
+  if (!first) return undefined;
+  const sectionLine = (direction === 'up' ? migration.body!.upLine : migration.body!.downLine) ?? 1;
+  const line = sectionLine + first.line - 1;
+  const where = [migration.file, `statement ${first.statement}`, `line ${line}`].filter(Boolean).join(', ');
+  return new StrataError(
+    'STRATA_UNSAFE_REBUILD',
+    `${direction === 'up' ? 'Migration' : 'Revert of'} ${migration.id} (${where}) would delete or blank rows with foreign keys on: ${first.action} is referenced by ${first.references.join(', ')}`,
+    {
+      hint: `For a table rebuild, put \`-- strata:foreign-keys off\` at the top of the file: strata then runs it with foreign keys off and checks every foreign key before COMMIT (https://www.sqlite.org/lang_altertable.html#otheralter). Nothing of ${migration.id} was run`,
+      details: { migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), statement: first.statement, line, hazards },
+    },
+  );
+}
+
+/** Fails (so the transaction rolls back) when a migration run with foreign keys off left a dangling reference. */
+async function checkForeignKeys(session: DialectSession): Promise<void> {
+  const result = await session.checkForeignKeys!();
+  if (result.count === 0) return;
+  throw new StrataError(
+    'STRATA_FOREIGN_KEY_VIOLATION',
+    `foreign_key_check found ${result.count} row${result.count === 1 ? '' : 's'} with a dangling reference after the migration ran with foreign keys off: ${result.sample.join(', ')}${result.count > result.sample.length ? ', …' : ''}`,
+    { details: { foreignKeyViolations: result.count } },
+  );
 }
 
 async function inTransaction(session: DialectSession, writes: StateWrite[]): Promise<void> {
