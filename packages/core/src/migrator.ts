@@ -123,6 +123,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       defaultModule: defaultModule(loaded),
     });
     plan.problems.unshift(...loaded.problems);
+    if (loaded.notApplicable.length) addNotApplicable(plan, loaded);
     return plan;
   };
 
@@ -598,6 +599,31 @@ export function createMigrator(options: MigratorOptions): Migrator {
 export interface LockState {
   inTransaction: boolean;
   held: boolean;
+}
+
+/** Lists dialect-only migrations of other dialects in the status entries, beside their module's versions. */
+function addNotApplicable(plan: Plan, loaded: LoadedMigrations): void {
+  for (const migration of loaded.notApplicable) {
+    if (plan.entries.some((entry) => entry.id === migration.id)) continue; // a state row names it: shown as that
+    const entry = {
+      id: migration.id,
+      module: migration.module,
+      version: migration.version.text,
+      name: migration.name,
+      state: 'not-applicable' as const,
+      file: migration.file,
+      appliedAt: undefined,
+      checksum: undefined,
+      appliedChecksum: undefined,
+    };
+    let at = plan.entries.findIndex((e) => e.module === migration.module && e.state !== 'missing' && compareVersions(e.version, migration.version) > 0);
+    if (at === -1) {
+      const last = plan.entries.findLastIndex((e) => e.module === migration.module && e.state !== 'missing');
+      at = last === -1 ? plan.entries.findIndex((e) => e.state === 'missing' || e.module > migration.module) : last + 1;
+      if (at === -1) at = plan.entries.length;
+    }
+    plan.entries.splice(at, 0, entry);
+  }
 }
 
 function applyRow(migration: LoadedMigration, actor: string, toolVersion: string): StateRow {

@@ -30,8 +30,11 @@ export interface PlanOptions {
   defaultModule?: string;
 }
 
-/** The state of one migration as `status` shows it. */
-export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing' | 'failed' | 'running';
+/**
+ * The state of one migration as `status` shows it. `not-applicable`: the migration exists for
+ * other dialects only (a dialect file with no generic file); it is never pending on this one.
+ */
+export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing' | 'failed' | 'running' | 'not-applicable';
 
 export interface StatusEntry {
   id: string;

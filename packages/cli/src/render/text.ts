@@ -56,8 +56,8 @@ export function renderStatus(out: Output, result: StatusResult, note?: string): 
   if (result.migrations.length === 0) {
     out.info(note ?? 'No migrations found.');
   } else {
-    const rows = result.migrations.map((m) => [m.id, m.state, m.appliedAt ?? '-', m.name]);
-    for (const line of table(['ID', 'STATE', 'APPLIED AT', 'NAME'], rows, (row, column, cell) => {
+    const rows = result.migrations.map((m) => [m.id, m.state, m.appliedAt ?? '-', m.name, m.file ?? '-']);
+    for (const line of table(['ID', 'STATE', 'APPLIED AT', 'NAME', 'FILE'], rows, (row, column, cell) => {
       const color = STATE_COLOR[result.migrations[row]!.state];
       return column === 1 && color ? (out.colors[color] as (s: string) => string)(cell) : cell;
     })) out.info(line);

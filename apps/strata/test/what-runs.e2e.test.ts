@@ -1,0 +1,133 @@
+// Issue 11: plan, validate, status and the messages say what runs and what did.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
+import { BIN, project, type Ran, strata } from './bin.js';
+
+const json = (ran: Ran): any => JSON.parse(ran.stdout);
+const sql = (up: string, down?: string, head = '') => `${head}-- strata:up\n${up}\n${down === undefined ? '' : `-- strata:down\n${down}\n`}`;
+
+const databases: TestDatabase[] = [];
+/** A fresh PostgreSQL database for one test. */
+async function pgUrl(): Promise<string> {
+  const database = await createTestDatabase('strata_i11');
+  databases.push(database);
+  return database.url;
+}
+
+beforeAll(() => {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`pnpm build\` first`);
+});
+afterAll(async () => {
+  for (const database of databases) await database.drop();
+});
+
+/** A generic index file and a PostgreSQL variant that builds it CONCURRENTLY, outside a transaction. */
+const VARIANTS = {
+  'migrations/1.0.0_users.sql': sql('CREATE TABLE users (id integer primary key, name text);', 'DROP TABLE users;'),
+  'migrations/1.1.0_users_name.sql': sql('CREATE INDEX users_name ON users (name);', 'DROP INDEX users_name;'),
+  'migrations/1.1.0_users_name.postgres.sql': sql(
+    'CREATE INDEX CONCURRENTLY users_name ON users (name);',
+    'DROP INDEX CONCURRENTLY users_name;',
+    '-- strata:transaction off\n',
+  ),
+};
+
+describe('dialect files: each variant has its own directives, body and checksum', () => {
+  it('runs a .postgres.sql file under its own "-- strata:transaction off" on PostgreSQL, and the generic file on SQLite', async () => {
+    const url = await pgUrl();
+    const dir = project(VARIANTS);
+    const plan = strata(dir, ['plan', '--url', url, '--json']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(json(plan).steps.map((s: any) => [s.id, s.transaction, s.file])).toEqual([
+      ['app@1.0.0', true, join('migrations', '1.0.0_users.sql')],
+      ['app@1.1.0', false, join('migrations', '1.1.0_users_name.postgres.sql')],
+    ]);
+    const validate = strata(dir, ['validate', '--url', url]);
+    expect(validate.code, validate.stdout + validate.stderr).toBe(0);
+    const up = strata(dir, ['up', '--url', url, '--no-backup']);
+    expect(up.code, up.stderr).toBe(0);
+    const status = json(strata(dir, ['status', '--url', url, '--json']));
+    expect(status.migrations.map((m: any) => [m.id, m.state, m.file])).toEqual([
+      ['app@1.0.0', 'applied', join('migrations', '1.0.0_users.sql')],
+      ['app@1.1.0', 'applied', join('migrations', '1.1.0_users_name.postgres.sql')],
+    ]);
+
+    const sqlite = strata(dir, ['up', '--no-backup', '--json']);
+    expect(sqlite.code, sqlite.stderr).toBe(0);
+    const sqliteStatus = json(strata(dir, ['status', '--json']));
+    expect(sqliteStatus.migrations.map((m: any) => m.file)).toEqual([join('migrations', '1.0.0_users.sql'), join('migrations', '1.1.0_users_name.sql')]);
+  });
+
+  it('reads -- strata:depends from the dialect file that runs, not from the generic one', async () => {
+    const url = await pgUrl();
+    const dir = project({
+      'strata.config.json': JSON.stringify({ migrations: { app: './migrations', billing: './billing' } }),
+      'migrations/1.0.0_a.sql': sql('CREATE TABLE a (id integer);', 'DROP TABLE a;'),
+      'migrations/1.0.0_a.postgres.sql': sql('CREATE TABLE a (id integer REFERENCES b (id));', 'DROP TABLE a;', '-- strata:depends billing@1.0.0\n'),
+      'billing/1.0.0_b.sql': sql('CREATE TABLE b (id integer primary key);', 'DROP TABLE b;'),
+    });
+    const onPostgres = strata(dir, ['plan', '--url', url, '--json']);
+    expect(onPostgres.code, onPostgres.stderr).toBe(0);
+    expect(json(onPostgres).steps.map((s: any) => s.id)).toEqual(['billing@1.0.0', 'app@1.0.0']);
+    expect(strata(dir, ['up', '--url', url, '--no-backup']).code).toBe(0);
+    // The generic file has no dependency: on SQLite the (module, version) order stands.
+    expect(json(strata(dir, ['plan', '--json'])).steps.map((s: any) => s.id)).toEqual(['app@1.0.0', 'billing@1.0.0']);
+  });
+
+  it('names the dialect file in a checksum mismatch and in a failing statement', async () => {
+    const url = await pgUrl();
+    const dir = project(VARIANTS);
+    expect(strata(dir, ['up', '--url', url, '--no-backup']).code).toBe(0);
+    writeFileSync(join(dir, 'migrations/1.1.0_users_name.postgres.sql'), `-- edited\n${VARIANTS['migrations/1.1.0_users_name.postgres.sql']}`);
+    const status = strata(dir, ['status', '--url', url, '--json']);
+    expect(status.code).toBe(3);
+    const problem = json(status).problems[0];
+    expect(problem.file).toBe(join('migrations', '1.1.0_users_name.postgres.sql'));
+    expect(problem.message).toContain('1.1.0_users_name.postgres.sql');
+    expect(problem.hint).toContain('1.1.0_users_name.postgres.sql');
+
+    const failing = project({
+      'migrations/1.0.0_x.sql': sql('CREATE TABLE x (id integer);'),
+      'migrations/1.0.0_x.postgres.sql': sql('CREATE TABLE x (id integer);\nSELECT no_such_function();'),
+    });
+    const up = strata(failing, ['up', '--url', await pgUrl(), '--no-backup']);
+    expect(up.code).toBe(1);
+    expect(up.stderr.split('\n')[0]).toContain(join('migrations', '1.0.0_x.postgres.sql'));
+  });
+});
+
+describe('dialect-only migrations', () => {
+  const FILES = {
+    'migrations/1.0.0_users.sql': sql('CREATE TABLE users (id integer primary key, name text);', 'DROP TABLE users;'),
+    'migrations/1.1.0_users_search.postgres.sql': sql("CREATE INDEX users_search ON users USING gin (to_tsvector('simple', name));", 'DROP INDEX users_search;'),
+    'migrations/1.2.0_orders.sql': sql('CREATE TABLE orders (id integer primary key);', 'DROP TABLE orders;', '-- strata:depends app@1.1.0\n'),
+  };
+
+  it('is not applicable on SQLite: never pending, never an error, not in the plan', () => {
+    const dir = project(FILES);
+    const status = strata(dir, ['status', '--json']);
+    expect(status.code, status.stdout).toBe(0);
+    expect(json(status).migrations.map((m: any) => [m.id, m.state])).toEqual([
+      ['app@1.0.0', 'pending'],
+      ['app@1.1.0', 'not-applicable'],
+      ['app@1.2.0', 'pending'],
+    ]);
+    expect(json(strata(dir, ['validate', '--json']))).toMatchObject({ ok: true, problems: [] });
+    const up = strata(dir, ['up', '--no-backup', '--json']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(json(up).steps.map((s: any) => s.id)).toEqual(['app@1.0.0', 'app@1.2.0']);
+    const after = strata(dir, ['status']);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/app@1\.1\.0\s+not-applicable/);
+  });
+
+  it('is applied on PostgreSQL like any other migration', async () => {
+    const url = await pgUrl();
+    const dir = project(FILES);
+    const up = strata(dir, ['up', '--url', url, '--no-backup', '--json']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(json(up).steps.map((s: any) => s.id)).toEqual(['app@1.0.0', 'app@1.1.0', 'app@1.2.0']);
+  });
+});
