@@ -131,3 +131,46 @@ describe('dialect-only migrations', () => {
     expect(json(up).steps.map((s: any) => s.id)).toEqual(['app@1.0.0', 'app@1.1.0', 'app@1.2.0']);
   });
 });
+
+describe('which migration down reverts', () => {
+  const MODULES = {
+    'strata.config.json': JSON.stringify({ migrations: { app: './migrations', core: './core' } }),
+    'core/1.0.0_tenants.sql': sql('CREATE TABLE tenants (id integer primary key);', 'DROP TABLE tenants;'),
+    'core/1.1.0_roles.sql': sql('CREATE TABLE roles (id integer primary key);', 'DROP TABLE roles;'),
+    'migrations/1.0.0_a.sql': sql('CREATE TABLE a (id integer);', 'DROP TABLE a;'),
+    'migrations/1.2.0_b.sql': sql('CREATE TABLE b (id integer);', 'DROP TABLE b;'),
+  };
+
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    it(`reverts the most recently applied migration across modules, and --steps n in reverse application order (${dialect})`, async () => {
+      const dir = project(MODULES);
+      const url = dialect === 'postgres' ? ['--url', await pgUrl()] : [];
+      expect(strata(dir, ['up', '--to', 'core@1.1.0', '--no-backup', ...url]).code).toBe(0);
+      expect(strata(dir, ['up', '--no-backup', ...url]).code).toBe(0);
+      const plan = json(strata(dir, ['plan', '--down', '--json', ...url]));
+      expect(plan.steps.map((s: any) => s.id)).toEqual(['app@1.2.0']);
+      const down = strata(dir, ['down', '--yes', '--no-backup', '--json', ...url]);
+      expect(down.code, down.stderr).toBe(0);
+      expect(json(down).steps.map((s: any) => s.id)).toEqual(['app@1.2.0']);
+      const two = strata(dir, ['down', '--steps', '2', '--yes', '--no-backup', '--json', ...url]);
+      expect(json(two).steps.map((s: any) => s.id)).toEqual(['app@1.0.0', 'core@1.1.0']);
+    });
+
+    it(`refuses an unknown --to target with STRATA_UNKNOWN_TARGET, exit 3, for down and plan --down (${dialect})`, async () => {
+      const dir = project(MODULES);
+      const url = dialect === 'postgres' ? ['--url', await pgUrl()] : [];
+      expect(strata(dir, ['up', '--no-backup', ...url]).code).toBe(0);
+      const down = strata(dir, ['down', '--to', 'app@9.9.9', '--yes', '--no-backup', ...url]);
+      expect(down.code, down.stdout).toBe(3);
+      expect(down.stderr.split('\n')[0]).toBe('error STRATA_UNKNOWN_TARGET: Target app@9.9.9 is not a known migration');
+      const plan = strata(dir, ['plan', '--down', '--to', 'app@1.1.0', '--json', ...url]);
+      expect(plan.code).toBe(3);
+      expect(json(plan).problems.map((p: any) => p.code)).toEqual(['STRATA_UNKNOWN_TARGET']);
+      expect(json(plan).steps).toEqual([]);
+      // 0.0.0 is "before the first migration": the whole module.
+      const all = strata(dir, ['plan', '--down', '--to', 'app@0.0.0', '--json', ...url]);
+      expect(all.code).toBe(0);
+      expect(json(all).steps.map((s: any) => s.id)).toEqual(['app@1.2.0', 'app@1.0.0']);
+    });
+  }
+});

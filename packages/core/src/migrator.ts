@@ -121,6 +121,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
     const plan = createPlan(prepare(loaded), state, target, {
       allowOutOfOrder: allowOutOfOrder ?? options.allowOutOfOrder ?? false,
       defaultModule: defaultModule(loaded),
+      ...(loaded.notApplicable.length ? { otherDialectIds: new Set(loaded.notApplicable.map((m) => m.id)) } : {}),
     });
     plan.problems.unshift(...loaded.problems);
     if (loaded.notApplicable.length) addNotApplicable(plan, loaded);

@@ -28,6 +28,8 @@ export interface PlanOptions {
   allowOutOfOrder?: boolean;
   /** Module used for a target given as a bare version. */
   defaultModule?: string;
+  /** Ids of migrations that exist for other dialects only: known, so valid as `--to` targets. */
+  otherDialectIds?: ReadonlySet<string>;
 }
 
 /**
@@ -258,7 +260,7 @@ function planUp(
     const target = resolveTarget(to, options, problems);
     if (!target) return [];
     const targetId = `${target.module}@${target.version.text}`;
-    if (!byId.has(targetId)) {
+    if (!byId.has(targetId) && !options.otherDialectIds?.has(targetId)) {
       problems.push({
         code: 'STRATA_UNKNOWN_TARGET',
         message: `Target ${targetId} is not a known migration`,
@@ -332,6 +334,18 @@ function planDown(
       });
       return [];
     }
+    // The target stays applied: it must be a migration (or 0.0.0, "before the first one"), never a
+    // threshold that happens to fall between two versions.
+    const targetId = `${resolved.module}@${resolved.version.text}`;
+    const isStart = resolved.version.text === '0.0.0';
+    if (!isStart && !byId.has(targetId) && !rows.has(targetId) && !options.otherDialectIds?.has(targetId)) {
+      problems.push({
+        code: 'STRATA_UNKNOWN_TARGET',
+        message: `Target ${targetId} is not a known migration`,
+        hint: `Run \`strata status\` to list the migrations; ${resolved.module}@0.0.0 reverts every migration of module ${resolved.module}`,
+      });
+      return [];
+    }
     revert = applied.filter((m) => m.module === resolved.module && compareVersions(m.version, resolved.version) > 0);
     for (const row of missing) {
       const version = safeVersion(row.version);
@@ -345,8 +359,9 @@ function planDown(
       }
     }
   } else {
+    // The most recently applied ones, across modules, in the order the state rows record.
     const count = target.steps ?? 1;
-    revert = count > 0 ? applied.slice(-count) : [];
+    revert = count > 0 ? applicationOrder(applied, rows).slice(-count) : [];
   }
   const reverting = new Set(revert.map((m) => m.id));
   for (const migration of revert) {
@@ -364,16 +379,42 @@ function planDown(
     if (reverting.has(migration.id)) continue;
     for (const dep of migration.dependsOn) {
       if (reverting.has(dep)) {
+        const before = previousVersion(order, migration);
         problems.push({
           code: 'STRATA_DEPENDANT_APPLIED',
           message: `Cannot revert ${dep}: applied migration ${migration.id} depends on it`,
-          hint: `Revert ${migration.id} first (strata down --to ${migration.module}@…)`,
+          hint: `Revert ${migration.id} first: \`strata down --to ${migration.module}@${before}\` reverts it and the later versions of ${migration.module}`,
           migrationId: dep,
         });
       }
     }
   }
   return revert.reverse().map((migration) => ({ direction: 'down', migration }));
+}
+
+/**
+ * Applied migrations in the order they were applied, as the state rows record it (`applied_at`);
+ * migrations applied in the same millisecond keep their plan (topological) order.
+ */
+function applicationOrder(applied: readonly PlannableMigration[], rows: Map<string, StateRow>): PlannableMigration[] {
+  const at = (m: PlannableMigration) => {
+    const time = Date.parse(rows.get(m.id)?.appliedAt ?? '');
+    return Number.isNaN(time) ? 0 : time;
+  };
+  return applied
+    .map((migration, index) => ({ migration, index, time: at(migration) }))
+    .sort((a, b) => a.time - b.time || a.index - b.index)
+    .map((entry) => entry.migration);
+}
+
+/** The version of `migration`'s module just before it (`0.0.0` for the first): `down --to` it reverts `migration`. */
+function previousVersion(order: readonly PlannableMigration[], migration: PlannableMigration): string {
+  let best: Version | undefined;
+  for (const m of order) {
+    if (m.module !== migration.module || compareVersions(m.version, migration.version) >= 0) continue;
+    if (!best || compareVersions(m.version, best) > 0) best = m.version;
+  }
+  return best?.text ?? '0.0.0';
 }
 
 /**
