@@ -174,3 +174,53 @@ describe('which migration down reverts', () => {
     });
   }
 });
+
+describe('validate: everything knowable without a database', () => {
+  const UNREACHABLE = 'postgres://nobody@127.0.0.1:1/none';
+
+  it('finds, with --offline and no database, problems in down sections, empty sections and unknown directives', () => {
+    const dir = project({
+      'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);', 'DROP INDEX CONCURRENTLY t_a;\nDROP TABLE t;'),
+      'migrations/1.1.0_u.sql': sql('CREATE TABLE u (a integer);', '-- nothing to undo'),
+      'migrations/1.2.0_v.sql': sql(';\n;'),
+      'migrations/1.3.0_w.sql': sql('SELECT 1;', undefined, '-- strata:transactoin off\n'),
+    });
+    const offline = strata(dir, ['validate', '--offline', '--url', UNREACHABLE, '--json']);
+    expect(offline.code, offline.stderr).toBe(3);
+    const report = json(offline);
+    expect(report.offline).toBe(true);
+    expect(report.problems.map((p: any) => [p.code, p.file])).toEqual(
+      expect.arrayContaining([
+        ['STRATA_NON_TRANSACTIONAL_STATEMENT', join('migrations', '1.0.0_t.sql')],
+        ['STRATA_INVALID_MIGRATION', join('migrations', '1.1.0_u.sql')],
+        ['STRATA_INVALID_MIGRATION', join('migrations', '1.2.0_v.sql')],
+        ['STRATA_INVALID_MIGRATION', join('migrations', '1.3.0_w.sql')],
+      ]),
+    );
+    expect(report.problems.find((p: any) => p.code === 'STRATA_NON_TRANSACTIONAL_STATEMENT').message).toContain('down section, statement 1, line 4');
+    // With a target, the same file problems are found (and the target must answer).
+    const online = strata(dir, ['validate', '--url', UNREACHABLE]);
+    expect(online.code).toBe(5);
+    expect(online.stderr).toContain('strata validate --offline');
+  });
+
+  it('passes clean files with --offline, exit 0, and creates no SQLite database', () => {
+    const dir = project({ 'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);', 'DROP TABLE t;') });
+    const offline = strata(dir, ['validate', '--offline']);
+    expect(offline.code, offline.stdout + offline.stderr).toBe(0);
+    expect(offline.stdout).toContain('OK: 1 migration checked');
+    expect(existsSync(join(dir, 'strata.db'))).toBe(false);
+  });
+
+  it('refuses an unedited `strata new --ts` file as it refuses the empty SQL template', () => {
+    const dir = project({ 'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);', 'DROP TABLE t;') });
+    expect(strata(dir, ['new', 'seed', '--ts']).code).toBe(0);
+    const up = strata(dir, ['up', '--no-backup']);
+    expect(up.code).toBe(3);
+    expect(up.stderr.split('\n')[0]).toContain('1.1.0_seed.ts: the up function is the unedited template');
+    expect(strata(dir, ['validate', '--offline']).code).toBe(3);
+    const status = strata(dir, ['status', '--json']);
+    expect(status.code).toBe(3);
+    expect(json(status).migrations.map((m: any) => [m.id, m.state])).toEqual([['app@1.0.0', 'pending']]);
+  });
+});

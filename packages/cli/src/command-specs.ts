@@ -109,10 +109,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'validate',
-    usage: 'strata validate',
-    summary: 'check files, versions, dependencies and checksums without changing anything',
-    options: {},
-    examples: ['strata validate', 'strata validate --json'],
+    usage: 'strata validate [--offline]',
+    summary: 'check every section of every file, versions, dependencies and checksums without changing anything',
+    options: {
+      offline: { type: 'boolean', description: 'check the files alone, with no database (CI): not checksums nor state' },
+    },
+    examples: ['strata validate', 'strata validate --json', 'strata validate --offline'],
   },
   {
     name: 'repair',

@@ -219,7 +219,7 @@ class CommandRun {
         : {}),
       onEvent: (event) => this.progress(event),
     });
-    if (out.verbose) await this.describeDialect(resolved, settings);
+    if (out.verbose && !(this.command === 'validate' && this.flag('offline'))) await this.describeDialect(resolved, settings);
     return this.migratorCommand(this.migrator, sources);
   }
 
@@ -393,7 +393,7 @@ class CommandRun {
       case 'validate': {
         this.noArgs();
         const { validate } = await import('./commands/validate.js');
-        const result = await validate({ migrator });
+        const result = await validate({ migrator, offline: this.flag('offline') });
         this.emit(result, () => text.renderValidate(out, result));
         return exitCodeForProblems(result.problems);
       }

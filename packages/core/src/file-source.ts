@@ -297,7 +297,14 @@ function createFileMigration(
   // dependencies and transaction mode.
   const parsed = new Map<string, SqlFacts>();
   for (const [dialect, variant] of variants) {
-    if (variant.kind !== 'sql') continue;
+    if (variant.kind !== 'sql') {
+      const problem = uneditedScriptTemplate(variant, id);
+      if (problem) {
+        problems.push(problem);
+        return undefined;
+      }
+      continue;
+    }
     if (variant.cached) {
       const { checksum: remembered, dependsOn, transaction, hasDown } = variant.cached;
       parsed.set(dialect, { checksum: remembered, dependsOn, transaction, hasDown, body: undefined });
@@ -387,6 +394,24 @@ function createFileMigration(
       }
       return chosen.resolve(dialect);
     },
+  };
+}
+
+/** The up placeholder of `strata new --ts`: an up that executes only this comment is unedited. */
+const UNEDITED_TS_UP = /up:\s*async\s*\(\{\s*execute\s*\}\)\s*=>\s*\{\s*await\s+execute\(`\s*-- write the change here\s*`\);?\s*\}/;
+
+/**
+ * An unedited `strata new --ts` file is refused as the SQL template is (its up section is empty),
+ * rather than recorded as an applied no-op.
+ */
+function uneditedScriptTemplate(variant: FileVariant, id: string): Problem | undefined {
+  if (variant.text === undefined || !variant.text.includes('-- write the change here') || !UNEDITED_TS_UP.test(variant.text)) return undefined;
+  return {
+    code: 'STRATA_INVALID_MIGRATION',
+    message: `${variant.fileName}: the up function is the unedited template of \`strata new --ts\` (it executes only a comment)`,
+    hint: 'Write the change in up (or delete the file)',
+    migrationId: id,
+    file: variant.fileName,
   };
 }
 

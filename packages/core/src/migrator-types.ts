@@ -154,11 +154,23 @@ export interface PlanReport {
   problems: Problem[];
 }
 
+/** Options for {@link Migrator.validate}. */
+export interface ValidateOptions {
+  /**
+   * Check the files alone, without connecting (CI jobs with no database): every section of every
+   * migration as it is on the dialect, versions, dependencies; not checksums nor state.
+   * @default false
+   */
+  offline?: boolean;
+}
+
 export interface ValidationReport {
   /** Set when a failover dialect chose between primary and fallback. */
   failover?: FailoverInfo;
   dialect: string;
   target: string;
+  /** True when only the files were checked (no database: checksums and state not compared). */
+  offline: boolean;
   ok: boolean;
   checked: number;
   problems: Problem[];
@@ -217,7 +229,8 @@ export interface Migrator {
   plan(request: PlanRequest): Promise<PlanReport>;
   up(options?: UpOptions): Promise<RunReport>;
   down(options?: DownOptions): Promise<RunReport>;
-  validate(): Promise<ValidationReport>;
+  /** Checks every file and, unless `offline`, the state against them; changes nothing. */
+  validate(options?: ValidateOptions): Promise<ValidationReport>;
   repair(options: RepairOptions): Promise<RepairReport>;
   baseline(version: string, options?: BaselineOptions): Promise<BaselineReport>;
   history(query?: EventQuery): Promise<EventRecord[]>;

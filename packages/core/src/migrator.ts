@@ -1,6 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import { type Dialect, type DialectCapabilities, type DialectSelection, type DialectSession, resolveCapabilities } from './dialect.js';
 import { isStrataError, StrataError, toStrataError } from './errors.js';
+import { checkMigrationFiles } from './internal/check-files.js';
 import { guardSession } from './internal/guard-session.js';
 import { type LoadedMigration, type LoadedMigrations, loadMigrations } from './internal/load-migrations.js';
 import { problemsError } from './internal/problems-error.js';
@@ -22,6 +23,7 @@ import type {
   StatusReport,
   StepReport,
   UpOptions,
+  ValidateOptions,
   ValidationReport,
 } from './migrator-types.js';
 import { createPlan, newestAppliedVersions, type Plan, type PlanTarget, type PreparedMigrations, prepareMigrations } from './planner.js';
@@ -448,14 +450,20 @@ export function createMigrator(options: MigratorOptions): Migrator {
       return report(selection, { migrations: plan.entries, problems: plan.problems });
     },
 
-    async validate(): Promise<ValidationReport> {
+    async validate(validateOptions: ValidateOptions = {}): Promise<ValidationReport> {
+      if (validateOptions.offline) {
+        // The files alone: no connection, no state (a failover dialect checks as its primary).
+        const loaded = await load(dialect);
+        const problems = [...offlineProblems(loaded), ...(await checkMigrationFiles(dialect, loaded.migrations))];
+        return { dialect: dialect.name, target: dialect.target, offline: true, ok: problems.length === 0, checked: loaded.migrations.length, problems };
+      }
       const selection = await select();
       const early = connectEarly(selection.dialect, 'read');
       const loaded = await load(selection.dialect, early);
       const state = await withReadSession(selection.dialect, (session) => session.readState(), early);
       const plan = planFor(loaded, state, { direction: 'up' });
-      const problems = [...plan.problems, ...(await checkSteps(selection.dialect, plan, loaded, false))];
-      return report(selection, { ok: problems.length === 0, checked: loaded.migrations.length, problems });
+      const problems = [...plan.problems, ...(await checkMigrationFiles(selection.dialect, loaded.migrations))];
+      return report(selection, { offline: false, ok: problems.length === 0, checked: loaded.migrations.length, problems });
     },
 
     async plan(request: PlanRequest): Promise<PlanReport> {

@@ -107,7 +107,8 @@ export function renderPlan(out: Output, report: PlanReport): void {
 }
 
 export function renderValidate(out: Output, report: ValidationReport): void {
-  header(out, report.target, report.dialect, report.failover);
+  if (report.offline) out.info(`${out.colors.bold('offline')}: the files as they run on ${report.dialect}; checksums and state not compared (no database)`);
+  else header(out, report.target, report.dialect, report.failover);
   if (report.ok) {
     out.info(out.colors.green(`OK: ${report.checked} migration${report.checked === 1 ? '' : 's'} checked, no problem found.`));
     return;
