@@ -224,3 +224,55 @@ describe('validate: everything knowable without a database', () => {
     expect(json(status).migrations.map((m: any) => [m.id, m.state])).toEqual([['app@1.0.0', 'pending']]);
   });
 });
+
+describe('messages that tell the truth', () => {
+  const THREE = {
+    'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);', 'DROP TABLE t;'),
+    'migrations/1.1.0_u.sql': sql('CREATE TABLE u (a integer);\nINSERT INTO nope VALUES (1);', 'DROP TABLE u;'),
+    'migrations/1.2.0_v.sql': sql('CREATE TABLE v (a integer);', 'DROP TABLE v;'),
+  };
+
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    it(`reports the earlier steps of a failed --single-transaction run as rolled back, in text and JSON (${dialect})`, async () => {
+      const dir = project(THREE);
+      const url = dialect === 'postgres' ? ['--url', await pgUrl()] : [];
+      const text = strata(dir, ['up', '--single-transaction', '--no-backup', ...url]);
+      expect(text.code).toBe(1);
+      expect(text.stderr).not.toMatch(/^\s*applied\s+app@1\.0\.0/m);
+      expect(text.stderr).toContain('app@1.0.0: rolled back');
+      expect(text.stderr).toContain('app@1.1.0: failed');
+      expect(text.stderr).toContain('app@1.2.0: not run');
+      const ran = strata(dir, ['up', '--single-transaction', '--no-backup', '--json', ...url]);
+      expect(json(ran).error.steps).toEqual([
+        { id: 'app@1.0.0', direction: 'up', outcome: 'rolled-back' },
+        { id: 'app@1.1.0', direction: 'up', outcome: 'failed' },
+        { id: 'app@1.2.0', direction: 'up', outcome: 'not-run' },
+      ]);
+      expect(json(strata(dir, ['status', '--json', ...url])).migrations.map((m: any) => m.state)).toEqual(['pending', 'pending', 'pending']);
+    });
+
+    it(`reports the steps of a dry run as rolled back, in text and JSON (${dialect})`, async () => {
+      const dir = project({ 'migrations/1.0.0_t.sql': THREE['migrations/1.0.0_t.sql'], 'migrations/1.2.0_v.sql': THREE['migrations/1.2.0_v.sql'] });
+      const url = dialect === 'postgres' ? ['--url', await pgUrl()] : [];
+      const text = strata(dir, ['up', '--dry-run', ...url]);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout + text.stderr).not.toMatch(/^\s*applied\s/m);
+      expect(text.stdout).toContain('rolled back app@1.0.0');
+      const report = json(strata(dir, ['up', '--dry-run', '--json', ...url]));
+      expect(report.steps.map((s: any) => [s.id, s.outcome])).toEqual([['app@1.0.0', 'rolled-back'], ['app@1.2.0', 'rolled-back']]);
+    });
+  }
+
+  it('shows in up the duration that history records for each step (SQLite)', () => {
+    const dir = project({
+      'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);\nINSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x FROM c;', 'DROP TABLE t;'),
+      'migrations/1.1.0_u.sql': sql('CREATE TABLE u (a integer);', 'DROP TABLE u;'),
+    });
+    const up = json(strata(dir, ['up', '--no-backup', '--json']));
+    const history = json(strata(dir, ['history', '--json']));
+    for (const step of up.steps) {
+      const recorded = history.events.find((e: any) => e.action === 'apply' && e.migrationId === step.id);
+      expect(step.durationMs).toBe(recorded.durationMs);
+    }
+  });
+});

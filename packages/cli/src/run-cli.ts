@@ -133,6 +133,8 @@ function interruptible<T>(work: Promise<T>, command: string | undefined, signal:
 /** One command being run: settings, dialect, sources, migrator, rendering. */
 class CommandRun {
   migrator: Migrator | undefined;
+  /** Set during a run whose steps share one transaction: why a step that ran is not done yet. */
+  private oneTransaction: string | undefined;
   private readonly command: string;
 
   constructor(
@@ -256,14 +258,19 @@ class CommandRun {
         out.debug(`lock acquired after ${event.waitedMs} ms`);
         return;
       case 'run-start':
+        this.oneTransaction = event.dryRun ? 'dry run: rolled back at the end' : event.singleTransaction ? 'not committed until the last step' : undefined;
         out.debug(`run ${event.runId}: ${event.steps} step${event.steps === 1 ? '' : 's'}${event.dryRun ? ' (dry run)' : ''}`);
         return;
       case 'step-start':
         if (this.isTTY && !out.json) out.debug(`${event.direction === 'up' ? 'applying' : 'reverting'} ${event.id} (${event.index + 1}/${event.total})`);
         return;
-      case 'step-end':
-        out.info(`  ${event.outcome.padEnd(8)} ${event.id} (${event.durationMs < 0 ? '?' : event.durationMs} ms)`);
+      case 'step-end': {
+        // In one transaction (dry run, --single-transaction) a step that ran is not done yet.
+        const pending = this.oneTransaction && event.outcome !== 'skipped';
+        const verb = pending ? 'ran' : event.outcome;
+        out.info(`  ${verb.padEnd(8)} ${event.id} (${event.durationMs < 0 ? '?' : event.durationMs} ms${pending ? `; ${this.oneTransaction}` : ''})`);
         return;
+      }
       case 'replanned':
         out.info(`  re-planned: ${event.reason}`);
         return;

@@ -226,9 +226,10 @@ export interface DialectSession {
    * Core cannot time a script that runs in the same round trip as its state row, so it passes
    * `executionMs: -1` on the upserted row and `durationMs: -1` on the event: the dialect replaces
    * them with the time the script took (measured in the database, e.g. PostgreSQL's
-   * `clock_timestamp() - now()`, or around the call).
+   * `clock_timestamp() - now()`, or around the call). A dialect that knows the number it recorded
+   * returns it, so that `up` prints what `history` shows; otherwise core shows the call's time.
    */
-  applyScript?(script: string, writes: readonly StateWrite[], ownTransaction: boolean): Promise<void>;
+  applyScript?(script: string, writes: readonly StateWrite[], ownTransaction: boolean): Promise<void | number>;
   /** Cancels the statement running now (from another task), for SIGINT/SIGTERM. */
   cancel?(): Promise<void>;
   /** Facts safe to show with `--verbose` (effective timeouts, server version, journal mode). */

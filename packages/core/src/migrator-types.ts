@@ -55,13 +55,18 @@ export interface BeforeRunResult {
 export type MigratorEvent =
   | { type: 'lock-wait'; target: string }
   | { type: 'lock-acquired'; waitedMs: number }
-  | { type: 'run-start'; direction: 'up' | 'down'; steps: number; dryRun: boolean; runId: string }
+  | { type: 'run-start'; direction: 'up' | 'down'; steps: number; dryRun: boolean; singleTransaction: boolean; runId: string }
   | { type: 'step-start'; id: string; direction: 'up' | 'down'; index: number; total: number }
   | { type: 'step-end'; id: string; direction: 'up' | 'down'; durationMs: number; outcome: StepOutcome }
   | { type: 'replanned'; reason: string }
   | { type: 'run-end'; durationMs: number };
 
-export type StepOutcome = 'applied' | 'reverted' | 'skipped';
+/**
+ * How a step ended. `rolled-back`: it ran, and the one transaction of a dry run or of a failed
+ * `--single-transaction` run undid it. In a failed run's error (`details.steps`): `failed` for the
+ * step that failed, `not-run` for the steps after it.
+ */
+export type StepOutcome = 'applied' | 'reverted' | 'skipped' | 'rolled-back' | 'failed' | 'not-run';
 
 /** Options for {@link Migrator.up}. */
 export interface UpOptions {
@@ -93,6 +98,10 @@ export interface StepReport {
   name: string;
   direction: 'up' | 'down';
   outcome: StepOutcome;
+  /**
+   * The time the migration's body took, as its state row and event record it (`history` shows
+   * the same number): not the transaction's begin and commit nor the state writes.
+   */
   durationMs: number;
   /** Why a step was skipped (dry run of a non-transactional migration). */
   reason?: string;

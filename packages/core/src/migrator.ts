@@ -21,6 +21,7 @@ import type {
   RepairReport,
   RunReport,
   StatusReport,
+  StepOutcome,
   StepReport,
   UpOptions,
   ValidateOptions,
@@ -296,7 +297,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
         });
         backupId = result?.backupId;
       }
-      emit({ type: 'run-start', direction, steps: plan.steps.length, dryRun, runId });
+      emit({ type: 'run-start', direction, steps: plan.steps.length, dryRun, singleTransaction: single && !dryRun, runId });
 
       const context: StepContext = {
         session,
@@ -330,6 +331,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       }
       if (single) context.deferredWrites = [];
       let queue = plan.steps.map((step) => loaded.byId.get(step.migration.id)!);
+      let current: LoadedMigration | undefined;
       let done = 0;
       const total = queue.length;
       let cancel: (() => void) | undefined;
@@ -360,10 +362,12 @@ export function createMigrator(options: MigratorOptions): Migrator {
             }
           }
           const migration = queue.shift()!;
+          current = migration;
           emit({ type: 'step-start', id: migration.id, direction, index: done, total });
           const stepStarted = performance.now();
           const outcome = await runStep(context, migration, direction, lock);
-          const durationMs = Math.round(performance.now() - stepStarted);
+          current = undefined;
+          const durationMs = outcome.durationMs ?? Math.round(performance.now() - stepStarted);
           steps.push({
             id: migration.id,
             module: migration.module,
@@ -387,12 +391,15 @@ export function createMigrator(options: MigratorOptions): Migrator {
           else await session.commit();
           lock.inTransaction = false;
         }
+        // A dry run's steps ran and were undone with its transaction: report them as such.
+        if (dryRun) for (const step of steps) if (step.outcome !== 'skipped') step.outcome = 'rolled-back';
       } catch (error) {
         if (lock.inTransaction) {
           await session.rollback().catch(() => {});
           lock.inTransaction = false;
         }
         const failure = signal?.aborted && !isInterrupt(error) ? interrupted(signal, error) : error;
+        if (isStrataError(failure)) failure.details.steps = failedRunSteps(steps, current, queue, direction, single);
         if (!dryRun) await recordFailure(session, failure, single, direction, event, backupId, runId);
         throw failure;
       } finally {
@@ -730,6 +737,34 @@ async function recordFailure(
   } catch {
     await session.rollback().catch(() => {});
   }
+}
+
+/**
+ * What each step of a failed run ended as, for the error: steps that ran inside the one
+ * transaction of a single-transaction run or dry run were rolled back with it; in a per-migration
+ * run they stay applied (or reverted). Then the step that failed, then the ones never started.
+ */
+function failedRunSteps(
+  steps: readonly StepReport[],
+  current: LoadedMigration | undefined,
+  queue: readonly LoadedMigration[],
+  direction: 'up' | 'down',
+  single: boolean,
+): StepReport[] {
+  const entry = (m: LoadedMigration, outcome: StepOutcome): StepReport => ({
+    id: m.id,
+    module: m.module,
+    version: m.version.text,
+    name: m.name,
+    direction,
+    outcome,
+    durationMs: 0,
+  });
+  return [
+    ...steps.map((step) => (single && step.outcome !== 'skipped' ? { ...step, outcome: 'rolled-back' as const } : { ...step })),
+    ...(current ? [entry(current, 'failed')] : []),
+    ...queue.map((m) => entry(m, 'not-run')),
+  ];
 }
 
 function interrupted(signal: AbortSignal, cause?: unknown): StrataError {

@@ -83,7 +83,8 @@ export function renderRun(out: Output, report: RunReport): void {
     return;
   }
   if (report.dryRun) {
-    out.info(`Dry run: ${done} migration${done === 1 ? '' : 's'} would be ${verb} on ${report.target}; everything was rolled back.`);
+    out.info(`Dry run: ${done} migration${done === 1 ? '' : 's'} ${verb} and rolled back on ${report.target}; nothing changed.`);
+    for (const step of report.steps.filter((s) => s.outcome === 'rolled-back')) out.info(`  rolled back ${step.id}`);
   } else {
     out.info(out.colors.green(`${done} migration${done === 1 ? '' : 's'} ${verb} on ${report.target} in ${report.durationMs} ms.`));
   }
@@ -221,6 +222,19 @@ export function renderBackup(out: Output, result: BackupCommandResult): void {
   }
 }
 
+const FAILED_RUN_OUTCOME: Record<string, string> = {
+  'rolled-back': 'rolled back (it ran; the run\'s one transaction was rolled back)',
+  failed: 'failed',
+  'not-run': 'not run',
+};
+
+/** The steps of a failed run, each as it ended: a step that ran inside a rolled-back transaction is not applied. */
+function renderFailedRunSteps(out: Output, steps: unknown): void {
+  if (!Array.isArray(steps) || steps.length === 0) return;
+  out.error('steps:');
+  for (const step of steps as { id: string; outcome: string }[]) out.error(`  ${step.id}: ${FAILED_RUN_OUTCOME[step.outcome] ?? step.outcome}`);
+}
+
 /** An error for people: `error CODE: message`, `hint: …`, then one line per problem. */
 export function renderError(out: Output, error: unknown): void {
   if (!isStrataError(error)) {
@@ -233,6 +247,7 @@ export function renderError(out: Output, error: unknown): void {
   const suffix = sqlState && !error.message.includes(sqlState) ? ` [SQLSTATE ${sqlState}]` : '';
   out.error(`${out.colors.red(`error ${error.code}`)}: ${error.message}${suffix}`);
   if (error.hint) out.error(`hint: ${error.hint}`);
+  renderFailedRunSteps(out, error.details.steps);
   const holder = error.details.holder as Record<string, unknown> | undefined;
   if (holder && typeof holder === 'object') {
     out.error(`lock holder: ${Object.entries(holder).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);

@@ -43,7 +43,7 @@ export async function runStep(
   migration: LoadedMigration,
   direction: 'up' | 'down',
   lock: LockState,
-): Promise<{ outcome: StepOutcome; reason?: string }> {
+): Promise<{ outcome: StepOutcome; reason?: string; durationMs?: number }> {
   const body = direction === 'up' ? migration.body?.up : migration.body?.down;
   if (body === undefined || migration.body === undefined) {
     throw new StrataError('STRATA_INTERNAL', `Migration ${migration.id} has no ${direction} body at run time`);
@@ -56,8 +56,8 @@ export async function runStep(
       context.dryRunStopped = true;
       return { outcome: 'skipped', reason: 'runs outside a transaction: not run in a dry run (nor anything after it)' };
     }
-    await runOutsideTransaction(context, migration, direction, body, lock);
-    return { outcome: done };
+    const durationMs = await runOutsideTransaction(context, migration, direction, body, lock);
+    return { outcome: done, durationMs };
   }
   if (context.dryRunStopped) return { outcome: 'skipped', reason: 'follows a non-transactional migration in a dry run' };
 
@@ -65,20 +65,28 @@ export async function runStep(
   const ownTransaction = !lock.inTransaction;
   const writes = (ms: number): StateWrite[] => finalWrites(context, migration, direction, ms);
   const sectionLine = (direction === 'up' ? migration.body.upLine : migration.body.downLine) ?? 1;
+  // The step's duration is the time its body took, the number its state row and event record
+  // (not begin, state writes or commit): `up` and `history` show the same number.
+  let durationMs: number | undefined;
   try {
     if (context.deferredWrites && !ownTransaction) {
       const started = performance.now();
       if (typeof body === 'string') await session.execute(body);
       else await body(context.migrationContext());
-      context.deferredWrites.push(...writes(Math.round(performance.now() - started)));
+      durationMs = Math.round(performance.now() - started);
+      context.deferredWrites.push(...writes(durationMs));
     } else if (typeof body === 'string' && session.applyScript) {
-      await session.applyScript(body, writes(-1), ownTransaction);
+      const started = performance.now();
+      const recorded = await session.applyScript(body, writes(-1), ownTransaction);
+      // A dialect that measured the script returns what it recorded; otherwise the round trip's time.
+      durationMs = typeof recorded === 'number' ? recorded : Math.round(performance.now() - started);
     } else {
       if (ownTransaction) await session.begin();
       const started = performance.now();
       if (typeof body === 'string') await session.execute(body);
       else await body(context.migrationContext());
-      await session.writeState(writes(Math.round(performance.now() - started)));
+      durationMs = Math.round(performance.now() - started);
+      await session.writeState(writes(durationMs));
       if (ownTransaction) await session.commit();
     }
   } catch (error) {
@@ -89,7 +97,7 @@ export async function runStep(
     await session.commit();
     lock.inTransaction = false;
   }
-  return { outcome: done };
+  return { outcome: done, durationMs };
 }
 
 function finalWrites(context: StepContext, migration: LoadedMigration, direction: 'up' | 'down', ms: number): StateWrite[] {
@@ -111,7 +119,7 @@ async function runOutsideTransaction(
   direction: 'up' | 'down',
   body: MigrationBody,
   lock: LockState,
-): Promise<void> {
+): Promise<number> {
   const { session, dialect } = context;
   const sectionLine = (direction === 'up' ? migration.body!.upLine : migration.body!.downLine) ?? 1;
   const statements = typeof body === 'string' ? await dialect.splitStatements(body) : undefined;
@@ -160,7 +168,9 @@ async function runOutsideTransaction(
     failure.details.recorded = true;
     throw failure;
   }
-  await inTransaction(session, finalWrites(context, migration, direction, Math.round(performance.now() - started)));
+  const durationMs = Math.round(performance.now() - started);
+  await inTransaction(session, finalWrites(context, migration, direction, durationMs));
+  return durationMs;
 }
 
 async function inTransaction(session: DialectSession, writes: StateWrite[]): Promise<void> {
