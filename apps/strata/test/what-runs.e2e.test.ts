@@ -263,6 +263,21 @@ describe('messages that tell the truth', () => {
     });
   }
 
+  it('names the user\'s file and line for a PostgreSQL syntax error that runs past the script, never strata\'s bookkeeping SQL', async () => {
+    const url = await pgUrl();
+    const dir = project({ 'migrations/1.0.0_t.sql': sql("CREATE TABLE t (a integer);\nINSERT INTO t VALUES (1), ('abc);", 'DROP TABLE t;') });
+    for (const args of [['--verbose'], ['--json']]) {
+      const up = strata(dir, ['up', '--url', url, '--no-backup', ...args]);
+      expect(up.code).toBe(1);
+      // --verbose prints the state tables' names before the run: look at what the error says.
+      const shown = args[0] === '--json' ? up.stdout : up.stderr.slice(up.stderr.indexOf('error STRATA'));
+      expect(shown).not.toMatch(/state table|strata_migrations|strata_events|E'/);
+      const message = args[0] === '--json' ? json(up).error.message : up.stderr.split('\n').find((l) => l.startsWith('error '))!;
+      expect(message).toContain(`${join('migrations', '1.0.0_t.sql')}, line 3`);
+      expect(message).toContain('a quoted string opened at line 2 of the script never closes');
+    }
+  });
+
   it('shows in up the duration that history records for each step (SQLite)', () => {
     const dir = project({
       'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);\nINSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x FROM c;', 'DROP TABLE t;'),
