@@ -278,6 +278,32 @@ describe('messages that tell the truth', () => {
     }
   });
 
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    it(`points an error in a .ts migration at the line of the failing execute call (${dialect})`, async () => {
+      const url = dialect === 'postgres' ? ['--url', await pgUrl()] : [];
+      const dir = project({
+        'migrations/1.0.0_seed.ts': [
+          'type Row = { id: number };',
+          '',
+          'export default {',
+          '  up: async ({ execute, query }: any) => {',
+          "    await execute('CREATE TABLE t (id integer)');",
+          "    const rows: Row[] = await query('SELECT 1 AS id');",
+          "    await execute('INSERT INTO t VALUES (1);\\nINSERT INTO nope VALUES (2)');",
+          '  },',
+          "  down: 'DROP TABLE t',",
+          '};',
+          '',
+        ].join('\n'),
+      });
+      const up = strata(dir, ['up', '--no-backup', '--json', ...url]);
+      expect(up.code, up.stderr).toBe(1);
+      const error = json(up).error;
+      expect(error.message).toContain(`${join('migrations', '1.0.0_seed.ts')}, line 7, execute call, statement 2 of its SQL`);
+      expect(error.details.line).toBe(7);
+    });
+  }
+
   it('shows in up the duration that history records for each step (SQLite)', () => {
     const dir = project({
       'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);\nINSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x FROM c;', 'DROP TABLE t;'),

@@ -6,6 +6,7 @@ import { guardSession } from './internal/guard-session.js';
 import { type LoadedMigration, type LoadedMigrations, loadMigrations } from './internal/load-migrations.js';
 import { problemsError } from './internal/problems-error.js';
 import { runStep, type StepContext } from './internal/run-step.js';
+import { createScriptContext } from './internal/script-context.js';
 import { TOOL_VERSION } from './internal/tool-version.js';
 import type { MigrationContext } from './migration.js';
 import type {
@@ -318,11 +319,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
           toolVersion,
         }),
         event: (fields) => event({ ...fields, backupId: backupId ?? null, details: { runId, ...(fields.details ?? {}) } }),
-        migrationContext: (): MigrationContext => ({
-          dialect: active.name,
-          query: (sql, params) => session.query(sql, params),
-          execute: (sql) => session.execute(sql),
-        }),
+        migrationContext: (migration): MigrationContext => createScriptContext(active.name, session, migration.file),
       };
 
       if (single && !lock.inTransaction) {

@@ -4,6 +4,7 @@ import type { MigrationBody, MigrationContext } from '../migration.js';
 import type { StepOutcome } from '../migrator-types.js';
 import type { EventRecord, MigrationStatus, StateRow, StateWrite } from '../state.js';
 import type { LoadedMigration } from './load-migrations.js';
+import { thrownFromLine } from './script-context.js';
 
 /** What a step needs from its run. */
 export interface StepContext {
@@ -15,7 +16,8 @@ export interface StepContext {
   dryRun: boolean;
   stateRow(migration: LoadedMigration, status: MigrationStatus, executionMs: number): StateRow;
   event(fields: Partial<EventRecord> & Pick<EventRecord, 'action' | 'outcome'>): EventRecord;
-  migrationContext(): MigrationContext;
+  /** The context a script migration's up/down gets (calls point errors at their line of `migration.file`). */
+  migrationContext(migration: LoadedMigration): MigrationContext;
   /** Set once a dry run meets a non-transactional step: the rest is listed, not run. */
   dryRunStopped?: boolean;
   /**
@@ -72,7 +74,7 @@ export async function runStep(
     if (context.deferredWrites && !ownTransaction) {
       const started = performance.now();
       if (typeof body === 'string') await session.execute(body);
-      else await body(context.migrationContext());
+      else await body(context.migrationContext(migration));
       durationMs = Math.round(performance.now() - started);
       context.deferredWrites.push(...writes(durationMs));
     } else if (typeof body === 'string' && session.applyScript) {
@@ -84,7 +86,7 @@ export async function runStep(
       if (ownTransaction) await session.begin();
       const started = performance.now();
       if (typeof body === 'string') await session.execute(body);
-      else await body(context.migrationContext());
+      else await body(context.migrationContext(migration));
       durationMs = Math.round(performance.now() - started);
       await session.writeState(writes(durationMs));
       if (ownTransaction) await session.commit();
@@ -145,7 +147,7 @@ async function runOutsideTransaction(
         }
       }
     } else {
-      await (body as Exclude<MigrationBody, string>)(context.migrationContext());
+      await (body as Exclude<MigrationBody, string>)(context.migrationContext(migration));
     }
   } catch (error) {
     const failure = stepFailure(error, migration, direction, sectionLine, false);
@@ -197,8 +199,15 @@ export function stepFailure(
   const cause = toStrataError(error, 'STRATA_SQL_ERROR');
   const statement = cause.details.statement as number | undefined;
   const scriptLine = cause.details.line as number | undefined;
-  const line = scriptLine === undefined ? undefined : sectionLine + scriptLine - 1;
-  const where = [migration.file, statement !== undefined ? `statement ${statement}` : undefined, line !== undefined ? `line ${line}` : undefined]
+  // A script migration: the line of the failing execute/query call (or throw) in its file.
+  const callSite = cause.details.callSite as string | undefined;
+  const callLine = (cause.details.callLine as number | undefined) ?? thrownFromLine(error, migration.file);
+  const line = callLine ?? (scriptLine === undefined ? undefined : sectionLine + scriptLine - 1);
+  const where = (
+    callLine !== undefined
+      ? [migration.file, `line ${callLine}`, callSite ? `${callSite} call${statement !== undefined ? `, statement ${statement} of its SQL` : ''}` : undefined]
+      : [migration.file, statement !== undefined ? `statement ${statement}` : undefined, line !== undefined ? `line ${line}` : undefined]
+  )
     .filter(Boolean)
     .join(', ');
   const code: StrataErrorCode = KEEP_CODE.has(cause.code) ? cause.code : 'STRATA_MIGRATION_FAILED';
