@@ -317,3 +317,45 @@ describe('messages that tell the truth', () => {
     }
   });
 });
+
+describe('hints that lead the right way', () => {
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    it(`a failed down explains that the applied file cannot change unnoticed (${dialect})`, async () => {
+      const url = dialect === 'postgres' ? ['--url', await pgUrl()] : [];
+      const dir = project({ 'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);', 'DROP TABLE t;\nDROP TABLE not_there;') });
+      expect(strata(dir, ['up', '--no-backup', ...url]).code).toBe(0);
+      const down = strata(dir, ['down', '--yes', '--no-backup', ...url]);
+      expect(down.code).toBe(1);
+      const hint = down.stderr.split('\n').find((l) => l.startsWith('hint: '))!;
+      expect(hint).toContain('still applied');
+      expect(hint).toContain('strata repair --accept-checksum app@1.0.0');
+      expect(hint).not.toMatch(/fix \S+ at line \d+ and run the command again/);
+    });
+  }
+
+  it('says that the module of applied rows is not configured, naming --modules, before repair --forget', () => {
+    const dir = project({ 'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);', 'DROP TABLE t;') });
+    expect(strata(dir, ['up', '--no-backup', '--modules', '@strata/core-schema']).code).toBe(0);
+    const status = strata(dir, ['status', '--json']);
+    expect(status.code).toBe(3);
+    const problem = json(status).problems.find((p: any) => p.migrationId === 'core@1.0.0');
+    expect(problem.message).toContain('belongs to module core, which is not configured');
+    expect(problem.hint.indexOf('--modules')).toBeGreaterThanOrEqual(0);
+    expect(problem.hint.indexOf('--modules')).toBeLessThan(problem.hint.indexOf('repair --forget'));
+  });
+
+  it('gives a STRATA_DEPENDANT_APPLIED hint with a real --to version', () => {
+    const dir = project({
+      'strata.config.json': JSON.stringify({ migrations: { app: './migrations', core: './core' } }),
+      'core/1.0.0_tenants.sql': sql('CREATE TABLE tenants (id integer primary key);', 'DROP TABLE tenants;'),
+      'migrations/1.0.0_a.sql': sql('CREATE TABLE a (id integer);', 'DROP TABLE a;'),
+      'migrations/1.1.0_b.sql': sql('CREATE TABLE b (id integer);', 'DROP TABLE b;', '-- strata:depends core@1.0.0\n'),
+    });
+    expect(strata(dir, ['up', '--no-backup']).code).toBe(0);
+    const down = strata(dir, ['down', '--to', 'core@0.0.0', '--yes', '--no-backup']);
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain('STRATA_DEPENDANT_APPLIED');
+    expect(down.stderr).not.toContain('…');
+    expect(down.stderr).toContain('strata down --to app@1.0.0');
+  });
+});

@@ -140,6 +140,7 @@ export function createPlan(
     entries.push(entry);
   }
   const missing: StateRow[] = [];
+  let configuredModules: Set<string> | undefined;
   for (const row of state) {
     const id = `${row.module}@${row.version}`;
     if (byId.has(id)) continue;
@@ -155,15 +156,25 @@ export function createPlan(
       checksum: undefined,
       appliedChecksum: row.checksum,
     });
+    configuredModules ??= new Set([...byId.values()].map((m) => m.module).concat([...(options.otherDialectIds ?? [])].map((other) => other.slice(0, other.lastIndexOf('@')))));
     problems.push(
-      row.status === 'applied'
-        ? {
-            code: 'STRATA_MISSING_MIGRATION',
-            message: `Applied migration ${id} (${row.name}) has no source any more`,
-            hint: `Restore its file; if it was removed on purpose, run \`strata repair --forget ${id}\``,
-            migrationId: id,
-          }
-        : needsRepair(id, row.status, undefined),
+      row.status !== 'applied'
+        ? needsRepair(id, row.status, undefined)
+        : configuredModules.has(row.module)
+          ? {
+              code: 'STRATA_MISSING_MIGRATION',
+              message: `Applied migration ${id} (${row.name}) has no source any more`,
+              hint: `Restore its file; if it was removed on purpose, run \`strata repair --forget ${id}\``,
+              migrationId: id,
+            }
+          : {
+              // Most often the module is simply not part of this command's sources.
+              code: 'STRATA_MISSING_MIGRATION',
+              message: `Applied migration ${id} (${row.name}) belongs to module ${row.module}, which is not configured`,
+              hint: `Include module ${row.module}: --modules <package> (e.g. --modules @strata/core-schema) or the config's \`modules\` / \`migrations: { ${row.module}: './folder' }\`; only if the module was removed on purpose, run \`strata repair --forget ${id}\``,
+              migrationId: id,
+              details: { module: row.module, moduleConfigured: false },
+            },
     );
   }
 

@@ -217,7 +217,10 @@ export function stepFailure(
   // connection); for a failing statement the useful next step is about the migration.
   const ownHint = KEEP_CODE.has(cause.code) ? cause.hint : undefined;
   const hint = transactional
-    ? ownHint ?? `Nothing of ${migration.id} was ${direction === 'up' ? 'applied' : 'reverted'} (its transaction was rolled back); fix ${migration.file ?? 'it'}${line !== undefined ? ` at line ${line}` : ''} and run the command again`
+    ? ownHint ??
+      (direction === 'up'
+        ? `Nothing of ${migration.id} was applied (its transaction was rolled back); fix ${migration.file ?? 'it'}${line !== undefined ? ` at line ${line}` : ''} and run the command again`
+        : revertHint(migration, line))
     : `${migration.id} ran outside a transaction and is now marked failed: check the database, then run \`strata repair\` (drop the failed row or --mark-applied ${migration.id})`;
   return new StrataError(code, `${what} failed${where ? ` (${where})` : ''}: ${reason}`, {
     hint,
@@ -230,4 +233,17 @@ export function stepFailure(
       ...(line !== undefined ? { line } : {}),
     },
   });
+}
+
+/**
+ * A failed down: the migration is still applied, so its file is checksummed as applied and an
+ * edit makes every later command refuse with a checksum mismatch. Say so, and what to do instead.
+ */
+function revertHint(migration: LoadedMigration, line: number | undefined): string {
+  const where = `${migration.file ?? migration.id}${line !== undefined ? ` (line ${line})` : ''}`;
+  return (
+    `Nothing of ${migration.id} was reverted (its transaction was rolled back) and it is still applied. ` +
+    'Fix what in the database makes its down fail and run the command again; if the down itself is wrong, an applied file cannot change unnoticed: ' +
+    `edit ${where}, then record the new text with \`strata repair --accept-checksum ${migration.id}\` before reverting`
+  );
 }
