@@ -1,6 +1,9 @@
 // Issue 11: plan, validate, status and the messages say what runs and what did.
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 import { BIN, project, type Ran, strata } from './bin.js';
@@ -357,5 +360,73 @@ describe('hints that lead the right way', () => {
     expect(down.stderr).toContain('STRATA_DEPENDANT_APPLIED');
     expect(down.stderr).not.toContain('…');
     expect(down.stderr).toContain('strata down --to app@1.0.0');
+  });
+});
+
+/** Runs the bin without blocking this process; `onStdout` sees the output as it comes. */
+function strataAsync(cwd: string, args: string[], onStdout: (text: string) => void = () => {}): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, XDG_CACHE_HOME: join(tmpdir(), 'strata-e2e-xdg-cache') },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      onStdout(stdout);
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('PostgreSQL lock_timeout: retried with backoff for transactional steps', () => {
+  const setUp = async (config: Record<string, unknown>, head = '') => {
+    const url = await pgUrl();
+    const dir = project({
+      'strata.config.json': JSON.stringify({ url, ddlLockTimeout: '200ms', ...config }),
+      'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);', 'DROP TABLE t;'),
+    });
+    expect(strata(dir, ['up', '--no-backup']).code).toBe(0);
+    writeFileSync(join(dir, 'migrations/1.1.0_b.sql'), sql('ALTER TABLE t ADD COLUMN b integer;', 'ALTER TABLE t DROP COLUMN b;', head));
+    const blocker = new pg.Client({ connectionString: url });
+    await blocker.connect();
+    await blocker.query('BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE');
+    const pid = ((await blocker.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
+    return { dir, blocker, pid };
+  };
+
+  it('retries a blocked transactional migration, names the blocker each time, records each attempt, then applies it', async () => {
+    const { dir, blocker, pid } = await setUp({});
+    let released = false;
+    const up = await strataAsync(dir, ['up', '--no-backup'], (stdout) => {
+      // Let the blocker go once strata has retried twice.
+      if (!released && (stdout.match(/retry /g) ?? []).length >= 2) {
+        released = true;
+        void blocker.query('COMMIT');
+      }
+    });
+    await blocker.end();
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    const retries = up.stdout.split('\n').filter((l) => l.includes('retry ') && l.includes('app@1.1.0'));
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    for (const line of retries) expect(line).toContain(String(pid));
+    const history = json(strata(dir, ['history', '--json'])).events;
+    const timeouts = history.filter((e: any) => e.action === 'lock_timeout' && e.migrationId === 'app@1.1.0');
+    expect(timeouts.length).toBe(retries.length);
+    expect(timeouts.every((e: any) => e.sqlState === '55P03')).toBe(true);
+    expect(json(strata(dir, ['status', '--json'])).migrations.map((m: any) => m.state)).toEqual(['applied', 'applied']);
+  });
+
+  it('does not retry with lockRetries: 0, nor a migration that runs outside a transaction', async () => {
+    for (const [config, head] of [[{ lockRetries: 0 }, ''], [{}, '-- strata:transaction off\n']] as const) {
+      const { dir, blocker } = await setUp(config, head);
+      const up = await strataAsync(dir, ['up', '--no-backup']);
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+      expect(up.code, up.stdout + up.stderr).toBe(4);
+      expect(up.stdout).not.toContain('retry ');
+    }
   });
 });

@@ -161,6 +161,10 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
     const value = config[key];
     if (value !== undefined && typeof value !== 'string' && typeof value !== 'number') fail(key, 'must be a duration such as "5s" or a number of milliseconds');
   }
+  const lockRetries = config.lockRetries;
+  if (lockRetries !== undefined && !(Number.isInteger(lockRetries) && (lockRetries as number) >= 0 && (lockRetries as number) <= 100)) {
+    fail('lockRetries', 'must be a whole number from 0 to 100');
+  }
   const backup = config.backup;
   if (backup !== undefined) {
     if (!isPlainObject(backup)) fail('backup', 'must be an object { dir, enabled, keep }');

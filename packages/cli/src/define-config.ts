@@ -49,6 +49,11 @@ export interface StrataConfig {
   ddlLockTimeout?: string | number;
   /** PostgreSQL `statement_timeout` for migrations. @default 0 (server setting) */
   statementTimeout?: string | number;
+  /**
+   * How many times a transactional migration that failed on `ddlLockTimeout` (SQLSTATE 55P03) is
+   * retried, after waits growing from 500 ms (with jitter). 0 turns retries off. @default 3
+   */
+  lockRetries?: number;
   backup?: BackupConfig;
 }
 
@@ -74,6 +79,7 @@ export const CONFIG_KEYS = [
   'lockTimeout',
   'ddlLockTimeout',
   'statementTimeout',
+  'lockRetries',
   'backup',
 ] as const satisfies readonly (keyof StrataConfig)[];
 

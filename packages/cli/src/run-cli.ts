@@ -204,6 +204,7 @@ class CommandRun {
       dialect: resolved.dialect,
       sources: sources.sources,
       ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
+      ...(settings.lockRetries !== undefined ? { lockRetries: settings.lockRetries } : {}),
       ...(runs
         ? {
             hooks: createBackupHooks({
@@ -271,6 +272,10 @@ class CommandRun {
         out.info(`  ${verb.padEnd(8)} ${event.id} (${event.durationMs < 0 ? '?' : event.durationMs} ms${pending ? `; ${this.oneTransaction}` : ''})`);
         return;
       }
+      case 'step-retry':
+        // The step's transaction was rolled back: nothing changed. Say who blocks it, every time.
+        out.info(`  retry    ${event.id} (${event.attempt}/${event.retries}) in ${event.delayMs} ms: ${event.error.message}`);
+        return;
       case 'replanned':
         out.info(`  re-planned: ${event.reason}`);
         return;

@@ -38,6 +38,8 @@ export interface Settings {
   lockTimeoutMs: number | undefined;
   ddlLockTimeoutMs: number | undefined;
   statementTimeoutMs: number | undefined;
+  /** Retries of a transactional migration after a DDL lock timeout (config `lockRetries`). */
+  lockRetries: number | undefined;
   backup: { dir: string; enabled: boolean | undefined; keep: number | undefined };
   /** Passwords found in any URL or PGPASSWORD, redacted from all output. */
   secrets: string[];
@@ -106,6 +108,7 @@ export function resolveSettings(
     lockTimeoutMs: duration(stringOption(options, 'lock-timeout'), config.lockTimeout, 'lock-timeout'),
     ddlLockTimeoutMs: duration(undefined, config.ddlLockTimeout, 'ddlLockTimeout'),
     statementTimeoutMs: duration(undefined, config.statementTimeout, 'statementTimeout'),
+    lockRetries: config.lockRetries,
     backup: {
       dir: resolve(cwd, config.backup?.dir ?? DEFAULT_BACKUP_DIR),
       enabled: config.backup?.enabled,

@@ -1,4 +1,5 @@
 import type { Dialect, FailoverInfo } from './dialect.js';
+import type { StrataError } from './errors.js';
 import type { MigrationSource } from './migration-source.js';
 import type { Plan, StatusEntry } from './planner.js';
 import type { Problem } from './problem.js';
@@ -14,6 +15,14 @@ export interface MigratorOptions {
    * @default 60000
    */
   lockTimeoutMs?: number;
+  /**
+   * How many times a transactional step is retried after it failed on the database's lock
+   * timeout for DDL (PostgreSQL `lock_timeout`, SQLSTATE 55P03): its transaction was rolled back,
+   * so nothing changed. Waits grow exponentially from 500 ms (with jitter, at most 30 s). Steps
+   * outside a transaction, and single-transaction runs, are never retried.
+   * @default 3
+   */
+  lockRetries?: number;
   /** @default false */
   allowOutOfOrder?: boolean;
   /** Who runs the migrations, for the state and events tables. @default `<os user>@<host>` */
@@ -58,6 +67,8 @@ export type MigratorEvent =
   | { type: 'run-start'; direction: 'up' | 'down'; steps: number; dryRun: boolean; singleTransaction: boolean; runId: string }
   | { type: 'step-start'; id: string; direction: 'up' | 'down'; index: number; total: number }
   | { type: 'step-end'; id: string; direction: 'up' | 'down'; durationMs: number; outcome: StepOutcome }
+  /** A step failed on the DDL lock timeout and is retried after `delayMs` (attempt n of `retries`). */
+  | { type: 'step-retry'; id: string; direction: 'up' | 'down'; attempt: number; retries: number; delayMs: number; error: StrataError }
   | { type: 'replanned'; reason: string }
   | { type: 'run-end'; durationMs: number };
 

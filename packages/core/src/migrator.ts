@@ -5,7 +5,8 @@ import { checkMigrationFiles } from './internal/check-files.js';
 import { guardSession } from './internal/guard-session.js';
 import { type LoadedMigration, type LoadedMigrations, loadMigrations } from './internal/load-migrations.js';
 import { problemsError } from './internal/problems-error.js';
-import { runStep, type StepContext } from './internal/run-step.js';
+import { DEFAULT_LOCK_RETRIES, runStepWithLockRetries } from './internal/lock-retry.js';
+import { type StepContext } from './internal/run-step.js';
 import { createScriptContext } from './internal/script-context.js';
 import { TOOL_VERSION } from './internal/tool-version.js';
 import type { MigrationContext } from './migration.js';
@@ -48,6 +49,10 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 export function createMigrator(options: MigratorOptions): Migrator {
   const dialect = options.dialect;
   const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const lockRetries = options.lockRetries ?? DEFAULT_LOCK_RETRIES;
+  if (!Number.isInteger(lockRetries) || lockRetries < 0 || lockRetries > 100) {
+    throw new StrataError('STRATA_CONFIG_INVALID', `lockRetries must be a whole number from 0 to 100, not ${lockRetries}`);
+  }
   const actor = options.actor ?? defaultActor();
   const host = safeHostname();
   const toolVersion = options.toolVersion ?? TOOL_VERSION;
@@ -362,7 +367,32 @@ export function createMigrator(options: MigratorOptions): Migrator {
           current = migration;
           emit({ type: 'step-start', id: migration.id, direction, index: done, total });
           const stepStarted = performance.now();
-          const outcome = await runStep(context, migration, direction, lock);
+          const outcome = await runStepWithLockRetries(context, migration, direction, lock, {
+            retries: single || !migration.transaction || !capabilities.supportsTransactionalDdl ? 0 : lockRetries,
+            ...(signal ? { signal } : {}),
+            onRetry: async (retry) => {
+              emit({ type: 'step-retry', id: migration.id, direction, ...retry });
+              // Recorded when it can be without touching the step's transaction (a session lock: PostgreSQL).
+              if (!capabilities.supportsSessionLock || lock.inTransaction) return;
+              await session
+                .writeState([
+                  {
+                    kind: 'event',
+                    event: event({
+                      action: 'lock_timeout',
+                      outcome: 'failed',
+                      migrationId: migration.id,
+                      backupId: backupId ?? null,
+                      errorCode: retry.error.code,
+                      errorMessage: retry.error.message.slice(0, 2000),
+                      sqlState: (retry.error.details.sqlState as string | undefined) ?? null,
+                      details: { runId, attempt: retry.attempt, retries: retry.retries, retryInMs: retry.delayMs, blockers: (retry.error.details.blockers as unknown) ?? null },
+                    }),
+                  },
+                ])
+                .catch(() => {});
+            },
+          });
           current = undefined;
           const durationMs = outcome.durationMs ?? Math.round(performance.now() - stepStarted);
           steps.push({
