@@ -84,7 +84,7 @@ describe('strata on SQLite', () => {
     expect(Object.keys(status).sort()).toEqual(['dialect', 'migrations', 'problems', 'target']);
     expect(status.dialect).toBe('sqlite');
     expect(status.migrations.map((m: any) => [m.id, m.state])).toEqual([['app@1.0.0', 'pending'], ['app@1.1.0', 'pending'], ['app@1.1.1', 'pending']]);
-    expect(Object.keys(status.migrations[0]).sort()).toEqual(['appliedAt', 'checksum', 'id', 'module', 'name', 'state', 'version']);
+    expect(Object.keys(status.migrations[0]).sort()).toEqual(['appliedAt', 'checksum', 'file', 'id', 'module', 'name', 'state', 'version']);
 
     const plan = json(strata(dir, ['plan', '--to', '1.1.0', '--json']));
     expect(plan.steps.map((s: any) => s.id)).toEqual(['app@1.0.0', 'app@1.1.0']);

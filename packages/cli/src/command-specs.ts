@@ -91,10 +91,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'down',
     usage: 'strata down [--to id|version | --steps n] [--dry-run] [--no-backup]',
-    summary: 'revert migrations (one by default); asks for confirmation, --yes when not on a terminal',
+    summary: 'revert the most recently applied migration (application order, across modules); asks for confirmation, --yes when not on a terminal',
     options: {
-      to: to('revert every migration after this one (it stays applied)'),
-      steps: { type: 'string', value: '<n>', description: 'revert the last n migrations' },
+      to: to('revert every migration of its module after this one (it stays applied; module@0.0.0 reverts them all)'),
+      steps: { type: 'string', value: '<n>', description: 'revert the n most recently applied migrations, newest first' },
       'dry-run': { type: 'boolean', description: 'revert in one transaction and roll it back' },
       'no-backup': noBackup,
     },
@@ -107,17 +107,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {
       to: to('plan up (or down with --down) to this migration'),
       down: { type: 'boolean', description: 'plan a revert instead of an apply' },
-      steps: { type: 'string', value: '<n>', description: 'with --down: revert the last n migrations' },
+      steps: { type: 'string', value: '<n>', description: 'with --down: revert the n most recently applied migrations' },
       'allow-out-of-order': { type: 'boolean', description: 'plan pending migrations older than the newest applied one' },
     },
     examples: ['strata plan', 'strata plan --to 2.0.0', 'strata plan --down --steps 2'],
   },
   {
     name: 'validate',
-    usage: 'strata validate',
-    summary: 'check files, versions, dependencies and checksums without changing anything',
-    options: {},
-    examples: ['strata validate', 'strata validate --json'],
+    usage: 'strata validate [--offline]',
+    summary: 'check every section of every file, versions, dependencies and checksums without changing anything',
+    options: {
+      offline: { type: 'boolean', description: 'check the files alone, with no database (CI): not checksums nor state' },
+    },
+    examples: ['strata validate', 'strata validate --json', 'strata validate --offline'],
   },
   {
     name: 'repair',

@@ -165,6 +165,10 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
   if (config.maxFileBytes !== undefined && typeof config.maxFileBytes !== 'string' && typeof config.maxFileBytes !== 'number') {
     fail('maxFileBytes', 'must be a number of bytes or a size such as "64MiB"');
   }
+  const lockRetries = config.lockRetries;
+  if (lockRetries !== undefined && !(Number.isInteger(lockRetries) && (lockRetries as number) >= 0 && (lockRetries as number) <= 100)) {
+    fail('lockRetries', 'must be a whole number from 0 to 100');
+  }
   const backup = config.backup;
   if (backup !== undefined) {
     if (!isPlainObject(backup)) fail('backup', 'must be an object { dir, enabled, keep }');

@@ -64,6 +64,11 @@ export interface StrataConfig {
    * `REINDEX … CONCURRENTLY`, `DETACH PARTITION … CONCURRENTLY`), which wait for older transactions. @default '5m'
    */
   concurrentLockTimeout?: string | number;
+  /**
+   * How many times a transactional migration that failed on `ddlLockTimeout` (SQLSTATE 55P03) is
+   * retried, after waits growing from 500 ms (with jitter). 0 turns retries off. @default 3
+   */
+  lockRetries?: number;
   backup?: BackupConfig;
   /**
    * The largest migration file strata reads: bytes, or a size such as `'64MiB'`. A bigger file
@@ -97,6 +102,7 @@ export const CONFIG_KEYS = [
   'ddlLockTimeout',
   'statementTimeout',
   'concurrentLockTimeout',
+  'lockRetries',
   'backup',
   'maxFileBytes',
 ] as const satisfies readonly (keyof StrataConfig)[];

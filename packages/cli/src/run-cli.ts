@@ -133,6 +133,8 @@ function interruptible<T>(work: Promise<T>, command: string | undefined, signal:
 /** One command being run: settings, dialect, sources, migrator, rendering. */
 class CommandRun {
   migrator: Migrator | undefined;
+  /** Set during a run whose steps share one transaction: why a step that ran is not done yet. */
+  private oneTransaction: string | undefined;
   private readonly command: string;
 
   constructor(
@@ -204,6 +206,7 @@ class CommandRun {
       // What the terminal redacts is redacted from the events table too.
       secrets: settings.secrets,
       ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
+      ...(settings.lockRetries !== undefined ? { lockRetries: settings.lockRetries } : {}),
       ...(runs
         ? {
             hooks: createBackupHooks({
@@ -221,7 +224,7 @@ class CommandRun {
         : {}),
       onEvent: (event) => this.progress(event),
     });
-    if (out.verbose) await this.describeDialect(resolved, settings);
+    if (out.verbose && !(this.command === 'validate' && this.flag('offline'))) await this.describeDialect(resolved, settings);
     return this.migratorCommand(this.migrator, sources);
   }
 
@@ -266,13 +269,22 @@ class CommandRun {
         out.debug(`lock acquired after ${event.waitedMs} ms`);
         return;
       case 'run-start':
+        this.oneTransaction = event.dryRun ? 'dry run: rolled back at the end' : event.singleTransaction ? 'not committed until the last step' : undefined;
         out.debug(`run ${event.runId}: ${event.steps} step${event.steps === 1 ? '' : 's'}${event.dryRun ? ' (dry run)' : ''}`);
         return;
       case 'step-start':
         if (this.isTTY && !out.json) out.debug(`${event.direction === 'up' ? 'applying' : 'reverting'} ${event.id} (${event.index + 1}/${event.total})`);
         return;
-      case 'step-end':
-        out.info(`  ${event.outcome.padEnd(8)} ${event.id} (${event.durationMs < 0 ? '?' : event.durationMs} ms)`);
+      case 'step-end': {
+        // In one transaction (dry run, --single-transaction) a step that ran is not done yet.
+        const pending = this.oneTransaction && event.outcome !== 'skipped';
+        const verb = pending ? 'ran' : event.outcome;
+        out.info(`  ${verb.padEnd(8)} ${event.id} (${event.durationMs < 0 ? '?' : event.durationMs} ms${pending ? `; ${this.oneTransaction}` : ''})`);
+        return;
+      }
+      case 'step-retry':
+        // The step's transaction was rolled back: nothing changed. Say who blocks it, every time.
+        out.info(`  retry    ${event.id} (${event.attempt}/${event.retries}) in ${event.delayMs} ms: ${event.error.message}`);
         return;
       case 'replanned':
         out.info(`  re-planned: ${event.reason}`);
@@ -404,7 +416,7 @@ class CommandRun {
       case 'validate': {
         this.noArgs();
         const { validate } = await import('./commands/validate.js');
-        const result = await validate({ migrator });
+        const result = await validate({ migrator, offline: this.flag('offline') });
         this.emit(result, () => text.renderValidate(out, result));
         return exitCodeForProblems(result.problems);
       }

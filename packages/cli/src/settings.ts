@@ -40,6 +40,8 @@ export interface Settings {
   ddlLockTimeoutMs: number | undefined;
   statementTimeoutMs: number | undefined;
   concurrentLockTimeoutMs: number | undefined;
+  /** Retries of a transactional migration after a DDL lock timeout (config `lockRetries`). */
+  lockRetries: number | undefined;
   backup: { dir: string; enabled: boolean | undefined; keep: number | undefined };
   /** The largest migration file read (`STRATA_MAX_FILE_BYTES` > config `maxFileBytes`); undefined: the default, 64 MiB. */
   maxFileBytes: number | undefined;
@@ -119,6 +121,7 @@ export function resolveSettings(
     ddlLockTimeoutMs: duration(undefined, config.ddlLockTimeout, 'ddlLockTimeout'),
     statementTimeoutMs: duration(undefined, config.statementTimeout, 'statementTimeout'),
     concurrentLockTimeoutMs: duration(undefined, config.concurrentLockTimeout, 'concurrentLockTimeout'),
+    lockRetries: config.lockRetries,
     backup: {
       dir: resolve(cwd, config.backup?.dir ?? DEFAULT_BACKUP_DIR),
       enabled: config.backup?.enabled,

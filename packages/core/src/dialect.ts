@@ -244,9 +244,10 @@ export interface DialectSession {
    * Core cannot time a script that runs in the same round trip as its state row, so it passes
    * `executionMs: -1` on the upserted row and `durationMs: -1` on the event: the dialect replaces
    * them with the time the script took (measured in the database, e.g. PostgreSQL's
-   * `clock_timestamp() - now()`, or around the call).
+   * `clock_timestamp() - now()`, or around the call). A dialect that knows the number it recorded
+   * returns it, so that `up` prints what `history` shows; otherwise core shows the call's time.
    */
-  applyScript?(script: string, writes: readonly StateWrite[], ownTransaction: boolean): Promise<void>;
+  applyScript?(script: string, writes: readonly StateWrite[], ownTransaction: boolean): Promise<void | number>;
   /**
    * Called by core (synchronously, sending nothing) before each step of a run, with the lock held.
    * A dialect with a session lock folds into the step's first round trip whatever must hold before
@@ -260,6 +261,7 @@ export interface DialectSession {
    * nobody does. Lets `status` tell a `running` row of a live run from one a crash left behind.
    */
   lockHolder?(): Promise<LockHolder | undefined>;
+  /**
    * Dialects where foreign-key enforcement is a connection setting that cannot change inside a
    * transaction (SQLite's `PRAGMA foreign_keys`): sets it for the transactions that follow and
    * returns the previous setting. Core calls it with no transaction open, before and after a

@@ -291,6 +291,24 @@ describe('createFileSource', () => {
     expect((error as Error).message).toBe('Migration app@1.0.0 has no file for dialect sqlite');
   });
 
+  it('gives each dialect file its own directives and file name through forDialect', async () => {
+    const dir = folder({
+      '1.0.0_idx.sql': 'CREATE INDEX i ON t (a);',
+      '1.0.0_idx.postgres.sql': '-- strata:transaction off\n-- strata:depends core@1.0.0\n-- strata:up\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- strata:down\nDROP INDEX CONCURRENTLY i;\n',
+      '1.1.0_gin.postgres.sql': 'CREATE INDEX g ON t USING gin (b);',
+    });
+    const { byId, problems } = await load(dir);
+    expect(problems).toEqual([]);
+    const idx = byId.get('app@1.0.0')!;
+    expect(idx.forDialect!('postgres')).toMatchObject({ transaction: false, dependsOn: ['core@1.0.0'], hasDown: true, file: join(dir, '1.0.0_idx.postgres.sql') });
+    expect(idx.forDialect!('sqlite')).toMatchObject({ transaction: true, dependsOn: [], hasDown: false, file: join(dir, '1.0.0_idx.sql') });
+    expect((await idx.forDialect!('postgres')!.resolve('postgres')).checksumText).toContain('CONCURRENTLY');
+    const gin = byId.get('app@1.1.0')!;
+    expect(gin.dialects).toEqual(['postgres']);
+    expect(gin.forDialect!('sqlite')).toBeNull();
+    expect(gin.forDialect!('postgres')!.file).toBe(join(dir, '1.1.0_gin.postgres.sql'));
+  });
+
   it('reports a missing folder as STRATA_CONFIG_INVALID instead of throwing', async () => {
     const missing = join(folder({}), 'does-not-exist');
     const { migrations, problems } = await load(missing);

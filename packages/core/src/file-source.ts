@@ -346,8 +346,7 @@ function createFileMigration(
   cache: FileChecksumCache | undefined,
 ): Migration | undefined {
   const id = migrationId(module, version);
-  const generic = variants.get('');
-  const first = generic ?? variants.values().next().value!;
+  const first = variants.get('') ?? variants.values().next().value!;
   for (const variant of variants.values()) {
     if (variant.name !== first.name) {
       problems.push({
@@ -364,7 +363,14 @@ function createFileMigration(
   // dependencies and transaction mode.
   const parsed = new Map<string, SqlFacts>();
   for (const [dialect, variant] of variants) {
-    if (variant.kind !== 'sql') continue;
+    if (variant.kind !== 'sql') {
+      const problem = uneditedScriptTemplate(variant, id);
+      if (problem) {
+        problems.push(problem);
+        return undefined;
+      }
+      continue;
+    }
     if (variant.cached) {
       const { checksum: remembered, dependsOn, transaction, hasDown } = variant.cached;
       parsed.set(dialect, { checksum: remembered, dependsOn, transaction, hasDown, body: undefined });
@@ -384,60 +390,96 @@ function createFileMigration(
       return undefined;
     }
   }
-  const headline = parsed.get('') ?? parsed.values().next().value;
   // Made on first use: a thousand SQL migrations need neither map.
   let scripts: Map<string, Promise<MigrationDefinition>> | undefined;
   const scriptImports = () => (scripts ??= new Map());
-  let resolved: Map<string, ResolvedBody> | undefined;
 
-  const resolve = async (dialect: string): Promise<ResolvedBody> => {
-    const hit = resolved?.get(dialect);
-    if (hit) return hit;
-    const key = variants.has(dialect) ? dialect : '';
-    const variant = variants.get(key);
-    if (!variant) {
-      throw new StrataError('STRATA_INVALID_MIGRATION', `Migration ${id} has no file for dialect ${dialect}`, {
-        hint: `Add ${version}_${first.name}.sql (for every dialect) or ${version}_${first.name}.${dialect}.sql`,
-        details: { migrationId: id, file: first.fileName },
-      });
-    }
-    let body: ResolvedBody;
+  /** The migration as one file says it: its own directives, body, checksum and name in messages. */
+  const variantMigration = (key: string, variant: FileVariant): Migration => {
     const sql = parsed.get(key);
-    if (sql?.body) {
-      body = {
-        up: sql.body.up,
-        down: sql.body.down,
-        checksumText: variant.text!,
-        upLine: sql.body.upLine,
-        ...(sql.body.foreignKeys ? {} : { foreignKeys: false }),
-        ...(sql.body.downLine === undefined ? {} : { downLine: sql.body.downLine }),
-        ...(sql.checksum === undefined ? {} : { checksum: sql.checksum }),
-      };
-    } else if (sql) {
-      body = new DeferredSqlBody(variant, sql.checksum!, sql.hasDown, id, cache);
-    } else {
-      let definition = scriptImports().get(key);
-      if (!definition) scriptImports().set(key, (definition = importScript(variant, id)));
-      const resolvedDefinition = resolveDefinition(id, variant.fileName, await definition, dialect);
-      body = { ...resolvedDefinition, checksumText: variant.text! };
-    }
-    (resolved ??= new Map()).set(dialect, body);
-    return body;
+    let resolved: ResolvedBody | undefined;
+    const resolveVariant = async (dialect: string): Promise<ResolvedBody> => {
+      if (resolved && (sql || key !== '')) return resolved;
+      let body: ResolvedBody;
+      if (sql?.body) {
+        body = {
+          up: sql.body.up,
+          down: sql.body.down,
+          checksumText: variant.text!,
+          upLine: sql.body.upLine,
+          ...(sql.body.foreignKeys ? {} : { foreignKeys: false }),
+          ...(sql.body.downLine === undefined ? {} : { downLine: sql.body.downLine }),
+          ...(sql.checksum === undefined ? {} : { checksum: sql.checksum }),
+        };
+      } else if (sql) {
+        body = new DeferredSqlBody(variant, sql.checksum!, sql.hasDown, id, cache);
+      } else {
+        let definition = scriptImports().get(key);
+        if (!definition) scriptImports().set(key, (definition = importScript(variant, id)));
+        const resolvedDefinition = resolveDefinition(id, variant.fileName, await definition, dialect);
+        body = { ...resolvedDefinition, checksumText: variant.text! };
+      }
+      // A generic script may pick a body per dialect (`{ postgres, default }`): cached per file only
+      // for SQL and dialect files, whose body is the same whatever the dialect.
+      if (sql || key !== '') resolved = body;
+      return body;
+    };
+    const migration: { -readonly [K in keyof Migration]: Migration[K] } = {
+      id,
+      module,
+      version: parseVersion(version),
+      name: variant.name,
+      dependsOn: sql?.dependsOn ?? [],
+      file: variant.fileName,
+      transaction: sql?.transaction ?? true,
+      hasDown: sql?.hasDown,
+      resolve: resolveVariant,
+    };
+    if (!sql) migration.load = () => loadScript(variant, key, scriptImports(), id);
+    return migration;
   };
 
-  const migration: { -readonly [K in keyof Migration]: Migration[K] } = {
-    id,
-    module,
-    version: parseVersion(version),
-    name: first.name,
-    dependsOn: headline?.dependsOn ?? [],
-    file: first.fileName,
-    transaction: headline?.transaction ?? true,
-    hasDown: headline?.hasDown,
-    resolve,
+  // Each file is its own migration on the dialects it serves: a `.postgres.sql` file brings its own
+  // directives, body and checksum, and is the file named in messages on PostgreSQL.
+  const byDialect = new Map<string, Migration>();
+  for (const [key, variant] of variants) byDialect.set(key, variantMigration(key, variant));
+  const generic = byDialect.get('');
+  const headline = generic ?? byDialect.values().next().value!;
+  const forDialect = (dialect: string): Migration | null => byDialect.get(dialect) ?? generic ?? null;
+  const dialects = generic ? undefined : [...variants.keys()];
+  return {
+    ...headline,
+    forDialect,
+    ...(dialects ? { dialects } : {}),
+    resolve: async (dialect: string): Promise<ResolvedBody> => {
+      const chosen = forDialect(dialect);
+      if (!chosen) {
+        throw new StrataError('STRATA_INVALID_MIGRATION', `Migration ${id} has no file for dialect ${dialect}`, {
+          hint: `Add ${version}_${first.name}.sql (for every dialect) or ${version}_${first.name}.${dialect}.sql`,
+          details: { migrationId: id, file: first.fileName },
+        });
+      }
+      return chosen.resolve(dialect);
+    },
   };
-  if (headline === undefined) migration.load = () => loadScriptMeta(variants, scriptImports(), id);
-  return migration;
+}
+
+/** The up placeholder of `strata new --ts`: an up that executes only this comment is unedited. */
+const UNEDITED_TS_UP = /up:\s*async\s*\(\{\s*execute\s*\}\)\s*=>\s*\{\s*await\s+execute\(`\s*-- write the change here\s*`\);?\s*\}/;
+
+/**
+ * An unedited `strata new --ts` file is refused as the SQL template is (its up section is empty),
+ * rather than recorded as an applied no-op.
+ */
+function uneditedScriptTemplate(variant: FileVariant, id: string): Problem | undefined {
+  if (variant.text === undefined || !variant.text.includes('-- write the change here') || !UNEDITED_TS_UP.test(variant.text)) return undefined;
+  return {
+    code: 'STRATA_INVALID_MIGRATION',
+    message: `${variant.fileName}: the up function is the unedited template of \`strata new --ts\` (it executes only a comment)`,
+    hint: 'Write the change in up (or delete the file)',
+    migrationId: id,
+    file: variant.fileName,
+  };
 }
 
 /** A SQL file's directives and checksum, and its parsed body when the file was read this run. */
@@ -516,13 +558,12 @@ class DeferredSqlBody implements ResolvedBody {
 }
 
 /** Script migrations: import once to learn dependsOn / transaction / down. */
-async function loadScriptMeta(
-  variants: Map<string, FileVariant>,
+async function loadScript(
+  variant: FileVariant,
+  key: string,
   scripts: Map<string, Promise<MigrationDefinition>>,
   id: string,
 ): Promise<MigrationDefinition> {
-  const variant = variants.get('') ?? variants.values().next().value!;
-  const key = variants.get('') ? '' : [...variants.keys()][0]!;
   let definition = scripts.get(key);
   if (!definition) scripts.set(key, (definition = importScript(variant, id)));
   return definition;

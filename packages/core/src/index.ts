@@ -12,6 +12,7 @@ export * from './sql-migration-file.js';
 export * from './planner.js';
 export * from './migrator-types.js';
 export { createMigrator, DEFAULT_LOCK_TIMEOUT_MS } from './migrator.js';
+export { DEFAULT_LOCK_RETRIES } from './internal/lock-retry.js';
 export { TOOL_VERSION } from './internal/tool-version.js';
 export * from './failover.js';
 export * from './database-manager.js';

@@ -107,6 +107,15 @@ export interface Migration {
    * known without importing.
    */
   load?(): Promise<MigrationDefinition>;
+  /**
+   * Sources whose files differ by dialect (`1.2.0_x.postgres.sql` beside `1.2.0_x.sql`): the
+   * migration as it is on `dialect`, with that file's own directives, body, checksum and name,
+   * or `null` when it does not exist for that dialect (a dialect-only migration: not applicable
+   * there, never pending). Absent: the migration is the same on every dialect.
+   */
+  forDialect?(dialect: string): Migration | null;
+  /** The dialects a dialect-only migration exists for (absent when it exists for all). */
+  readonly dialects?: readonly string[];
 }
 
 /** Formats a migration id. */

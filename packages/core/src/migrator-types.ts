@@ -1,4 +1,5 @@
 import type { Dialect, FailoverInfo } from './dialect.js';
+import type { StrataError } from './errors.js';
 import type { MigrationSource } from './migration-source.js';
 import type { Plan, StatusEntry } from './planner.js';
 import type { Problem } from './problem.js';
@@ -14,6 +15,14 @@ export interface MigratorOptions {
    * @default 60000
    */
   lockTimeoutMs?: number;
+  /**
+   * How many times a transactional step is retried after it failed on the database's lock
+   * timeout for DDL (PostgreSQL `lock_timeout`, SQLSTATE 55P03): its transaction was rolled back,
+   * so nothing changed. Waits grow exponentially from 500 ms (with jitter, at most 30 s). Steps
+   * outside a transaction, and single-transaction runs, are never retried.
+   * @default 3
+   */
+  lockRetries?: number;
   /** @default false */
   allowOutOfOrder?: boolean;
   /** Who runs the migrations, for the state and events tables. @default `<os user>@<host>` */
@@ -62,13 +71,20 @@ export interface BeforeRunResult {
 export type MigratorEvent =
   | { type: 'lock-wait'; target: string }
   | { type: 'lock-acquired'; waitedMs: number }
-  | { type: 'run-start'; direction: 'up' | 'down'; steps: number; dryRun: boolean; runId: string }
+  | { type: 'run-start'; direction: 'up' | 'down'; steps: number; dryRun: boolean; singleTransaction: boolean; runId: string }
   | { type: 'step-start'; id: string; direction: 'up' | 'down'; index: number; total: number }
   | { type: 'step-end'; id: string; direction: 'up' | 'down'; durationMs: number; outcome: StepOutcome }
+  /** A step failed on the DDL lock timeout and is retried after `delayMs` (attempt n of `retries`). */
+  | { type: 'step-retry'; id: string; direction: 'up' | 'down'; attempt: number; retries: number; delayMs: number; error: StrataError }
   | { type: 'replanned'; reason: string }
   | { type: 'run-end'; durationMs: number };
 
-export type StepOutcome = 'applied' | 'reverted' | 'skipped';
+/**
+ * How a step ended. `rolled-back`: it ran, and the one transaction of a dry run or of a failed
+ * `--single-transaction` run undid it. In a failed run's error (`details.steps`): `failed` for the
+ * step that failed, `not-run` for the steps after it.
+ */
+export type StepOutcome = 'applied' | 'reverted' | 'skipped' | 'rolled-back' | 'failed' | 'not-run';
 
 /** Options for {@link Migrator.up}. */
 export interface UpOptions {
@@ -100,6 +116,10 @@ export interface StepReport {
   name: string;
   direction: 'up' | 'down';
   outcome: StepOutcome;
+  /**
+   * The time the migration's body took, as its state row and event record it (`history` shows
+   * the same number): not the transaction's begin and commit nor the state writes.
+   */
   durationMs: number;
   /** Why a step was skipped (dry run of a non-transactional migration). */
   reason?: string;
@@ -161,11 +181,23 @@ export interface PlanReport {
   problems: Problem[];
 }
 
+/** Options for {@link Migrator.validate}. */
+export interface ValidateOptions {
+  /**
+   * Check the files alone, without connecting (CI jobs with no database): every section of every
+   * migration as it is on the dialect, versions, dependencies; not checksums nor state.
+   * @default false
+   */
+  offline?: boolean;
+}
+
 export interface ValidationReport {
   /** Set when a failover dialect chose between primary and fallback. */
   failover?: FailoverInfo;
   dialect: string;
   target: string;
+  /** True when only the files were checked (no database: checksums and state not compared). */
+  offline: boolean;
   ok: boolean;
   checked: number;
   problems: Problem[];
@@ -224,7 +256,8 @@ export interface Migrator {
   plan(request: PlanRequest): Promise<PlanReport>;
   up(options?: UpOptions): Promise<RunReport>;
   down(options?: DownOptions): Promise<RunReport>;
-  validate(): Promise<ValidationReport>;
+  /** Checks every file and, unless `offline`, the state against them; changes nothing. */
+  validate(options?: ValidateOptions): Promise<ValidationReport>;
   repair(options: RepairOptions): Promise<RepairReport>;
   baseline(version: string, options?: BaselineOptions): Promise<BaselineReport>;
   history(query?: EventQuery): Promise<EventRecord[]>;

@@ -1,11 +1,14 @@
 import { hostname, userInfo } from 'node:os';
 import { type Dialect, type DialectCapabilities, type DialectSelection, type DialectSession, type LockHolder, resolveCapabilities } from './dialect.js';
 import { isStrataError, redactSecrets, StrataError, toStrataError } from './errors.js';
+import { checkMigrationFiles } from './internal/check-files.js';
 import { guardSession } from './internal/guard-session.js';
 import { describeInterruption } from './internal/interruption.js';
 import { type LoadedMigration, type LoadedMigrations, loadMigrations } from './internal/load-migrations.js';
 import { problemsError } from './internal/problems-error.js';
-import { rebuildHazardError, runStep, type StepContext } from './internal/run-step.js';
+import { DEFAULT_LOCK_RETRIES, runStepWithLockRetries } from './internal/lock-retry.js';
+import { rebuildHazardError, type StepContext } from './internal/run-step.js';
+import { createScriptContext } from './internal/script-context.js';
 import { TOOL_VERSION } from './internal/tool-version.js';
 import type { MigrationContext } from './migration.js';
 import type {
@@ -21,8 +24,10 @@ import type {
   RepairReport,
   RunReport,
   StatusReport,
+  StepOutcome,
   StepReport,
   UpOptions,
+  ValidateOptions,
   ValidationReport,
 } from './migrator-types.js';
 import { createPlan, newestAppliedVersions, type Plan, type PlanTarget, type PreparedMigrations, prepareMigrations } from './planner.js';
@@ -45,6 +50,10 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 export function createMigrator(options: MigratorOptions): Migrator {
   const dialect = options.dialect;
   const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const lockRetries = options.lockRetries ?? DEFAULT_LOCK_RETRIES;
+  if (!Number.isInteger(lockRetries) || lockRetries < 0 || lockRetries > 100) {
+    throw new StrataError('STRATA_CONFIG_INVALID', `lockRetries must be a whole number from 0 to 100, not ${lockRetries}`);
+  }
   const actor = options.actor ?? defaultActor();
   const host = safeHostname();
   const toolVersion = options.toolVersion ?? TOOL_VERSION;
@@ -125,8 +134,10 @@ export function createMigrator(options: MigratorOptions): Migrator {
     const plan = createPlan(prepare(loaded), state, target, {
       allowOutOfOrder: allowOutOfOrder ?? options.allowOutOfOrder ?? false,
       defaultModule: defaultModule(loaded),
+      ...(loaded.notApplicable.length ? { otherDialectIds: new Set(loaded.notApplicable.map((m) => m.id)) } : {}),
     });
     plan.problems.unshift(...loaded.problems);
+    if (loaded.notApplicable.length) addNotApplicable(plan, loaded);
     return plan;
   };
 
@@ -318,7 +329,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
         });
         backupId = result?.backupId;
       }
-      emit({ type: 'run-start', direction, steps: plan.steps.length, dryRun, runId });
+      emit({ type: 'run-start', direction, steps: plan.steps.length, dryRun, singleTransaction: single && !dryRun, runId });
 
       const context: StepContext = {
         session,
@@ -339,11 +350,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
           toolVersion,
         }),
         event: (fields) => event({ ...fields, backupId: backupId ?? null, details: { runId, ...(fields.details ?? {}) } }),
-        migrationContext: (): MigrationContext => ({
-          dialect: active.name,
-          query: (sql, params) => session.query(sql, params),
-          execute: (sql) => session.execute(sql),
-        }),
+        migrationContext: (migration): MigrationContext => createScriptContext(active.name, session, migration.file),
       };
 
       if (single && !lock.inTransaction) {
@@ -354,7 +361,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       let queue = plan.steps.map((step) => loaded.byId.get(step.migration.id)!);
       /** The migrations this run means to run, and the one running now: an interruption is reported from the state. */
       let runIds = queue.map((migration) => migration.id);
-      let current: string | undefined;
+      let current: LoadedMigration | undefined;
       let done = 0;
       const total = queue.length;
       let cancel: (() => void) | undefined;
@@ -411,18 +418,43 @@ export function createMigrator(options: MigratorOptions): Migrator {
             }
           }
           const migration = queue.shift()!;
+          current = migration;
           emit({ type: 'step-start', id: migration.id, direction, index: done, total });
           const stepStarted = performance.now();
           session.startStep?.();
-          let outcome: Awaited<ReturnType<typeof runStep>>;
-          current = migration.id;
+          let outcome: Awaited<ReturnType<typeof runStepWithLockRetries>>;
           try {
-            outcome = await runStep(context, migration, direction, lock);
+            outcome = await runStepWithLockRetries(context, migration, direction, lock, {
+              retries: single || !migration.transaction || !capabilities.supportsTransactionalDdl ? 0 : lockRetries,
+              ...(signal ? { signal } : {}),
+              onRetry: async (retry) => {
+                emit({ type: 'step-retry', id: migration.id, direction, ...retry });
+                // Recorded when it can be without touching the step's transaction (a session lock: PostgreSQL).
+                if (!capabilities.supportsSessionLock || lock.inTransaction) return;
+                await session
+                  .writeState([
+                    {
+                      kind: 'event',
+                      event: event({
+                        action: 'lock_timeout',
+                        outcome: 'failed',
+                        migrationId: migration.id,
+                        backupId: backupId ?? null,
+                        errorCode: retry.error.code,
+                        errorMessage: retry.error.message.slice(0, 2000),
+                        sqlState: (retry.error.details.sqlState as string | undefined) ?? null,
+                        details: { runId, attempt: retry.attempt, retries: retry.retries, retryInMs: retry.delayMs, blockers: (retry.error.details.blockers as unknown) ?? null },
+                      }),
+                    },
+                  ])
+                  .catch(() => {});
+              },
+            });
           } finally {
             await restoreForeignKeys();
           }
           current = undefined;
-          const durationMs = Math.round(performance.now() - stepStarted);
+          const durationMs = outcome.durationMs ?? Math.round(performance.now() - stepStarted);
           steps.push({
             id: migration.id,
             module: migration.module,
@@ -446,13 +478,16 @@ export function createMigrator(options: MigratorOptions): Migrator {
           else await session.commit();
           lock.inTransaction = false;
         }
+        // A dry run's steps ran and were undone with its transaction: report them as such.
+        if (dryRun) for (const step of steps) if (step.outcome !== 'skipped') step.outcome = 'rolled-back';
       } catch (error) {
         if (lock.inTransaction) {
           await session.rollback().catch(() => {});
           lock.inTransaction = false;
         }
         let failure = signal?.aborted && !isInterrupt(error) ? interrupted(signal, error) : error;
-        if (isInterrupt(failure) && !dryRun) failure = await describeInterruption(failure as StrataError, session, direction, runIds, current);
+        if (isInterrupt(failure) && !dryRun) failure = await describeInterruption(failure as StrataError, session, direction, runIds, current?.id);
+        if (isStrataError(failure)) failure.details.steps = failedRunSteps(steps, current, queue, direction, single);
         if (!dryRun) await recordFailure(session, failure, single, direction, event, backupId, runId);
         throw failure;
       } finally {
@@ -537,14 +572,20 @@ export function createMigrator(options: MigratorOptions): Migrator {
       return report(selection, { migrations: plan.entries, problems });
     },
 
-    async validate(): Promise<ValidationReport> {
+    async validate(validateOptions: ValidateOptions = {}): Promise<ValidationReport> {
+      if (validateOptions.offline) {
+        // The files alone: no connection, no state (a failover dialect checks as its primary).
+        const loaded = await load(dialect);
+        const problems = [...offlineProblems(loaded), ...(await checkMigrationFiles(dialect, loaded.migrations))];
+        return { dialect: dialect.name, target: dialect.target, offline: true, ok: problems.length === 0, checked: loaded.migrations.length, problems };
+      }
       const selection = await select();
       const early = connectEarly(selection.dialect, 'read');
       const loaded = await load(selection.dialect, early);
       const state = await withReadSession(selection.dialect, (session) => session.readState(), early);
       const plan = planFor(loaded, state, { direction: 'up' });
-      const problems = [...plan.problems, ...(await checkSteps(selection.dialect, plan, loaded, false))];
-      return report(selection, { ok: problems.length === 0, checked: loaded.migrations.length, problems });
+      const problems = [...plan.problems, ...(await checkMigrationFiles(selection.dialect, loaded.migrations))];
+      return report(selection, { offline: false, ok: problems.length === 0, checked: loaded.migrations.length, problems });
     },
 
     async plan(request: PlanRequest): Promise<PlanReport> {
@@ -703,6 +744,31 @@ function scrubValue(value: unknown, scrub: (text: string) => string): unknown {
   return value;
 }
 
+/** Lists dialect-only migrations of other dialects in the status entries, beside their module's versions. */
+function addNotApplicable(plan: Plan, loaded: LoadedMigrations): void {
+  for (const migration of loaded.notApplicable) {
+    if (plan.entries.some((entry) => entry.id === migration.id)) continue; // a state row names it: shown as that
+    const entry = {
+      id: migration.id,
+      module: migration.module,
+      version: migration.version.text,
+      name: migration.name,
+      state: 'not-applicable' as const,
+      file: migration.file,
+      appliedAt: undefined,
+      checksum: undefined,
+      appliedChecksum: undefined,
+    };
+    let at = plan.entries.findIndex((e) => e.module === migration.module && e.state !== 'missing' && compareVersions(e.version, migration.version) > 0);
+    if (at === -1) {
+      const last = plan.entries.findLastIndex((e) => e.module === migration.module && e.state !== 'missing');
+      at = last === -1 ? plan.entries.findIndex((e) => e.state === 'missing' || e.module > migration.module) : last + 1;
+      if (at === -1) at = plan.entries.length;
+    }
+    plan.entries.splice(at, 0, entry);
+  }
+}
+
 function applyRow(migration: LoadedMigration, actor: string, toolVersion: string): StateRow {
   return {
     module: migration.module,
@@ -816,6 +882,34 @@ async function recordFailure(
   } catch {
     await session.rollback().catch(() => {});
   }
+}
+
+/**
+ * What each step of a failed run ended as, for the error: steps that ran inside the one
+ * transaction of a single-transaction run or dry run were rolled back with it; in a per-migration
+ * run they stay applied (or reverted). Then the step that failed, then the ones never started.
+ */
+function failedRunSteps(
+  steps: readonly StepReport[],
+  current: LoadedMigration | undefined,
+  queue: readonly LoadedMigration[],
+  direction: 'up' | 'down',
+  single: boolean,
+): StepReport[] {
+  const entry = (m: LoadedMigration, outcome: StepOutcome): StepReport => ({
+    id: m.id,
+    module: m.module,
+    version: m.version.text,
+    name: m.name,
+    direction,
+    outcome,
+    durationMs: 0,
+  });
+  return [
+    ...steps.map((step) => (single && step.outcome !== 'skipped' ? { ...step, outcome: 'rolled-back' as const } : { ...step })),
+    ...(current ? [entry(current, 'failed')] : []),
+    ...queue.map((m) => entry(m, 'not-run')),
+  ];
 }
 
 function interrupted(signal: AbortSignal, cause?: unknown): StrataError {

@@ -446,16 +446,37 @@ describe('createPlan', () => {
       expect(ids(plan)).toEqual(['down app@1.0.0']);
     });
 
-    it('counts steps in plan (topological) order, not by applied_at', () => {
-      // core@1.0.0 and core@1.1.0 were applied before app@1.0.0, but "app" sorts before "core",
-      // so plan order is app@1.0.0, core@1.0.0, core@1.1.0 and one step reverts core@1.1.0.
+    it('counts steps in application order (applied_at), across modules, not in plan order', () => {
+      // core@1.0.0 and core@1.1.0 were applied before app@1.0.0; "app" sorts before "core", so plan
+      // order is app@1.0.0, core@1.0.0, core@1.1.0, but the most recently applied is app@1.0.0.
       const migrations = [m('core@1.0.0'), m('core@1.1.0'), m('app@1.0.0')];
       const state = [
         row('core@1.0.0', { appliedAt: '2024-01-01T00:00:00.000Z' }),
         row('core@1.1.0', { appliedAt: '2024-02-01T00:00:00.000Z' }),
         row('app@1.0.0', { appliedAt: '2024-03-01T00:00:00.000Z' }),
       ];
-      expect(ids(createPlan(migrations, state, { direction: 'down' }))).toEqual(['down core@1.1.0']);
+      expect(ids(createPlan(migrations, state, { direction: 'down' }))).toEqual(['down app@1.0.0']);
+      expect(ids(createPlan(migrations, state, { direction: 'down', steps: 2 }))).toEqual(['down app@1.0.0', 'down core@1.1.0']);
+    });
+
+    it('refuses the most recently applied migration when an applied one depends on it, with a runnable hint', () => {
+      const migrations = [m('core@1.0.0'), m('app@1.0.0'), m('app@1.1.0', { dependsOn: ['core@1.0.0'] })];
+      const state = [
+        row('app@1.0.0', { appliedAt: '2024-01-01T00:00:00.000Z' }),
+        row('app@1.1.0', { appliedAt: '2024-02-01T00:00:00.000Z' }),
+        row('core@1.0.0', { appliedAt: '2024-03-01T00:00:00.000Z' }),
+      ];
+      const plan = createPlan(migrations, state, { direction: 'down' });
+      expect(codes(plan)).toEqual(['STRATA_DEPENDANT_APPLIED']);
+      expect(plan.problems[0]!.hint).toBe('Revert app@1.1.0 first: `strata down --to app@1.0.0` reverts it and the later versions of app');
+    });
+
+    it('reports a down target that is not a migration as STRATA_UNKNOWN_TARGET (0.0.0 means before the first)', () => {
+      const plan = createPlan(available, allApplied, { direction: 'down', to: 'app@1.0.5' });
+      expect(codes(plan)).toEqual(['STRATA_UNKNOWN_TARGET']);
+      expect(plan.problems[0]!.message).toBe('Target app@1.0.5 is not a known migration');
+      expect(plan.steps).toEqual([]);
+      expect(codes(createPlan(available, allApplied, { direction: 'down', to: 'app@9.9.9' }))).toEqual(['STRATA_UNKNOWN_TARGET']);
     });
 
     it('refuses a revert that strands a dependant in another module', () => {

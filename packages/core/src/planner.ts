@@ -28,10 +28,15 @@ export interface PlanOptions {
   allowOutOfOrder?: boolean;
   /** Module used for a target given as a bare version. */
   defaultModule?: string;
+  /** Ids of migrations that exist for other dialects only: known, so valid as `--to` targets. */
+  otherDialectIds?: ReadonlySet<string>;
 }
 
-/** The state of one migration as `status` shows it. */
-export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing' | 'failed' | 'running';
+/**
+ * The state of one migration as `status` shows it. `not-applicable`: the migration exists for
+ * other dialects only (a dialect file with no generic file); it is never pending on this one.
+ */
+export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing' | 'failed' | 'running' | 'not-applicable';
 
 export interface StatusEntry {
   id: string;
@@ -135,6 +140,7 @@ export function createPlan(
     entries.push(entry);
   }
   const missing: StateRow[] = [];
+  let configuredModules: Set<string> | undefined;
   for (const row of state) {
     const id = `${row.module}@${row.version}`;
     if (byId.has(id)) continue;
@@ -150,15 +156,25 @@ export function createPlan(
       checksum: undefined,
       appliedChecksum: row.checksum,
     });
+    configuredModules ??= new Set([...byId.values()].map((m) => m.module).concat([...(options.otherDialectIds ?? [])].map((other) => other.slice(0, other.lastIndexOf('@')))));
     problems.push(
-      row.status === 'applied'
-        ? {
-            code: 'STRATA_MISSING_MIGRATION',
-            message: `Applied migration ${id} (${row.name}) has no source any more`,
-            hint: `Restore its file; if it was removed on purpose, run \`strata repair --forget ${id}\``,
-            migrationId: id,
-          }
-        : needsRepair(id, row.status, undefined),
+      row.status !== 'applied'
+        ? needsRepair(id, row.status, undefined)
+        : configuredModules.has(row.module)
+          ? {
+              code: 'STRATA_MISSING_MIGRATION',
+              message: `Applied migration ${id} (${row.name}) has no source any more`,
+              hint: `Restore its file; if it was removed on purpose, run \`strata repair --forget ${id}\``,
+              migrationId: id,
+            }
+          : {
+              // Most often the module is simply not part of this command's sources.
+              code: 'STRATA_MISSING_MIGRATION',
+              message: `Applied migration ${id} (${row.name}) belongs to module ${row.module}, which is not configured`,
+              hint: `Include module ${row.module}: --modules <package> (e.g. --modules @strata/core-schema) or the config's \`modules\` / \`migrations: { ${row.module}: './folder' }\`; only if the module was removed on purpose, run \`strata repair --forget ${id}\``,
+              migrationId: id,
+              details: { module: row.module, moduleConfigured: false },
+            },
     );
   }
 
@@ -255,7 +271,7 @@ function planUp(
     const target = resolveTarget(to, options, problems);
     if (!target) return [];
     const targetId = `${target.module}@${target.version.text}`;
-    if (!byId.has(targetId)) {
+    if (!byId.has(targetId) && !options.otherDialectIds?.has(targetId)) {
       problems.push({
         code: 'STRATA_UNKNOWN_TARGET',
         message: `Target ${targetId} is not a known migration`,
@@ -329,6 +345,18 @@ function planDown(
       });
       return [];
     }
+    // The target stays applied: it must be a migration (or 0.0.0, "before the first one"), never a
+    // threshold that happens to fall between two versions.
+    const targetId = `${resolved.module}@${resolved.version.text}`;
+    const isStart = resolved.version.text === '0.0.0';
+    if (!isStart && !byId.has(targetId) && !rows.has(targetId) && !options.otherDialectIds?.has(targetId)) {
+      problems.push({
+        code: 'STRATA_UNKNOWN_TARGET',
+        message: `Target ${targetId} is not a known migration`,
+        hint: `Run \`strata status\` to list the migrations; ${resolved.module}@0.0.0 reverts every migration of module ${resolved.module}`,
+      });
+      return [];
+    }
     revert = applied.filter((m) => m.module === resolved.module && compareVersions(m.version, resolved.version) > 0);
     for (const row of missing) {
       const version = safeVersion(row.version);
@@ -342,8 +370,9 @@ function planDown(
       }
     }
   } else {
+    // The most recently applied ones, across modules, in the order the state rows record.
     const count = target.steps ?? 1;
-    revert = count > 0 ? applied.slice(-count) : [];
+    revert = count > 0 ? applicationOrder(applied, rows).slice(-count) : [];
   }
   const reverting = new Set(revert.map((m) => m.id));
   for (const migration of revert) {
@@ -361,16 +390,42 @@ function planDown(
     if (reverting.has(migration.id)) continue;
     for (const dep of migration.dependsOn) {
       if (reverting.has(dep)) {
+        const before = previousVersion(order, migration);
         problems.push({
           code: 'STRATA_DEPENDANT_APPLIED',
           message: `Cannot revert ${dep}: applied migration ${migration.id} depends on it`,
-          hint: `Revert ${migration.id} first (strata down --to ${migration.module}@…)`,
+          hint: `Revert ${migration.id} first: \`strata down --to ${migration.module}@${before}\` reverts it and the later versions of ${migration.module}`,
           migrationId: dep,
         });
       }
     }
   }
   return revert.reverse().map((migration) => ({ direction: 'down', migration }));
+}
+
+/**
+ * Applied migrations in the order they were applied, as the state rows record it (`applied_at`);
+ * migrations applied in the same millisecond keep their plan (topological) order.
+ */
+function applicationOrder(applied: readonly PlannableMigration[], rows: Map<string, StateRow>): PlannableMigration[] {
+  const at = (m: PlannableMigration) => {
+    const time = Date.parse(rows.get(m.id)?.appliedAt ?? '');
+    return Number.isNaN(time) ? 0 : time;
+  };
+  return applied
+    .map((migration, index) => ({ migration, index, time: at(migration) }))
+    .sort((a, b) => a.time - b.time || a.index - b.index)
+    .map((entry) => entry.migration);
+}
+
+/** The version of `migration`'s module just before it (`0.0.0` for the first): `down --to` it reverts `migration`. */
+function previousVersion(order: readonly PlannableMigration[], migration: PlannableMigration): string {
+  let best: Version | undefined;
+  for (const m of order) {
+    if (m.module !== migration.module || compareVersions(m.version, migration.version) >= 0) continue;
+    if (!best || compareVersions(m.version, best) > 0) best = m.version;
+  }
+  return best?.text ?? '0.0.0';
 }
 
 /**

@@ -123,7 +123,7 @@ describe.each(['postgres', 'sqlite'] as const)('%s: dry run and single transacti
     try {
       const report = await migrator.up({ dryRun: true });
       expect(report.dryRun).toBe(true);
-      expect(report.steps.map((s) => `${s.id}:${s.outcome}`)).toEqual(['app@1.0.0:applied', 'app@1.1.0:applied']);
+      expect(report.steps.map((s) => `${s.id}:${s.outcome}`)).toEqual(['app@1.0.0:rolled-back', 'app@1.1.0:rolled-back']);
       expect(await target.tableExists('dr0')).toBe(false);
       expect(await target.tableExists('dr1')).toBe(false);
       expect(await target.stateRows()).toEqual([]);

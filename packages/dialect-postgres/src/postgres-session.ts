@@ -31,6 +31,7 @@ import type { ConcurrentTarget } from './postgres-concurrent.js';
 import type { LockHolder } from '@strata/core';
 import { characterPositionToIndex, createLineIndex, locatePostgresStatements } from './postgres-split.js';
 import type { LocatedStatement } from './postgres-split.js';
+import { findUnterminated } from './postgres-unterminated.js';
 import {
   buildStateWritesSql,
   escapePostgresLiteral,
@@ -351,6 +352,18 @@ function createSession(
    * sent text) gives the line and the statement; without a position, the number of statements
    * the server completed before failing gives the statement. The script is split only here.
    */
+  const unterminatedScriptError = (script: string): StrataError => {
+    const open = findUnterminated(script);
+    const what = open
+      ? `a ${open.kind} opened at line ${open.line} of the script never closes`
+      : 'the script does not end where it should (an unterminated quote, dollar quote or /* comment)';
+    // No cause: the server's message quotes strata's statements, which the user never wrote.
+    return new StrataError('STRATA_SQL_ERROR', `syntax error: ${what} [42601]`, {
+      hint: 'Close the quote, dollar quote or comment; nothing was run',
+      details: { ...(open ? { line: open.line } : {}), sqlState: '42601' },
+    });
+  };
+
   const locateScriptError = async (
     script: string,
     error: unknown,
@@ -398,6 +411,12 @@ function createSession(
       const checked = checkFailureError(error);
       if (checked) throw checked;
       const located = await locateScriptError(script, error, prefix);
+      if (located.inStateWrites && asDriverError(error).code === '42601') {
+        // The server parses the whole text first: a syntax error past the end of the migration's
+        // script means its quote, dollar quote or comment never closed and swallowed strata's own
+        // statements. Name the migration's last statement; never show strata's bookkeeping SQL.
+        throw unterminatedScriptError(script);
+      }
       if (located.inStateWrites) {
         const mapped = sqlError(error, {}, secrets);
         if (asDriverError(error).code === '23505') {

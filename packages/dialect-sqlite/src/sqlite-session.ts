@@ -231,13 +231,14 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
       }
     },
 
-    async applyScript(script: string, writes: readonly StateWrite[], ownTransaction: boolean): Promise<void> {
+    async applyScript(script: string, writes: readonly StateWrite[], ownTransaction: boolean): Promise<number> {
       ensureOpen();
       if (!ownTransaction) {
         const started = performance.now();
         executeSync(script);
-        store.write(timed(writes, performance.now() - started));
-        return;
+        const ms = Math.round(performance.now() - started);
+        store.write(timed(writes, ms));
+        return ms;
       }
       await beginTransaction();
       try {
@@ -254,8 +255,10 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
         }
         const started = performance.now();
         executeSync(script);
-        store.write(timed(writes, performance.now() - started));
+        const ms = Math.round(performance.now() - started);
+        store.write(timed(writes, ms));
         commitSync();
+        return ms;
       } catch (error) {
         rollbackSync();
         throw error;

@@ -10,7 +10,10 @@ export interface StatusMigration {
   module: string;
   version: string;
   name: string;
-  state: 'applied' | 'pending' | 'changed' | 'missing' | 'failed' | 'running';
+  /** `not-applicable`: a dialect-only migration of another dialect (never pending here). */
+  state: 'applied' | 'pending' | 'changed' | 'missing' | 'failed' | 'running' | 'not-applicable';
+  /** The file that runs on this target (a dialect file when there is one); null for in-memory modules' rows that are missing. */
+  file: string | null;
   appliedAt: string | null;
   checksum: string | null;
 }
@@ -49,6 +52,7 @@ export async function status(options: StatusCommandOptions): Promise<StatusResul
       version: m.version,
       name: m.name,
       state: m.state,
+      file: m.file ?? null,
       appliedAt: m.appliedAt ?? null,
       checksum: m.checksum ?? m.appliedChecksum ?? null,
     })),

@@ -28,7 +28,7 @@ export function errorDocument(error: unknown): { error: Record<string, unknown> 
   if (!isStrataError(error)) {
     return { error: { code: 'STRATA_INTERNAL', message: error instanceof Error ? error.message : String(error), hint: 'This is a bug in strata: please report it' } };
   }
-  const { problems, ...details } = error.details as { problems?: unknown } & Record<string, unknown>;
+  const { problems, steps, ...details } = error.details as { problems?: unknown; steps?: unknown } & Record<string, unknown>;
   const safe: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(details)) {
     if (key === 'recorded') continue;
@@ -41,6 +41,8 @@ export function errorDocument(error: unknown): { error: Record<string, unknown> 
       hint: error.hint ?? null,
       ...(Object.keys(safe).length ? { details: safe } : {}),
       ...(Array.isArray(problems) ? { problems: toProblemResults(problems) } : {}),
+      // A failed run: each step as it ended (`rolled-back` when the run's one transaction undid it).
+      ...(Array.isArray(steps) ? { steps: steps.map((s: { id: string; direction: string; outcome: string }) => ({ id: s.id, direction: s.direction, outcome: s.outcome })) } : {}),
     },
   };
 }

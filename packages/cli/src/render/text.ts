@@ -56,8 +56,8 @@ export function renderStatus(out: Output, result: StatusResult, note?: string): 
   if (result.migrations.length === 0) {
     out.info(note ?? 'No migrations found.');
   } else {
-    const rows = result.migrations.map((m) => [m.id, m.state, m.appliedAt ?? '-', m.name]);
-    for (const line of table(['ID', 'STATE', 'APPLIED AT', 'NAME'], rows, (row, column, cell) => {
+    const rows = result.migrations.map((m) => [m.id, m.state, m.appliedAt ?? '-', m.name, m.file ?? '-']);
+    for (const line of table(['ID', 'STATE', 'APPLIED AT', 'NAME', 'FILE'], rows, (row, column, cell) => {
       const color = STATE_COLOR[result.migrations[row]!.state];
       return column === 1 && color ? (out.colors[color] as (s: string) => string)(cell) : cell;
     })) out.info(line);
@@ -83,7 +83,8 @@ export function renderRun(out: Output, report: RunReport): void {
     return;
   }
   if (report.dryRun) {
-    out.info(`Dry run: ${done} migration${done === 1 ? '' : 's'} would be ${verb} on ${report.target}; everything was rolled back.`);
+    out.info(`Dry run: ${done} migration${done === 1 ? '' : 's'} ${verb} and rolled back on ${report.target}; nothing changed.`);
+    for (const step of report.steps.filter((s) => s.outcome === 'rolled-back')) out.info(`  rolled back ${step.id}`);
   } else {
     out.info(out.colors.green(`${done} migration${done === 1 ? '' : 's'} ${verb} on ${report.target} in ${report.durationMs} ms.`));
   }
@@ -108,7 +109,8 @@ export function renderPlan(out: Output, report: PlanReport): void {
 }
 
 export function renderValidate(out: Output, report: ValidationReport): void {
-  header(out, report.target, report.dialect, report.failover);
+  if (report.offline) out.info(`${out.colors.bold('offline')}: the files as they run on ${report.dialect}; checksums and state not compared (no database)`);
+  else header(out, report.target, report.dialect, report.failover);
   if (report.ok) {
     out.info(out.colors.green(`OK: ${report.checked} migration${report.checked === 1 ? '' : 's'} checked, no problem found.`));
     return;
@@ -221,6 +223,19 @@ export function renderBackup(out: Output, result: BackupCommandResult): void {
   }
 }
 
+const FAILED_RUN_OUTCOME: Record<string, string> = {
+  'rolled-back': 'rolled back (it ran; the run\'s one transaction was rolled back)',
+  failed: 'failed',
+  'not-run': 'not run',
+};
+
+/** The steps of a failed run, each as it ended: a step that ran inside a rolled-back transaction is not applied. */
+function renderFailedRunSteps(out: Output, steps: unknown): void {
+  if (!Array.isArray(steps) || steps.length === 0) return;
+  out.error('steps:');
+  for (const step of steps as { id: string; outcome: string }[]) out.error(`  ${step.id}: ${FAILED_RUN_OUTCOME[step.outcome] ?? step.outcome}`);
+}
+
 /** An error for people: `error CODE: message`, `hint: …`, then one line per problem. */
 export function renderError(out: Output, error: unknown): void {
   if (!isStrataError(error)) {
@@ -233,6 +248,7 @@ export function renderError(out: Output, error: unknown): void {
   const suffix = sqlState && !error.message.includes(sqlState) ? ` [SQLSTATE ${sqlState}]` : '';
   out.error(`${out.colors.red(`error ${error.code}`)}: ${error.message}${suffix}`);
   if (error.hint) out.error(`hint: ${error.hint}`);
+  renderFailedRunSteps(out, error.details.steps);
   const holder = error.details.holder as Record<string, unknown> | undefined;
   if (holder && typeof holder === 'object') {
     out.error(`lock holder: ${Object.entries(holder).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);

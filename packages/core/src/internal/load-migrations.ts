@@ -4,6 +4,7 @@ import type { Migration, ResolvedBody } from '../migration.js';
 import type { MigrationSource } from '../migration-source.js';
 import type { PlannableMigration, PreparedMigrations } from '../planner.js';
 import type { Problem } from '../problem.js';
+import type { Version } from '../version.js';
 
 /** A migration resolved for one dialect: what the planner needs plus the body to run. */
 export interface LoadedMigration extends PlannableMigration {
@@ -11,8 +12,21 @@ export interface LoadedMigration extends PlannableMigration {
   body: ResolvedBody | undefined;
 }
 
+/** A migration that exists for other dialects only (`1.2.0_gin.postgres.sql` and no `1.2.0_gin.sql`). */
+export interface NotApplicableMigration {
+  id: string;
+  module: string;
+  version: Version;
+  name: string;
+  file: string | undefined;
+  /** The dialects it exists for. */
+  dialects: readonly string[];
+}
+
 export interface LoadedMigrations {
   migrations: LoadedMigration[];
+  /** Migrations that do not exist on this dialect: shown as not applicable, never planned. */
+  notApplicable: NotApplicableMigration[];
   byId: Map<string, LoadedMigration>;
   problems: Problem[];
   /** The planner's state-independent part, filled by the migrator on first use. */
@@ -24,9 +38,16 @@ export async function loadMigrations(sources: readonly MigrationSource[], dialec
   const results = await Promise.all(sources.map((source) => source.load()));
   const problems: Problem[] = [];
   const migrations: LoadedMigration[] = [];
+  const notApplicable: NotApplicableMigration[] = [];
   for (const result of results) {
     problems.push(...result.problems);
-    for (const source of result.migrations) {
+    for (const listed of result.migrations) {
+      // A source with per-dialect files gives the migration as the file that runs here says it.
+      const source = listed.forDialect ? listed.forDialect(dialect) : listed;
+      if (source === null) {
+        notApplicable.push({ id: listed.id, module: listed.module, version: listed.version, name: listed.name, file: listed.file, dialects: listed.dialects ?? [] });
+        continue;
+      }
       let dependsOn = source.dependsOn;
       let transaction = source.transaction;
       let hasDown = source.hasDown;
@@ -65,7 +86,14 @@ export async function loadMigrations(sources: readonly MigrationSource[], dialec
       });
     }
   }
+  if (notApplicable.length) {
+    // A dependency on a migration that does not exist on this dialect is met by its absence.
+    const skipped = new Set(notApplicable.map((m) => m.id));
+    for (const migration of migrations) {
+      if (migration.dependsOn.some((dep) => skipped.has(dep))) migration.dependsOn = migration.dependsOn.filter((dep) => !skipped.has(dep));
+    }
+  }
   const byId = new Map<string, LoadedMigration>();
   for (const migration of migrations) if (!byId.has(migration.id)) byId.set(migration.id, migration);
-  return { migrations, byId, problems };
+  return { migrations, notApplicable, byId, problems };
 }

@@ -4,6 +4,7 @@ import type { MigrationBody, MigrationContext } from '../migration.js';
 import type { StepOutcome } from '../migrator-types.js';
 import type { EventRecord, MigrationStatus, StateRow, StateWrite } from '../state.js';
 import type { LoadedMigration } from './load-migrations.js';
+import { thrownFromLine } from './script-context.js';
 
 /** What a step needs from its run. */
 export interface StepContext {
@@ -15,7 +16,8 @@ export interface StepContext {
   dryRun: boolean;
   stateRow(migration: LoadedMigration, status: MigrationStatus, executionMs: number): StateRow;
   event(fields: Partial<EventRecord> & Pick<EventRecord, 'action' | 'outcome'>): EventRecord;
-  migrationContext(): MigrationContext;
+  /** The context a script migration's up/down gets (calls point errors at their line of `migration.file`). */
+  migrationContext(migration: LoadedMigration): MigrationContext;
   /** Set once a dry run meets a non-transactional step: the rest is listed, not run. */
   dryRunStopped?: boolean;
   /**
@@ -52,7 +54,7 @@ export async function runStep(
   migration: LoadedMigration,
   direction: 'up' | 'down',
   lock: LockState,
-): Promise<{ outcome: StepOutcome; reason?: string }> {
+): Promise<{ outcome: StepOutcome; reason?: string; durationMs?: number }> {
   const body = direction === 'up' ? migration.body?.up : migration.body?.down;
   if (body === undefined || migration.body === undefined) {
     throw new StrataError('STRATA_INTERNAL', `Migration ${migration.id} has no ${direction} body at run time`);
@@ -68,8 +70,8 @@ export async function runStep(
       return { outcome: 'skipped', reason: 'runs outside a transaction: not run in a dry run (nor anything after it)' };
     }
     await refuseHazards();
-    await runOutsideTransaction(context, migration, direction, body, lock, foreignKeysOff);
-    return { outcome: done };
+    const durationMs = await runOutsideTransaction(context, migration, direction, body, lock, foreignKeysOff);
+    return { outcome: done, durationMs };
   }
   if (context.dryRunStopped) return { outcome: 'skipped', reason: 'follows a non-transactional migration in a dry run' };
   await refuseHazards();
@@ -78,23 +80,31 @@ export async function runStep(
   const ownTransaction = !lock.inTransaction;
   const writes = (ms: number): StateWrite[] => finalWrites(context, migration, direction, ms);
   const sectionLine = (direction === 'up' ? migration.body.upLine : migration.body.downLine) ?? 1;
+  // The step's duration is the time its body took, the number its state row and event record
+  // (not begin, state writes or commit): `up` and `history` show the same number.
+  let durationMs: number | undefined;
   try {
     if (context.deferredWrites && !ownTransaction) {
       const started = performance.now();
       if (typeof body === 'string') await session.execute(body);
-      else await runScript(session, body, context);
+      else await runScript(session, body, context, migration);
       if (foreignKeysOff) await checkForeignKeys(session);
-      context.deferredWrites.push(...writes(Math.round(performance.now() - started)));
+      durationMs = Math.round(performance.now() - started);
+      context.deferredWrites.push(...writes(durationMs));
     } else if (typeof body === 'string' && session.applyScript && !foreignKeysOff) {
-      await session.applyScript(body, writes(-1), ownTransaction);
+      const started = performance.now();
+      const recorded = await session.applyScript(body, writes(-1), ownTransaction);
+      // A dialect that measured the script returns what it recorded; otherwise the round trip's time.
+      durationMs = typeof recorded === 'number' ? recorded : Math.round(performance.now() - started);
     } else {
       if (ownTransaction) await session.begin();
       const started = performance.now();
       if (typeof body === 'string') await session.execute(body);
-      else await runScript(session, body, context);
+      else await runScript(session, body, context, migration);
       // Foreign keys were off: prove the rebuild left every reference whole before COMMIT.
       if (foreignKeysOff) await checkForeignKeys(session);
-      await session.writeState(writes(Math.round(performance.now() - started)));
+      durationMs = Math.round(performance.now() - started);
+      await session.writeState(writes(durationMs));
       if (ownTransaction) await session.commit();
     }
   } catch (error) {
@@ -117,7 +127,7 @@ export async function runStep(
     await session.commit();
     lock.inTransaction = false;
   }
-  return { outcome: done };
+  return { outcome: done, durationMs };
 }
 
 function finalWrites(context: StepContext, migration: LoadedMigration, direction: 'up' | 'down', ms: number, replacesRunningRow = false): StateWrite[] {
@@ -142,7 +152,7 @@ async function runOutsideTransaction(
   body: MigrationBody,
   lock: LockState,
   foreignKeysOff: boolean,
-): Promise<void> {
+): Promise<number> {
   const { session, dialect } = context;
   const sectionLine = (direction === 'up' ? migration.body!.upLine : migration.body!.downLine) ?? 1;
   const statements = typeof body === 'string' ? await dialect.splitStatements(body) : undefined;
@@ -170,7 +180,7 @@ async function runOutsideTransaction(
         }
       }
     } else {
-      await (body as Exclude<MigrationBody, string>)(context.migrationContext());
+      await (body as Exclude<MigrationBody, string>)(context.migrationContext(migration));
     }
     if (foreignKeysOff) await checkForeignKeys(session);
   } catch (error) {
@@ -194,15 +204,17 @@ async function runOutsideTransaction(
     failure.details.recorded = true;
     throw failure;
   }
-  await inTransaction(session, finalWrites(context, migration, direction, Math.round(performance.now() - started), true));
+  const durationMs = Math.round(performance.now() - started);
+  await inTransaction(session, finalWrites(context, migration, direction, durationMs, true));
+  return durationMs;
 }
 
 /** A transactional script's function returned with strata's transaction no longer open. */
 class TransactionEnded extends Error {}
 
 /** Runs a script migration's function in strata's transaction, and checks that the transaction is still open after it. */
-async function runScript(session: DialectSession, body: Exclude<MigrationBody, string>, context: StepContext): Promise<void> {
-  await body(context.migrationContext());
+async function runScript(session: DialectSession, body: Exclude<MigrationBody, string>, context: StepContext, migration: LoadedMigration): Promise<void> {
+  await body(context.migrationContext(migration));
   if (session.inTransaction && !(await session.inTransaction())) throw new TransactionEnded();
 }
 
@@ -313,8 +325,15 @@ export function stepFailure(
   const cause = toStrataError(error, 'STRATA_SQL_ERROR');
   const statement = cause.details.statement as number | undefined;
   const scriptLine = cause.details.line as number | undefined;
-  const line = scriptLine === undefined ? undefined : sectionLine + scriptLine - 1;
-  const where = [migration.file, statement !== undefined ? `statement ${statement}` : undefined, line !== undefined ? `line ${line}` : undefined]
+  // A script migration: the line of the failing execute/query call (or throw) in its file.
+  const callSite = cause.details.callSite as string | undefined;
+  const callLine = (cause.details.callLine as number | undefined) ?? thrownFromLine(error, migration.file);
+  const line = callLine ?? (scriptLine === undefined ? undefined : sectionLine + scriptLine - 1);
+  const where = (
+    callLine !== undefined
+      ? [migration.file, `line ${callLine}`, callSite ? `${callSite} call${statement !== undefined ? `, statement ${statement} of its SQL` : ''}` : undefined]
+      : [migration.file, statement !== undefined ? `statement ${statement}` : undefined, line !== undefined ? `line ${line}` : undefined]
+  )
     .filter(Boolean)
     .join(', ');
   const code: StrataErrorCode = KEEP_CODE.has(cause.code) ? cause.code : 'STRATA_MIGRATION_FAILED';
@@ -331,7 +350,10 @@ export function stepFailure(
   // connection); for a failing statement the useful next step is about the migration.
   const ownHint = KEEP_CODE.has(cause.code) ? cause.hint : undefined;
   const hint = transactional
-    ? ownHint ?? `Nothing of ${migration.id} was ${direction === 'up' ? 'applied' : 'reverted'} (its transaction was rolled back); fix ${migration.file ?? 'it'}${line !== undefined ? ` at line ${line}` : ''} and run the command again`
+    ? ownHint ??
+      (direction === 'up'
+        ? `Nothing of ${migration.id} was applied (its transaction was rolled back); fix ${migration.file ?? 'it'}${line !== undefined ? ` at line ${line}` : ''} and run the command again`
+        : revertHint(migration, line))
     : `${migration.id} ran outside a transaction and is now marked failed: check the database, then run \`strata repair\` (drop the failed row or --mark-applied ${migration.id})`;
   return new StrataError(code, `${what} failed${where ? ` (${where})` : ''}: ${reason}`, {
     hint,
@@ -344,4 +366,17 @@ export function stepFailure(
       ...(line !== undefined ? { line } : {}),
     },
   });
+}
+
+/**
+ * A failed down: the migration is still applied, so its file is checksummed as applied and an
+ * edit makes every later command refuse with a checksum mismatch. Say so, and what to do instead.
+ */
+function revertHint(migration: LoadedMigration, line: number | undefined): string {
+  const where = `${migration.file ?? migration.id}${line !== undefined ? ` (line ${line})` : ''}`;
+  return (
+    `Nothing of ${migration.id} was reverted (its transaction was rolled back) and it is still applied. ` +
+    'Fix what in the database makes its down fail and run the command again; if the down itself is wrong, an applied file cannot change unnoticed: ' +
+    `edit ${where}, then record the new text with \`strata repair --accept-checksum ${migration.id}\` before reverting`
+  );
 }
