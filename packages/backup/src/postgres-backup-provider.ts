@@ -8,6 +8,7 @@ import {
   parsePostgresUrl,
   secretsOf,
   targetFromConfig,
+  targetIdentity,
   toConninfo,
   toolEnvironment,
   type PostgresConnectionConfig,
@@ -35,6 +36,29 @@ export interface PostgresBackupProviderOptions {
   pgRestorePath?: string;
   /** Used for SQL (server version, CREATE DATABASE) when the `pg` package is not installed. @default 'psql' */
   psqlPath?: string;
+}
+
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/**
+ * One row `<user objects> <bytes>`: relations, sequences, views, routines, types and extensions
+ * (plpgsql aside) outside the system schemas, strata's own tables aside; and the size of the
+ * covered schemas' relations, or of the whole database.
+ */
+function measureSql(schemas: readonly string[], ignoreTables: readonly string[]): string {
+  const system = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'";
+  const covered = schemas.length ? ` AND n.nspname IN (${schemas.map(literal).join(', ')})` : '';
+  const ignored = ignoreTables.length ? ` AND c.relname NOT IN (${ignoreTables.map(literal).join(', ')})` : '';
+  const objects = [
+    `(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${system}${covered} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')${ignored})`,
+    `(SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${system}${covered} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e'))`,
+    `(SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE ${system}${covered} AND t.typtype IN ('e', 'd', 'r', 'm') AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e'))`,
+    `(SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql')`,
+  ].join(' + ');
+  const bytes = schemas.length
+    ? `(SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'm') ${covered})`
+    : 'pg_database_size(current_database())';
+  return `SELECT (${objects})::text || ' ' || (${bytes})::text`;
 }
 
 /** Parses `pg_dump (PostgreSQL) 15.4 (Debian …)` → 15. Pure. */
@@ -125,7 +149,15 @@ export function createPostgresBackupProvider(options: PostgresBackupProviderOpti
   return {
     dialect: 'postgres',
     database: description,
+    identity: targetIdentity(target, schemas),
     extension: 'dump',
+
+    async measure({ ignoreTables = [], signal } = {}) {
+      const [line] = await sql(measureSql(schemas, ignoreTables), undefined, signal);
+      const [objects, bytes] = (line ?? '').split(' ').map(Number);
+      if (!Number.isFinite(objects) || !Number.isFinite(bytes)) throw backupError(`Cannot measure ${description}: unexpected answer ${JSON.stringify(line)}`, { secrets });
+      return { bytes: bytes!, empty: objects === 0 };
+    },
 
     async check({ signal } = {}) {
       const version = await tool(pgDump, 'pg_dump', ['--version'], signal);

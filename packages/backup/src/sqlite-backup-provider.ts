@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, realpathSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -91,7 +91,26 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
   return {
     dialect: 'sqlite',
     database: `sqlite:${filename}`,
+    identity: sqliteIdentity(filename),
     extension: 'sqlite',
+
+    async measure({ ignoreTables = [] } = {}) {
+      const stat = await lstatOrUndefined(filename);
+      if (!stat || stat.size === 0) return { bytes: 0, empty: true };
+      const wal = await lstatOrUndefined(`${filename}-wal`);
+      const bytes = stat.size + (wal?.size ?? 0);
+      const Database = await loadBetterSqlite3();
+      const db = new Database(filename, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+      try {
+        const ignored = new Set(ignoreTables.map((name) => name.toLowerCase()));
+        const names = (db.prepare("SELECT name, tbl_name FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").all() as { name: string; tbl_name: string }[])
+          .filter((row) => !ignored.has(row.tbl_name.toLowerCase()));
+        const userVersion = Number(db.pragma('user_version', { simple: true }));
+        return { bytes, empty: names.length === 0 && userVersion === 0 };
+      } finally {
+        db.close();
+      }
+    },
 
     async check() {
       await loadBetterSqlite3();
@@ -198,6 +217,20 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
       return { target: `sqlite:${target}` };
     },
   };
+}
+
+/** `sqlite:<real path>`: the file's real path (symlinks resolved), or its folder's when it does not exist yet. */
+export function sqliteIdentity(filename: string): string {
+  const absolute = resolve(filename);
+  try {
+    return `sqlite:${realpathSync(absolute)}`;
+  } catch {
+    try {
+      return `sqlite:${join(realpathSync(dirname(absolute)), basename(absolute))}`;
+    } catch {
+      return `sqlite:${absolute}`;
+    }
+  }
 }
 
 async function onlineBackup(

@@ -3,10 +3,16 @@ import type { Dialect } from '@strata/core';
 import { listOption, type ParsedOptions, stringOption } from './argv.js';
 import type { StrataConfig } from './define-config.js';
 import { parseDuration } from './duration.js';
+import { parseByteSize } from './byte-size.js';
 import { pickUrl, type UrlSource, urlPasswords } from './target.js';
 
 /** Default folder of module `app`. */
 export const DEFAULT_MIGRATIONS_DIR = './migrations';
+/** A path with a folder in it is the project's; a bare name is looked up on PATH. */
+function resolveExecutable(cwd: string, path: string): string {
+  return path.includes('/') || path.includes('\\') ? resolve(cwd, path) : path;
+}
+
 /** Default folder of backups, relative to the project. */
 export const DEFAULT_BACKUP_DIR = '.strata-backups';
 
@@ -38,7 +44,7 @@ export interface Settings {
   lockTimeoutMs: number | undefined;
   ddlLockTimeoutMs: number | undefined;
   statementTimeoutMs: number | undefined;
-  backup: { dir: string; enabled: boolean | undefined; keep: number | undefined };
+  backup: { dir: string; enabled: boolean | undefined; keep: number | undefined; maxBytes: number | undefined; pgDumpPath: string | undefined };
   /** Passwords found in any URL or PGPASSWORD, redacted from all output. */
   secrets: string[];
   configPath: string | undefined;
@@ -110,6 +116,8 @@ export function resolveSettings(
       dir: resolve(cwd, config.backup?.dir ?? DEFAULT_BACKUP_DIR),
       enabled: config.backup?.enabled,
       keep: config.backup?.keep,
+      maxBytes: parseByteSize(config.backup?.maxBytes),
+      pgDumpPath: config.backup?.pgDumpPath === undefined ? undefined : resolveExecutable(cwd, config.backup.pgDumpPath),
     },
     secrets: [...new Set(secrets)],
     configPath,

@@ -1,0 +1,23 @@
+/** Binary multipliers of the size units accepted in the config (`KB` = 1024 bytes, like `du -h`). */
+const UNITS: Record<string, number> = { '': 1, B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3, TIB: 1024 ** 4 };
+
+/**
+ * A size in bytes from a number or a text such as `'2GB'`, `'500 MB'`, `'1.5GiB'` (units are
+ * binary); `undefined` when it is not one. Pure.
+ */
+export function parseByteSize(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.floor(value) : undefined;
+  if (typeof value !== 'string') return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = match ? UNITS[match[2]!.toUpperCase()] : undefined;
+  if (!match || unit === undefined) return undefined;
+  return Math.floor(Number(match[1]) * unit);
+}
+
+/** `1.5 GB`, `820.3 MB`, `12 kB`-style text for people (binary units, like the config's). */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} kB`;
+  return `${bytes} B`;
+}
