@@ -48,7 +48,11 @@ const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 function measureSql(schemas: readonly string[], ignoreTables: readonly string[]): string {
   const system = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'";
   const covered = schemas.length ? ` AND n.nspname IN (${schemas.map(literal).join(', ')})` : '';
-  const ignored = ignoreTables.length ? ` AND c.relname NOT IN (${ignoreTables.map(literal).join(', ')})` : '';
+  const names = ignoreTables.map(literal).join(', ');
+  // strata's tables and what belongs to them (an identity column's sequence).
+  const ignored = ignoreTables.length
+    ? ` AND c.relname NOT IN (${names}) AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_class o ON o.oid = d.refobjid WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i') AND o.relname IN (${names}))`
+    : '';
   const objects = [
     `(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${system}${covered} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')${ignored})`,
     `(SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${system}${covered} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e'))`,
