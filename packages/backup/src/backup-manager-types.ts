@@ -74,9 +74,14 @@ export interface RestoreOptions {
    * @default false
    */
   allowOtherTarget?: boolean;
-  /** Restore into a new file (SQLite) or a new database (PostgreSQL) instead of the live one. */
+  /**
+   * Restore into a new or empty file (SQLite: a path) or database (PostgreSQL: a name on the
+   * same server, or a URL) instead of the live one; a non-empty one is refused.
+   */
   into?: string;
   signal?: AbortSignal;
+  /** How long an in-place restore waits for other sessions' locks (PostgreSQL). @default 60000 */
+  lockTimeoutMs?: number;
 }
 
 /** What {@link BackupManager.restore} did. */

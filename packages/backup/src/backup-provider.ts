@@ -49,6 +49,8 @@ export interface ProviderRestoreOptions {
    */
   into?: string;
   signal?: AbortSignal;
+  /** How long the restore waits for locks held by other sessions (PostgreSQL). @default 60000 */
+  lockTimeoutMs?: number;
 }
 
 /** What {@link BackupProvider.restore} did. */

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { IDENTIFIER_PATTERN, isStrataError, StrataError } from '@strata/core';
+import { IDENTIFIER_PATTERN, isStrataError, redactSecrets, StrataError } from '@strata/core';
 import type { BackupProvider } from './backup-provider.js';
 import { backupError, interruptedError } from './internal/backup-error.js';
 import { firstLine, quoteIdentifier, runSql } from './internal/postgres-sql.js';
@@ -14,6 +14,7 @@ import {
   type PostgresConnectionConfig,
   type PostgresTarget,
 } from './internal/postgres-target.js';
+import { restoreByScript, restorePrelude, schemasInToc, type ScriptRestoreResult } from './internal/postgres-restore.js';
 import { runTool, ToolStartError, type ToolResult } from './internal/run-tool.js';
 
 export type { PostgresConnectionConfig } from './internal/postgres-target.js';
@@ -64,6 +65,9 @@ function measureSql(schemas: readonly string[], ignoreTables: readonly string[])
     : 'pg_database_size(current_database())';
   return `SELECT (${objects})::text || ' ' || (${bytes})::text`;
 }
+
+/** How long an in-place restore waits for the locks on the objects it drops (other sessions' locks). */
+export const DEFAULT_RESTORE_LOCK_TIMEOUT_MS = 60_000;
 
 /** Parses `pg_dump (PostgreSQL) 15.4 (Debian …)` → 15. Pure. */
 export function parseToolMajorVersion(output: string): number | undefined {
@@ -228,31 +232,87 @@ export function createPostgresBackupProvider(options: PostgresBackupProviderOpti
       }
     },
 
-    async restore(path, { into, signal }) {
-      const base = ['--no-owner', '--no-password', '--single-transaction', '--exit-on-error'];
-      if (into === undefined) {
-        const result = await tool(pgRestore, 'pg_restore', [...base, '--clean', '--if-exists', `--dbname=${toConninfo(target)}`, path], signal);
-        if (result.exitCode !== 0) {
-          throw failed('pg_restore', result, `The restore into ${describeTarget(target)}`, 'The restore ran in one transaction and was rolled back: the database is unchanged. Fix the cause named by pg_restore and retry', signal);
+    async restore(path, { into, signal, lockTimeoutMs = DEFAULT_RESTORE_LOCK_TIMEOUT_MS }) {
+      const [versionNum] = await sql('SHOW server_version_num', undefined, signal);
+      const serverMajor = serverMajorVersion(Number(versionNum));
+      const scriptRestore = async (where: PostgresTarget, database: string | undefined, prelude: string, hint: string) => {
+        let result: ScriptRestoreResult;
+        try {
+          result = await restoreByScript({ target: where, ...(database ? { database } : {}), dumpPath: path, prelude, pgRestorePath: pgRestore, psqlPath: psql, ...(signal ? { signal } : {}) });
+        } catch (error) {
+          if (error instanceof ToolStartError) {
+            throw backupError(`${error.command} could not be started${error.errno ? ` (${error.errno})` : ''}`, {
+              hint: 'Install the PostgreSQL client tools (apt-get install postgresql-client, brew install libpq), or set pgRestorePath and psqlPath',
+              cause: error,
+              secrets,
+            });
+          }
+          throw error;
         }
+        if (!result.ok) {
+          const tool = result.failedTool ?? 'psql';
+          throw failed(tool, { exitCode: result.exitCode, signal: result.signal, stdout: '', stderr: result.stderr }, `The restore into ${describeTarget(where, database)}`, hint, signal);
+        }
+      };
+
+      if (into === undefined) {
+        // In place: the covered schemas are dropped and rebuilt from the dump in ONE transaction,
+        // so they hold exactly what they held at backup time, or (on any failure) what they held before.
+        const toc = await tool(pgRestore, 'pg_restore', ['--list', path], signal);
+        if (toc.exitCode !== 0) throw failed('pg_restore', toc, `Reading the backup ${path}`, 'The backup could not be read; nothing was changed', signal);
+        const createdByDump = schemasInToc(toc.stdout);
+        const wholeDatabase = schemas.length === 0;
+        const live = wholeDatabase
+          ? await sql("SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%' ORDER BY 1", undefined, signal)
+          : [];
+        const covered = wholeDatabase ? [...new Set(['public', ...live, ...createdByDump])] : schemas;
+        const extensions = wholeDatabase ? await sql("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1", undefined, signal) : [];
+        const prelude = restorePrelude({ covered, createdByDump, wholeDatabase, extensions, serverMajor, lockTimeoutMs });
+        await scriptRestore(target, undefined, prelude, 'The restore ran in one transaction and was rolled back: the database is unchanged. Fix the cause named above and retry');
         return { target: describeTarget(target) };
       }
-      if (!IDENTIFIER_PATTERN.test(into)) {
-        throw backupError(`Cannot restore into the database ${JSON.stringify(into)}: not a valid database name`, {
-          hint: 'Use a name matching ^[A-Za-z_][A-Za-z0-9_]{0,62}$',
+
+      // Into another database: a name on this server, or a URL.
+      let where = target;
+      let database = into;
+      if (/^postgres(ql)?:\/\//i.test(into)) {
+        try {
+          where = parsePostgresUrl(into);
+        } catch (error) {
+          throw backupError(`Cannot restore into ${redactSecrets(into)}: ${(error as Error).message}`, { hint: 'Give a database name (app_copy) or a URL postgres://user@host:5432/app_copy' });
+        }
+        database = where.database ?? '';
+        secrets.push(...secretsOf(where));
+      }
+      if (!database || !IDENTIFIER_PATTERN.test(database)) {
+        throw backupError(`Cannot restore into ${JSON.stringify(redactSecrets(into))}: not a PostgreSQL database name or URL`, {
+          hint: 'Give a database name matching ^[A-Za-z_][A-Za-z0-9_]{0,62}$ (app_copy) or a URL postgres://user@host:5432/app_copy',
+          secrets,
         });
       }
-      await sql(`CREATE DATABASE ${quoteIdentifier(into)} TEMPLATE template0`, undefined, signal);
-      try {
-        const result = await tool(pgRestore, 'pg_restore', [...base, `--dbname=${toConninfo(target, into)}`, path], signal);
-        if (result.exitCode !== 0) {
-          throw failed('pg_restore', result, `The restore into ${describeTarget(target, into)}`, `The new database ${into} was dropped again; fix the cause named by pg_restore and retry`, signal);
+      const admin = where === target ? undefined : 'postgres';
+      const whereSql = (statement: string, db?: string) => runSql(where, statement, { psqlPath: psql, secrets, ...(db ? { database: db } : {}), ...(signal ? { signal } : {}) });
+      const exists = (await whereSql(`SELECT count(*) FROM pg_database WHERE datname = ${literal(database)}`, admin))[0] === '1';
+      if (exists) {
+        const [line] = await whereSql(measureSql([], []), database);
+        const objects = Number((line ?? '').split(' ')[0]);
+        if (objects !== 0) {
+          throw backupError(`Cannot restore into ${describeTarget(where, database)}: the database exists and is not empty (${objects} object${objects === 1 ? '' : 's'})`, {
+            hint: 'Restore into a new database name (it is created), or into an empty database; to replace this database restore in place with --url pointing at it',
+            secrets,
+          });
         }
+        await scriptRestore(where, database, '', `The restore ran in one transaction and was rolled back: ${database} is still empty. Fix the cause named above and retry`);
+        return { target: describeTarget(where, database) };
+      }
+      await whereSql(`CREATE DATABASE ${quoteIdentifier(database)} TEMPLATE template0`, admin);
+      try {
+        await scriptRestore(where, database, '', `The new database ${database} was dropped again; fix the cause named above and retry`);
       } catch (error) {
-        await sql(`DROP DATABASE IF EXISTS ${quoteIdentifier(into)} WITH (FORCE)`).catch(() => {});
+        await runSql(where, `DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`, { psqlPath: psql, secrets, ...(admin ? { database: admin } : {}) }).catch(() => {});
         throw error;
       }
-      return { target: describeTarget(target, into) };
+      return { target: describeTarget(where, database) };
     },
   };
 }

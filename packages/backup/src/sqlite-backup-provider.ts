@@ -3,7 +3,7 @@ import { constants, realpathSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { StrataError } from '@strata/core';
+import { redactSecrets, StrataError } from '@strata/core';
 import type { BackupProvider, BackupProgress, ProviderCreateResult } from './backup-provider.js';
 import { backupError, describeError, interruptedError } from './internal/backup-error.js';
 import { loadBetterSqlite3, type SqliteDatabaseLike } from './internal/load-driver.js';
@@ -174,12 +174,18 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
 
     async restore(path, { into, signal }) {
       const Database = await loadBetterSqlite3();
-      const target = into === undefined ? filename : resolve(into);
+      const intoPath = into?.startsWith('sqlite:') ? into.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : into;
+      if (intoPath !== undefined && (/^[a-z][a-z0-9+.-]*:\/\//i.test(intoPath) || intoPath === '' || intoPath === ':memory:')) {
+        throw backupError(`Cannot restore a SQLite backup into ${JSON.stringify(redactSecrets(into ?? ''))}: give the path of a new database file`, {
+          hint: 'For example --into ./restored.db (or sqlite:./restored.db); the file must not exist yet',
+        });
+      }
+      const target = intoPath === undefined ? filename : resolve(intoPath);
       const what = `The restore into ${target}`;
       const existing = await lstatOrUndefined(target);
       if (into !== undefined && existing) {
-        throw backupError(`Cannot restore into ${target}: the file already exists`, {
-          hint: 'Restore into a new file, or omit the target to restore over the live database',
+        throw backupError(`Cannot restore into ${target}: the file already exists${existing.size > 0 ? ` and is not empty (${existing.size} bytes)` : ''}`, {
+          hint: 'Restore into a new file (it is created), or omit --into to restore over the live database',
           details: { file: target },
         });
       }

@@ -24,6 +24,10 @@ export interface BackupCommandOptions {
   into?: string;
   /** restore: restore in place a backup of another target (still asks for confirmation). */
   fromOtherTarget?: boolean;
+  /** restore in place: runs the restore and its event under the migration lock. */
+  underLock?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** restore: how long to wait for other sessions' locks on the objects replaced. */
+  lockTimeoutMs?: number;
   /** list: every target's backups, not only this target's. */
   all?: boolean;
   /** prune: only report what would be removed. */
@@ -105,19 +109,24 @@ export async function backup(options: BackupCommandOptions): Promise<BackupComma
       }
       const started = Date.now();
       const details = options.into ? { into: redactSecrets(options.into), replacedLive: false } : { replacedLive: true };
-      let result: RestoreResult;
-      try {
-        result = await manager.restore(id, {
-          ...(options.into ? { into: options.into } : {}),
-          ...(options.fromOtherTarget ? { allowOtherTarget: true } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-      } catch (error) {
-        await record({ action: 'restore', outcome: 'failed', manifest: { id }, durationMs: Date.now() - started, error, details });
-        throw error;
-      }
-      const recorded = await record({ action: 'restore', outcome: 'ok', manifest: result.manifest, durationMs: result.durationMs, details: { ...details, target: result.target } });
-      return { action: 'restore', result, recorded };
+      const work = async (): Promise<BackupCommandResult> => {
+        let result: RestoreResult;
+        try {
+          result = await manager.restore(id, {
+            ...(options.into ? { into: options.into } : {}),
+            ...(options.fromOtherTarget ? { allowOtherTarget: true } : {}),
+            ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+        } catch (error) {
+          await record({ action: 'restore', outcome: 'failed', manifest: { id }, durationMs: Date.now() - started, error, details });
+          throw error;
+        }
+        const recorded = await record({ action: 'restore', outcome: 'ok', manifest: result.manifest, durationMs: result.durationMs, details: { ...details, target: result.target } });
+        return { action: 'restore', result, recorded };
+      };
+      // In place: under the migration lock, the restore and its event together.
+      return !options.into && options.underLock ? options.underLock(work) : work();
     }
     case 'prune':
       return {

@@ -4,6 +4,7 @@ import {
   type BeforeRunContext,
   DEFAULT_STATE_TABLE,
   type Dialect,
+  type DialectSession,
   type EventRecord,
   eventsTableFor,
   type MigratorHooks,
@@ -176,7 +177,13 @@ export function createBackupHooks(options: {
  * migrate session under the migration lock, creating the state tables when missing, so
  * `strata history` shows it beside the runs.
  */
-export async function recordEvent(dialect: Dialect, event: EventRecord, lockTimeoutMs: number): Promise<void> {
+export async function recordEvent(dialect: Dialect, event: EventRecord, lockTimeoutMs: number, lockedSession?: DialectSession): Promise<void> {
+  if (lockedSession) {
+    // Already under the migration lock (a PostgreSQL restore in place): write through that session.
+    await lockedSession.ensureStateTables();
+    await lockedSession.writeState([{ kind: 'event', event }]);
+    return;
+  }
   const capabilities = resolveCapabilities(dialect);
   const session = await dialect.connect({ purpose: 'migrate', lockTimeoutMs });
   let held = false;
@@ -208,4 +215,37 @@ export async function appliedVersions(dialect: Dialect, lockTimeoutMs: number): 
   } finally {
     await session.close().catch(() => {});
   }
+}
+
+/**
+ * Holds the migration lock around a piece of work (a restore in place and its event), on
+ * dialects whose lock is a session lock (PostgreSQL's advisory lock): a concurrent `up` waits,
+ * and the restore never runs under a migration. On SQLite the lock is the file's write lock,
+ * which the restore itself takes for the whole copy, so the work runs as is.
+ */
+export function createLockHolder(dialectOf: () => Promise<Dialect>, lockTimeoutMs: number) {
+  let held: DialectSession | undefined;
+  return {
+    /** The session holding the lock while `run`'s work runs. */
+    get session(): DialectSession | undefined {
+      return held;
+    },
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      const dialect = await dialectOf();
+      if (!resolveCapabilities(dialect).supportsSessionLock) return work();
+      const session = await dialect.connect({ purpose: 'migrate', lockTimeoutMs });
+      try {
+        await session.acquireLock();
+        held = session;
+        try {
+          return await work();
+        } finally {
+          held = undefined;
+          await session.releaseLock().catch(() => {});
+        }
+      } finally {
+        await session.close().catch(() => {});
+      }
+    },
+  };
 }
