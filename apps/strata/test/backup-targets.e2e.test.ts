@@ -228,3 +228,36 @@ describe('when the pre-run backup is taken', () => {
     }
   });
 });
+
+describe('backup.pgDumpPath', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('strata_bk_pgdump');
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('is a config key: a pg_dump off PATH is used (with its pg_restore), a wrong one is named', () => {
+    const dir = project(MIGRATIONS);
+    // No pg_dump on PATH at all.
+    const env = { DATABASE_URL: database.url, PATH: '/nonexistent' };
+    json(strata(dir, ['up', '--no-backup', '--json'], env));
+    writeFileSync(join(dir, 'migrations/1.1.0_more.sql'), sql('CREATE TABLE more (id integer);', 'DROP TABLE more;'));
+    const off = strata(dir, ['up', '--json'], env);
+    expect(json(off).backupId).toBeNull();
+    expect(off.stderr).toContain('no backup: pg_dump is not on PATH (set backup.pgDumpPath');
+
+    writeFileSync(join(dir, 'strata.config.json'), JSON.stringify({ backup: { pgDumpPath: '/usr/lib/postgresql/15/bin/pg_dump' } }));
+    writeFileSync(join(dir, 'migrations/1.1.5_again.sql'), sql('CREATE TABLE again (id integer);', 'DROP TABLE again;'));
+    const up = json(strata(dir, ['up', '--json'], env));
+    expect(up.backupId).toEqual(expect.any(String));
+    json(strata(dir, ['backup', 'verify', up.backupId, '--json'], env));
+
+    writeFileSync(join(dir, 'strata.config.json'), JSON.stringify({ backup: { pgDumpPath: './no/pg_dump', enabled: true } }));
+    writeFileSync(join(dir, 'migrations/1.2.0_most.sql'), sql('CREATE TABLE most (id integer);', 'DROP TABLE most;'));
+    const wrong = strata(dir, ['up', '--json'], env);
+    expect(wrong.code).toBe(6);
+    expect(JSON.parse(wrong.stdout).error).toMatchObject({ message: expect.stringContaining(`${join(realpathSync(dir), 'no/pg_dump')} (backup.pgDumpPath) is not an executable`) });
+  });
+});

@@ -126,7 +126,7 @@ export function createPostgresBackupProvider(options: PostgresBackupProviderOpti
     } catch (error) {
       if (error instanceof ToolStartError) {
         throw backupError(`${name} could not be started (${command}${error.errno ? `: ${error.errno}` : ''})`, {
-          hint: `Install the PostgreSQL client tools (apt-get install postgresql-client, brew install libpq) or set ${name === 'pg_dump' ? 'pgDumpPath' : name === 'pg_restore' ? 'pgRestorePath' : 'psqlPath'} to the ${name} executable`,
+          hint: `Install the PostgreSQL client tools (apt-get install postgresql-client, brew install libpq) or point strata at it: backup.pgDumpPath in strata.config (its folder's pg_restore and psql come with it), or the ${name === 'pg_dump' ? 'pgDumpPath' : name === 'pg_restore' ? 'pgRestorePath' : 'psqlPath'} option of createPostgresBackupProvider`,
           cause: error,
           details: { tool: name, path: command },
         });
@@ -172,7 +172,7 @@ export function createPostgresBackupProvider(options: PostgresBackupProviderOpti
       const toolMajor = parseToolMajorVersion(version.stdout + version.stderr);
       if (version.exitCode !== 0 || toolMajor === undefined) {
         throw backupError(`${pgDump} --version did not report a PostgreSQL version`, {
-          hint: 'Point pgDumpPath at a real pg_dump executable',
+          hint: 'Point backup.pgDumpPath (strata.config) or the pgDumpPath option at a real pg_dump executable',
           secrets,
           details: { tool: 'pg_dump', path: pgDump, stderr: version.stderr.trim() },
         });
@@ -186,7 +186,7 @@ export function createPostgresBackupProvider(options: PostgresBackupProviderOpti
         throw backupError(
           `pg_dump ${toolMajor} (${pgDump}) is older than the PostgreSQL ${serverMajor} server at ${describeTarget(target)}`,
           {
-            hint: `Install pg_dump ${serverMajor} or newer (postgresql-client-${serverMajor}) and put it on PATH or set pgDumpPath`,
+            hint: `Install pg_dump ${serverMajor} or newer (postgresql-client-${serverMajor}) and put it on PATH, or set backup.pgDumpPath in strata.config (the pgDumpPath option in code)`,
             secrets,
             details: { tool: 'pg_dump', toolMajor, serverMajor },
           },
