@@ -207,3 +207,124 @@ describe('strata backup restore --into on SQLite', () => {
     expect(JSON.parse(url.stdout).error.message).toMatch(/give the path of a new database file/);
   });
 });
+
+const SQLITE_MIGRATIONS = {
+  'migrations/1.0.0_parent.sql': sql(
+    "CREATE TABLE parent (id integer PRIMARY KEY, name text NOT NULL, extra text);\nINSERT INTO parent VALUES (1, 'a', 'x'), (2, 'b', 'y');",
+    'DROP TABLE parent;',
+  ),
+  'migrations/1.1.0_later.sql': sql(
+    [
+      'CREATE TABLE child (id integer PRIMARY KEY, parent_id integer NOT NULL REFERENCES parent (id));',
+      'INSERT INTO child VALUES (10, 1);',
+      'ALTER TABLE parent DROP COLUMN extra;',
+      "UPDATE parent SET name = 'changed';",
+      'CREATE INDEX child_parent ON child (parent_id);',
+      'CREATE VIEW names AS SELECT name FROM parent;',
+      'CREATE TRIGGER parent_touch AFTER UPDATE ON parent BEGIN SELECT 1; END;',
+    ].join('\n'),
+    'DROP TRIGGER parent_touch;\nDROP VIEW names;\nDROP TABLE child;\nALTER TABLE parent ADD COLUMN extra text;',
+  ),
+};
+
+function sqliteSnapshot(path: string): Record<string, unknown> {
+  const db = new Database(path, { readonly: true });
+  try {
+    return {
+      schema: db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all(),
+      parent: db.prepare('SELECT * FROM parent ORDER BY id').all(),
+      state: db.prepare('SELECT * FROM strata_migrations ORDER BY module, version').all(),
+      events: db.prepare('SELECT id, action, migration_id FROM strata_events ORDER BY id').all(),
+      integrity: db.pragma('integrity_check', { simple: true }),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('strata backup restore in place on SQLite', () => {
+  for (const mode of ['wal', 'delete'] as const) {
+    it(`(${mode} journal) brings back exactly the backed-up schema and rows, then \`up\` re-applies cleanly`, () => {
+      const dir = project(SQLITE_MIGRATIONS);
+      const file = join(dir, 'strata.db');
+      const db = new Database(file);
+      db.pragma(`journal_mode = ${mode}`);
+      db.close();
+      json(strata(dir, ['up', '--to', '1.0.0', '--no-backup', '--json']));
+      const before = sqliteSnapshot(file);
+      const up = json(strata(dir, ['up', '--json']));
+      expect(up.backupId).toEqual(expect.any(String));
+      expect((sqliteSnapshot(file).schema as any[]).map((o) => o.name)).toContain('child');
+
+      json(strata(dir, ['backup', 'restore', up.backupId, '--yes', '--json']));
+      const { events, ...now } = sqliteSnapshot(file);
+      const { events: eventsBefore, ...was } = before;
+      expect(now).toEqual(was);
+      expect((events as any[]).slice(0, (eventsBefore as any[]).length)).toEqual(eventsBefore);
+      expect((events as any[]).slice((eventsBefore as any[]).length).map((e) => e.action)).toEqual(['restore']);
+      const check = new Database(file, { readonly: true });
+      expect(check.pragma('journal_mode', { simple: true })).toBe(mode);
+      check.close();
+
+      const again = json(strata(dir, ['up', '--json']));
+      expect(again.steps.map((s: any) => s.id)).toEqual(['app@1.1.0']);
+    });
+  }
+
+  it('waits for the write lock (the migration lock) for --lock-timeout, then exits 4 and changes nothing', () => {
+    const dir = project(SQLITE_MIGRATIONS);
+    const file = join(dir, 'strata.db');
+    json(strata(dir, ['up', '--json']));
+    const id = json(strata(dir, ['backup', 'create', '--json'])).backup.id;
+    const holder = new Database(file);
+    try {
+      holder.exec("BEGIN IMMEDIATE; UPDATE parent SET name = 'held'");
+      const refused = strata(dir, ['backup', 'restore', id, '--yes', '--lock-timeout', '1s', '--json']);
+      expect(refused.code, refused.stderr).toBe(4);
+      expect(JSON.parse(refused.stdout).error.message).toMatch(/waited 1000 ms for the database's write lock/);
+      holder.exec('COMMIT');
+    } finally {
+      if (holder.inTransaction) holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect((sqliteSnapshot(file).parent as any[]).map((r) => r.name)).toEqual(['held', 'held']);
+  });
+
+  it('kill -9 during a restore leaves the old or the new database, never a torn one', async () => {
+    const dir = project(SQLITE_MIGRATIONS);
+    const file = join(dir, 'strata.db');
+    json(strata(dir, ['up', '--json']));
+    const db = new Database(file);
+    db.exec('CREATE TABLE blobs (data blob)');
+    const insert = db.prepare('INSERT INTO blobs VALUES (randomblob(65536))');
+    db.transaction(() => {
+      for (let i = 0; i < 1500; i += 1) insert.run();
+    })();
+    db.close();
+    const id = json(strata(dir, ['backup', 'create', '--json'])).backup.id;
+    const changed = new Database(file);
+    changed.exec("DELETE FROM blobs WHERE rowid % 2 = 0; UPDATE parent SET name = 'after'");
+    changed.close();
+    for (const delayMs of [150, 400]) {
+      const child = spawn(process.execPath, [BIN, 'backup', 'restore', id, '--yes'], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, XDG_CACHE_HOME: join(tmpdir(), 'strata-e2e-xdg-cache') },
+        stdio: 'ignore',
+      });
+      const closed = new Promise((resolve) => child.on('close', resolve));
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      child.kill('SIGKILL');
+      await closed;
+      const after = new Database(file);
+      try {
+        expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
+        const names = (after.prepare('SELECT name FROM parent').all() as { name: string }[]).map((r) => r.name);
+        const blobs = (after.prepare('SELECT count(*) AS n FROM blobs').get() as { n: number }).n;
+        // All old or all new.
+        expect([JSON.stringify([names, blobs])]).toContain(JSON.stringify(names[0] === 'after' ? [['after', 'after'], 750] : [names, 1500]));
+      } finally {
+        after.close();
+      }
+    }
+  });
+});

@@ -172,7 +172,7 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
       }
     },
 
-    async restore(path, { into, signal }) {
+    async restore(path, { into, signal, lockTimeoutMs }) {
       const Database = await loadBetterSqlite3();
       const intoPath = into?.startsWith('sqlite:') ? into.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : into;
       if (intoPath !== undefined && (/^[a-z][a-z0-9+.-]*:\/\//i.test(intoPath) || intoPath === '' || intoPath === ':memory:')) {
@@ -193,8 +193,20 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
       try {
         if (existing) {
           // Pages are written into the live database through SQLite, inside one write
-          // transaction on it: a crash or abort leaves the old content, never a mix.
-          await onlineBackup(source, target, { signal, busyTimeoutMs, what });
+          // transaction on it: a crash or abort leaves the old content, never a mix. That write
+          // lock is strata's migration lock on SQLite: a running migration makes it wait.
+          const waitMs = lockTimeoutMs ?? busyTimeoutMs;
+          try {
+            await onlineBackup(source, target, { signal, busyTimeoutMs: waitMs, what });
+          } catch (error) {
+            if (error instanceof LockWaitError) {
+              throw new StrataError('STRATA_LOCK_TIMEOUT', `The restore into ${target} waited ${waitMs} ms for the database's write lock, held by another connection (a running migration or the application)`, {
+                hint: 'Nothing was changed. Stop the application, let a running migration finish, or raise --lock-timeout, and run the restore again',
+                details: { file: target },
+              });
+            }
+            throw error;
+          }
         } else {
           // A new file is built under a temp name beside it and published without clobbering.
           const temp = join(dirname(target), `.${basename(target)}.strata-restore-${randomBytes(4).toString('hex')}`);
@@ -211,7 +223,7 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
         }
       } catch (error) {
         if ((error as { code?: string }).code === 'STRATA_INTERRUPTED' || signal?.aborted) throw interruptedError(what);
-        if ((error as { code?: string }).code === 'STRATA_BACKUP_FAILED') throw error;
+        if ((error as { code?: string }).code === 'STRATA_BACKUP_FAILED' || (error as { code?: string }).code === 'STRATA_LOCK_TIMEOUT') throw error;
         throw backupError(`Cannot restore into the SQLite database ${target}: ${describeError(error)}`, {
           hint: 'Stop the application (no other connection may write during a restore) and run the restore again',
           cause: error,
@@ -239,27 +251,44 @@ export function sqliteIdentity(filename: string): string {
   }
 }
 
+/** The online backup made no progress for the whole wait: another connection held a lock. */
+class LockWaitError extends Error {}
+
 async function onlineBackup(
   source: SqliteDatabaseLike,
   destination: string,
   options: { signal?: AbortSignal; onProgress?: (progress: BackupProgress) => void; busyTimeoutMs: number; what: string },
 ): Promise<void> {
-  let lastRemaining = -1;
-  let stalledSince = Date.now();
-  const result = await source.backup(destination, {
-    progress: ({ totalPages, remainingPages }) => {
-      if (options.signal?.aborted) throw interruptedError(options.what);
-      if (remainingPages !== lastRemaining) {
-        lastRemaining = remainingPages;
-        stalledSince = Date.now();
-      } else if (Date.now() - stalledSince > options.busyTimeoutMs) {
-        throw new Error(`the database stayed locked by another connection for more than ${options.busyTimeoutMs} ms (SQLITE_BUSY)`);
-      }
-      options.onProgress?.({ stage: 'copy', done: totalPages - remainingPages, total: totalPages, unit: 'pages' });
-      return ALL_PAGES;
-    },
-  });
-  options.onProgress?.({ stage: 'copy', done: result.totalPages, total: result.totalPages, unit: 'pages' });
+  const deadline = Date.now() + options.busyTimeoutMs;
+  const sourcePages = Number(source.pragma('page_count', { simple: true }));
+  for (;;) {
+    let lastRemaining = -1;
+    let stalledSince = Date.now();
+    const result = await source.backup(destination, {
+      progress: ({ totalPages, remainingPages }) => {
+        if (options.signal?.aborted) throw interruptedError(options.what);
+        if (remainingPages !== lastRemaining) {
+          lastRemaining = remainingPages;
+          stalledSince = Date.now();
+        } else if (Date.now() - stalledSince > options.busyTimeoutMs) {
+          throw new LockWaitError(`the database stayed locked by another connection for more than ${options.busyTimeoutMs} ms (SQLITE_BUSY)`);
+        }
+        options.onProgress?.({ stage: 'copy', done: totalPages - remainingPages, total: totalPages, unit: 'pages' });
+        return ALL_PAGES;
+      },
+    });
+    // better-sqlite3 resolves with 0 pages, as if done, when the FIRST step got SQLITE_BUSY or
+    // SQLITE_LOCKED (another connection holds the write lock): nothing was copied. Wait and retry.
+    if (result.totalPages > 0 || sourcePages === 0) {
+      options.onProgress?.({ stage: 'copy', done: result.totalPages, total: result.totalPages, unit: 'pages' });
+      return;
+    }
+    if (options.signal?.aborted) throw interruptedError(options.what);
+    if (Date.now() >= deadline) {
+      throw new LockWaitError(`the database stayed locked by another connection for more than ${options.busyTimeoutMs} ms (SQLITE_BUSY)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /**
