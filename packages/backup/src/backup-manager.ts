@@ -3,7 +3,7 @@ import { open, readdir, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isStrataError, StrataError } from '@strata/core';
 import { createBackupId, isBackupId, MANIFEST_FORMAT, parseManifest, type BackupManifest } from './backup-manifest.js';
-import type { BackupManager, BackupManagerOptions } from './backup-manager-types.js';
+import type { BackupManager, BackupManagerOptions, VerifyResult } from './backup-manager-types.js';
 import { backupError, describeError, interruptedError, throwIfAborted } from './internal/backup-error.js';
 import {
   ensureBackupDirectory,
@@ -116,6 +116,45 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
       await removeQuietly(temp);
       throw error;
     }
+  }
+
+  /**
+   * `verify`; with `trustVerified`, a backup whose manifest says it passed the provider's check
+   * is only re-hashed: the same SHA-256 means the same bytes that passed it (restore's check).
+   */
+  async function verifyBackup(id: string, verifyOptions: { signal?: AbortSignal }, trustVerified: boolean): Promise<VerifyResult> {
+    const manifest = await requireManifest(id);
+    const started = Date.now();
+    const path = join(directory, manifest.file);
+    const problems: string[] = [];
+    let hashOk = false;
+    let providerOk = false;
+    const stat = await lstatOrUndefined(path);
+    if (!stat) problems.push(`the backup file ${path} is missing`);
+    else if (!stat.isFile()) problems.push(`${path} is not a regular file`);
+    else {
+      const { sha256, size } = await hashFile(path);
+      if (size !== manifest.size) problems.push(`size is ${size} bytes, the manifest says ${manifest.size}`);
+      if (sha256 !== manifest.sha256) problems.push(`SHA-256 is ${sha256}, the manifest says ${manifest.sha256}`);
+      hashOk = problems.length === 0;
+      if (manifest.dialect !== provider.dialect) {
+        problems.push(`the backup is of a ${manifest.dialect} database, this target is ${provider.dialect}`);
+      } else if (hashOk && trustVerified && manifest.verified) {
+        providerOk = true;
+      } else if (hashOk) {
+        const check = await provider.verify(path, verifyOptions);
+        providerOk = check.ok;
+        if (!check.ok) problems.push(check.detail);
+      }
+    }
+    const durationMs = Date.now() - started;
+    const ok = problems.length === 0;
+    let current = manifest;
+    if (ok && !manifest.verified) {
+      current = { ...manifest, verified: true, verifyMs: durationMs };
+      await replaceManifest(current);
+    }
+    return { id, ok, hashOk, providerOk, problems, durationMs, manifest: current };
   }
 
   const manager: BackupManager = {
@@ -243,37 +282,8 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
       return listOptions.all ? all : all.filter((manifest) => manifest.target === identity);
     },
 
-    async verify(id, verifyOptions = {}) {
-      const manifest = await requireManifest(id);
-      const started = Date.now();
-      const path = join(directory, manifest.file);
-      const problems: string[] = [];
-      let hashOk = false;
-      let providerOk = false;
-      const stat = await lstatOrUndefined(path);
-      if (!stat) problems.push(`the backup file ${path} is missing`);
-      else if (!stat.isFile()) problems.push(`${path} is not a regular file`);
-      else {
-        const { sha256, size } = await hashFile(path);
-        if (size !== manifest.size) problems.push(`size is ${size} bytes, the manifest says ${manifest.size}`);
-        if (sha256 !== manifest.sha256) problems.push(`SHA-256 is ${sha256}, the manifest says ${manifest.sha256}`);
-        hashOk = problems.length === 0;
-        if (manifest.dialect !== provider.dialect) {
-          problems.push(`the backup is of a ${manifest.dialect} database, this target is ${provider.dialect}`);
-        } else if (hashOk) {
-          const check = await provider.verify(path, verifyOptions);
-          providerOk = check.ok;
-          if (!check.ok) problems.push(check.detail);
-        }
-      }
-      const durationMs = Date.now() - started;
-      const ok = problems.length === 0;
-      let current = manifest;
-      if (ok && !manifest.verified) {
-        current = { ...manifest, verified: true, verifyMs: durationMs };
-        await replaceManifest(current);
-      }
-      return { id, ok, hashOk, providerOk, problems, durationMs, manifest: current };
+    verify(id, verifyOptions = {}) {
+      return verifyBackup(id, verifyOptions, false);
     },
 
     async checkRestore(id, restoreOptions = {}) {
@@ -297,7 +307,7 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
     async restore(id, restoreOptions = {}) {
       const started = Date.now();
       await manager.checkRestore(id, restoreOptions);
-      const check = await manager.verify(id, { ...(restoreOptions.signal ? { signal: restoreOptions.signal } : {}) });
+      const check = await verifyBackup(id, { ...(restoreOptions.signal ? { signal: restoreOptions.signal } : {}) }, true);
       if (!check.ok) {
         throw backupError(`Backup ${id} failed verification, so it was not restored: ${check.problems.join('; ')}`, {
           hint: 'Nothing was changed. Pick another backup (`strata backup list`) or run `strata backup verify` for details',
