@@ -14,10 +14,3 @@ export function parseByteSize(value: unknown): number | undefined {
   return Math.floor(Number(match[1]) * unit);
 }
 
-/** `1.5 GB`, `820.3 MB`, `12 kB`-style text for people (binary units, like the config's). */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
-  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} kB`;
-  return `${bytes} B`;
-}
