@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -95,13 +95,52 @@ export async function benchBackup(options: { work: string; rounds: number; megab
     sqliteBackupApi.push(performance.now() - started);
     rmSync(directory, { recursive: true, force: true });
   }
+  // In-place restores (issue 12): strata restore (verify, then the backup's pages into the live
+  // file in one write transaction) vs `sqlite3 live ".restore 'backup'"`, each into a fresh copy.
+  const sqliteRestoreRaw: number[] = [];
+  const sqliteRestoreStrata: number[] = [];
+  {
+    const directory = join(work, 'sqlite-restore-backups');
+    mkdirSync(directory, { recursive: true });
+    const source = createBackupManager({ provider: createSqliteBackupProvider({ filename: sqliteFile }), directory });
+    const backup = await source.create();
+    for (let r = 0; r < rounds; r++) {
+      const live = join(work, `restore-live-${r}.db`);
+      const raw = () => {
+        copyFileSync(sqliteFile, live);
+        sqliteRestoreRaw.push(timed('sqlite3', [live, `.restore '${backup.path}'`]));
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${live}${suffix}`, { force: true });
+      };
+      const strata = async () => {
+        copyFileSync(sqliteFile, live);
+        const manager = createBackupManager({ provider: createSqliteBackupProvider({ filename: live }), directory });
+        const started = performance.now();
+        await manager.restore(backup.manifest.id, { allowOtherTarget: true });
+        sqliteRestoreStrata.push(performance.now() - started);
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${live}${suffix}`, { force: true });
+      };
+      // Alternate which goes first: the second pays for the first's dirty pages being flushed.
+      if (r % 2 === 0) {
+        raw();
+        await strata();
+      } else {
+        await strata();
+        raw();
+      }
+    }
+    rmSync(directory, { recursive: true, force: true });
+  }
+
   const w = `backup, SQLite ${(sqliteSize / MB).toFixed(0)} MB`;
   const raw = median(sqliteRaw);
   rows.push({ workload: w, subject: 'sqlite3 db ".backup"', ms: raw });
-  rows.push(ratioRow(w, 'strata backup create (serialize + write ‖ SHA-256 + fsync + manifest)', median(sqliteStrata), 'sqlite3 .backup', raw, 1.3));
+  rows.push(ratioRow(w, 'strata backup create (serialize + write ‖ SHA-256 + fsync + manifest)', median(sqliteStrata), 'sqlite3 .backup', raw, 1.5));
   rows.push({ workload: w, subject: 'strata backup verify (SHA-256 + integrity_check)', ms: median(sqliteVerify) });
   rows.push({ workload: w, subject: 'SHA-256 of the copy alone (in memory; the floor of the create)', ms: median(sqliteHashOnly), baseline: 'sqlite3 .backup', baselineMs: raw });
   rows.push({ workload: w, subject: 'strata backup create above the in-memory threshold (online API, then SHA-256)', ms: median(sqliteBackupApi), baseline: 'sqlite3 .backup', baselineMs: raw });
+  const rawRestore = median(sqliteRestoreRaw);
+  rows.push({ workload: w, subject: 'sqlite3 live ".restore backup"', ms: rawRestore });
+  rows.push(ratioRow(w, 'strata backup restore in place (SHA-256 check, then backup API in one write transaction)', median(sqliteRestoreStrata), 'sqlite3 .restore', rawRestore, 1.3));
 
   const name = `strata_bench_backup_${process.pid}`;
   const url = await makePostgres(name, megabytes);
@@ -125,6 +164,42 @@ export async function benchBackup(options: { work: string; rounds: number; megab
       if (!verified.ok) throw new Error('backup bench: PostgreSQL verify failed');
       rmSync(directory, { recursive: true, force: true });
     }
+    // In-place restores (issue 12): strata restore (verify, then drop the covered schemas and replay
+    // the dump in one transaction) vs `pg_restore` into an empty database.
+    const pgRestoreRaw: number[] = [];
+    const pgRestoreStrata: number[] = [];
+    const restoreDirectory = join(work, 'pg-restore-backups');
+    mkdirSync(restoreDirectory, { recursive: true });
+    const restoreManager = createBackupManager({ provider: createPostgresBackupProvider({ connectionString: url }), directory: restoreDirectory });
+    const restoreBackup = await restoreManager.create();
+    const empty = `${name}_empty`;
+    try {
+      for (let r = 0; r < rounds; r++) {
+        await adminQuery(`DROP DATABASE IF EXISTS ${empty} WITH (FORCE)`);
+        await adminQuery(`CREATE DATABASE ${empty} TEMPLATE template0`);
+        const raw = () => pgRestoreRaw.push(timed('pg_restore', ['--no-owner', '--single-transaction', '--exit-on-error', '-d', databaseUrl(empty), restoreBackup.path]));
+        const strata = async () => {
+          const started = performance.now();
+          await restoreManager.restore(restoreBackup.manifest.id);
+          pgRestoreStrata.push(performance.now() - started);
+        };
+        // Alternate which goes first: the second pays for the first's checkpoint.
+        await adminQuery('CHECKPOINT');
+        if (r % 2 === 0) {
+          raw();
+          await adminQuery('CHECKPOINT');
+          await strata();
+        } else {
+          await strata();
+          await adminQuery('CHECKPOINT');
+          raw();
+        }
+      }
+    } finally {
+      await adminQuery(`DROP DATABASE IF EXISTS ${empty} WITH (FORCE)`);
+      rmSync(restoreDirectory, { recursive: true, force: true });
+    }
+
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const size = Number((await client.query('SELECT pg_database_size(current_database()) AS size')).rows[0].size);
@@ -132,8 +207,11 @@ export async function benchBackup(options: { work: string; rounds: number; megab
     const wp = `backup, PostgreSQL ${(size / MB).toFixed(0)} MB`;
     const rawPg = median(pgRaw);
     rows.push({ workload: wp, subject: 'pg_dump -Fc', ms: rawPg });
-    rows.push(ratioRow(wp, 'strata backup create (pg_dump -Fc + version check + SHA-256 + manifest)', median(pgStrata), 'pg_dump -Fc', rawPg, 1.3));
+    rows.push(ratioRow(wp, 'strata backup create (pg_dump -Fc + version check + SHA-256 + manifest)', median(pgStrata), 'pg_dump -Fc', rawPg, 1.1));
     rows.push({ workload: wp, subject: 'strata backup verify (SHA-256 + pg_restore --list)', ms: median(pgVerify) });
+    const rawPgRestore = median(pgRestoreRaw);
+    rows.push({ workload: wp, subject: 'pg_restore --single-transaction into an empty database', ms: rawPgRestore });
+    rows.push(ratioRow(wp, 'strata backup restore in place (SHA-256 check, then drop + replay in one transaction)', median(pgRestoreStrata), 'pg_restore', rawPgRestore, 1.3));
   } finally {
     await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }

@@ -1,6 +1,6 @@
 // `strata backup create|list|verify|restore|prune` end to end: the documented --json shapes
 // (packages/cli/README.md), confirmation, and the backup/restore events in `strata history`.
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -26,7 +26,7 @@ const MIGRATIONS = {
   'migrations/1.1.0_tags.sql': sql('CREATE TABLE tags (id integer primary key);', 'DROP TABLE tags;'),
 };
 
-const MANIFEST_KEYS = ['createdAt', 'database', 'dialect', 'durationMs', 'file', 'format', 'id', 'runId', 'schemaVersions', 'sha256', 'size', 'toolVersion', 'verified', 'verifyMs'];
+const MANIFEST_KEYS = ['createdAt', 'database', 'dialect', 'durationMs', 'file', 'format', 'id', 'runId', 'schemaVersions', 'sequence', 'sha256', 'size', 'target', 'toolVersion', 'verified', 'verifyMs'];
 const EVENT_KEYS = ['action', 'actor', 'at', 'backupId', 'details', 'durationMs', 'errorCode', 'errorMessage', 'host', 'id', 'migrationId', 'outcome', 'sqlState', 'toolVersion'];
 
 beforeAll(() => {
@@ -45,15 +45,19 @@ describe('strata backup on SQLite', () => {
       }
     };
 
+    // A new database holds nothing: no backup, said on stderr.
+    const first = strata(dir, ['up', '--to', '1.0.0', '--json']);
+    expect(json(first).backupId).toBeNull();
+    expect(first.stderr).toMatch(/no backup: .*holds nothing yet/);
     // `up` takes a backup first; its apply events carry that backup's id, in JSON and in text.
     const up = json(strata(dir, ['up', '--json']));
     expect(up.backupId).toEqual(expect.any(String));
     const applies = json(strata(dir, ['history', '--json'])).events.filter((e: any) => e.action === 'apply');
     expect(applies.map((e: any) => [e.migrationId, e.backupId])).toEqual([
       ['app@1.1.0', up.backupId],
-      ['app@1.0.0', up.backupId],
+      ['app@1.0.0', null],
     ]);
-    expect(strata(dir, ['history']).stdout).toMatch(new RegExp(`apply\\s+app@1\\.0\\.0\\s+ok.*backup ${up.backupId}`));
+    expect(strata(dir, ['history']).stdout).toMatch(new RegExp(`apply\\s+app@1\\.1\\.0\\s+ok.*backup ${up.backupId}`));
 
     // create
     const created = json(strata(dir, ['backup', 'create', '--json']));
@@ -74,8 +78,8 @@ describe('strata backup on SQLite', () => {
 
     // list: newest first, the run's backup and the manual one.
     const list = json(strata(dir, ['backup', 'list', '--json']));
-    expect(Object.keys(list).sort()).toEqual(['action', 'backups', 'directory']);
-    expect(list).toMatchObject({ action: 'list', directory: join(dir, '.strata-backups') });
+    expect(Object.keys(list).sort()).toEqual(['action', 'all', 'backups', 'directory', 'target']);
+    expect(list).toMatchObject({ action: 'list', all: false, directory: join(dir, '.strata-backups'), target: `sqlite:${realpathSync(join(dir, 'strata.db'))}` });
     expect(list.backups.map((b: any) => b.id)).toEqual([id, up.backupId]);
     expect(Object.keys(list.backups[0]).sort()).toEqual(MANIFEST_KEYS);
 

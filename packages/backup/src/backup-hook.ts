@@ -1,5 +1,8 @@
+// DEFAULT_BACKUP_MAX_BYTES is imported for the {@link} below.
 import type { BackupManager } from './backup-manager-types.js';
+import type { DEFAULT_BACKUP_MAX_BYTES } from './backup-preflight.js';
 import type { BackupProgress } from './backup-provider.js';
+import { decidePreRunBackup } from './backup-preflight.js';
 
 /**
  * The part of core's `BeforeRunContext` the hook reads (structural, so this package follows
@@ -26,6 +29,20 @@ export interface BackupHookOptions {
   onPruneError?: (error: unknown) => void;
   /** Progress of the backup (a CLI shows it on a terminal). */
   onProgress?: (progress: BackupProgress) => void;
+  /**
+   * Look at the database first (when the provider can measure it): skip an empty one, skip one
+   * above `maxBytes` unless `force`, refuse (exit 6) when the backup folder lacks the space.
+   * @default true
+   */
+  preflight?: boolean;
+  /** @default {@link DEFAULT_BACKUP_MAX_BYTES} (2 GiB) */
+  maxBytes?: number;
+  /** Back up above `maxBytes` too. @default false */
+  force?: boolean;
+  /** strata's state and events tables (they do not count as content). */
+  ignoreTables?: readonly string[];
+  /** Told why a backup was skipped (an empty database, over `maxBytes`): say it out loud. */
+  onSkip?: (reason: string) => void;
 }
 
 /** Usable as core's `MigratorHooks`. */
@@ -45,6 +62,19 @@ export function createBackupHook(manager: BackupManager, options: BackupHookOpti
   return {
     async beforeRun(context) {
       if (!enabled) return undefined;
+      if (options.preflight ?? true) {
+        const decision = await decidePreRunBackup(manager, {
+          versions: context.versions,
+          ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
+          ...(options.force !== undefined ? { force: options.force } : {}),
+          ...(options.ignoreTables ? { ignoreTables: options.ignoreTables } : {}),
+          ...(context.signal ? { signal: context.signal } : {}),
+        });
+        if (!decision.backup) {
+          options.onSkip?.(decision.reason);
+          return undefined;
+        }
+      }
       const { manifest } = await manager.create({
         runId: context.runId,
         versions: context.versions,
@@ -53,7 +83,8 @@ export function createBackupHook(manager: BackupManager, options: BackupHookOpti
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
       if (options.prune ?? true) {
-        await manager.prune().catch((error: unknown) => options.onPruneError?.(error));
+        // The backup just taken is never pruned, whatever the clocks say.
+        await manager.prune({ protect: [manifest.id] }).catch((error: unknown) => options.onPruneError?.(error));
       }
       return { backupId: manifest.id };
     },

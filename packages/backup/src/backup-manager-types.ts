@@ -1,4 +1,5 @@
-// BACKUP_ID_PATTERN and createBackupId are imported for the {@link}s in the docs below.
+// BACKUP_ID_PATTERN, createBackupId and DEFAULT_BACKUP_KEEP are imported for the {@link}s in the docs below.
+import type { DEFAULT_BACKUP_KEEP } from './backup-manager.js';
 import type { BACKUP_ID_PATTERN, BackupManifest, createBackupId } from './backup-manifest.js';
 import type { BackupProgress, BackupProvider } from './backup-provider.js';
 
@@ -14,7 +15,10 @@ export interface BackupManagerOptions {
   directory?: string;
   /** Recorded in manifests. @default `@strata/backup@<version>` */
   toolVersion?: string;
-  /** Default for {@link PruneOptions.keep}. @default undefined (no count limit) */
+  /**
+   * Default for {@link PruneOptions.keep}: backups kept per target. `Infinity` for no count limit.
+   * @default {@link DEFAULT_BACKUP_KEEP} (10)
+   */
   keep?: number;
   /** Default for {@link PruneOptions.maxAgeMs}. @default undefined (no age limit) */
   maxAgeMs?: number;
@@ -63,9 +67,21 @@ export interface VerifyResult {
 
 /** Options for {@link BackupManager.restore}. */
 export interface RestoreOptions {
-  /** Restore into a new file (SQLite) or a new database (PostgreSQL) instead of the live one. */
+  /**
+   * Restore in place a backup whose manifest names another target (or none: written before
+   * targets were recorded). Refused with `STRATA_BACKUP_OTHER_TARGET` otherwise. A backup of
+   * another dialect is always refused.
+   * @default false
+   */
+  allowOtherTarget?: boolean;
+  /**
+   * Restore into a new or empty file (SQLite: a path) or database (PostgreSQL: a name on the
+   * same server, or a URL) instead of the live one; a non-empty one is refused.
+   */
   into?: string;
   signal?: AbortSignal;
+  /** How long an in-place restore waits for other sessions' locks (PostgreSQL). @default 60000 */
+  lockTimeoutMs?: number;
 }
 
 /** What {@link BackupManager.restore} did. */
@@ -89,6 +105,8 @@ export interface PruneOptions {
   dryRun?: boolean;
   /** The current time, for tests. @default new Date() */
   now?: Date;
+  /** Ids never removed (the hook passes the backup it just took). */
+  protect?: readonly string[];
 }
 
 /** What {@link BackupManager.prune} removed (or would remove). */
@@ -115,15 +133,28 @@ export interface BackupManager {
    * `STRATA_INTERRUPTED` on abort): no file that looks valid is left.
    */
   create(options?: CreateBackupOptions): Promise<BackupResult>;
-  /** Manifests in the directory, newest first. Files without a valid manifest are not backups. */
-  list(): Promise<BackupManifest[]>;
+  /**
+   * This target's manifests (their `target` is the provider's identity), newest first (by
+   * sequence, then id); `{ all: true }` for every manifest in the directory. Files without a valid
+   * manifest are not backups.
+   */
+  list(options?: { all?: boolean }): Promise<BackupManifest[]>;
   /** Re-checks a backup: size and SHA-256 against its manifest, then the provider's check. */
   verify(id: string, options?: { signal?: AbortSignal }): Promise<VerifyResult>;
+  /**
+   * The manifest of a backup that {@link BackupManager.restore} would accept with these options;
+   * throws `STRATA_BACKUP_OTHER_TARGET` when it would refuse it (another dialect; another or an
+   * unknown target restored in place without `allowOtherTarget`). Changes nothing.
+   */
+  checkRestore(id: string, options?: Pick<RestoreOptions, 'into' | 'allowOtherTarget'>): Promise<BackupManifest>;
   /**
    * Restores a backup after verifying it. Overwrites the live database unless `into` is given:
    * the caller asks for confirmation, and the application should be stopped.
    */
   restore(id: string, options?: RestoreOptions): Promise<RestoreResult>;
-  /** Applies retention; never removes the newest verified backup. */
+  /**
+   * Applies retention to this target's backups only (other targets' and unknown-target backups
+   * are never touched); never removes the newest verified backup nor `protect`ed ones.
+   */
   prune(options?: PruneOptions): Promise<PruneResult>;
 }

@@ -3,7 +3,7 @@ import { open, readdir, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isStrataError, StrataError } from '@strata/core';
 import { createBackupId, isBackupId, MANIFEST_FORMAT, parseManifest, type BackupManifest } from './backup-manifest.js';
-import type { BackupManager, BackupManagerOptions } from './backup-manager-types.js';
+import type { BackupManager, BackupManagerOptions, VerifyResult } from './backup-manager-types.js';
 import { backupError, describeError, interruptedError, throwIfAborted } from './internal/backup-error.js';
 import {
   ensureBackupDirectory,
@@ -22,6 +22,14 @@ import { BACKUP_TOOL_VERSION } from './tool-version.js';
 
 /** Where backups go when no directory is configured (relative to the working directory). */
 export const DEFAULT_BACKUP_DIRECTORY = '.strata-backups';
+
+/**
+ * Backups kept per target when no `keep` is given: ten deploys' worth. Enough to step back over a
+ * bad release train (a backup is taken before every run with steps, so ten runs of history) while
+ * bounding the disk used to ten copies of one database; older ones are what point-in-time
+ * recovery and real backup systems are for.
+ */
+export const DEFAULT_BACKUP_KEEP = 10;
 
 /** Temp files older than this are leftovers of a crashed run; {@link BackupManager.prune} removes them. */
 export const STALE_TEMP_AGE_MS = 60 * 60 * 1000;
@@ -42,7 +50,28 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
   const directory = resolve(options.directory ?? DEFAULT_BACKUP_DIRECTORY);
   const toolVersion = options.toolVersion ?? BACKUP_TOOL_VERSION;
   const createId = options.createId ?? (() => createBackupId());
-  validateRetention(options.keep, options.maxAgeMs);
+  const identity = provider.identity ?? provider.database;
+  const defaultKeep = options.keep ?? DEFAULT_BACKUP_KEEP;
+  validateRetention(defaultKeep, options.maxAgeMs);
+
+  /** Every manifest in the directory, whatever its target. */
+  async function readAll(): Promise<BackupManifest[]> {
+    let names: string[];
+    try {
+      names = await readdir(directory);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return [];
+      throw backupError(`Cannot read the backup directory ${directory}: ${errnoText(error)}`, { cause: error, details: { file: directory } });
+    }
+    const manifests: BackupManifest[] = [];
+    for (const name of names) {
+      const match = /^(.+)\.json$/.exec(name);
+      if (!match?.[1] || !isBackupId(match[1])) continue;
+      const manifest = await readManifest(match[1]);
+      if (manifest) manifests.push(manifest);
+    }
+    return manifests.sort(newestFirst);
+  }
 
   async function readManifest(id: string): Promise<BackupManifest | undefined> {
     let text: string;
@@ -87,6 +116,45 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
       await removeQuietly(temp);
       throw error;
     }
+  }
+
+  /**
+   * `verify`; with `trustVerified`, a backup whose manifest says it passed the provider's check
+   * is only re-hashed: the same SHA-256 means the same bytes that passed it (restore's check).
+   */
+  async function verifyBackup(id: string, verifyOptions: { signal?: AbortSignal }, trustVerified: boolean): Promise<VerifyResult> {
+    const manifest = await requireManifest(id);
+    const started = Date.now();
+    const path = join(directory, manifest.file);
+    const problems: string[] = [];
+    let hashOk = false;
+    let providerOk = false;
+    const stat = await lstatOrUndefined(path);
+    if (!stat) problems.push(`the backup file ${path} is missing`);
+    else if (!stat.isFile()) problems.push(`${path} is not a regular file`);
+    else {
+      const { sha256, size } = await hashFile(path);
+      if (size !== manifest.size) problems.push(`size is ${size} bytes, the manifest says ${manifest.size}`);
+      if (sha256 !== manifest.sha256) problems.push(`SHA-256 is ${sha256}, the manifest says ${manifest.sha256}`);
+      hashOk = problems.length === 0;
+      if (manifest.dialect !== provider.dialect) {
+        problems.push(`the backup is of a ${manifest.dialect} database, this target is ${provider.dialect}`);
+      } else if (hashOk && trustVerified && manifest.verified) {
+        providerOk = true;
+      } else if (hashOk) {
+        const check = await provider.verify(path, verifyOptions);
+        providerOk = check.ok;
+        if (!check.ok) problems.push(check.detail);
+      }
+    }
+    const durationMs = Date.now() - started;
+    const ok = problems.length === 0;
+    let current = manifest;
+    if (ok && !manifest.verified) {
+      current = { ...manifest, verified: true, verifyMs: durationMs };
+      await replaceManifest(current);
+    }
+    return { id, ok, hashOk, providerOk, problems, durationMs, manifest: current };
   }
 
   const manager: BackupManager = {
@@ -166,6 +234,8 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
 
         await publishFile(tempPath, finalPath);
         owned.splice(owned.indexOf(tempPath), 1, finalPath);
+        // Read after the copy so that a backup taken meanwhile by another process counts too.
+        const sequence = (await readAll()).reduce((max, m) => Math.max(max, m.sequence), 0) + 1;
 
         const manifest: BackupManifest = {
           format: MANIFEST_FORMAT,
@@ -173,6 +243,8 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
           createdAt: new Date(started).toISOString(),
           dialect: provider.dialect,
           database: provider.database,
+          target: identity,
+          sequence,
           schemaVersions: { ...(createOptions.versions ?? {}) },
           size,
           sha256,
@@ -205,60 +277,37 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
       }
     },
 
-    async list() {
-      let names: string[];
-      try {
-        names = await readdir(directory);
-      } catch (error) {
-        if (errnoCode(error) === 'ENOENT') return [];
-        throw backupError(`Cannot read the backup directory ${directory}: ${errnoText(error)}`, { cause: error, details: { file: directory } });
-      }
-      const manifests: BackupManifest[] = [];
-      for (const name of names) {
-        const match = /^(.+)\.json$/.exec(name);
-        if (!match?.[1] || !isBackupId(match[1])) continue;
-        const manifest = await readManifest(match[1]);
-        if (manifest) manifests.push(manifest);
-      }
-      return manifests.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    async list(listOptions = {}) {
+      const all = await readAll();
+      return listOptions.all ? all : all.filter((manifest) => manifest.target === identity);
     },
 
-    async verify(id, verifyOptions = {}) {
+    verify(id, verifyOptions = {}) {
+      return verifyBackup(id, verifyOptions, false);
+    },
+
+    async checkRestore(id, restoreOptions = {}) {
       const manifest = await requireManifest(id);
-      const started = Date.now();
-      const path = join(directory, manifest.file);
-      const problems: string[] = [];
-      let hashOk = false;
-      let providerOk = false;
-      const stat = await lstatOrUndefined(path);
-      if (!stat) problems.push(`the backup file ${path} is missing`);
-      else if (!stat.isFile()) problems.push(`${path} is not a regular file`);
-      else {
-        const { sha256, size } = await hashFile(path);
-        if (size !== manifest.size) problems.push(`size is ${size} bytes, the manifest says ${manifest.size}`);
-        if (sha256 !== manifest.sha256) problems.push(`SHA-256 is ${sha256}, the manifest says ${manifest.sha256}`);
-        hashOk = problems.length === 0;
-        if (manifest.dialect !== provider.dialect) {
-          problems.push(`the backup is of a ${manifest.dialect} database, this target is ${provider.dialect}`);
-        } else if (hashOk) {
-          const check = await provider.verify(path, verifyOptions);
-          providerOk = check.ok;
-          if (!check.ok) problems.push(check.detail);
-        }
+      if (manifest.dialect !== provider.dialect) {
+        throw new StrataError('STRATA_BACKUP_OTHER_TARGET', `Backup ${id} is of a ${manifest.dialect} database (${manifest.database}), not of this ${provider.dialect} target ${identity}`, {
+          hint: 'A backup restores only into its own dialect: pick a backup of this target (`strata backup list`), or point --url at a database of its dialect',
+          details: { backupId: id, backupTarget: manifest.target ?? manifest.database, target: identity },
+        });
       }
-      const durationMs = Date.now() - started;
-      const ok = problems.length === 0;
-      let current = manifest;
-      if (ok && !manifest.verified) {
-        current = { ...manifest, verified: true, verifyMs: durationMs };
-        await replaceManifest(current);
+      if (restoreOptions.into === undefined && manifest.target !== identity && !restoreOptions.allowOtherTarget) {
+        const whose = manifest.target === null ? `an unknown target (it was written before strata recorded targets; database ${manifest.database})` : manifest.target;
+        throw new StrataError('STRATA_BACKUP_OTHER_TARGET', `Backup ${id} belongs to ${whose}, not to this target ${identity}`, {
+          hint: 'Nothing was changed. Pick a backup of this target (`strata backup list`), restore it elsewhere with --into, or pass --from-other-target to restore it here on purpose',
+          details: { backupId: id, backupTarget: manifest.target, target: identity },
+        });
       }
-      return { id, ok, hashOk, providerOk, problems, durationMs, manifest: current };
+      return manifest;
     },
 
     async restore(id, restoreOptions = {}) {
       const started = Date.now();
-      const check = await manager.verify(id, { ...(restoreOptions.signal ? { signal: restoreOptions.signal } : {}) });
+      await manager.checkRestore(id, restoreOptions);
+      const check = await verifyBackup(id, { ...(restoreOptions.signal ? { signal: restoreOptions.signal } : {}) }, true);
       if (!check.ok) {
         throw backupError(`Backup ${id} failed verification, so it was not restored: ${check.problems.join('; ')}`, {
           hint: 'Nothing was changed. Pick another backup (`strata backup list`) or run `strata backup verify` for details',
@@ -276,19 +325,22 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
     },
 
     async prune(pruneOptions = {}) {
-      const keep = pruneOptions.keep ?? options.keep;
+      const keep = pruneOptions.keep ?? defaultKeep;
       const maxAgeMs = pruneOptions.maxAgeMs ?? options.maxAgeMs;
       validateRetention(keep, maxAgeMs);
       const now = (pruneOptions.now ?? new Date()).getTime();
       const dryRun = pruneOptions.dryRun ?? false;
-      const all = await manager.list();
-      const protectedId = all.find((manifest) => manifest.verified)?.id;
+      // Only this target's backups, newest first by sequence: a skewed clock cannot reorder them.
+      const mine = await manager.list();
+      const protectedId = mine.find((manifest) => manifest.verified)?.id;
+      const spared = new Set([...(protectedId ? [protectedId] : []), ...(pruneOptions.protect ?? [])]);
+      const ages = effectiveAges(mine, now);
       const removed: BackupManifest[] = [];
       const kept: BackupManifest[] = [];
-      all.forEach((manifest, index) => {
-        const tooMany = keep !== undefined && index >= keep;
-        const tooOld = maxAgeMs !== undefined && now - Date.parse(manifest.createdAt) > maxAgeMs;
-        if ((tooMany || tooOld) && manifest.id !== protectedId) removed.push(manifest);
+      mine.forEach((manifest, index) => {
+        const tooMany = index >= keep;
+        const tooOld = maxAgeMs !== undefined && (ages.get(manifest.id) ?? 0) > maxAgeMs;
+        if ((tooMany || tooOld) && !spared.has(manifest.id)) removed.push(manifest);
         else kept.push(manifest);
       });
       const removedTemporary = await staleTemporaries(directory, now);
@@ -305,6 +357,29 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
     },
   };
   return manager;
+}
+
+/** Newest first: by sequence, then (for equal or missing sequences) by id. */
+function newestFirst(a: BackupManifest, b: BackupManifest): number {
+  if (a.sequence !== b.sequence) return b.sequence - a.sequence;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/**
+ * The age of each backup as retention sees it. A backup cannot be younger than one taken after
+ * it, so its time is the earliest `createdAt` among itself and every later backup, and never in
+ * the future: a manifest stamped ahead by a skewed clock counts as no younger than the backups
+ * that followed it, and as taken now at the latest. `manifests` is newest first.
+ */
+function effectiveAges(manifests: readonly BackupManifest[], now: number): Map<string, number> {
+  const ages = new Map<string, number>();
+  let earliest = now;
+  for (const manifest of manifests) {
+    const created = Date.parse(manifest.createdAt);
+    if (Number.isFinite(created)) earliest = Math.min(earliest, created);
+    ages.set(manifest.id, now - earliest);
+  }
+  return ages;
 }
 
 /**
@@ -338,7 +413,7 @@ async function staleTemporaries(directory: string, now: number): Promise<string[
 }
 
 function validateRetention(keep: number | undefined, maxAgeMs: number | undefined): void {
-  if (keep !== undefined && (!Number.isInteger(keep) || keep < 0)) {
+  if (keep !== undefined && keep !== Number.POSITIVE_INFINITY && (!Number.isInteger(keep) || keep < 0)) {
     throw new StrataError('STRATA_CONFIG_INVALID', `The backup retention keep=${keep} is not a whole number ≥ 0`, {
       hint: 'Set backup.keep to the number of backups to keep, e.g. 10',
     });

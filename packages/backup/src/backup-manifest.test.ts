@@ -7,6 +7,8 @@ const valid = {
   createdAt: '2025-01-31T14:25:01.123Z',
   dialect: 'sqlite',
   database: 'sqlite:/srv/app.db',
+  target: 'sqlite:/srv/app.db',
+  sequence: 3,
   schemaVersions: { core: '1.1.0' },
   size: 4096,
   sha256: 'a'.repeat(64),
@@ -17,6 +19,13 @@ const valid = {
   verified: true,
   verifyMs: 3,
 };
+
+describe('parseManifest of a manifest written before targets were recorded', () => {
+  it('reads it as an unknown target with sequence 0', () => {
+    const { target: _target, sequence: _sequence, ...old } = valid;
+    expect(parseManifest(old)).toMatchObject({ target: null, sequence: 0 });
+  });
+});
 
 describe('createBackupId', () => {
   it('is UTC time to the millisecond plus 6 hex digits, and sorts by time', () => {

@@ -18,6 +18,20 @@ export interface BackupManifest {
   dialect: string;
   /** The database that was backed up, described without any password. */
   database: string;
+  /**
+   * The target's canonical identity ({@link BackupProvider.identity}): `sqlite:<real path>`, or
+   * `postgres://host:port/database` plus `?schemas=a,b` when only some schemas are covered. No
+   * user, no password. `null` in manifests written before strata recorded it: such a backup
+   * belongs to an unknown target (listed with `--all`, never pruned, restored only on request).
+   */
+  target: string | null;
+  /**
+   * Position of this backup among all backups of its directory: one more than the highest
+   * sequence found there when it was taken. Retention orders by it (then by id), never by a
+   * clock, so a host whose clock is ahead cannot make a fresh backup look old. `0` for old
+   * manifests without it.
+   */
+  sequence: number;
   /** Newest applied version per module when the backup was taken (from the migrator's hook). */
   schemaVersions: Record<string, string>;
   /** Size of the backup file in bytes. */
@@ -78,6 +92,8 @@ export function parseManifest(value: unknown): BackupManifest | undefined {
     createdAt: v.createdAt,
     dialect: v.dialect,
     database: v.database,
+    target: isString(v.target) && v.target !== '' ? v.target : null,
+    sequence: isNumber(v.sequence) && Number.isInteger(v.sequence) && v.sequence > 0 ? v.sequence : 0,
     schemaVersions: { ...(versions as Record<string, string>) },
     size: v.size,
     sha256: v.sha256,

@@ -7,6 +7,14 @@ export interface BackupProgress {
   unit?: 'pages' | 'bytes';
 }
 
+/** What {@link BackupProvider.measure} found. */
+export interface TargetMeasure {
+  /** Size of what a backup would copy, in bytes (file size; `pg_database_size` or the covered schemas' relations). */
+  bytes: number;
+  /** True when the database holds no user object (strata's own tables aside): nothing to back up. */
+  empty: boolean;
+}
+
 /** Options for {@link BackupProvider.create}. */
 export interface ProviderCreateOptions {
   /** Abort: the provider stops its tool or copy and throws; the manager removes the temp file. */
@@ -41,6 +49,8 @@ export interface ProviderRestoreOptions {
    */
   into?: string;
   signal?: AbortSignal;
+  /** How long the restore waits for locks held by other sessions (PostgreSQL). @default 60000 */
+  lockTimeoutMs?: number;
 }
 
 /** What {@link BackupProvider.restore} did. */
@@ -69,6 +79,20 @@ export interface BackupProvider {
   readonly dialect: string;
   /** The source database for people and manifests, with any password redacted. */
   readonly database: string;
+  /**
+   * The canonical identity of the target, secret-free and stable across spellings of the same
+   * database: `sqlite:<real path of the file>`; `postgres://<host>:<port>/<database>` (host
+   * lower-cased, default port filled in, no user) with `?schemas=a,b` (sorted) when only some
+   * schemas are covered. Backups are listed, pruned and restored per identity.
+   * @default {@link BackupProvider.database}
+   */
+  readonly identity?: string;
+  /**
+   * Optional: how big the target is and whether it holds anything yet, for the pre-run decision
+   * (skip an empty database; skip or refuse one bigger than the limit or the free space).
+   * `ignoreTables` are strata's own state and events tables, which do not count as content.
+   */
+  measure?(options: { ignoreTables?: readonly string[]; signal?: AbortSignal }): Promise<TargetMeasure>;
   /** File extension of the backup, without the dot (`sqlite`, `dump`). */
   readonly extension: string;
   /**

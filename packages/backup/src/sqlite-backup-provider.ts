@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, realpathSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { StrataError } from '@strata/core';
+import { redactSecrets, StrataError } from '@strata/core';
 import type { BackupProvider, BackupProgress, ProviderCreateResult } from './backup-provider.js';
 import { backupError, describeError, interruptedError } from './internal/backup-error.js';
 import { loadBetterSqlite3, type SqliteDatabaseLike } from './internal/load-driver.js';
@@ -91,7 +91,26 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
   return {
     dialect: 'sqlite',
     database: `sqlite:${filename}`,
+    identity: sqliteIdentity(filename),
     extension: 'sqlite',
+
+    async measure({ ignoreTables = [] } = {}) {
+      const stat = await lstatOrUndefined(filename);
+      if (!stat || stat.size === 0) return { bytes: 0, empty: true };
+      const wal = await lstatOrUndefined(`${filename}-wal`);
+      const bytes = stat.size + (wal?.size ?? 0);
+      const Database = await loadBetterSqlite3();
+      const db = new Database(filename, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+      try {
+        const ignored = new Set(ignoreTables.map((name) => name.toLowerCase()));
+        const names = (db.prepare("SELECT name, tbl_name FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").all() as { name: string; tbl_name: string }[])
+          .filter((row) => !ignored.has(row.tbl_name.toLowerCase()));
+        const userVersion = Number(db.pragma('user_version', { simple: true }));
+        return { bytes, empty: names.length === 0 && userVersion === 0 };
+      } finally {
+        db.close();
+      }
+    },
 
     async check() {
       await loadBetterSqlite3();
@@ -153,14 +172,20 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
       }
     },
 
-    async restore(path, { into, signal }) {
+    async restore(path, { into, signal, lockTimeoutMs }) {
       const Database = await loadBetterSqlite3();
-      const target = into === undefined ? filename : resolve(into);
+      const intoPath = into?.startsWith('sqlite:') ? into.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : into;
+      if (intoPath !== undefined && (/^[a-z][a-z0-9+.-]*:\/\//i.test(intoPath) || intoPath === '' || intoPath === ':memory:')) {
+        throw backupError(`Cannot restore a SQLite backup into ${JSON.stringify(redactSecrets(into ?? ''))}: give the path of a new database file`, {
+          hint: 'For example --into ./restored.db (or sqlite:./restored.db); the file must not exist yet',
+        });
+      }
+      const target = intoPath === undefined ? filename : resolve(intoPath);
       const what = `The restore into ${target}`;
       const existing = await lstatOrUndefined(target);
       if (into !== undefined && existing) {
-        throw backupError(`Cannot restore into ${target}: the file already exists`, {
-          hint: 'Restore into a new file, or omit the target to restore over the live database',
+        throw backupError(`Cannot restore into ${target}: the file already exists${existing.size > 0 ? ` and is not empty (${existing.size} bytes)` : ''}`, {
+          hint: 'Restore into a new file (it is created), or omit --into to restore over the live database',
           details: { file: target },
         });
       }
@@ -168,8 +193,20 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
       try {
         if (existing) {
           // Pages are written into the live database through SQLite, inside one write
-          // transaction on it: a crash or abort leaves the old content, never a mix.
-          await onlineBackup(source, target, { signal, busyTimeoutMs, what });
+          // transaction on it: a crash or abort leaves the old content, never a mix. That write
+          // lock is strata's migration lock on SQLite: a running migration makes it wait.
+          const waitMs = lockTimeoutMs ?? busyTimeoutMs;
+          try {
+            await onlineBackup(source, target, { signal, busyTimeoutMs: waitMs, what });
+          } catch (error) {
+            if (error instanceof LockWaitError) {
+              throw new StrataError('STRATA_LOCK_TIMEOUT', `The restore into ${target} waited ${waitMs} ms for the database's write lock, held by another connection (a running migration or the application)`, {
+                hint: 'Nothing was changed. Stop the application, let a running migration finish, or raise --lock-timeout, and run the restore again',
+                details: { file: target },
+              });
+            }
+            throw error;
+          }
         } else {
           // A new file is built under a temp name beside it and published without clobbering.
           const temp = join(dirname(target), `.${basename(target)}.strata-restore-${randomBytes(4).toString('hex')}`);
@@ -186,7 +223,7 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
         }
       } catch (error) {
         if ((error as { code?: string }).code === 'STRATA_INTERRUPTED' || signal?.aborted) throw interruptedError(what);
-        if ((error as { code?: string }).code === 'STRATA_BACKUP_FAILED') throw error;
+        if ((error as { code?: string }).code === 'STRATA_BACKUP_FAILED' || (error as { code?: string }).code === 'STRATA_LOCK_TIMEOUT') throw error;
         throw backupError(`Cannot restore into the SQLite database ${target}: ${describeError(error)}`, {
           hint: 'Stop the application (no other connection may write during a restore) and run the restore again',
           cause: error,
@@ -200,27 +237,58 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
   };
 }
 
+/** `sqlite:<real path>`: the file's real path (symlinks resolved), or its folder's when it does not exist yet. */
+export function sqliteIdentity(filename: string): string {
+  const absolute = resolve(filename);
+  try {
+    return `sqlite:${realpathSync(absolute)}`;
+  } catch {
+    try {
+      return `sqlite:${join(realpathSync(dirname(absolute)), basename(absolute))}`;
+    } catch {
+      return `sqlite:${absolute}`;
+    }
+  }
+}
+
+/** The online backup made no progress for the whole wait: another connection held a lock. */
+class LockWaitError extends Error {}
+
 async function onlineBackup(
   source: SqliteDatabaseLike,
   destination: string,
   options: { signal?: AbortSignal; onProgress?: (progress: BackupProgress) => void; busyTimeoutMs: number; what: string },
 ): Promise<void> {
-  let lastRemaining = -1;
-  let stalledSince = Date.now();
-  const result = await source.backup(destination, {
-    progress: ({ totalPages, remainingPages }) => {
-      if (options.signal?.aborted) throw interruptedError(options.what);
-      if (remainingPages !== lastRemaining) {
-        lastRemaining = remainingPages;
-        stalledSince = Date.now();
-      } else if (Date.now() - stalledSince > options.busyTimeoutMs) {
-        throw new Error(`the database stayed locked by another connection for more than ${options.busyTimeoutMs} ms (SQLITE_BUSY)`);
-      }
-      options.onProgress?.({ stage: 'copy', done: totalPages - remainingPages, total: totalPages, unit: 'pages' });
-      return ALL_PAGES;
-    },
-  });
-  options.onProgress?.({ stage: 'copy', done: result.totalPages, total: result.totalPages, unit: 'pages' });
+  const deadline = Date.now() + options.busyTimeoutMs;
+  const sourcePages = Number(source.pragma('page_count', { simple: true }));
+  for (;;) {
+    let lastRemaining = -1;
+    let stalledSince = Date.now();
+    const result = await source.backup(destination, {
+      progress: ({ totalPages, remainingPages }) => {
+        if (options.signal?.aborted) throw interruptedError(options.what);
+        if (remainingPages !== lastRemaining) {
+          lastRemaining = remainingPages;
+          stalledSince = Date.now();
+        } else if (Date.now() - stalledSince > options.busyTimeoutMs) {
+          throw new LockWaitError(`the database stayed locked by another connection for more than ${options.busyTimeoutMs} ms (SQLITE_BUSY)`);
+        }
+        options.onProgress?.({ stage: 'copy', done: totalPages - remainingPages, total: totalPages, unit: 'pages' });
+        return ALL_PAGES;
+      },
+    });
+    // better-sqlite3 resolves with 0 pages, as if done, when the FIRST step got SQLITE_BUSY or
+    // SQLITE_LOCKED (another connection holds the write lock): nothing was copied. Wait and retry.
+    if (result.totalPages > 0 || sourcePages === 0) {
+      options.onProgress?.({ stage: 'copy', done: result.totalPages, total: result.totalPages, unit: 'pages' });
+      return;
+    }
+    if (options.signal?.aborted) throw interruptedError(options.what);
+    if (Date.now() >= deadline) {
+      throw new LockWaitError(`the database stayed locked by another connection for more than ${options.busyTimeoutMs} ms (SQLITE_BUSY)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /**

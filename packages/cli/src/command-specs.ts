@@ -154,14 +154,24 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'backup',
-    usage: 'strata backup create | list | verify <id> | restore <id> [--into x] | prune [--keep n] [--max-age 30d]',
-    summary: 'take, list, verify, restore and prune verified backups',
+    usage: 'strata backup create | list [--all] | verify <id> | restore <id> [--into x] [--from-other-target] | prune [--keep n] [--max-age 30d] [--dry-run]',
+    summary: "take, list, verify, restore and prune verified backups (the target's own, unless --all)",
     options: {
-      into: { type: 'string', value: '<target>', description: 'restore: into another file/database instead of the target' },
-      keep: { type: 'string', value: '<n>', description: 'prune: keep the newest n backups' },
-      'max-age': { type: 'string', value: '<age>', description: 'prune: delete backups older than this (30d, 12h)' },
+      into: { type: 'string', value: '<target>', description: 'restore: into a new, empty SQLite file (path) or PostgreSQL database (name or URL) instead of the target' },
+      'from-other-target': { type: 'boolean', description: "restore: restore in place a backup of another target (asks for confirmation)" },
+      all: { type: 'boolean', description: "list: every target's backups in the folder, not only this target's" },
+      keep: { type: 'string', value: '<n>', description: "prune: keep this target's newest n backups (default: backup.keep, 10)" },
+      'max-age': { type: 'string', value: '<age>', description: "prune: delete this target's backups older than this (30d, 12h)" },
+      'dry-run': { type: 'boolean', description: 'prune: only show what would be deleted' },
     },
-    examples: ['strata backup create', 'strata backup list --json', 'strata backup verify 20240101-120000-ab12', 'strata backup restore 20240101-120000-ab12 --yes', 'strata backup prune --keep 5'],
+    examples: [
+      'strata backup create',
+      'strata backup list --all --json',
+      'strata backup verify 20250131T142501123Z-a1b2c3',
+      'strata backup restore 20250131T142501123Z-a1b2c3 --yes',
+      'strata backup restore 20250131T142501123Z-a1b2c3 --into app_copy',
+      'strata backup prune --keep 5 --dry-run',
+    ],
   },
 ];
 

@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IDENTIFIER_PATTERN, isStrataError, StrataError } from '@strata/core';
 import { BACKUP_CONFIG_KEYS, CONFIG_KEYS, type StrataConfig } from './define-config.js';
 import { importFromProject, resolvePackageEntry } from './internal/import-package.js';
+import { toByteSize } from './byte-size.js';
 
 /** File names looked for in the project folder, in this order. */
 export const CONFIG_FILE_NAMES = [
@@ -171,7 +172,7 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
   }
   const backup = config.backup;
   if (backup !== undefined) {
-    if (!isPlainObject(backup)) fail('backup', 'must be an object { dir, enabled, keep }');
+    if (!isPlainObject(backup)) fail('backup', 'must be an object { dir, enabled, keep, maxBytes, pgDumpPath }');
     for (const key of Object.keys(backup as object)) {
       if (!(BACKUP_CONFIG_KEYS as readonly string[]).includes(key)) fail(`key "backup.${key}"`, 'is not a config key', `Valid backup keys: ${BACKUP_CONFIG_KEYS.join(', ')}`);
     }
@@ -179,6 +180,8 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
     if (b.dir !== undefined && typeof b.dir !== 'string') fail('backup.dir', 'must be a folder path');
     if (b.enabled !== undefined && typeof b.enabled !== 'boolean') fail('backup.enabled', 'must be true or false');
     if (b.keep !== undefined && !(Number.isInteger(b.keep) && (b.keep as number) >= 1)) fail('backup.keep', 'must be a whole number, 1 or more');
+    if (b.maxBytes !== undefined && toByteSize(b.maxBytes) === undefined) fail('backup.maxBytes', 'must be a number of bytes or a size such as "2GB" or "500MB"');
+    if (b.pgDumpPath !== undefined && (typeof b.pgDumpPath !== 'string' || b.pgDumpPath === '')) fail('backup.pgDumpPath', 'must be the path of the pg_dump executable');
   }
   return config as StrataConfig;
 }

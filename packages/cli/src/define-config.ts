@@ -8,13 +8,26 @@ export interface BackupConfig {
    */
   dir?: string;
   /**
-   * Take a verified backup before `up`/`down` changes anything. `true` fails the run (exit 6)
-   * when no backup can be taken (e.g. `pg_dump` missing).
-   * @default on for SQLite files; on for PostgreSQL when `pg_dump` is on PATH
+   * Take a verified backup before `up`/`down` changes anything. `true` forces it (also above
+   * `maxBytes`) and fails the run (exit 6) before anything runs when no backup can be taken
+   * (`pg_dump` missing, not enough free space in `dir`).
+   * @default on for SQLite files; on for PostgreSQL when `pg_dump` is found; skipped (said on
+   * stderr) for an empty database and above `maxBytes`
    */
   enabled?: boolean;
-  /** How many backups `backup prune` keeps when given no `--keep`. */
+  /**
+   * Backups kept per target: after each pre-run backup and by `backup prune` without `--keep`.
+   * @default 10
+   */
   keep?: number;
+  /**
+   * The pre-run backup is skipped (loudly) when the database is bigger than this many bytes,
+   * unless `enabled: true`. Accepts a number of bytes or a size such as `'2GB'`, `'500MB'`.
+   * @default 2 GiB
+   */
+  maxBytes?: number | string;
+  /** The `pg_dump` executable (and its folder's `pg_restore`, `psql`). @default `pg_dump` on PATH */
+  pgDumpPath?: string;
 }
 
 /** The options a dialect package's default-exported factory receives. */
@@ -108,4 +121,4 @@ export const CONFIG_KEYS = [
 ] as const satisfies readonly (keyof StrataConfig)[];
 
 /** Every key of a config's `backup` object. */
-export const BACKUP_CONFIG_KEYS = ['dir', 'enabled', 'keep'] as const satisfies readonly (keyof BackupConfig)[];
+export const BACKUP_CONFIG_KEYS = ['dir', 'enabled', 'keep', 'maxBytes', 'pgDumpPath'] as const satisfies readonly (keyof BackupConfig)[];

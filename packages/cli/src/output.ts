@@ -126,7 +126,10 @@ export function backupProgressLine(out: Output): (progress: { stage: string; don
     last = now;
     if (progress.total) {
       const percent = Math.floor(((progress.done ?? 0) / progress.total) * 100);
-      out.progress(`backup: ${progress.stage} ${percent}% (${progress.done ?? 0}/${progress.total} ${progress.unit ?? ''})`.trimEnd());
+      const amount = progress.unit === 'bytes'
+        ? `${((progress.done ?? 0) / 1048576).toFixed(1)}/${(progress.total / 1048576).toFixed(1)} MB`
+        : `${progress.done ?? 0}/${progress.total} ${progress.unit ?? ''}`.trimEnd();
+      out.progress(`backup: ${progress.stage} ${percent}% (${amount})`);
     } else if (progress.done !== undefined && progress.unit === 'bytes') {
       out.progress(`backup: ${progress.stage} ${(progress.done / 1048576).toFixed(1)} MB`);
     } else {

@@ -7,7 +7,7 @@ import { type DialectLoaders, resolveDialect, type ResolvedDialect } from './dia
 import { parseAge } from './duration.js';
 import { loadEnvFile } from './env-file.js';
 import { exitCodeFor, exitCodeForProblems } from './exit-codes.js';
-import { appliedVersions, type BackupLoader, createBackupHooks, createManagerFor, loadBackupPackage, recordEvent } from './internal/backup-wiring.js';
+import { appliedVersions, type BackupLoader, createBackupHooks, createLockHolder, createManagerFor, loadBackupPackage, recordEvent } from './internal/backup-wiring.js';
 import { confirm } from './internal/confirm.js';
 import { setPreferCommonJs } from './internal/import-package.js';
 import { backupProgressLine, createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
@@ -357,7 +357,10 @@ class CommandRun {
     const { out } = this;
     const maxAge = this.opt('max-age');
     const { backup } = await import('./commands/backup.js');
+    const lock = createLockHolder(targetDialect, lockTimeoutMs);
     const result = await backup({
+      underLock: (work) => lock.run(work),
+      lockTimeoutMs,
       onProgress: backupProgressLine(out),
       onProgressEnd: () => out.progress(undefined),
       versions: async () => {
@@ -377,7 +380,7 @@ class CommandRun {
             ...(entry.details ? { details: entry.details } : {}),
             secrets: settings.secrets,
           });
-          await recordEvent(await targetDialect(), event, lockTimeoutMs);
+          await recordEvent(await targetDialect(), event, lockTimeoutMs, lock.session);
           return true;
         } catch (error) {
           const message = `the ${entry.action} event could not be written to the history: ${(error as Error).message}`;
@@ -390,6 +393,9 @@ class CommandRun {
       manager,
       ...(id ? { id } : {}),
       ...(this.opt('into') ? { into: this.opt('into')! } : {}),
+      ...(this.flag('from-other-target') ? { fromOtherTarget: true } : {}),
+      ...(this.flag('all') ? { all: true } : {}),
+      ...(this.flag('dry-run') ? { dryRun: true } : {}),
       ...(countOption(this.line.options, 'keep') ? { keep: countOption(this.line.options, 'keep')! } : {}),
       ...(maxAge ? { maxAgeMs: parseAge(maxAge) } : {}),
       ...(this.options.signal ? { signal: this.options.signal } : {}),

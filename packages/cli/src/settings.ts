@@ -2,12 +2,17 @@ import { resolve } from 'node:path';
 import type { Dialect } from '@strata/core';
 import { listOption, type ParsedOptions, stringOption } from './argv.js';
 import type { StrataConfig } from './define-config.js';
-import { parseByteSize } from './byte-size.js';
+import { parseByteSize, toByteSize } from './byte-size.js';
 import { parseDuration } from './duration.js';
 import { pickDirectUrl, pickUrl, type UrlSource, urlPasswords } from './target.js';
 
 /** Default folder of module `app`. */
 export const DEFAULT_MIGRATIONS_DIR = './migrations';
+/** A path with a folder in it is the project's; a bare name is looked up on PATH. */
+function resolveExecutable(cwd: string, path: string): string {
+  return path.includes('/') || path.includes('\\') ? resolve(cwd, path) : path;
+}
+
 /** Default folder of backups, relative to the project. */
 export const DEFAULT_BACKUP_DIR = '.strata-backups';
 
@@ -42,7 +47,7 @@ export interface Settings {
   concurrentLockTimeoutMs: number | undefined;
   /** Retries of a transactional migration after a DDL lock timeout (config `lockRetries`). */
   lockRetries: number | undefined;
-  backup: { dir: string; enabled: boolean | undefined; keep: number | undefined };
+  backup: { dir: string; enabled: boolean | undefined; keep: number | undefined; maxBytes: number | undefined; pgDumpPath: string | undefined };
   /** The largest migration file read (`STRATA_MAX_FILE_BYTES` > config `maxFileBytes`); undefined: the default, 64 MiB. */
   maxFileBytes: number | undefined;
   /** Passwords found in any URL or PGPASSWORD, redacted from all output. */
@@ -126,6 +131,8 @@ export function resolveSettings(
       dir: resolve(cwd, config.backup?.dir ?? DEFAULT_BACKUP_DIR),
       enabled: config.backup?.enabled,
       keep: config.backup?.keep,
+      maxBytes: toByteSize(config.backup?.maxBytes),
+      pgDumpPath: config.backup?.pgDumpPath === undefined ? undefined : resolveExecutable(cwd, config.backup.pgDumpPath),
     },
     maxFileBytes: env.STRATA_MAX_FILE_BYTES
       ? parseByteSize(env.STRATA_MAX_FILE_BYTES, 'STRATA_MAX_FILE_BYTES')

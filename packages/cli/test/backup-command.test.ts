@@ -2,9 +2,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { backupProgressLine, createOutput } from '../src/output.js';
 import { runCli, type RunCliOptions } from '../src/run-cli.js';
+
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof import('better-sqlite3');
 
 async function run(argv: string[], cwd: string, options: Partial<RunCliOptions> = {}) {
   let stdout = '';
@@ -59,6 +62,10 @@ describe('strata backup restore confirmation', () => {
 describe('backup progress on a terminal', () => {
   it('rewrites one progress line on a terminal stderr, clears it, and prints none when piped', async () => {
     const dir = project();
+    // Something to back up: an empty database gets no pre-run backup.
+    const db = new Database(join(dir, 'strata.db'));
+    db.exec('CREATE TABLE seed (x integer)');
+    db.close();
     const tty = await run(['up'], dir, { stderrIsTTY: true });
     expect(tty.code, tty.stderr).toBe(0);
     expect(tty.stderr).toMatch(/\r\x1b\[Kbackup: copy/);
@@ -92,6 +99,9 @@ describe('backupProgressLine', () => {
     show({ stage: 'copy', done: 200, total: 200, unit: 'pages' }); // finished: always shown
     show({ stage: 'copy', done: 5 * 1048576, unit: 'bytes' }); // within 100 ms again: skipped
     backupProgressLine(out)({ stage: 'copy', done: 5 * 1048576, unit: 'bytes' });
-    expect(stderr).toBe('\r\x1b[Kbackup: copy 5% (10/200 pages)\r\x1b[Kbackup: copy 100% (200/200 pages)\r\x1b[Kbackup: copy 5.0 MB');
+    backupProgressLine(out)({ stage: 'copy', done: 4 * 1048576, total: 8 * 1048576, unit: 'bytes' });
+    expect(stderr).toBe(
+      '\r\x1b[Kbackup: copy 5% (10/200 pages)\r\x1b[Kbackup: copy 100% (200/200 pages)\r\x1b[Kbackup: copy 5.0 MB\r\x1b[Kbackup: copy 50% (4.0/8.0 MB)',
+    );
   });
 });

@@ -76,6 +76,8 @@ export const STRATA_ERROR_CODES = {
   STRATA_DIALECT_CONTRACT: 'STRATA_DIALECT_CONTRACT',
   /** A backup could not be created, verified, restored or pruned. */
   STRATA_BACKUP_FAILED: 'STRATA_BACKUP_FAILED',
+  /** A restore in place of a backup taken from another target (or an unknown one) was not asked for explicitly. */
+  STRATA_BACKUP_OTHER_TARGET: 'STRATA_BACKUP_OTHER_TARGET',
   /** A destructive command needs confirmation (`--yes` when not on a terminal). */
   STRATA_CONFIRMATION_REQUIRED: 'STRATA_CONFIRMATION_REQUIRED',
   /** The run was interrupted by a signal or an abort signal. */

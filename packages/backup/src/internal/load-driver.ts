@@ -8,6 +8,7 @@ export interface SqliteDatabaseLike {
   ): Promise<{ totalPages: number; remainingPages: number }>;
   pragma(source: string, options?: { simple?: boolean }): unknown;
   exec(source: string): unknown;
+  prepare(source: string): { all(...params: unknown[]): unknown[]; get(...params: unknown[]): unknown; run(...params: unknown[]): unknown };
   /** `sqlite3_serialize`: the whole database, read through the pager in one read transaction. */
   serialize(options?: { attached?: string }): Buffer;
   close(): void;

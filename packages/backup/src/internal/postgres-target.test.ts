@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseToolMajorVersion, serverMajorVersion } from '../postgres-backup-provider.js';
-import { describeTarget, parsePostgresUrl, secretsOf, targetFromConfig, toConninfo, toolEnvironment } from './postgres-target.js';
+import { describeTarget, parsePostgresUrl, secretsOf, targetFromConfig, toConninfo, targetIdentity, toolEnvironment } from './postgres-target.js';
 
 describe('parsePostgresUrl', () => {
   it('splits a URL and keeps the password apart', () => {
@@ -66,5 +66,22 @@ describe('version parsing', () => {
     expect(serverMajorVersion(150004)).toBe(15);
     expect(serverMajorVersion(170000)).toBe(17);
     expect(serverMajorVersion(90624)).toBe(9.6);
+  });
+});
+
+describe('targetIdentity', () => {
+  it('is the same for every spelling of one database, without user or password', () => {
+    const env = {};
+    const a = targetIdentity(parsePostgresUrl('postgres://app:s3cret@DB.example.com:5432/prod'), [], env);
+    const b = targetIdentity(parsePostgresUrl('postgresql://other@db.example.com/prod?sslmode=require'), [], env);
+    expect(a).toBe('postgres://db.example.com:5432/prod');
+    expect(b).toBe(a);
+    expect(a).not.toContain('s3cret');
+  });
+
+  it('names the covered schemas, sorted, and fills in libpq defaults', () => {
+    expect(targetIdentity(parsePostgresUrl('postgres://u@h/d'), ['b', 'a'], {})).toBe('postgres://h:5432/d?schemas=a,b');
+    expect(targetIdentity(parsePostgresUrl('postgres://'), [], { PGHOST: 'pg', PGPORT: '6432', PGDATABASE: 'x' })).toBe('postgres://pg:6432/x');
+    expect(targetIdentity(parsePostgresUrl('postgres://u@/d?host=/run/postgresql'), [], {})).toBe('postgres://:5432/d?host=%2Frun%2Fpostgresql');
   });
 });

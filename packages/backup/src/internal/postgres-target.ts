@@ -156,3 +156,21 @@ export function secretsOf(target: PostgresTarget): string[] {
   const forms = new Set([password, encodeURIComponent(password)]);
   return [...forms];
 }
+
+/**
+ * The canonical identity of a database on a server: `postgres://host:port/database`, host
+ * lower-cased, libpq's defaults filled in (PGHOST/PGPORT/PGDATABASE, else localhost, 5432 and
+ * the user name), no user and no password; `?schemas=a,b` (sorted) when only some schemas are
+ * covered. Two spellings of the same target give the same identity.
+ */
+export function targetIdentity(target: PostgresTarget, schemas: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): string {
+  const rawHost = (target.host ?? env.PGHOST ?? 'localhost').split(',')[0]!;
+  const host = rawHost.startsWith('/') ? rawHost : rawHost.toLowerCase();
+  const port = (target.port ?? env.PGPORT ?? '5432').split(',')[0]!;
+  const database = target.database ?? env.PGDATABASE ?? target.user ?? env.PGUSER ?? '';
+  const shownHost = host.startsWith('/') ? '' : host.includes(':') ? `[${host}]` : host;
+  const socket = host.startsWith('/') ? `host=${encodeURIComponent(host)}` : '';
+  const covered = schemas.length ? `schemas=${[...new Set(schemas)].sort().join(',')}` : '';
+  const query = [socket, covered].filter(Boolean).join('&');
+  return `postgres://${shownHost}:${port}/${encodeURIComponent(database)}${query ? `?${query}` : ''}`;
+}

@@ -22,6 +22,16 @@ export interface BackupCommandOptions {
   id?: string;
   /** restore: a new file (SQLite) or database (PostgreSQL) instead of the live one. */
   into?: string;
+  /** restore: restore in place a backup of another target (still asks for confirmation). */
+  fromOtherTarget?: boolean;
+  /** restore in place: runs the restore and its event under the migration lock. */
+  underLock?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** restore: how long to wait for other sessions' locks on the objects replaced. */
+  lockTimeoutMs?: number;
+  /** list: every target's backups, not only this target's. */
+  all?: boolean;
+  /** prune: only report what would be removed. */
+  dryRun?: boolean;
   /** prune: keep the newest n. */
   keep?: number;
   /** prune: remove backups older than this. */
@@ -44,7 +54,7 @@ export interface BackupCommandOptions {
 
 export type BackupCommandResult =
   | { action: 'create'; backup: BackupManifest; path: string; recorded: boolean }
-  | { action: 'list'; directory: string; backups: BackupManifest[] }
+  | { action: 'list'; directory: string; target: string; all: boolean; backups: BackupManifest[] }
   | { action: 'verify'; result: VerifyResult }
   | { action: 'restore'; result: RestoreResult; recorded: boolean }
   | { action: 'prune'; result: PruneResult };
@@ -82,29 +92,55 @@ export async function backup(options: BackupCommandOptions): Promise<BackupComma
         throw error;
       }
     }
-    case 'list':
-      return { action: 'list', directory: manager.directory, backups: await manager.list() };
+    case 'list': {
+      const all = options.all ?? false;
+      return { action: 'list', directory: manager.directory, target: targetOf(manager), all, backups: await manager.list({ all }) };
+    }
     case 'verify':
       return { action: 'verify', result: await manager.verify(needId(), options.signal ? { signal: options.signal } : {}) };
     case 'restore': {
       const id = needId();
-      if (!options.into) await options.confirm(`Restore backup ${id} over the live database ${manager.provider.database}?`);
+      // Refused before any question when the manager would refuse it.
+      const manifest = await manager.checkRestore(id, { ...(options.into ? { into: options.into } : {}), ...(options.fromOtherTarget ? { allowOtherTarget: true } : {}) });
+      if (!options.into) {
+        const foreign = manifest.target !== targetOf(manager);
+        const whose = foreign ? `, taken from ANOTHER target (${manifest.target ?? `unknown: ${manifest.database}`}),` : '';
+        await options.confirm(`Restore backup ${id}${whose} over the live database ${manager.provider.database}?`);
+      }
       const started = Date.now();
       const details = options.into ? { into: redactSecrets(options.into), replacedLive: false } : { replacedLive: true };
-      let result: RestoreResult;
-      try {
-        result = await manager.restore(id, { ...(options.into ? { into: options.into } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-      } catch (error) {
-        await record({ action: 'restore', outcome: 'failed', manifest: { id }, durationMs: Date.now() - started, error, details });
-        throw error;
-      }
-      const recorded = await record({ action: 'restore', outcome: 'ok', manifest: result.manifest, durationMs: result.durationMs, details: { ...details, target: result.target } });
-      return { action: 'restore', result, recorded };
+      const work = async (): Promise<BackupCommandResult> => {
+        let result: RestoreResult;
+        try {
+          result = await manager.restore(id, {
+            ...(options.into ? { into: options.into } : {}),
+            ...(options.fromOtherTarget ? { allowOtherTarget: true } : {}),
+            ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+        } catch (error) {
+          await record({ action: 'restore', outcome: 'failed', manifest: { id }, durationMs: Date.now() - started, error, details });
+          throw error;
+        }
+        const recorded = await record({ action: 'restore', outcome: 'ok', manifest: result.manifest, durationMs: result.durationMs, details: { ...details, target: result.target } });
+        return { action: 'restore', result, recorded };
+      };
+      // In place: under the migration lock, the restore and its event together.
+      return !options.into && options.underLock ? options.underLock(work) : work();
     }
     case 'prune':
       return {
         action: 'prune',
-        result: await manager.prune({ ...(options.keep ? { keep: options.keep } : {}), ...(options.maxAgeMs ? { maxAgeMs: options.maxAgeMs } : {}) }),
+        result: await manager.prune({
+          ...(options.keep ? { keep: options.keep } : {}),
+          ...(options.maxAgeMs ? { maxAgeMs: options.maxAgeMs } : {}),
+          ...(options.dryRun ? { dryRun: true } : {}),
+        }),
       };
   }
+}
+
+/** The target's identity, as its backups' manifests record it. */
+function targetOf(manager: BackupManager): string {
+  return manager.provider.identity ?? manager.provider.database;
 }

@@ -1,6 +1,17 @@
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { type BeforeRunContext, type Dialect, type EventRecord, type MigratorHooks, newestAppliedVersions, resolveCapabilities, StrataError } from '@strata/core';
+import { basename, delimiter, dirname, join } from 'node:path';
+import {
+  type BeforeRunContext,
+  DEFAULT_STATE_TABLE,
+  type Dialect,
+  type DialectSession,
+  type EventRecord,
+  eventsTableFor,
+  type MigratorHooks,
+  newestAppliedVersions,
+  resolveCapabilities,
+  StrataError,
+} from '@strata/core';
 import type { BackupManager } from '@strata/backup';
 import type { TargetDialect } from '../dialect-loader.js';
 import type { Settings } from '../settings.js';
@@ -23,6 +34,15 @@ export async function loadBackupPackage(loader: BackupLoader | undefined): Promi
       hint: 'npm install @strata/backup, or pass --no-backup to migrate without a backup',
       cause: error,
     });
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -57,13 +77,16 @@ export function decideBackup(target: TargetDialect, settings: Settings, env: Rec
     return { backup: true };
   }
   if (parsed?.kind === 'postgres') {
-    if (isOnPath('pg_dump', env)) return { backup: true };
+    const pgDump = settings.backup.pgDumpPath;
+    const found = pgDump !== undefined && pgDump.includes('/') ? isExecutable(pgDump) : isOnPath(pgDump ?? 'pg_dump', env);
+    if (found) return { backup: true };
+    const where = pgDump !== undefined && pgDump.includes('/') ? `${pgDump} (backup.pgDumpPath) is not an executable` : `${pgDump ?? 'pg_dump'} is not on PATH`;
     if (enabled === true) {
-      throw new StrataError('STRATA_BACKUP_FAILED', 'Backups are required (backup.enabled: true) but pg_dump is not on PATH', {
-        hint: 'Install the PostgreSQL client tools (apt-get install postgresql-client, brew install libpq), or pass --no-backup',
+      throw new StrataError('STRATA_BACKUP_FAILED', `Backups are required (backup.enabled: true) but ${where}`, {
+        hint: 'Install the PostgreSQL client tools (apt-get install postgresql-client, brew install libpq) or set backup.pgDumpPath in the config, or pass --no-backup',
       });
     }
-    return { backup: false, reason: 'pg_dump is not on PATH (set backup.enabled: true to require a backup)' };
+    return { backup: false, reason: `${where} (set backup.pgDumpPath, or backup.enabled: true to require a backup)` };
   }
   if (enabled === true) {
     throw new StrataError('STRATA_BACKUP_FAILED', `Backups are required (backup.enabled: true) but strata cannot back up dialect ${target.dialect.name}`, {
@@ -76,11 +99,18 @@ export function decideBackup(target: TargetDialect, settings: Settings, env: Rec
 /** A backup manager for one target (SQLite file or PostgreSQL URL). */
 export function createManagerFor(parsed: ParsedTarget | undefined, dialectName: string, settings: Settings, backup: BackupPackage): BackupManager {
   const common = { directory: settings.backup.dir, ...(settings.backup.keep ? { keep: settings.backup.keep } : {}) };
+  const pgDump = settings.backup.pgDumpPath;
+  // A pg_dump given by path brings its siblings: the same installation's pg_restore and psql.
+  const pgTools = pgDump === undefined
+    ? {}
+    : pgDump.includes('/')
+      ? { pgDumpPath: pgDump, pgRestorePath: join(dirname(pgDump), basename(pgDump).replace(/pg_dump/, 'pg_restore')), psqlPath: join(dirname(pgDump), basename(pgDump).replace(/pg_dump/, 'psql')) }
+      : { pgDumpPath: pgDump };
   if (parsed?.kind === 'sqlite' && !parsed.memory) {
     return backup.createBackupManager({ provider: backup.createSqliteBackupProvider({ filename: parsed.filename }), ...common });
   }
   if (parsed?.kind === 'postgres') {
-    return backup.createBackupManager({ provider: backup.createPostgresBackupProvider({ connectionString: parsed.url }), ...common });
+    return backup.createBackupManager({ provider: backup.createPostgresBackupProvider({ connectionString: parsed.url, ...pgTools }), ...common });
   }
   throw new StrataError('STRATA_BACKUP_FAILED', `strata cannot back up ${parsed?.kind === 'sqlite' ? 'an in-memory SQLite database' : `dialect ${dialectName}`}`, {
     hint: 'Backups work on SQLite files and PostgreSQL URLs',
@@ -120,10 +150,18 @@ export function createBackupHooks(options: {
       }
       const backup = await loadBackupPackage(options.loader);
       const manager = createManagerFor(target.parsed, target.dialect.name, options.settings, backup);
+      const table = options.settings.table ?? DEFAULT_STATE_TABLE;
       let result: Awaited<ReturnType<ReturnType<typeof backup.createBackupHook>['beforeRun']>>;
       try {
         result = await backup
-          .createBackupHook(manager, { onPruneError: options.onPruneError, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })
+          .createBackupHook(manager, {
+            onPruneError: options.onPruneError,
+            onSkip: options.onSkip,
+            force: options.settings.backup.enabled === true,
+            ignoreTables: [table, eventsTableFor(table)],
+            ...(options.settings.backup.maxBytes !== undefined ? { maxBytes: options.settings.backup.maxBytes } : {}),
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          })
           .beforeRun(context);
       } finally {
         options.onProgressEnd?.();
@@ -139,7 +177,13 @@ export function createBackupHooks(options: {
  * migrate session under the migration lock, creating the state tables when missing, so
  * `strata history` shows it beside the runs.
  */
-export async function recordEvent(dialect: Dialect, event: EventRecord, lockTimeoutMs: number): Promise<void> {
+export async function recordEvent(dialect: Dialect, event: EventRecord, lockTimeoutMs: number, lockedSession?: DialectSession): Promise<void> {
+  if (lockedSession) {
+    // Already under the migration lock (a PostgreSQL restore in place): write through that session.
+    await lockedSession.ensureStateTables();
+    await lockedSession.writeState([{ kind: 'event', event }]);
+    return;
+  }
   const capabilities = resolveCapabilities(dialect);
   const session = await dialect.connect({ purpose: 'migrate', lockTimeoutMs });
   let held = false;
@@ -171,4 +215,37 @@ export async function appliedVersions(dialect: Dialect, lockTimeoutMs: number): 
   } finally {
     await session.close().catch(() => {});
   }
+}
+
+/**
+ * Holds the migration lock around a piece of work (a restore in place and its event), on
+ * dialects whose lock is a session lock (PostgreSQL's advisory lock): a concurrent `up` waits,
+ * and the restore never runs under a migration. On SQLite the lock is the file's write lock,
+ * which the restore itself takes for the whole copy, so the work runs as is.
+ */
+export function createLockHolder(dialectOf: () => Promise<Dialect>, lockTimeoutMs: number) {
+  let held: DialectSession | undefined;
+  return {
+    /** The session holding the lock while `run`'s work runs. */
+    get session(): DialectSession | undefined {
+      return held;
+    },
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      const dialect = await dialectOf();
+      if (!resolveCapabilities(dialect).supportsSessionLock) return work();
+      const session = await dialect.connect({ purpose: 'migrate', lockTimeoutMs });
+      try {
+        await session.acquireLock();
+        held = session;
+        try {
+          return await work();
+        } finally {
+          held = undefined;
+          await session.releaseLock().catch(() => {});
+        }
+      } finally {
+        await session.close().catch(() => {});
+      }
+    },
+  };
 }

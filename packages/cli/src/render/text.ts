@@ -198,12 +198,20 @@ export function renderBackup(out: Output, result: BackupCommandResult): void {
       return;
     case 'list':
       if (result.backups.length === 0) {
-        out.info(`No backups in ${result.directory}.`);
+        out.info(result.all ? `No backups in ${result.directory}.` : `No backups of ${result.target} in ${result.directory} (--all lists every target's).`);
         return;
       }
+      out.info(result.all ? `Backups of every target in ${result.directory}:` : `Backups of ${result.target} in ${result.directory}:`);
       for (const line of table(
-        ['ID', 'CREATED AT', 'DIALECT', 'SIZE', 'VERIFIED', 'SCHEMA'],
-        result.backups.map((b) => [b.id, b.createdAt, b.dialect, size(b.size), b.verified ? 'yes' : 'no', Object.entries(b.schemaVersions).map(([m, v]) => `${m}@${v}`).join(' ') || '-']),
+        ['ID', 'CREATED AT', 'TARGET', 'SIZE', 'VERIFIED', 'SCHEMA'],
+        result.backups.map((b) => [
+          b.id,
+          b.createdAt,
+          b.target === null ? `unknown (${b.database})` : b.target === result.target ? `${b.target} (this one)` : b.target,
+          size(b.size),
+          b.verified ? 'yes' : 'no',
+          Object.entries(b.schemaVersions).map(([m, v]) => `${m}@${v}`).join(' ') || '-',
+        ]),
       )) out.info(line);
       return;
     case 'verify':
@@ -218,7 +226,7 @@ export function renderBackup(out: Output, result: BackupCommandResult): void {
       return;
     case 'prune':
       out.info(`${result.result.dryRun ? 'would remove' : 'removed'} ${result.result.removed.length} backup${result.result.removed.length === 1 ? '' : 's'}, kept ${result.result.kept.length}`);
-      for (const b of result.result.removed) out.info(`  removed ${b.id}`);
+      for (const b of result.result.removed) out.info(`  ${result.result.dryRun ? 'would remove' : 'removed'} ${b.id} (${b.createdAt}, ${size(b.size)})`);
       return;
   }
 }
