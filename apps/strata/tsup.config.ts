@@ -27,7 +27,7 @@ export default defineConfig([
     banner: { js: '#!/usr/bin/env node' },
   },
   {
-    // The library entry (`import { defineConfig } from 'strata'`): thin, sibling packages external.
+    // The library entry (`import { defineConfig } from 'strata-migrate'`): thin, sibling packages external.
     entry: { index: 'src/index.ts' },
     format: ['esm'],
     target: 'node20',

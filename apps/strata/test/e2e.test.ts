@@ -24,7 +24,7 @@ const TWO_MIGRATIONS = {
 };
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata...\` first (the root test script does)`);
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
 });
 
 describe('strata start-up', () => {
@@ -127,7 +127,7 @@ describe('strata on SQLite', () => {
   it('loads a strata.config.ts through jiti, importing defineConfig from strata', () => {
     const dir = project(TWO_MIGRATIONS);
     expect(strata(dir, ['init', '--ts']).code).toBe(0);
-    writeFileSync(join(dir, 'strata.config.ts'), "import { defineConfig } from 'strata';\nconst url: string = 'sqlite:./from-ts.db';\nexport default defineConfig({ url, migrations: './migrations' });\n");
+    writeFileSync(join(dir, 'strata.config.ts'), "import { defineConfig } from 'strata-migrate';\nconst url: string = 'sqlite:./from-ts.db';\nexport default defineConfig({ url, migrations: './migrations' });\n");
     const ran = strata(dir, ['status', '--json']);
     expect(ran.code, ran.stderr).toBe(0);
     expect(json(ran).target).toBe(`sqlite:${join(dir, 'from-ts.db')}`);

@@ -51,7 +51,7 @@ beforeAll(() => {
     if (packed.status !== 0) throw new Error(`pnpm pack failed in ${pkg} (exit ${packed.status}${packed.error ? `, ${packed.error.message}` : ''}):\n${tail(packed.stderr || packed.stdout)}`);
   }
   const files = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'));
-  expect(files.sort()).toEqual(['strata-0.1.0.tgz', 'strata-backup-0.1.0.tgz', 'strata-cli-0.1.0.tgz', 'strata-core-0.1.0.tgz', 'strata-core-schema-0.1.0.tgz', 'strata-dialect-sqlite-0.1.0.tgz'].sort());
+  expect(files.sort()).toEqual(['strata-migrate-0.1.0.tgz', 'strata-backup-0.1.0.tgz', 'strata-cli-0.1.0.tgz', 'strata-core-0.1.0.tgz', 'strata-core-schema-0.1.0.tgz', 'strata-dialect-sqlite-0.1.0.tgz'].sort());
 
   app = join(work, 'app');
   mkdirSync(app);
@@ -79,7 +79,7 @@ function strata(args: string[]) {
 
 describe('the packed packages, installed with npm into an empty project', () => {
   it('packs dist and real versions, not workspace: ranges', () => {
-    for (const name of ['strata', '@strata/cli', '@strata/dialect-sqlite', '@strata/core', '@strata/backup', '@strata/core-schema']) {
+    for (const name of ['strata-migrate', '@strata/cli', '@strata/dialect-sqlite', '@strata/core', '@strata/backup', '@strata/core-schema']) {
       const dir = join(app, 'node_modules', name);
       const manifest = readFileSync(join(dir, 'package.json'), 'utf8');
       expect(manifest, name).not.toContain('workspace:');

@@ -62,7 +62,7 @@ async function readConfigFile(path: string, cwd: string, aliases: Record<string,
     }
     if (extension === '.ts' || extension === '.mts' || extension === '.cts') {
       const { createJiti } = await importJiti(cwd);
-      // `import { defineConfig } from 'strata'` works even when strata runs from outside the
+      // `import { defineConfig } from 'strata-migrate'` works even when strata runs from outside the
       // project (npx, a global install): packages the project lacks resolve to the running CLI's.
       const alias = Object.fromEntries(Object.entries(aliases).filter(([name]) => resolvePackageEntry(name, cwd) === undefined));
       const jiti = createJiti(pathToFileURL(path).href, { moduleCache: false, alias });

@@ -30,7 +30,7 @@ export async function init(options: InitCommandOptions): Promise<InitResult> {
   }
   const name = options.ts ? 'strata.config.ts' : 'strata.config.json';
   const body = options.ts
-    ? `import { defineConfig } from 'strata';\n\nexport default defineConfig({\n  url: '${DEFAULT_URL}',\n  migrations: '${DEFAULT_MIGRATIONS_DIR}',\n});\n`
+    ? `import { defineConfig } from 'strata-migrate';\n\nexport default defineConfig({\n  url: '${DEFAULT_URL}',\n  migrations: '${DEFAULT_MIGRATIONS_DIR}',\n});\n`
     : `${JSON.stringify({ url: DEFAULT_URL, migrations: DEFAULT_MIGRATIONS_DIR }, null, 2)}\n`;
   try {
     writeFileSync(join(options.cwd, name), body, { flag: 'wx' });
