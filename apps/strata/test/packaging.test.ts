@@ -5,7 +5,7 @@
 // Slow (npm install builds better-sqlite3, about two minutes on a cold machine): one install per
 // run, in beforeAll. The npm registry must be reachable: when it is not, this test FAILS.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,10 +71,18 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** Runs the installed `strata` bin through npx, as a user would. */
-function strata(args: string[]) {
-  const ran = run('npx', ['--no', '--', 'strata', ...args], app, 60_000);
+/** Runs the installed `strata` bin through npx, as a user would (in `cwd`, the app by default). */
+function strata(args: string[], cwd = app) {
+  const ran = run('npx', ['--no', '--', 'strata', ...args], cwd, 60_000);
   return { code: ran.status, stdout: ran.stdout, stderr: ran.stderr };
+}
+
+/** A fresh folder inside the app (so the app's node_modules serve it), with a package.json of its own. */
+function subproject(name: string, manifest: Record<string, unknown> = {}): string {
+  const dir = join(app, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, ...manifest }));
+  return dir;
 }
 
 describe('the packed packages, installed with npm into an empty project', () => {
@@ -127,5 +135,34 @@ describe('the packed packages, installed with npm into an empty project', () => 
         hint: expect.stringContaining('npm install @strata/dialect-postgres pg'),
       },
     });
+  });
+
+  it('loads the strata.config.ts that `strata init --ts` writes (npm hoists jiti into the project)', () => {
+    const dir = subproject('ts-config');
+    const init = strata(['init', '--ts'], dir);
+    expect(init.code, init.stdout + init.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'strata.config.ts'), 'utf8')).toContain("from 'strata-migrate'");
+    const up = strata(['up'], dir);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    const status = strata(['status', '--json'], dir);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ dialect: 'sqlite', problems: [] });
+  });
+
+  it('loads a CommonJS config that requires defineConfig from strata-migrate', () => {
+    const dir = subproject('cjs-config', { type: 'commonjs' });
+    writeFileSync(join(dir, 'strata.config.js'), "const { defineConfig } = require('strata-migrate');\nmodule.exports = defineConfig({ url: 'sqlite:./from-cjs.db' });\n");
+    expect(strata(['up'], dir).code).toBe(0);
+    const status = strata(['status', '--json'], dir);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ target: `sqlite:${join(dir, 'from-cjs.db')}` });
+  });
+
+  it('types defineConfig for ESM and CommonJS consumers (index.d.ts and index.d.cts)', () => {
+    const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'strata-migrate', 'package.json'), 'utf8'));
+    expect(manifest.exports['.']).toMatchObject({ import: { types: './dist/index.d.ts' }, require: { types: './dist/index.d.cts' } });
+    for (const file of ['index.d.ts', 'index.d.cts', 'index.js', 'index.cjs']) {
+      expect(existsSync(join(app, 'node_modules', 'strata-migrate', 'dist', file)), file).toBe(true);
+    }
   });
 });
