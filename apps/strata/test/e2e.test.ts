@@ -50,7 +50,7 @@ describe('strata start-up', () => {
   });
 
   it('runs status on SQLite without loading pg, libpg-query or jiti', () => {
-    const loaded = loads(['status'], project(TWO_MIGRATIONS));
+    const loaded = loads(['status'], project({ ...TWO_MIGRATIONS, 'strata.db': '' }));
     expect(loaded.some((url) => url.includes('better-sqlite3'))).toBe(true);
     expect(loaded.filter((url) => /\/pg\/|libpg-query|jiti|dialect-postgres/.test(url))).toEqual([]);
     // One CommonJS graph: the dialect and the bin share a single copy of @strata/core.
@@ -77,6 +77,13 @@ describe('strata on SQLite', () => {
     writeFileSync(join(dir, 'migrations/1.0.0_create_users.sql'), sql('CREATE TABLE users (id integer primary key);', 'DROP TABLE users;'));
     writeFileSync(join(dir, 'migrations/1.1.0_etc_passwd.sql'), sql('CREATE TABLE p (id integer);', 'DROP TABLE p;'));
     writeFileSync(join(dir, 'migrations/1.1.1_seed_roles.sql'), sql('CREATE TABLE r (id integer);', 'DROP TABLE r;'));
+
+    // status only reads: on a database that does not exist yet it says so and creates nothing.
+    const missing = strata(dir, ['status']);
+    expect(missing.code).toBe(5);
+    expect(missing.stderr.split('\n')[0]).toBe(`error STRATA_DATABASE_MISSING: SQLite database ${join(dir, 'strata.db')} does not exist (from the url in ${join(dir, 'strata.config.json')})`);
+    expect(existsSync(join(dir, 'strata.db'))).toBe(false);
+    writeFileSync(join(dir, 'strata.db'), ''); // an empty file is an empty SQLite database
 
     const pending = strata(dir, ['status', '--json']);
     expect(pending.code).toBe(0);
@@ -128,6 +135,7 @@ describe('strata on SQLite', () => {
     const dir = project(TWO_MIGRATIONS);
     expect(strata(dir, ['init', '--ts']).code).toBe(0);
     writeFileSync(join(dir, 'strata.config.ts'), "import { defineConfig } from 'strata-migrate';\nconst url: string = 'sqlite:./from-ts.db';\nexport default defineConfig({ url, migrations: './migrations' });\n");
+    writeFileSync(join(dir, 'from-ts.db'), '');
     const ran = strata(dir, ['status', '--json']);
     expect(ran.code, ran.stderr).toBe(0);
     expect(json(ran).target).toBe(`sqlite:${join(dir, 'from-ts.db')}`);
@@ -267,7 +275,7 @@ describe('strata on SQLite', () => {
   });
 
   it('picks the target by --url, then DATABASE_URL, then the config file', () => {
-    const dir = project({ ...TWO_MIGRATIONS, 'strata.config.json': JSON.stringify({ url: 'sqlite:./config.db' }) });
+    const dir = project({ ...TWO_MIGRATIONS, 'strata.config.json': JSON.stringify({ url: 'sqlite:./config.db' }), 'config.db': '', 'env.db': '', 'flag.db': '' });
     const target = (args: string[], env: Record<string, string> = {}) => json(strata(dir, ['status', '--json', ...args], env)).target;
     expect(target([])).toBe(`sqlite:${join(dir, 'config.db')}`);
     expect(target([], { DATABASE_URL: 'sqlite:./env.db' })).toBe(`sqlite:${join(dir, 'env.db')}`);

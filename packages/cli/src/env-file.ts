@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { StrataError } from '@strata/core';
 
@@ -21,4 +21,28 @@ export function loadEnvFile(path: string, cwd: string, env: Record<string, strin
   for (const [key, value] of Object.entries(parsed)) {
     if (env[key] === undefined) env[key] = value;
   }
+}
+
+/**
+ * Reads `.env` in `dir` (the config file's folder) into `env` when there is one; variables
+ * already set (by the environment or `--env-file`) win. Returns the file read, if any.
+ * @throws StrataError `STRATA_CONFIG_INVALID` when the file exists but cannot be read
+ */
+export function loadProjectEnv(dir: string, env: Record<string, string | undefined>): string | undefined {
+  const path = join(dir, '.env');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new StrataError('STRATA_CONFIG_INVALID', `Env file ${path} cannot be read (${code ?? 'error'})`, {
+      hint: 'Fix its permissions, or remove it',
+    });
+  }
+  const parsed = parseEnv(text) as Record<string, string>;
+  for (const [key, value] of Object.entries(parsed)) {
+    if (env[key] === undefined) env[key] = value;
+  }
+  return path;
 }

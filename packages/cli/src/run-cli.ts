@@ -1,11 +1,12 @@
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { createMigrator, defaultCacheDirectory, type Dialect, type Migrator, type MigratorEvent, StrataError, TOOL_VERSION } from '@strata/core';
 import { type CommandLine, countOption, listOption, parseCommandLine, stringOption } from './argv.js';
 import { findCommand } from './command-specs.js';
-import { loadConfig } from './config.js';
+import { findConfigFile, findProjectRoot, loadConfigFile } from './config.js';
 import { type DialectLoaders, resolveDialect, type ResolvedDialect } from './dialect-loader.js';
 import { parseAge } from './duration.js';
-import { loadEnvFile } from './env-file.js';
+import { loadEnvFile, loadProjectEnv } from './env-file.js';
+import { assertDatabaseExists, READ_ONLY_COMMANDS } from './read-only.js';
 import { exitCodeFor, exitCodeForProblems } from './exit-codes.js';
 import { appliedVersions, type BackupLoader, createBackupHooks, createManagerFor, loadBackupPackage, recordEvent } from './internal/backup-wiring.js';
 import { confirm } from './internal/confirm.js';
@@ -105,6 +106,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     const run = new CommandRun(line, options, out, env, cwd, isTTY);
     const code = await interruptible(run.execute(), line.command, options.signal);
     migrator = run.migrator;
+    if (run.note && code === 0) out.warn(run.note);
     out.debug(`done in ${Math.round(performance.now() - started)} ms`);
     return code;
   } catch (error) {
@@ -133,6 +135,8 @@ function interruptible<T>(work: Promise<T>, command: string | undefined, signal:
 /** One command being run: settings, dialect, sources, migrator, rendering. */
 class CommandRun {
   migrator: Migrator | undefined;
+  /** A line for stderr once the command succeeded. */
+  note: string | undefined;
   private readonly command: string;
 
   constructor(
@@ -181,10 +185,18 @@ class CommandRun {
       return 0;
     }
 
-    const loaded = await loadConfig(this.cwd, this.opt('config'), this.options.configAliases);
+    const configPath = findConfigFile(this.cwd, this.opt('config'));
+    // `.env` beside the config (or in the working folder without one); set variables, and those
+    // from --env-file (read first), win.
+    const dotEnv = loadProjectEnv(configPath ? dirname(configPath) : this.cwd, this.env);
+    const loaded = await loadConfigFile(configPath, this.options.configAliases);
     const settings = resolveSettings(this.line.options, this.env, loaded.config, this.cwd, loaded.path);
     out.addSecrets(settings.secrets);
-    this.describeSettings(settings);
+    this.describeSettings(settings, dotEnv);
+    if (this.command === 'up' && settings.urlSource === 'default' && !settings.configPath) {
+      // Printed after the run's own lines (an error's first line names the culprit).
+      this.note = `note: no strata.config.* found (from ${this.cwd} up to ${findProjectRoot(this.cwd) ?? this.cwd}) and no --url or DATABASE_URL: used the embedded default ${settings.url}`;
+    }
 
     if (this.command === 'new') return this.newMigration(settings);
     if (this.command === 'backup') return this.backup(settings);
@@ -198,6 +210,7 @@ class CommandRun {
     out.debug(`checksum cache: ${checksumCache === false ? 'off' : checksumCache}`);
     out.debug(`dialect: ${resolved.primary.dialect.name}${resolved.fallback ? ` (fallback ${resolved.fallback.dialect.name})` : ''}`);
     out.debug(`sources: ${[...sources.folders.map((f) => `${f.shown} (module ${f.module})`), ...sources.modules.map((m) => `module ${m}`)].join(', ') || 'none'}`);
+    if (READ_ONLY_COMMANDS.has(this.command)) assertDatabaseExists(settings);
     this.migrator = createMigrator({
       dialect: resolved.dialect,
       sources: sources.sources,
@@ -223,10 +236,12 @@ class CommandRun {
     return this.migratorCommand(this.migrator, sources);
   }
 
-  private describeSettings(settings: Settings): void {
+  private describeSettings(settings: Settings, dotEnv: string | undefined): void {
     const { out } = this;
     out.debug(`strata ${this.options.version ?? TOOL_VERSION} on Node ${process.versions.node}`);
-    out.debug(`config: ${settings.configPath ?? 'none'}`);
+    out.debug(`config: ${settings.configPath ?? `none (looked from ${this.cwd} up to ${findProjectRoot(this.cwd) ?? this.cwd})`}`);
+    out.debug(`project folder: ${settings.projectDir}`);
+    if (dotEnv) out.debug(`env file: ${dotEnv}`);
     out.debug(`target: ${settings.dialectObject ? `${settings.dialectObject.target} (dialect object from the config)` : redactUrl(settings.url)} (from ${settings.urlSource === 'flag' ? '--url' : settings.urlSource === 'env' ? 'DATABASE_URL' : settings.urlSource === 'config' ? 'the config file' : 'the default'})`);
     if (settings.fallbackUrl) out.debug(`fallback: ${redactUrl(settings.fallbackUrl)}`);
     out.debug(`lock timeout: ${settings.lockTimeoutMs ?? 60_000} ms`);
