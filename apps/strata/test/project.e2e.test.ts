@@ -60,3 +60,49 @@ describe('read-only commands', () => {
     expect(existsSync(join(dir, 'typo.db'))).toBe(false);
   });
 });
+
+describe('.env beside the config', () => {
+  it('is read automatically (its relative SQLite URL belongs to the project); set variables and --env-file win', () => {
+    const dir = project({ ...MIGRATIONS, 'package.json': '{}', 'strata.config.json': '{}', '.env': 'DATABASE_URL=sqlite:./from-dotenv.db\n', 'other.env': 'DATABASE_URL=sqlite:./from-env-file.db\n' });
+    const sub = join(dir, 'scripts');
+    mkdirSync(sub);
+    const up = strata(sub, ['up', '--no-backup', '--verbose']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toContain(`env file: ${join(dir, '.env')}`);
+    expect(up.stderr).toContain(`target: sqlite:${join(dir, 'from-dotenv.db')} (from DATABASE_URL)`);
+    expect(existsSync(join(dir, 'from-dotenv.db'))).toBe(true);
+    writeFileSync(join(dir, 'set.db'), '');
+    writeFileSync(join(dir, 'from-env-file.db'), '');
+    const target = (args: string[], env: Record<string, string> = {}) => JSON.parse(strata(dir, ['status', '--json', ...args], env).stdout).target;
+    expect(target([], { DATABASE_URL: 'sqlite:./set.db' })).toBe(`sqlite:${join(dir, 'set.db')}`);
+    expect(target(['--env-file', 'other.env'])).toBe(`sqlite:${join(dir, 'from-env-file.db')}`);
+  });
+});
+
+describe('status --fail-on-pending', () => {
+  it('exits 3 (STRATA_PENDING_MIGRATIONS) while a migration is pending, 0 once none is', () => {
+    const dir = project({ ...MIGRATIONS, 'strata.db': '' });
+    const text = strata(dir, ['status', '--fail-on-pending']);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toMatch(/app@1\.0\.0\s+pending/);
+    expect(text.stderr).toMatch(/^error STRATA_PENDING_MIGRATIONS: 1 migration is pending: app@1\.0\.0\nhint: Run `strata up`/);
+    const json = strata(dir, ['status', '--fail-on-pending', '--json']);
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout).migrations).toMatchObject([{ id: 'app@1.0.0', state: 'pending' }]);
+    expect(strata(dir, ['status']).code).toBe(0);
+    expect(strata(dir, ['up', '--no-backup']).code).toBe(0);
+    expect(strata(dir, ['status', '--fail-on-pending']).code).toBe(0);
+  });
+});
+
+describe('the pre-run backup', () => {
+  it('fails on an unusable backup folder with a hint naming backup.dir and --no-backup', () => {
+    const dir = project({ ...MIGRATIONS, '.strata-backups': 'a file in the way\n' });
+    expect(strata(dir, ['up', '--to', '1.0.0', '--no-backup', '--url', 'sqlite:./a.db']).code).toBe(0);
+    writeFileSync(join(dir, 'migrations/1.1.0_more.sql'), sql('CREATE TABLE more (id integer);', 'DROP TABLE more;'));
+    const ran = strata(dir, ['up', '--url', 'sqlite:./a.db']);
+    expect(ran.code, ran.stderr).toBe(6);
+    expect(ran.stderr).toMatch(/^error STRATA_BACKUP_FAILED: .*\.strata-backups/);
+    expect(ran.stderr).toMatch(/hint: Set backup\.dir in strata\.config\.\* to a writable folder \(now .*\.strata-backups\), or pass --no-backup/);
+  });
+});

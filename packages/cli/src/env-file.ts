@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { StrataError } from '@strata/core';
+import { anchorSqliteUrl } from './settings.js';
 
 /**
  * Reads `KEY=VALUE` lines from an env file into `env`. Variables already set win, as with
@@ -42,7 +43,12 @@ export function loadProjectEnv(dir: string, env: Record<string, string | undefin
   }
   const parsed = parseEnv(text) as Record<string, string>;
   for (const [key, value] of Object.entries(parsed)) {
-    if (env[key] === undefined) env[key] = value;
+    if (env[key] !== undefined) continue;
+    // A relative SQLite URL in the project's .env names a file of the project, wherever strata runs.
+    env[key] = URL_VARIABLES.has(key) ? anchorSqliteUrl(value, dir) : value;
   }
   return path;
 }
+
+/** Variables holding a target URL. */
+const URL_VARIABLES = new Set(['DATABASE_URL', 'STRATA_FALLBACK_URL']);

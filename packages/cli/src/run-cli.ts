@@ -4,7 +4,7 @@ import { type CommandLine, countOption, listOption, parseCommandLine, stringOpti
 import { findCommand } from './command-specs.js';
 import { findConfigFile, findProjectRoot, loadConfigFile } from './config.js';
 import { type DialectLoaders, resolveDialect, type ResolvedDialect } from './dialect-loader.js';
-import { parseAge } from './duration.js';
+import { parseAge, parseDuration } from './duration.js';
 import { loadEnvFile, loadProjectEnv } from './env-file.js';
 import { assertDatabaseExists, READ_ONLY_COMMANDS } from './read-only.js';
 import { exitCodeFor, exitCodeForProblems } from './exit-codes.js';
@@ -232,6 +232,17 @@ class CommandRun {
         : {}),
       onEvent: (event) => this.progress(event),
     });
+    const wait = this.opt('wait');
+    if (wait !== undefined) {
+      const { waitForDatabase } = await import('./wait.js');
+      await waitForDatabase(resolved.dialect, {
+        waitMs: parseDuration(wait, '--wait'),
+        lockTimeoutMs: settings.lockTimeoutMs ?? 60_000,
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
+        onRetry: (error, attempt, remainingMs) =>
+          out.warn(`waiting for ${resolved.dialect.target} (attempt ${attempt}, ${Math.ceil(remainingMs / 1000)} s left): ${(error as Error).message}`),
+      });
+    }
     if (out.verbose) await this.describeDialect(resolved, settings);
     return this.migratorCommand(this.migrator, sources);
   }
@@ -403,7 +414,18 @@ class CommandRun {
           ? `No migrations: ${sources.missingDefaultFolder.shown} does not exist (create one with \`strata init\` or \`strata new <name>\`).`
           : undefined;
         this.emit(result, () => text.renderStatus(out, result, note));
-        return exitCodeForProblems(result.problems);
+        const problemsCode = exitCodeForProblems(result.problems);
+        if (problemsCode === 0 && this.flag('fail-on-pending')) {
+          const pending = result.migrations.filter((m) => m.state === 'pending').map((m) => m.id);
+          if (pending.length) {
+            const error = new StrataError('STRATA_PENDING_MIGRATIONS', `${pending.length} migration${pending.length === 1 ? ' is' : 's are'} pending: ${pending.slice(0, 5).join(', ')}${pending.length > 5 ? ', …' : ''}`, {
+              hint: 'Run `strata up` (status --fail-on-pending exits 3 until nothing is pending)',
+            });
+            text.renderError(out, error);
+            return exitCodeFor(error);
+          }
+        }
+        return problemsCode;
       }
       case 'validate': {
         this.noArgs();

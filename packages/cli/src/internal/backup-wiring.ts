@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { type BeforeRunContext, type Dialect, type EventRecord, type MigratorHooks, newestAppliedVersions, resolveCapabilities, StrataError } from '@strata/core';
+import { type BeforeRunContext, type Dialect, type EventRecord, isStrataError, type MigratorHooks, newestAppliedVersions, resolveCapabilities, StrataError } from '@strata/core';
 import type { BackupManager } from '@strata/backup';
 import type { TargetDialect } from '../dialect-loader.js';
 import type { Settings } from '../settings.js';
@@ -125,6 +125,8 @@ export function createBackupHooks(options: {
         result = await backup
           .createBackupHook(manager, { onPruneError: options.onPruneError, ...(options.onProgress ? { onProgress: options.onProgress } : {}) })
           .beforeRun(context);
+      } catch (error) {
+        throw withBackupDirectoryHint(error, options.settings.backup.dir);
       } finally {
         options.onProgressEnd?.();
       }
@@ -132,6 +134,26 @@ export function createBackupHooks(options: {
       return result ?? undefined;
     },
   };
+}
+
+/** File-system failures that a different backup folder (or no backup) gets around. */
+const FOLDER_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'ENOSPC', 'EDQUOT']);
+
+/**
+ * A pre-run backup that failed on the backup folder (read-only work folder, a file in the way,
+ * no space) gets a hint naming `backup.dir` and `--no-backup`: the two ways forward.
+ */
+export function withBackupDirectoryHint(error: unknown, directory: string): unknown {
+  if (!isStrataError(error) || error.code !== 'STRATA_BACKUP_FAILED') return error;
+  const file = typeof error.details.file === 'string' ? error.details.file : '';
+  const errno = (error.cause as { code?: unknown } | undefined)?.code;
+  const aboutFolder = file === directory || file.startsWith(`${directory}/`) || error.message.includes(directory) || (typeof errno === 'string' && FOLDER_ERRNOS.has(errno));
+  if (!aboutFolder) return error;
+  return new StrataError('STRATA_BACKUP_FAILED', error.message, {
+    hint: `Set backup.dir in strata.config.* to a writable folder (now ${directory}), or pass --no-backup to migrate without a backup`,
+    cause: error.cause ?? error,
+    details: error.details,
+  });
 }
 
 /**
