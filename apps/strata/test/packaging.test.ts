@@ -5,7 +5,7 @@
 // Slow (npm install builds better-sqlite3, about two minutes on a cold machine): one install per
 // run, in beforeAll. The npm registry must be reachable: when it is not, this test FAILS.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,6 +163,20 @@ describe('the packed packages, installed with npm into an empty project', () => 
     expect(manifest.exports['.']).toMatchObject({ import: { types: './dist/index.d.ts' }, require: { types: './dist/index.d.cts' } });
     for (const file of ['index.d.ts', 'index.d.cts', 'index.js', 'index.cjs']) {
       expect(existsSync(join(app, 'node_modules', 'strata-migrate', 'dist', file)), file).toBe(true);
+    }
+  });
+
+  it('says how to build better-sqlite3 when its native addon is missing (exit 2, not "cannot connect")', () => {
+    const build = join(app, 'node_modules', 'better-sqlite3', 'build');
+    const hidden = `${build}.hidden`;
+    renameSync(build, hidden);
+    try {
+      const ran = strata(['up', '--url', 'sqlite:./no-addon.db', '--no-backup']);
+      expect(ran.code, ran.stdout + ran.stderr).toBe(2);
+      expect(ran.stderr.split('\n')[0]).toMatch(/^error STRATA_DIALECT_MISSING: better-sqlite3 is installed but its native addon cannot be loaded \(Could not locate the bindings file/);
+      expect(ran.stderr).toMatch(/hint: .*pnpm approve-builds.*npm rebuild better-sqlite3/);
+    } finally {
+      renameSync(hidden, build);
     }
   });
 });
