@@ -52,7 +52,7 @@ describe('strata start-up', () => {
   it('runs status on SQLite without loading pg, libpg-query or jiti', () => {
     const loaded = loads(['status'], project({ ...TWO_MIGRATIONS, 'strata.db': '' }));
     expect(loaded.some((url) => url.includes('better-sqlite3'))).toBe(true);
-    expect(loaded.filter((url) => /\/pg\/|libpg-query|jiti|dialect-postgres/.test(url))).toEqual([]);
+    expect(loaded.filter((url) => /\/pg\/|libpg-query|jiti|dialect-postgres|slugify/.test(url))).toEqual([]);
     // One CommonJS graph: the dialect and the bin share a single copy of @strata/core.
     expect(loaded.filter((url) => /\/core\/dist\/index\.c?js$/.test(url))).toEqual([expect.stringMatching(/index\.cjs$/)]);
     expect(loaded.filter((url) => /dialect-sqlite\/dist\/index\.c?js$/.test(url))).toEqual([expect.stringMatching(/index\.cjs$/)]);

@@ -1,6 +1,6 @@
 // A new user's project from the outside: config discovery from a subfolder, read-only commands
 // that never create a database, the embedded default said out loud, .env beside the config.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, project, strata } from './bin.js';
@@ -104,5 +104,25 @@ describe('the pre-run backup', () => {
     expect(ran.code, ran.stderr).toBe(6);
     expect(ran.stderr).toMatch(/^error STRATA_BACKUP_FAILED: .*\.strata-backups/);
     expect(ran.stderr).toMatch(/hint: Set backup\.dir in strata\.config\.\* to a writable folder \(now .*\.strata-backups\), or pass --no-backup/);
+  });
+});
+
+describe('init and new', () => {
+  it('init adds the database file and the backup folder to .gitignore, once', () => {
+    const dir = project({ '.gitignore': 'node_modules' });
+    const init = strata(dir, ['init', '--json']);
+    expect(init.code, init.stderr).toBe(0);
+    expect(JSON.parse(init.stdout).gitignore).toEqual(['strata.db', '.strata-backups/']);
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('node_modules\n\n# strata: the local database and its backups\nstrata.db\n.strata-backups/\n');
+    const fresh = project();
+    expect(strata(fresh, ['init']).stdout).toContain('added strata.db, .strata-backups/ to .gitignore');
+    expect(readFileSync(join(fresh, '.gitignore'), 'utf8')).toBe('# strata: the local database and its backups\nstrata.db\n.strata-backups/\n');
+  });
+
+  it('new transliterates names in other scripts', () => {
+    const dir = project();
+    expect(strata(dir, ['new', 'Größe ändern']).stdout.trim()).toBe(join('migrations', '0.1.0_grosse_andern.sql'));
+    expect(strata(dir, ['new', 'Ærø']).stdout.trim()).toBe(join('migrations', '0.2.0_aero.sql'));
+    expect(strata(dir, ['new', 'Добавить таблицу']).stdout.trim()).toBe(join('migrations', '0.3.0_dobavit_tablicu.sql'));
   });
 });
