@@ -13,6 +13,7 @@ import { confirm } from './internal/confirm.js';
 import { setPreferCommonJs } from './internal/import-package.js';
 import { backupProgressLine, createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
 import { renderCommandHelp, renderMainHelp } from './render/help.js';
+import { createRunProgress } from './run-progress.js';
 import { errorDocument, toJsonDocument } from './render/json.js';
 import * as text from './render/text.js';
 import { resolveSettings, type Settings } from './settings.js';
@@ -75,7 +76,8 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     quiet: has('--quiet'),
     verbose: has('--verbose'),
     color: shouldUseColor(isTTY, env, has('--no-color')),
-    progress: (options.stderrIsTTY ?? false) && !has('--quiet'),
+    // Live lines only on a terminal, and never with --json or --quiet.
+    progress: (options.stderrIsTTY ?? false) && !has('--quiet') && !has('--json'),
     // Passwords in any argument or variable are redacted even from usage errors.
     secrets: [...argv.flatMap((arg) => urlPasswords(arg.replace(/^--[a-z-]+=/, ''))), ...urlPasswords(env.DATABASE_URL ?? ''), ...(env.PGPASSWORD ? [env.PGPASSWORD] : [])],
   });
@@ -104,7 +106,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     const envFile = stringOption(line.options, 'env-file');
     if (envFile) loadEnvFile(envFile, cwd, env);
     const run = new CommandRun(line, options, out, env, cwd, isTTY);
-    const code = await interruptible(run.execute(), line.command, options.signal);
+    const code = await interruptible(run.execute(), line.command, options.signal).finally(() => run.stopProgress());
     migrator = run.migrator;
     if (run.note && code === 0) out.warn(run.note);
     out.debug(`done in ${Math.round(performance.now() - started)} ms`);
@@ -148,6 +150,12 @@ class CommandRun {
     private readonly isTTY: boolean,
   ) {
     this.command = line.command!;
+    this.live = createRunProgress(out);
+  }
+
+  /** Clears the live line (a run that failed never sends run-end). */
+  stopProgress(): void {
+    this.live.stop();
   }
 
   private opt(name: string): string | undefined {
@@ -275,8 +283,11 @@ class CommandRun {
     }
   }
 
+  private readonly live: ReturnType<typeof createRunProgress>;
+
   private progress(event: MigratorEvent): void {
     const { out } = this;
+    this.live.onEvent(event);
     switch (event.type) {
       case 'lock-acquired':
         out.debug(`lock acquired after ${event.waitedMs} ms`);
