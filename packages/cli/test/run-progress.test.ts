@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPostgresDialect } from '@strata/dialect-postgres';
+import type { Dialect } from '@strata/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 import { runCli } from '../src/run-cli.js';
@@ -54,6 +54,8 @@ describe('live progress on a terminal', () => {
 
   it('waits for the lock visibly, and draws nothing on a pipe or with --json', async () => {
     await runCli(['down', '--steps', '2', '--yes', '--no-backup', '--url', database.url], { stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: project() });
+    // (Imported by name, as the CLI's own loader does: @strata/cli does not depend on the dialect.)
+    const { createPostgresDialect } = (await import('@strata/dialect-postgres' as string)) as { createPostgresDialect(options: { connectionString: string }): Dialect };
     const holder = await createPostgresDialect({ connectionString: database.url }).connect({ purpose: 'migrate', lockTimeoutMs: 1000 });
     await holder.acquireLock();
     const release = setTimeout(() => void holder.releaseLock(), 1_200);
