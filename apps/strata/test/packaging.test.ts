@@ -236,7 +236,7 @@ describe('journey: the README Quick start on SQLite, step by step', () => {
     expect(typo.code).toBe(5);
     expect(typo.stderr).toContain(`SQLite database ${join(dir, 'strat.db')} does not exist`);
     expect(existsSync(join(dir, 'strat.db'))).toBe(false);
-  });
+  }, 600_000); // about twenty npx runs, several seconds each on a loaded machine
 });
 
 describe('journey: PostgreSQL, once @strata/dialect-postgres and pg are installed', () => {
