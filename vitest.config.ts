@@ -18,14 +18,25 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    globalSetup: ['./test-support/global-setup.ts'],
-    // .ci/run reads the JSON report to print its one-line summary.
+    // .ci/run reads the JSON report to print its one-line summary (summed over both projects).
     ...(process.env.STRATA_VITEST_JSON
       ? { reporters: ['default', 'json'], outputFile: { json: process.env.STRATA_VITEST_JSON } }
       : {}),
+    projects: [
+      // `pnpm test:unit`: the tests next to the code; pure, no build and no database server.
+      { extends: true, test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+          // PostgreSQL must be reachable (tests never skip); the CLI's tests need the build.
+          globalSetup: ['./test-support/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -5,7 +5,7 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 
 // Loaded at run time from the project or this package's dependencies, never bundled: the sibling
 // packages that dialects share (core) or that users install one by one (dialects), drivers, jiti.
-const external = ['@strata/core', '@strata/backup', '@strata/core-schema', '@strata/dialect-sqlite', '@strata/dialect-postgres', 'better-sqlite3', 'pg', 'libpg-query', 'jiti'];
+const external = ['@strata/core', '@strata/backup', '@strata/core-schema', '@strata/dialect-sqlite', '@strata/dialect-postgres', 'better-sqlite3', 'pg', 'libpg-query', 'jiti', 'slugify'];
 
 export default defineConfig([
   {
@@ -27,9 +27,10 @@ export default defineConfig([
     banner: { js: '#!/usr/bin/env node' },
   },
   {
-    // The library entry (`import { defineConfig } from 'strata'`): thin, sibling packages external.
+    // The library entry (`import { defineConfig } from 'strata-migrate'`, or `require` it from a
+    // CommonJS config): thin, sibling packages external; `.d.ts` and `.d.cts` types.
     entry: { index: 'src/index.ts' },
-    format: ['esm'],
+    format: ['esm', 'cjs'],
     target: 'node20',
     platform: 'node',
     clean: false,

@@ -36,7 +36,7 @@ export async function main(argv: readonly string[], version: string): Promise<vo
     stderrIsTTY,
     version,
     // This file is bundled into dist/main.cjs, next to the library entry that `strata.config.ts` imports.
-    configAliases: { strata: join(__dirname, 'index.js') },
+    configAliases: { 'strata-migrate': join(__dirname, 'index.js') },
     // CommonJS `require`s (decision 007): the dialects' CommonJS builds share this process's core.
     dialectLoaders: {
       postgres: async () => require('@strata/dialect-postgres') as typeof import('@strata/dialect-postgres'),

@@ -30,7 +30,7 @@ const MANIFEST_KEYS = ['createdAt', 'database', 'dialect', 'durationMs', 'file',
 const EVENT_KEYS = ['action', 'actor', 'at', 'backupId', 'details', 'durationMs', 'errorCode', 'errorMessage', 'host', 'id', 'migrationId', 'outcome', 'sqlState', 'toolVersion'];
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata...\` first (the root test script does)`);
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
 });
 
 describe('strata backup on SQLite', () => {

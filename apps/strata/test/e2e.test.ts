@@ -24,7 +24,7 @@ const TWO_MIGRATIONS = {
 };
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata...\` first (the root test script does)`);
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
 });
 
 describe('strata start-up', () => {
@@ -50,9 +50,9 @@ describe('strata start-up', () => {
   });
 
   it('runs status on SQLite without loading pg, libpg-query or jiti', () => {
-    const loaded = loads(['status'], project(TWO_MIGRATIONS));
+    const loaded = loads(['status'], project({ ...TWO_MIGRATIONS, 'strata.db': '' }));
     expect(loaded.some((url) => url.includes('better-sqlite3'))).toBe(true);
-    expect(loaded.filter((url) => /\/pg\/|libpg-query|jiti|dialect-postgres/.test(url))).toEqual([]);
+    expect(loaded.filter((url) => /\/pg\/|libpg-query|jiti|dialect-postgres|slugify/.test(url))).toEqual([]);
     // One CommonJS graph: the dialect and the bin share a single copy of @strata/core.
     expect(loaded.filter((url) => /\/core\/dist\/index\.c?js$/.test(url))).toEqual([expect.stringMatching(/index\.cjs$/)]);
     expect(loaded.filter((url) => /dialect-sqlite\/dist\/index\.c?js$/.test(url))).toEqual([expect.stringMatching(/index\.cjs$/)]);
@@ -77,6 +77,13 @@ describe('strata on SQLite', () => {
     writeFileSync(join(dir, 'migrations/1.0.0_create_users.sql'), sql('CREATE TABLE users (id integer primary key);', 'DROP TABLE users;'));
     writeFileSync(join(dir, 'migrations/1.1.0_etc_passwd.sql'), sql('CREATE TABLE p (id integer);', 'DROP TABLE p;'));
     writeFileSync(join(dir, 'migrations/1.1.1_seed_roles.sql'), sql('CREATE TABLE r (id integer);', 'DROP TABLE r;'));
+
+    // status only reads: on a database that does not exist yet it says so and creates nothing.
+    const missing = strata(dir, ['status']);
+    expect(missing.code).toBe(5);
+    expect(missing.stderr.split('\n')[0]).toBe(`error STRATA_DATABASE_MISSING: SQLite database ${join(dir, 'strata.db')} does not exist (from the url in ${join(dir, 'strata.config.json')})`);
+    expect(existsSync(join(dir, 'strata.db'))).toBe(false);
+    writeFileSync(join(dir, 'strata.db'), ''); // an empty file is an empty SQLite database
 
     const pending = strata(dir, ['status', '--json']);
     expect(pending.code).toBe(0);
@@ -129,7 +136,8 @@ describe('strata on SQLite', () => {
   it('loads a strata.config.ts through jiti, importing defineConfig from strata', () => {
     const dir = project(TWO_MIGRATIONS);
     expect(strata(dir, ['init', '--ts']).code).toBe(0);
-    writeFileSync(join(dir, 'strata.config.ts'), "import { defineConfig } from 'strata';\nconst url: string = 'sqlite:./from-ts.db';\nexport default defineConfig({ url, migrations: './migrations' });\n");
+    writeFileSync(join(dir, 'strata.config.ts'), "import { defineConfig } from 'strata-migrate';\nconst url: string = 'sqlite:./from-ts.db';\nexport default defineConfig({ url, migrations: './migrations' });\n");
+    writeFileSync(join(dir, 'from-ts.db'), '');
     const ran = strata(dir, ['status', '--json']);
     expect(ran.code, ran.stderr).toBe(0);
     expect(json(ran).target).toBe(`sqlite:${join(dir, 'from-ts.db')}`);
@@ -269,7 +277,7 @@ describe('strata on SQLite', () => {
   });
 
   it('picks the target by --url, then DATABASE_URL, then the config file', () => {
-    const dir = project({ ...TWO_MIGRATIONS, 'strata.config.json': JSON.stringify({ url: 'sqlite:./config.db' }) });
+    const dir = project({ ...TWO_MIGRATIONS, 'strata.config.json': JSON.stringify({ url: 'sqlite:./config.db' }), 'config.db': '', 'env.db': '', 'flag.db': '' });
     const target = (args: string[], env: Record<string, string> = {}) => json(strata(dir, ['status', '--json', ...args], env)).target;
     expect(target([])).toBe(`sqlite:${join(dir, 'config.db')}`);
     expect(target([], { DATABASE_URL: 'sqlite:./env.db' })).toBe(`sqlite:${join(dir, 'env.db')}`);

@@ -5,15 +5,17 @@
 // Slow (npm install builds better-sqlite3, about two minutes on a cold machine): one install per
 // run, in beforeAll. The npm registry must be reachable: when it is not, this test FAILS.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['packages/core', 'packages/dialect-sqlite', 'packages/cli', 'packages/backup', 'packages/core-schema', 'apps/strata'];
-const INSTALL_TIMEOUT_MS = 420_000;
+const PACKAGES = ['packages/core', 'packages/dialect-sqlite', 'packages/dialect-postgres', 'packages/cli', 'packages/backup', 'packages/core-schema', 'apps/strata'];
+const INSTALL_TIMEOUT_MS = 600_000;
 
 /** The environment for npm and the installed bin: no pnpm/npm lifecycle variables from the test runner. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -39,19 +41,23 @@ const tail = (text: string | null | undefined, lines = 30) => (text ?? '').trim(
 
 let work: string;
 let app: string;
+let postgresTarball: string;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'strata-packaging-'));
   const tarballs = join(work, 'tarballs');
-  mkdirSync(tarballs);
   for (const pkg of PACKAGES) {
-    const dir = join(ROOT, pkg);
-    if (!existsSync(join(dir, 'dist'))) throw new Error(`${pkg}/dist is missing: build first (npx turbo run build; the root test script does)`);
-    const packed = run('pnpm', ['pack', '--pack-destination', tarballs], dir);
-    if (packed.status !== 0) throw new Error(`pnpm pack failed in ${pkg} (exit ${packed.status}${packed.error ? `, ${packed.error.message}` : ''}):\n${tail(packed.stderr || packed.stdout)}`);
+    if (!existsSync(join(ROOT, pkg, 'dist'))) throw new Error(`${pkg}/dist is missing: build first (npx turbo run build; the root test script does)`);
   }
-  const files = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'));
-  expect(files.sort()).toEqual(['strata-0.1.0.tgz', 'strata-backup-0.1.0.tgz', 'strata-cli-0.1.0.tgz', 'strata-core-0.1.0.tgz', 'strata-core-schema-0.1.0.tgz', 'strata-dialect-sqlite-0.1.0.tgz'].sort());
+  // The README's way: `pnpm run pack` packs every publishable package into one folder.
+  const packed = run(process.execPath, [join(ROOT, 'scripts', 'pack.mjs'), tarballs], ROOT);
+  if (packed.status !== 0) throw new Error(`scripts/pack.mjs failed (exit ${packed.status}${packed.error ? `, ${packed.error.message}` : ''}):\n${tail(packed.stderr || packed.stdout)}`);
+  const all = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'));
+  expect(all.sort()).toEqual(['strata-backup-0.1.0.tgz', 'strata-cli-0.1.0.tgz', 'strata-core-0.1.0.tgz', 'strata-core-schema-0.1.0.tgz', 'strata-dialect-postgres-0.1.0.tgz', 'strata-dialect-sqlite-0.1.0.tgz', 'strata-migrate-0.1.0.tgz']);
+  expect(packed.stdout.trim().split('\n')).toEqual(all.map((f) => join(tarballs, f)));
+  // SQLite only: the PostgreSQL dialect is installed later, by the PostgreSQL journey.
+  postgresTarball = join(tarballs, 'strata-dialect-postgres-0.1.0.tgz');
+  const files = all.filter((f) => !f.includes('dialect-postgres'));
 
   app = join(work, 'app');
   mkdirSync(app);
@@ -71,15 +77,23 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** Runs the installed `strata` bin through npx, as a user would. */
-function strata(args: string[]) {
-  const ran = run('npx', ['--no', '--', 'strata', ...args], app, 60_000);
+/** Runs the installed `strata` bin through npx, as a user would (in `cwd`, the app by default). */
+function strata(args: string[], cwd = app) {
+  const ran = run('npx', ['--no', '--', 'strata', ...args], cwd, 60_000);
   return { code: ran.status, stdout: ran.stdout, stderr: ran.stderr };
+}
+
+/** A fresh folder inside the app (so the app's node_modules serve it), with a package.json of its own. */
+function subproject(name: string, manifest: Record<string, unknown> = {}): string {
+  const dir = join(app, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, ...manifest }));
+  return dir;
 }
 
 describe('the packed packages, installed with npm into an empty project', () => {
   it('packs dist and real versions, not workspace: ranges', () => {
-    for (const name of ['strata', '@strata/cli', '@strata/dialect-sqlite', '@strata/core', '@strata/backup', '@strata/core-schema']) {
+    for (const name of ['strata-migrate', '@strata/cli', '@strata/dialect-sqlite', '@strata/core', '@strata/backup', '@strata/core-schema']) {
       const dir = join(app, 'node_modules', name);
       const manifest = readFileSync(join(dir, 'package.json'), 'utf8');
       expect(manifest, name).not.toContain('workspace:');
@@ -127,5 +141,141 @@ describe('the packed packages, installed with npm into an empty project', () => 
         hint: expect.stringContaining('npm install @strata/dialect-postgres pg'),
       },
     });
+  });
+
+  it('loads the strata.config.ts that `strata init --ts` writes (npm hoists jiti into the project)', () => {
+    const dir = subproject('ts-config');
+    const init = strata(['init', '--ts'], dir);
+    expect(init.code, init.stdout + init.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'strata.config.ts'), 'utf8')).toContain("from 'strata-migrate'");
+    const up = strata(['up'], dir);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    const status = strata(['status', '--json'], dir);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ dialect: 'sqlite', problems: [] });
+  });
+
+  it('loads a CommonJS config that requires defineConfig from strata-migrate', () => {
+    const dir = subproject('cjs-config', { type: 'commonjs' });
+    writeFileSync(join(dir, 'strata.config.js'), "const { defineConfig } = require('strata-migrate');\nmodule.exports = defineConfig({ url: 'sqlite:./from-cjs.db' });\n");
+    expect(strata(['up'], dir).code).toBe(0);
+    const status = strata(['status', '--json'], dir);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ target: `sqlite:${join(dir, 'from-cjs.db')}` });
+  });
+
+  it('types defineConfig for ESM and CommonJS consumers (index.d.ts and index.d.cts)', () => {
+    const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'strata-migrate', 'package.json'), 'utf8'));
+    expect(manifest.exports['.']).toMatchObject({ import: { types: './dist/index.d.ts' }, require: { types: './dist/index.d.cts' } });
+    for (const file of ['index.d.ts', 'index.d.cts', 'index.js', 'index.cjs']) {
+      expect(existsSync(join(app, 'node_modules', 'strata-migrate', 'dist', file)), file).toBe(true);
+    }
+  });
+
+  it('says how to build better-sqlite3 when its native addon is missing (exit 2, not "cannot connect")', () => {
+    const build = join(app, 'node_modules', 'better-sqlite3', 'build');
+    const hidden = `${build}.hidden`;
+    renameSync(build, hidden);
+    try {
+      const ran = strata(['up', '--url', 'sqlite:./no-addon.db', '--no-backup']);
+      expect(ran.code, ran.stdout + ran.stderr).toBe(2);
+      expect(ran.stderr.split('\n')[0]).toMatch(/^error STRATA_DIALECT_MISSING: better-sqlite3 is installed but its native addon cannot be loaded \(Could not locate the bindings file/);
+      expect(ran.stderr).toMatch(/hint: .*pnpm approve-builds.*npm rebuild better-sqlite3/);
+    } finally {
+      renameSync(hidden, build);
+    }
+  });
+});
+
+const sql = (up: string, down: string) => `-- strata:up\n${up}\n-- strata:down\n${down}\n`;
+const json = (ran: { stdout: string }) => JSON.parse(ran.stdout);
+
+describe('journey: the README Quick start on SQLite, step by step', () => {
+  it('init, new, up, status, a second and third migration, plan, down, history, backup list, validate', () => {
+    const dir = subproject('quick-start');
+    expect(strata(['init'], dir).code).toBe(0);
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('strata.db');
+    const first = strata(['new', 'create_invoices'], dir);
+    expect(first.stdout.trim()).toBe(join('migrations', '0.1.0_create_invoices.sql'));
+    writeFileSync(join(dir, first.stdout.trim()), sql('CREATE TABLE invoices (id integer PRIMARY KEY, amount integer NOT NULL);', 'DROP TABLE invoices;'));
+    const up = strata(['up'], dir);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/applied\s+app@0\.1\.0/);
+    expect(up.stdout + up.stderr).toMatch(/backup \S+ taken and verified/);
+    expect(strata(['status'], dir).stdout).toMatch(/app@0\.1\.0\s+applied/);
+
+    const second = strata(['new', 'add invoice notes'], dir).stdout.trim();
+    writeFileSync(join(dir, second), sql('ALTER TABLE invoices ADD COLUMN notes text;', 'ALTER TABLE invoices DROP COLUMN notes;'));
+    const third = strata(['new', 'create_payments'], dir).stdout.trim();
+    writeFileSync(join(dir, third), sql('CREATE TABLE payments (id integer PRIMARY KEY, invoice_id integer REFERENCES invoices(id));', 'DROP TABLE payments;'));
+    const plan = strata(['plan'], dir);
+    expect(plan.stdout).toContain('ADD COLUMN notes');
+    expect(plan.stdout).toContain('CREATE TABLE payments');
+    expect(strata(['status', '--fail-on-pending'], dir).code).toBe(3);
+    expect(strata(['up'], dir).code).toBe(0);
+
+    // From a subfolder: the project's config and database, no stray strata.db.
+    const deep = join(dir, 'src', 'deep');
+    mkdirSync(deep, { recursive: true });
+    const status = strata(['status', '--json', '--fail-on-pending'], deep);
+    expect(status.code, status.stderr).toBe(0);
+    expect(json(status).target).toBe(`sqlite:${join(dir, 'strata.db')}`);
+    expect(json(status).migrations.map((m: { id: string; state: string }) => `${m.id} ${m.state}`)).toEqual(['app@0.1.0 applied', 'app@0.2.0 applied', 'app@0.3.0 applied']);
+    expect(existsSync(join(deep, 'strata.db'))).toBe(false);
+
+    const down = strata(['down', '--steps', '1', '--yes'], deep);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(/reverted\s+app@0\.3\.0/);
+    const history = json(strata(['history', '--json'], dir));
+    expect(history.events.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['apply', 'revert']));
+    expect(json(strata(['backup', 'list', '--json'], dir)).backups.length).toBeGreaterThanOrEqual(3);
+    expect(strata(['validate'], dir).code).toBe(0);
+
+    // A mistyped path: a clear error, and no database created.
+    const typo = strata(['status', '--url', 'sqlite:./strat.db'], dir);
+    expect(typo.code).toBe(5);
+    expect(typo.stderr).toContain(`SQLite database ${join(dir, 'strat.db')} does not exist`);
+    expect(existsSync(join(dir, 'strat.db'))).toBe(false);
+  }, 600_000); // about twenty npx runs, several seconds each on a loaded machine
+});
+
+describe('journey: PostgreSQL, once @strata/dialect-postgres and pg are installed', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    const install = run('npm', ['install', '--no-audit', '--no-fund', postgresTarball, 'pg@^8.16'], app, INSTALL_TIMEOUT_MS);
+    if (install.status !== 0) throw new Error(`npm install of @strata/dialect-postgres and pg failed:\n${tail(install.stderr || install.stdout)}`);
+    database = await createTestDatabase('strata_journey');
+  }, INSTALL_TIMEOUT_MS);
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('runs a .postgres.sql variant instead of the generic file, with a TypeScript config', async () => {
+    const dir = subproject('pg-journey');
+    writeFileSync(join(dir, 'strata.config.ts'), `import { defineConfig } from 'strata-migrate';\nexport default defineConfig({ url: ${JSON.stringify(database.url)}, migrations: './migrations' });\n`);
+    mkdirSync(join(dir, 'migrations'));
+    writeFileSync(join(dir, 'migrations', '1.0.0_create_events.sql'), sql('CREATE TABLE events (id integer PRIMARY KEY, payload text);', 'DROP TABLE events;'));
+    writeFileSync(join(dir, 'migrations', '1.0.0_create_events.postgres.sql'), sql('CREATE TABLE events (id bigserial PRIMARY KEY, payload jsonb);', 'DROP TABLE events;'));
+    const up = strata(['up', '--no-backup'], dir);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    expect(json(strata(['status', '--json'], dir))).toMatchObject({ dialect: 'postgres', migrations: [{ id: 'app@1.0.0', state: 'applied' }], problems: [] });
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query("SELECT data_type FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'payload'");
+      expect(rows).toEqual([{ data_type: 'jsonb' }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('fails over to the SQLite fallback when the primary cannot be reached, and says so', () => {
+    const dir = subproject('failover', {});
+    mkdirSync(join(dir, 'migrations'));
+    writeFileSync(join(dir, 'migrations', '1.0.0_t.sql'), sql('CREATE TABLE t (id integer);', 'DROP TABLE t;'));
+    const ran = strata(['up', '--no-backup', '--url', 'postgres://postgres@127.0.0.1:1/nowhere', '--fallback-url', 'sqlite:./fallback.db'], dir);
+    expect(ran.code, ran.stdout + ran.stderr).toBe(0);
+    expect(ran.stdout + ran.stderr).toMatch(/FALLBACK in use/);
+    expect(existsSync(join(dir, 'fallback.db'))).toBe(true);
   });
 });

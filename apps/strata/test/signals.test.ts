@@ -60,7 +60,7 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ch
 }
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata...\` first (the root test script does)`);
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
 });
 
 describe.each([

@@ -22,7 +22,7 @@ export interface CommandSpec {
 /** Options every command takes. */
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   url: { type: 'string', value: '<url>', description: 'target database (beats DATABASE_URL and the config file)' },
-  config: { type: 'string', value: '<path>', description: 'config file (default: strata.config.{ts,mts,js,mjs,json})' },
+  config: { type: 'string', value: '<path>', description: 'config file (default: the nearest strata.config.{ts,mts,cts,js,mjs,cjs,json} up to the project root)' },
   json: { type: 'boolean', description: 'print exactly one JSON document on stdout; human lines go to stderr' },
   yes: { type: 'boolean', short: 'y', description: 'confirm destructive commands without asking' },
   migrations: { type: 'string', value: '<dir>', description: "folder of module 'app' migrations (default: ./migrations)" },
@@ -36,7 +36,8 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   modules: { type: 'string', multiple: true, value: '<a,b>', description: 'packages exporting migration modules, e.g. @strata/core-schema' },
   verbose: { type: 'boolean', description: 'print the effective target, dialect facts and timings' },
   quiet: { type: 'boolean', description: 'print only errors (and the JSON document with --json)' },
-  'env-file': { type: 'string', value: '<path>', description: 'read KEY=VALUE lines (already-set variables win)' },
+  'env-file': { type: 'string', value: '<path>', description: 'read KEY=VALUE lines (already-set variables win; .env beside the config is read too)' },
+  wait: { type: 'string', value: '<duration>', description: 'retry connecting this long while the database starts (30s, 2m)' },
   'no-color': { type: 'boolean', description: 'no colour (NO_COLOR is honoured too)' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
   version: { type: 'boolean', short: 'V', description: 'print the version' },
@@ -70,10 +71,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'status',
-    usage: 'strata status',
+    usage: 'strata status [--fail-on-pending]',
     summary: 'list migrations and their state; exit 3 on a problem, 7 when repair is needed',
-    options: {},
-    examples: ['strata status', 'strata status --json', 'strata status --modules @strata/core-schema'],
+    options: { 'fail-on-pending': { type: 'boolean', description: 'exit 3 (STRATA_PENDING_MIGRATIONS) when a migration is pending: a deploy gate' } },
+    examples: ['strata status', 'strata status --json', 'strata status --fail-on-pending', 'strata status --modules @strata/core-schema'],
   },
   {
     name: 'up',

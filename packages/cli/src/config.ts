@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, extname, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IDENTIFIER_PATTERN, isStrataError, StrataError } from '@strata/core';
 import { BACKUP_CONFIG_KEYS, CONFIG_KEYS, type StrataConfig } from './define-config.js';
@@ -10,8 +10,10 @@ import { toByteSize } from './byte-size.js';
 export const CONFIG_FILE_NAMES = [
   'strata.config.ts',
   'strata.config.mts',
+  'strata.config.cts',
   'strata.config.js',
   'strata.config.mjs',
+  'strata.config.cjs',
   'strata.config.json',
 ] as const;
 
@@ -22,7 +24,29 @@ export interface LoadedConfig {
   path: string | undefined;
 }
 
-/** Finds the config file of a project: `explicit` (must exist) or the first of {@link CONFIG_FILE_NAMES}. */
+/** A folder holding one of these is a project's root: config discovery goes no higher. */
+export const PROJECT_ROOT_MARKERS = ['package.json', '.git'] as const;
+
+/**
+ * The nearest folder at or above `cwd` holding a {@link PROJECT_ROOT_MARKERS} entry, or
+ * `undefined` when there is none up to the file system's root.
+ */
+export function findProjectRoot(cwd: string): string | undefined {
+  let dir = resolve(cwd);
+  for (;;) {
+    if (PROJECT_ROOT_MARKERS.some((marker) => existsSync(join(dir, marker)))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * Finds the config file of a project: `explicit` (must exist), else the first of
+ * {@link CONFIG_FILE_NAMES} in the working folder or a parent, up to the project's root (the
+ * nearest folder with a `package.json` or `.git`). Outside any project only the working folder
+ * is looked at, so a stray file in a home or temp folder is never picked up.
+ */
 export function findConfigFile(cwd: string, explicit?: string): string | undefined {
   if (explicit) {
     const path = resolve(cwd, explicit);
@@ -33,11 +57,17 @@ export function findConfigFile(cwd: string, explicit?: string): string | undefin
     }
     return path;
   }
-  for (const name of CONFIG_FILE_NAMES) {
-    const path = resolve(cwd, name);
-    if (existsSync(path)) return path;
+  const root = findProjectRoot(cwd);
+  let dir = resolve(cwd);
+  for (;;) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const path = join(dir, name);
+      if (existsSync(path)) return path;
+    }
+    const parent = dirname(dir);
+    if (root === undefined || dir === root || parent === dir) return undefined;
+    dir = parent;
   }
-  return undefined;
 }
 
 /**
@@ -46,13 +76,18 @@ export function findConfigFile(cwd: string, explicit?: string): string | undefin
  * @throws StrataError `STRATA_CONFIG_INVALID` naming the file and the key
  */
 export async function loadConfig(cwd: string, explicit?: string, aliases: Record<string, string> = {}): Promise<LoadedConfig> {
-  const path = findConfigFile(cwd, explicit);
+  return loadConfigFile(findConfigFile(cwd, explicit), aliases);
+}
+
+/** Loads and validates the config file at `path` (found by {@link findConfigFile}); none is an empty config. */
+export async function loadConfigFile(path: string | undefined, aliases: Record<string, string> = {}): Promise<LoadedConfig> {
   if (!path) return { config: {}, path: undefined };
-  const raw = await readConfigFile(path, cwd, aliases);
+  const raw = await readConfigFile(path, dirname(path), aliases);
   return { config: validateConfig(raw, basename(path)), path };
 }
 
-async function readConfigFile(path: string, cwd: string, aliases: Record<string, string>): Promise<unknown> {
+/** Reads a config file; packages it imports (jiti, strata-migrate) are resolved from `projectDir`. */
+async function readConfigFile(path: string, projectDir: string, aliases: Record<string, string>): Promise<unknown> {
   const shown = basename(path);
   const extension = extname(path);
   try {
@@ -62,10 +97,10 @@ async function readConfigFile(path: string, cwd: string, aliases: Record<string,
       return loaded.default ?? loaded;
     }
     if (extension === '.ts' || extension === '.mts' || extension === '.cts') {
-      const { createJiti } = await importJiti(cwd);
-      // `import { defineConfig } from 'strata'` works even when strata runs from outside the
+      const { createJiti } = await importJiti(projectDir);
+      // `import { defineConfig } from 'strata-migrate'` works even when strata runs from outside the
       // project (npx, a global install): packages the project lacks resolve to the running CLI's.
-      const alias = Object.fromEntries(Object.entries(aliases).filter(([name]) => resolvePackageEntry(name, cwd) === undefined));
+      const alias = Object.fromEntries(Object.entries(aliases).filter(([name]) => resolvePackageEntry(name, projectDir) === undefined));
       const jiti = createJiti(pathToFileURL(path).href, { moduleCache: false, alias });
       return await jiti.import(pathToFileURL(path).href, { default: true });
     }
@@ -95,11 +130,15 @@ async function importJiti(cwd: string): Promise<Jiti> {
     return core ? resolvePackageEntry('jiti', dirname(core)) : undefined;
   };
   try {
-    return await importFromProject<Jiti>('jiti', cwd, async () => {
+    const loaded = await importFromProject<Partial<Jiti> & { default?: Partial<Jiti> }>('jiti', cwd, async () => {
       const entry = besideCore();
       if (entry && existsSync(entry)) return (await import(pathToFileURL(entry).href)) as Jiti;
       return (await import(JITI_PACKAGE)) as Jiti;
     });
+    // jiti's CommonJS entry is the function itself with a `createJiti` property; its ESM entry names it.
+    const createJiti = loaded.createJiti ?? loaded.default?.createJiti;
+    if (typeof createJiti !== 'function') throw new TypeError('the installed jiti exports no createJiti (jiti 2 is needed)');
+    return { createJiti };
   } catch (error) {
     throw new StrataError('STRATA_CONFIG_INVALID', 'A TypeScript config file needs jiti, which could not be loaded', {
       hint: 'npm install jiti, or use strata.config.js / strata.config.json',

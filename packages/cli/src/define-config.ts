@@ -94,7 +94,7 @@ export interface StrataConfig {
 /**
  * Identity function that gives `strata.config.ts` its types.
  * @example
- * import { defineConfig } from 'strata';
+ * import { defineConfig } from 'strata-migrate';
  * export default defineConfig({ url: process.env.DATABASE_URL, modules: ['@strata/core-schema'] });
  */
 export function defineConfig(config: StrataConfig): StrataConfig {

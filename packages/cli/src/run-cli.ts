@@ -1,17 +1,19 @@
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { createMigrator, defaultCacheDirectory, type Dialect, type Migrator, type MigratorEvent, StrataError, TOOL_VERSION } from '@strata/core';
 import { type CommandLine, countOption, listOption, parseCommandLine, stringOption } from './argv.js';
 import { findCommand } from './command-specs.js';
-import { loadConfig } from './config.js';
+import { findConfigFile, findProjectRoot, loadConfigFile } from './config.js';
 import { type DialectLoaders, resolveDialect, type ResolvedDialect } from './dialect-loader.js';
-import { parseAge } from './duration.js';
-import { loadEnvFile } from './env-file.js';
+import { parseAge, parseDuration } from './duration.js';
+import { loadEnvFile, loadProjectEnv } from './env-file.js';
+import { assertDatabaseExists, READ_ONLY_COMMANDS } from './read-only.js';
 import { exitCodeFor, exitCodeForProblems } from './exit-codes.js';
 import { appliedVersions, type BackupLoader, createBackupHooks, createLockHolder, createManagerFor, loadBackupPackage, recordEvent } from './internal/backup-wiring.js';
 import { confirm } from './internal/confirm.js';
 import { setPreferCommonJs } from './internal/import-package.js';
 import { backupProgressLine, createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
 import { renderCommandHelp, renderMainHelp } from './render/help.js';
+import { createRunProgress } from './run-progress.js';
 import { errorDocument, toJsonDocument } from './render/json.js';
 import * as text from './render/text.js';
 import { resolveSettings, type Settings } from './settings.js';
@@ -74,7 +76,8 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     quiet: has('--quiet'),
     verbose: has('--verbose'),
     color: shouldUseColor(isTTY, env, has('--no-color')),
-    progress: (options.stderrIsTTY ?? false) && !has('--quiet'),
+    // Live lines only on a terminal, and never with --json or --quiet.
+    progress: (options.stderrIsTTY ?? false) && !has('--quiet') && !has('--json'),
     // Passwords in any argument or variable are redacted even from usage errors.
     secrets: [...argv.flatMap((arg) => urlPasswords(arg.replace(/^--[a-z-]+=/, ''))), ...urlPasswords(env.DATABASE_URL ?? ''), ...(env.PGPASSWORD ? [env.PGPASSWORD] : [])],
   });
@@ -103,8 +106,9 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     const envFile = stringOption(line.options, 'env-file');
     if (envFile) loadEnvFile(envFile, cwd, env);
     const run = new CommandRun(line, options, out, env, cwd, isTTY);
-    const code = await interruptible(run.execute(), line.command, options.signal);
+    const code = await interruptible(run.execute(), line.command, options.signal).finally(() => run.stopProgress());
     migrator = run.migrator;
+    if (run.note && code === 0) out.warn(run.note);
     out.debug(`done in ${Math.round(performance.now() - started)} ms`);
     return code;
   } catch (error) {
@@ -135,6 +139,8 @@ class CommandRun {
   migrator: Migrator | undefined;
   /** Set during a run whose steps share one transaction: why a step that ran is not done yet. */
   private oneTransaction: string | undefined;
+  /** A line for stderr once the command succeeded. */
+  note: string | undefined;
   private readonly command: string;
 
   constructor(
@@ -146,6 +152,12 @@ class CommandRun {
     private readonly isTTY: boolean,
   ) {
     this.command = line.command!;
+    this.live = createRunProgress(out);
+  }
+
+  /** Clears the live line (a run that failed never sends run-end). */
+  stopProgress(): void {
+    this.live.stop();
   }
 
   private opt(name: string): string | undefined {
@@ -183,10 +195,18 @@ class CommandRun {
       return 0;
     }
 
-    const loaded = await loadConfig(this.cwd, this.opt('config'), this.options.configAliases);
+    const configPath = findConfigFile(this.cwd, this.opt('config'));
+    // `.env` beside the config (or in the working folder without one); set variables, and those
+    // from --env-file (read first), win.
+    const dotEnv = loadProjectEnv(configPath ? dirname(configPath) : this.cwd, this.env);
+    const loaded = await loadConfigFile(configPath, this.options.configAliases);
     const settings = resolveSettings(this.line.options, this.env, loaded.config, this.cwd, loaded.path);
     out.addSecrets(settings.secrets);
-    this.describeSettings(settings);
+    this.describeSettings(settings, dotEnv);
+    if (this.command === 'up' && settings.urlSource === 'default' && !settings.configPath) {
+      // Printed after the run's own lines (an error's first line names the culprit).
+      this.note = `note: no strata.config.* found (from ${this.cwd} up to ${findProjectRoot(this.cwd) ?? this.cwd}) and no --url or DATABASE_URL: used the embedded default ${settings.url}`;
+    }
 
     if (this.command === 'new') return this.newMigration(settings);
     if (this.command === 'backup') return this.backup(settings);
@@ -200,6 +220,7 @@ class CommandRun {
     out.debug(`checksum cache: ${checksumCache === false ? 'off' : checksumCache}`);
     out.debug(`dialect: ${resolved.primary.dialect.name}${resolved.fallback ? ` (fallback ${resolved.fallback.dialect.name})` : ''}`);
     out.debug(`sources: ${[...sources.folders.map((f) => `${f.shown} (module ${f.module})`), ...sources.modules.map((m) => `module ${m}`)].join(', ') || 'none'}`);
+    if (READ_ONLY_COMMANDS.has(this.command)) assertDatabaseExists(settings);
     this.migrator = createMigrator({
       dialect: resolved.dialect,
       sources: sources.sources,
@@ -224,11 +245,22 @@ class CommandRun {
         : {}),
       onEvent: (event) => this.progress(event),
     });
+    const wait = this.opt('wait');
+    if (wait !== undefined) {
+      const { waitForDatabase } = await import('./wait.js');
+      await waitForDatabase(resolved.dialect, {
+        waitMs: parseDuration(wait, '--wait'),
+        lockTimeoutMs: settings.lockTimeoutMs ?? 60_000,
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
+        onRetry: (error, attempt, remainingMs) =>
+          out.warn(`waiting for ${resolved.dialect.target} (attempt ${attempt}, ${Math.ceil(remainingMs / 1000)} s left): ${(error as Error).message}`),
+      });
+    }
     if (out.verbose && !(this.command === 'validate' && this.flag('offline'))) await this.describeDialect(resolved, settings);
     return this.migratorCommand(this.migrator, sources);
   }
 
-  private describeSettings(settings: Settings): void {
+  private describeSettings(settings: Settings, dotEnv: string | undefined): void {
     const URL_SOURCES: Record<Settings['urlSource'], string> = {
       flag: '--url',
       env: 'DATABASE_URL',
@@ -239,7 +271,9 @@ class CommandRun {
     };
     const { out } = this;
     out.debug(`strata ${this.options.version ?? TOOL_VERSION} on Node ${process.versions.node}`);
-    out.debug(`config: ${settings.configPath ?? 'none'}`);
+    out.debug(`config: ${settings.configPath ?? `none (looked from ${this.cwd} up to ${findProjectRoot(this.cwd) ?? this.cwd})`}`);
+    out.debug(`project folder: ${settings.projectDir}`);
+    if (dotEnv) out.debug(`env file: ${dotEnv}`);
     out.debug(`target: ${settings.dialectObject ? `${settings.dialectObject.target} (dialect object from the config)` : redactUrl(settings.url)} (from ${URL_SOURCES[settings.urlSource]})`);
     if (settings.fallbackUrl) out.debug(`fallback: ${redactUrl(settings.fallbackUrl)}`);
     out.debug(`lock timeout: ${settings.lockTimeoutMs ?? 60_000} ms`);
@@ -262,8 +296,11 @@ class CommandRun {
     }
   }
 
+  private readonly live: ReturnType<typeof createRunProgress>;
+
   private progress(event: MigratorEvent): void {
     const { out } = this;
+    this.live.onEvent(event);
     switch (event.type) {
       case 'lock-acquired':
         out.debug(`lock acquired after ${event.waitedMs} ms`);
@@ -417,7 +454,18 @@ class CommandRun {
           ? `No migrations: ${sources.missingDefaultFolder.shown} does not exist (create one with \`strata init\` or \`strata new <name>\`).`
           : undefined;
         this.emit(result, () => text.renderStatus(out, result, note));
-        return exitCodeForProblems(result.problems);
+        const problemsCode = exitCodeForProblems(result.problems);
+        if (problemsCode === 0 && this.flag('fail-on-pending')) {
+          const pending = result.migrations.filter((m) => m.state === 'pending').map((m) => m.id);
+          if (pending.length) {
+            const error = new StrataError('STRATA_PENDING_MIGRATIONS', `${pending.length} migration${pending.length === 1 ? ' is' : 's are'} pending: ${pending.slice(0, 5).join(', ')}${pending.length > 5 ? ', …' : ''}`, {
+              hint: 'Run `strata up` (status --fail-on-pending exits 3 until nothing is pending)',
+            });
+            text.renderError(out, error);
+            return exitCodeFor(error);
+          }
+        }
+        return problemsCode;
       }
       case 'validate': {
         this.noArgs();

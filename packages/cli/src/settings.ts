@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Dialect } from '@strata/core';
 import { listOption, type ParsedOptions, stringOption } from './argv.js';
 import type { StrataConfig } from './define-config.js';
 import { parseByteSize, toByteSize } from './byte-size.js';
 import { parseDuration } from './duration.js';
-import { pickDirectUrl, pickUrl, type UrlSource, urlPasswords } from './target.js';
+import { parseTargetUrl, pickDirectUrl, pickUrl, type UrlSource, urlPasswords } from './target.js';
 
 /** Default folder of module `app`. */
 export const DEFAULT_MIGRATIONS_DIR = './migrations';
@@ -53,6 +53,8 @@ export interface Settings {
   /** Passwords found in any URL or PGPASSWORD, redacted from all output. */
   secrets: string[];
   configPath: string | undefined;
+  /** The config file's folder (the working folder without one): config paths resolve against it. */
+  projectDir: string;
 }
 
 /** A URL from a flag, the environment or a direct URL is the target even when the config has a dialect object. */
@@ -68,13 +70,19 @@ export function resolveSettings(
   cwd: string,
   configPath?: string,
 ): Settings {
+  // Paths in the config file (and the defaults that stand in for them) belong to the config's
+  // folder, so a run from a subfolder uses the project's files; flags and variables keep the
+  // working folder.
+  const base = configPath ? dirname(configPath) : cwd;
   const flagUrl = stringOption(options, 'url');
   const envUrl = env.DATABASE_URL || undefined;
   // A dialect object in the config is the target unless a URL is given by flag or env.
   const configDialect = typeof config.dialect === 'object' ? config.dialect : undefined;
   const directFlag = stringOption(options, 'direct-url');
   const picked = pickDirectUrl(pickUrl(flagUrl, envUrl, config.url), directFlag, config.directUrl);
-  const fallbackUrl = stringOption(options, 'fallback-url') ?? (env.STRATA_FALLBACK_URL || undefined) ?? config.fallbackUrl;
+  if (picked.source === 'config' || picked.source === 'default' || picked.source === 'direct-url-config') picked.url = anchorSqliteUrl(picked.url, base);
+  const flagOrEnvFallback = stringOption(options, 'fallback-url') ?? (env.STRATA_FALLBACK_URL || undefined);
+  const fallbackUrl = flagOrEnvFallback ?? (config.fallbackUrl !== undefined ? anchorSqliteUrl(config.fallbackUrl, base) : undefined);
 
   const folders: MigrationsFolder[] = [];
   const flagFolder = stringOption(options, 'migrations');
@@ -83,15 +91,15 @@ export function resolveSettings(
     folders.push({ module: 'app', directory: resolve(cwd, flagFolder), shown: flagFolder, explicit: true });
   }
   if (typeof configMigrations === 'string') {
-    if (flagFolder === undefined) folders.push({ module: 'app', directory: resolve(cwd, configMigrations), shown: configMigrations, explicit: true });
+    if (flagFolder === undefined) folders.push({ module: 'app', directory: resolve(base, configMigrations), shown: configMigrations, explicit: true });
   } else if (configMigrations) {
     for (const [module, folder] of Object.entries(configMigrations)) {
       if (module === 'app' && flagFolder !== undefined) continue;
-      folders.push({ module, directory: resolve(cwd, folder), shown: folder, explicit: true });
+      folders.push({ module, directory: resolve(base, folder), shown: folder, explicit: true });
     }
   }
   if (folders.length === 0) {
-    folders.push({ module: 'app', directory: resolve(cwd, DEFAULT_MIGRATIONS_DIR), shown: DEFAULT_MIGRATIONS_DIR, explicit: false });
+    folders.push({ module: 'app', directory: resolve(base, DEFAULT_MIGRATIONS_DIR), shown: DEFAULT_MIGRATIONS_DIR, explicit: false });
   }
 
   const flagModules = listOption(options, 'modules');
@@ -128,11 +136,11 @@ export function resolveSettings(
     concurrentLockTimeoutMs: duration(undefined, config.concurrentLockTimeout, 'concurrentLockTimeout'),
     lockRetries: config.lockRetries,
     backup: {
-      dir: resolve(cwd, config.backup?.dir ?? DEFAULT_BACKUP_DIR),
+      dir: resolve(base, config.backup?.dir ?? DEFAULT_BACKUP_DIR),
       enabled: config.backup?.enabled,
       keep: config.backup?.keep,
       maxBytes: toByteSize(config.backup?.maxBytes),
-      pgDumpPath: config.backup?.pgDumpPath === undefined ? undefined : resolveExecutable(cwd, config.backup.pgDumpPath),
+      pgDumpPath: config.backup?.pgDumpPath === undefined ? undefined : resolveExecutable(base, config.backup.pgDumpPath),
     },
     maxFileBytes: env.STRATA_MAX_FILE_BYTES
       ? parseByteSize(env.STRATA_MAX_FILE_BYTES, 'STRATA_MAX_FILE_BYTES')
@@ -141,5 +149,22 @@ export function resolveSettings(
         : undefined,
     secrets: [...new Set(secrets)],
     configPath,
+    projectDir: base,
   };
+}
+
+/**
+ * A relative `sqlite:` URL made absolute against `base` (the config file's folder); any other URL
+ * as it is. `sqlite::memory:` and URLs that do not parse are left for the dialect loader to judge.
+ */
+export function anchorSqliteUrl(url: string, base: string): string {
+  let parsed: ReturnType<typeof parseTargetUrl>;
+  try {
+    parsed = parseTargetUrl(url, base);
+  } catch {
+    return url;
+  }
+  if (parsed.kind !== 'sqlite' || parsed.memory) return url;
+  const query = /[?#].*$/.exec(url.trim())?.[0] ?? '';
+  return `sqlite:${parsed.filename.replace(/[%?#]/g, (c) => encodeURIComponent(c))}${query}`;
 }

@@ -1,17 +1,19 @@
 import { StrataError } from '@strata/core';
+import transliterate from 'slugify';
 
 /** Longest slug `strata new` puts in a file name. */
 export const MAX_SLUG_LENGTH = 60;
 
 /**
- * Turns any name into a safe file-name slug: lower case, every run of characters outside
- * `[a-z0-9]` becomes `_`, no leading or trailing `_`, at most 60 characters. The result never
- * holds a path separator or `..`.
+ * Turns any name into a safe file-name slug: letters of other scripts transliterated to ASCII
+ * (`slugify`'s character map: ß → ss, Æ → AE, ø → o, Cyrillic, Greek, …), lower case, every run of
+ * characters outside `[a-z0-9]` becomes `_`, no leading or trailing `_`, at most 60 characters.
+ * The result never holds a path separator or `..`. (Only `strata new` imports this file.)
  * @throws StrataError `STRATA_USAGE` when nothing usable is left
  * @example slugify('Add Users!') // 'add_users'
  */
 export function slugify(name: string): string {
-  const slug = name
+  const slug = toAscii(name)
     .normalize('NFKD')
     // Accents become their base letter (é → e) rather than a separator.
     .replace(/[\u0300-\u036f]/g, '')
@@ -25,4 +27,17 @@ export function slugify(name: string): string {
     });
   }
   return slug;
+}
+
+/**
+ * Each non-ASCII character through `slugify`'s transliteration map. ASCII punctuation is left to
+ * the caller's rules.
+ */
+function toAscii(name: string): string {
+  return name.normalize('NFC').replace(/[^\x00-\x7f]/gu, (char) => {
+    const mapped = transliterate(char, { lower: false, strict: false, trim: false, replacement: ' ' });
+    if (mapped && /^[\x00-\x7f]+$/.test(mapped)) return mapped;
+    // A letter mapped to nothing (Cyrillic ь) or a combining mark goes; any other sign splits words.
+    return /[\p{L}\p{M}]/u.test(char) ? '' : ' ';
+  });
 }

@@ -68,8 +68,8 @@ describe('resolveSettings', () => {
   it('prefers flags over the environment over the config file', () => {
     expect(settings(['--url', 'sqlite:flag.db'], { DATABASE_URL: 'sqlite:env.db' }, { url: 'sqlite:file.db' })).toMatchObject({ url: 'sqlite:flag.db', urlSource: 'flag' });
     expect(settings([], { DATABASE_URL: 'sqlite:env.db' }, { url: 'sqlite:file.db' })).toMatchObject({ url: 'sqlite:env.db', urlSource: 'env' });
-    expect(settings([], {}, { url: 'sqlite:file.db' })).toMatchObject({ url: 'sqlite:file.db', urlSource: 'config' });
-    expect(settings([], {}, {})).toMatchObject({ url: 'sqlite:./strata.db', urlSource: 'default' });
+    expect(settings([], {}, { url: 'sqlite:file.db' })).toMatchObject({ url: 'sqlite:/p/file.db', urlSource: 'config' });
+    expect(settings([], {}, {})).toMatchObject({ url: 'sqlite:/p/strata.db', urlSource: 'default' });
     expect(settings(['--lock-timeout', '2s'], {}, { lockTimeout: '1m' }).lockTimeoutMs).toBe(2000);
     expect(settings([], {}, { lockTimeout: '1m' }).lockTimeoutMs).toBe(60_000);
   });

@@ -21,6 +21,16 @@ pkg('dual-pkg', { type: 'module', exports: { '.': { import: './index.js', requir
   'index.cjs': "Object.defineProperty(exports, '__esModule', { value: true });\nexports.format = 'cjs';\n",
 });
 pkg('plain-cjs', { main: 'index.js' }, { 'index.js': "module.exports = function createDialect() { return 'made'; };\n" });
+// jiti's CommonJS entry: a function export that carries its own name as a property.
+pkg('fn-with-props', { type: 'module', exports: { '.': { import: './index.mjs', require: './index.cjs' } } }, {
+  'index.mjs': "export function createJiti() { return 'esm'; }\nexport default createJiti;\n",
+  'index.cjs': "function createJiti() { return 'cjs'; }\nmodule.exports = createJiti;\nmodule.exports.createJiti = createJiti;\n",
+});
+pkg('nested-conditions', { exports: { '.': { node: { require: './node.cjs', import: './node.mjs' }, default: './other.js' } } }, {
+  'node.cjs': "exports.which = 'node-require';\n",
+  'node.mjs': "export const which = 'node-import';\n",
+  'other.js': "exports.which = 'other';\n",
+});
 pkg('esm-only', { type: 'module', exports: { '.': { import: './index.js' } } }, { 'index.js': "export default 'esm-only default';\n" });
 
 const never = async (): Promise<never> => {
@@ -38,6 +48,20 @@ describe('importFromProject', () => {
     setPreferCommonJs(true);
     const loaded = await importFromProject<{ default: () => string }>('plain-cjs', project, never);
     expect(loaded.default()).toBe('made');
+  });
+
+  it('keeps the named properties of a CommonJS function export (jiti\'s createJiti)', async () => {
+    setPreferCommonJs(true);
+    const loaded = await importFromProject<{ createJiti: () => string; default: () => string }>('fn-with-props', project, never);
+    expect(typeof loaded.createJiti).toBe('function');
+    expect(loaded.createJiti()).toBe('cjs');
+    expect(loaded.default()).toBe('cjs');
+  });
+
+  it('follows nested export conditions as Node does', async () => {
+    expect((await importFromProject<{ which: string }>('nested-conditions', project, never)).which).toBe('node-import');
+    setPreferCommonJs(true);
+    expect((await importFromProject<{ which: string }>('nested-conditions', project, never)).which).toBe('node-require');
   });
 
   it('imports an ESM-only package even for a CommonJS host, and falls back when the project lacks it', async () => {

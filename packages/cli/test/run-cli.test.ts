@@ -123,6 +123,9 @@ describe('runCli', () => {
   it('reads variables from --env-file without overriding the environment', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'strata-run-cli-'));
     writeFileSync(join(cwd, '.env'), 'DATABASE_URL=sqlite:from-file.db\n');
+    // status never creates a database: give it two (an empty file is an empty SQLite database).
+    writeFileSync(join(cwd, 'from-file.db'), '');
+    writeFileSync(join(cwd, 'from-env.db'), '');
     const fromFile = await run(['status', '--json', '--env-file', '.env'], { cwd });
     expect(JSON.parse(fromFile.stdout).target).toBe(`sqlite:${join(cwd, 'from-file.db')}`);
     const fromEnv = await run(['status', '--json', '--env-file', '.env'], { cwd, env: { DATABASE_URL: 'sqlite:from-env.db' } });

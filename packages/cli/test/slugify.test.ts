@@ -9,6 +9,17 @@ describe('slugify', () => {
     expect(slugify('Crème brûlée')).toBe('creme_brulee');
   });
 
+  it('transliterates letters of other scripts instead of dropping them', () => {
+    expect(slugify('Größe ändern')).toBe('grosse_andern');
+    expect(slugify('Ærø')).toBe('aero');
+    expect(slugify('Добавить пользователей')).toBe('dobavit_polzovatelej');
+    expect(slugify('Ελληνικά')).toBe('ellhnika'); // slugify's Greek map (η → h)
+    expect(slugify('łódź café')).toBe('lodz_cafe');
+    expect(slugify('e\u0301te\u0301')).toBe('ete'); // decomposed accents
+    expect(slugify('add 用户 table')).toBe('add_table'); // no mapping: dropped
+    expect(slugify('a→b')).toBe('a_b'); // a sign splits words
+  });
+
   it('never keeps a path separator or ..', () => {
     for (const hostile of ['../../etc/passwd', '..\\..\\x', '/abs/path', 'a/../b', '..']) {
       const slug = (() => {

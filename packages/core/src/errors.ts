@@ -86,6 +86,10 @@ export const STRATA_ERROR_CODES = {
   STRATA_REPAIR_INVALID: 'STRATA_REPAIR_INVALID',
   /** The session was used after close, or concurrently on a single-connection dialect. */
   STRATA_SESSION_CLOSED: 'STRATA_SESSION_CLOSED',
+  /** A command that only reads (status, validate, plan, history) was pointed at a SQLite file that does not exist. */
+  STRATA_DATABASE_MISSING: 'STRATA_DATABASE_MISSING',
+  /** `status --fail-on-pending` found migrations not applied yet. */
+  STRATA_PENDING_MIGRATIONS: 'STRATA_PENDING_MIGRATIONS',
   /** Anything unexpected: a bug in strata. */
   STRATA_INTERNAL: 'STRATA_INTERNAL',
 } as const;

@@ -63,7 +63,7 @@ describe('PostgreSQL migration lock', () => {
     const elapsed = Date.now() - started;
     expect(error.code).toBe('STRATA_LOCK_TIMEOUT');
     expect(elapsed).toBeGreaterThanOrEqual(450);
-    expect(elapsed).toBeLessThan(1500);
+    expect(elapsed).toBeLessThan(2_500); // 5x the 500 ms lock timeout: a loaded machine is slow
     expect(error.message).toContain(`pid ${holderPid}`);
     expect(error.message).toContain('strata-holder');
     const reported = error.details.holder as LockHolder;
@@ -131,7 +131,7 @@ describe('PostgreSQL migration lock', () => {
     const started = Date.now();
     setTimeout(() => controller.abort(), 200);
     expect((await rejection(waiter.acquireLock())).code).toBe('STRATA_INTERRUPTED');
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(5_000); // stopped by the abort, not the 10 s lock timeout
     await holder.releaseLock();
   });
 });
@@ -150,7 +150,8 @@ describe('PostgreSQL lock_timeout for DDL', () => {
       const migrator = await connect({ ddlLockTimeoutMs: 300 });
       const started = Date.now();
       const error = await rejection(migrator.execute('SELECT 1;\nALTER TABLE busy ADD COLUMN x int'));
-      expect(Date.now() - started).toBeLessThan(1000);
+      // The blocker never lets go: finishing at all (well within 5 s for a 300 ms timeout) is the point.
+      expect(Date.now() - started).toBeLessThan(5_000);
       expect(error.code).toBe('STRATA_DDL_LOCK_TIMEOUT');
       expect(error.details).toMatchObject({ statement: 2, line: 2, sqlState: '55P03' });
       expect(error.message).toContain(`pid ${blockerPid}`);

@@ -36,8 +36,31 @@ export function interruptedError(filename: string, signal: AbortSignal): StrataE
   });
 }
 
+/**
+ * better-sqlite3's compiled addon is missing or was built for another Node.js: pnpm 10 skips
+ * dependency build scripts until they are approved, and a Node upgrade leaves the old build.
+ * https://github.com/WiseLibs/better-sqlite3/blob/master/docs/troubleshooting.md
+ */
+export function isNativeBindingError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return (
+    (error as { code?: unknown } | null)?.code === 'ERR_DLOPEN_FAILED' ||
+    /Could not locate the bindings file|was compiled against a different Node\.js version|NODE_MODULE_VERSION|better_sqlite3\.node/.test(message)
+  );
+}
+
+/** The native addon of better-sqlite3 cannot be loaded: an install problem, not a database one. */
+export function nativeBindingError(error: unknown): StrataError {
+  const first = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
+  return new StrataError('STRATA_DIALECT_MISSING', `better-sqlite3 is installed but its native addon cannot be loaded (${first})`, {
+    hint: 'Build it: with pnpm 10, `pnpm approve-builds` (allow better-sqlite3) then `pnpm rebuild better-sqlite3`; with npm, `npm rebuild better-sqlite3` (needs python3, make and a C++ compiler when no prebuilt binary fits)',
+    cause: error,
+  });
+}
+
 /** The database file could not be opened or is not a SQLite database. */
 export function connectionFailedError(filename: string, error: unknown): StrataError {
+  if (isNativeBindingError(error)) return nativeBindingError(error);
   const code = sqliteCodeOf(error);
   const hint =
     code === 'SQLITE_NOTADB'

@@ -116,7 +116,8 @@ describe('SQLite write lock', () => {
     const started = performance.now();
     setTimeout(() => controller.abort(), 100);
     await expect(waiter.acquireLock()).rejects.toMatchObject({ code: 'STRATA_INTERRUPTED' });
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Stopped by the abort, not by the 60 s lock timeout (no tighter bound: a loaded machine is slow).
+    expect(performance.now() - started).toBeLessThan(10_000);
     await holder.close();
     await waiter.close();
   });

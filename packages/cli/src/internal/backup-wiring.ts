@@ -7,6 +7,7 @@ import {
   type DialectSession,
   type EventRecord,
   eventsTableFor,
+  isStrataError,
   type MigratorHooks,
   newestAppliedVersions,
   resolveCapabilities,
@@ -163,6 +164,8 @@ export function createBackupHooks(options: {
             ...(options.onProgress ? { onProgress: options.onProgress } : {}),
           })
           .beforeRun(context);
+      } catch (error) {
+        throw withBackupDirectoryHint(error, options.settings.backup.dir);
       } finally {
         options.onProgressEnd?.();
       }
@@ -170,6 +173,26 @@ export function createBackupHooks(options: {
       return result ?? undefined;
     },
   };
+}
+
+/** File-system failures that a different backup folder (or no backup) gets around. */
+const FOLDER_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'ENOSPC', 'EDQUOT']);
+
+/**
+ * A pre-run backup that failed on the backup folder (read-only work folder, a file in the way,
+ * no space) gets a hint naming `backup.dir` and `--no-backup`: the two ways forward.
+ */
+export function withBackupDirectoryHint(error: unknown, directory: string): unknown {
+  if (!isStrataError(error) || error.code !== 'STRATA_BACKUP_FAILED') return error;
+  const file = typeof error.details.file === 'string' ? error.details.file : '';
+  const errno = (error.cause as { code?: unknown } | undefined)?.code;
+  const aboutFolder = file === directory || file.startsWith(`${directory}/`) || error.message.includes(directory) || (typeof errno === 'string' && FOLDER_ERRNOS.has(errno));
+  if (!aboutFolder) return error;
+  return new StrataError('STRATA_BACKUP_FAILED', error.message, {
+    hint: `Set backup.dir in strata.config.* to a writable folder (now ${directory}), or pass --no-backup to migrate without a backup`,
+    cause: error.cause ?? error,
+    details: error.details,
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import Module, { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { exports as resolveExports, legacy as resolveLegacy } from 'resolve.exports';
 
 /**
  * True while the host is CommonJS (the strata bin, which is one CommonJS bundle, says so through
@@ -17,77 +18,62 @@ export function setPreferCommonJs(value: boolean): void {
 
 /**
  * Finds the ESM entry of package `name` installed in `fromDir` or a parent folder's
- * `node_modules`, the way Node would for an `import` there (the `import`/`default`/`node`
- * condition of `exports["."]`, else `module`/`main`). Returns `undefined` when it is not there.
+ * `node_modules`, the way Node would for an `import` there (the `import`/`node`/`default`
+ * conditions of `exports["."]`, else `main`). Returns `undefined` when it is not there.
  * (`createRequire().resolve` would pick the `require` condition.)
  */
 export function resolvePackageEntry(name: string, fromDir: string): string | undefined {
   const found = findPackage(name, fromDir);
-  return found && entryOf(found, ESM_CONDITIONS).path;
+  return found && entryOf(found, false)?.path;
 }
-
-const ESM_CONDITIONS = ['import', 'node', 'default'] as const;
-const CJS_CONDITIONS = ['require', 'node', 'default'] as const;
 
 interface FoundPackage {
   dir: string;
   manifest: Record<string, unknown>;
 }
 
-/** The nearest `node_modules/<name>` with a readable package.json, from `fromDir` up. */
+/**
+ * The first `node_modules/<name>` with a readable package.json in the folders Node itself would
+ * search for a bare `require(name)` from `fromDir` (`require.resolve.paths`), leaving out the
+ * global folders (NODE_PATH, ~/.node_modules): ESM never looks there, and they are not the project.
+ */
 function findPackage(name: string, fromDir: string): FoundPackage | undefined {
-  let dir = resolve(fromDir);
-  for (;;) {
-    const packageDir = join(dir, 'node_modules', name);
+  const lookup = createRequire(join(resolve(fromDir), 'noop.js')).resolve.paths(name) ?? [];
+  const global = new Set((Module as unknown as { globalPaths?: string[] }).globalPaths ?? []);
+  for (const base of lookup) {
+    if (global.has(base)) continue;
+    const packageDir = join(base, name);
     const manifestPath = join(packageDir, 'package.json');
-    if (existsSync(manifestPath)) {
-      try {
-        return { dir: packageDir, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown> };
-      } catch {
-        return undefined;
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
-/** The package's entry for `conditions`, and whether Node would load it as CommonJS. */
-function entryOf({ dir, manifest }: FoundPackage, conditions: readonly string[]): { path: string; commonJs: boolean } {
-  const fromExports = exportEntry(manifest.exports, conditions);
-  const legacy = conditions === ESM_CONDITIONS ? (manifest.module ?? manifest.main) : manifest.main;
-  const entry = fromExports ?? (legacy as string | undefined) ?? 'index.js';
-  const commonJs = entry.endsWith('.cjs') || (!entry.endsWith('.mjs') && manifest.type !== 'module');
-  return { path: join(dir, entry), commonJs };
-}
-
-function exportEntry(exports: unknown, conditions: readonly string[]): string | undefined {
-  if (typeof exports === 'string') return exports;
-  if (typeof exports !== 'object' || exports === null) return undefined;
-  const record = exports as Record<string, unknown>;
-  const root = '.' in record ? record['.'] : record;
-  return pickCondition(root, conditions);
-}
-
-function pickCondition(value: unknown, conditions: readonly string[]): string | undefined {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const hit = pickCondition(item, conditions);
-      if (hit) return hit;
-    }
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const record = value as Record<string, unknown>;
-  for (const condition of conditions) {
-    if (condition in record) {
-      const hit = pickCondition(record[condition], conditions);
-      if (hit) return hit;
+    if (!existsSync(manifestPath)) continue;
+    try {
+      return { dir: packageDir, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown> };
+    } catch {
+      return undefined;
     }
   }
   return undefined;
+}
+
+/**
+ * The package's root entry for `require` (or `import`), resolved by `resolve.exports` as Node
+ * would (`exports` first, then `main`), and whether Node would load that file as CommonJS.
+ * `undefined` when the package exports no such entry (an ESM-only package asked for `require`).
+ */
+function entryOf({ dir, manifest }: FoundPackage, require: boolean): { path: string; commonJs: boolean } | undefined {
+  let entry: string | undefined;
+  if (manifest.exports !== undefined) {
+    try {
+      entry = resolveExports(manifest, '.', { require })?.[0];
+    } catch {
+      return undefined;
+    }
+  } else {
+    entry = resolveLegacy(manifest, { browser: false, fields: ['main'] }) || 'index.js';
+  }
+  if (!entry) return undefined;
+  const path = join(dir, entry);
+  const commonJs = path.endsWith('.cjs') || (!path.endsWith('.mjs') && manifest.type !== 'module');
+  return { path, commonJs };
 }
 
 /**
@@ -100,21 +86,24 @@ export async function importFromProject<T>(name: string, cwd: string, fallback: 
   if (preferCommonJs) {
     // Running as CommonJS: take the package's `require` entry when it has one (strata's packages
     // do), so it joins this process's CommonJS graph; an ESM-only package is imported.
-    const entry = entryOf(found, CJS_CONDITIONS);
-    if (entry.commonJs && existsSync(entry.path)) return asNamespace(createRequire(entry.path)(entry.path)) as T;
+    const entry = entryOf(found, true);
+    if (entry?.commonJs && existsSync(entry.path)) return asNamespace(createRequire(entry.path)(entry.path)) as T;
   }
-  const entry = entryOf(found, ESM_CONDITIONS).path;
-  if (existsSync(entry)) return (await import(pathToFileURL(entry).href)) as T;
+  const entry = entryOf(found, false)?.path;
+  if (entry && existsSync(entry)) return (await import(pathToFileURL(entry).href)) as T;
   return fallback();
 }
 
 /**
  * What `import()` would give for a CommonJS module: compiled ESM (`__esModule`) as it is, plain
- * CommonJS (`module.exports = factory`) with its exports as `default` too.
+ * CommonJS with its exports as `default` and its own properties as named exports, a function
+ * export included (jiti's CommonJS entry is `module.exports = createJiti` with a `createJiti`
+ * property: dropping the properties of a function lost `createJiti`).
  */
 function asNamespace(exports: unknown): unknown {
-  if (exports !== null && (typeof exports === 'object' || typeof exports === 'function') && (exports as { __esModule?: unknown }).__esModule) return exports;
-  return exports !== null && typeof exports === 'object' ? { ...exports, default: exports } : { default: exports };
+  const isObjectLike = exports !== null && (typeof exports === 'object' || typeof exports === 'function');
+  if (isObjectLike && (exports as { __esModule?: unknown }).__esModule) return exports;
+  return isObjectLike ? { ...(exports as object), default: exports } : { default: exports };
 }
 
 /** True when `error` says that `name` (or one of `also`) could not be found. */

@@ -181,7 +181,8 @@ export function renderHistory(out: Output, result: HistoryResult): void {
 export function renderInit(out: Output, result: InitResult): void {
   out.info(`created ${result.config}`);
   out.info(result.createdMigrations ? `created ${result.migrations}/` : `${result.migrations}/ already exists`);
-  out.info('next: strata new create_users, then strata up');
+  if (result.gitignore.length) out.info(`added ${result.gitignore.join(', ')} to .gitignore`);
+  out.info('next: strata new create_invoices, then strata up');
 }
 
 export function renderNew(out: Output, result: NewResult): void {
