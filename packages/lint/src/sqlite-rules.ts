@@ -145,12 +145,13 @@ export function lintSqliteStatements(statements: readonly SqliteStatement[], sch
     if (cursor.accept('add')) {
       cursor.accept('column');
       const column = cursor.name();
-      checkAddColumn(table, column, cursor.rest(), report);
+      checkAddColumn(table, column, cursor.rest(), !created.has(table), report);
     }
   }
 }
 
-function checkAddColumn(table: string, column: string, definition: SqliteToken[], report: (rule: string, message: string) => void): void {
+/** `existing`: the table is not created by this migration, so it may have rows. */
+function checkAddColumn(table: string, column: string, definition: SqliteToken[], existing: boolean, report: (rule: string, message: string) => void): void {
   const words = definition.map((t) => (t.kind === 'word' || t.kind === 'punct' ? t.value : ''));
   const at = (word: string, next?: string) => words.findIndex((w, i) => w === word && (next === undefined || words[i + 1] === next));
   const defaultAt = at('default');
@@ -161,11 +162,12 @@ function checkAddColumn(table: string, column: string, definition: SqliteToken[]
   }
   const nullDefault = defaultValue?.kind === 'word' && defaultValue.value === 'null';
   const generated = at('generated') >= 0 || at('as', '(') >= 0;
-  if (at('not', 'null') >= 0 && (defaultValue === undefined || nullDefault) && !generated) {
-    report('sqlite/add-column-not-null-no-default', `SQLite refuses ADD COLUMN ${column} NOT NULL without a non-NULL default ("Cannot add a NOT NULL column with default value NULL")`);
+  // SQLite checks these two only when the table has rows: a table created by this migration is empty.
+  if (existing && at('not', 'null') >= 0 && (defaultValue === undefined || nullDefault) && !generated) {
+    report('sqlite/add-column-not-null-no-default', `SQLite refuses ADD COLUMN ${column} NOT NULL without a non-NULL default as soon as ${table} has a row ("Cannot add a NOT NULL column with default value NULL")`);
   }
-  if (defaultValue && ((defaultValue.kind === 'punct' && defaultValue.value === '(') || (defaultValue.kind === 'word' && NON_CONSTANT_DEFAULTS.has(defaultValue.value)))) {
-    report('sqlite/add-column-non-constant-default', `SQLite refuses ADD COLUMN ${column} with the non-constant default ${defaultValue.value === '(' ? '(expression)' : defaultValue.value.toUpperCase()} ("Cannot add a column with non-constant default")`);
+  if (existing && defaultValue && ((defaultValue.kind === 'punct' && defaultValue.value === '(') || (defaultValue.kind === 'word' && NON_CONSTANT_DEFAULTS.has(defaultValue.value)))) {
+    report('sqlite/add-column-non-constant-default', `SQLite refuses ADD COLUMN ${column} with the non-constant default ${defaultValue.value === '(' ? '(an expression in parentheses)' : defaultValue.value.toUpperCase()} as soon as ${table} has a row ("Cannot add a column with non-constant default")`);
   }
   if (at('primary', 'key') >= 0 || at('unique') >= 0) {
     report('sqlite/add-column-unique', `SQLite refuses ADD COLUMN ${column} with ${at('unique') >= 0 ? 'UNIQUE' : 'PRIMARY KEY'} on ${table} ("Cannot add a UNIQUE column" / "Cannot add a PRIMARY KEY column")`);
