@@ -28,7 +28,7 @@ export function lintMigrationFromBody(options: LintBodyOptions): LintMigration {
   let sql = options.up;
   let line = upLine;
   if (upLine > 1 && options.fileText !== undefined) {
-    header = options.fileText.split('\n', upLine - 1).join('\n');
+    header = options.fileText.split('\n', upLine - 2).join('\n');
   } else {
     // No up marker: the leading comment lines are the file's header.
     let offset = 0;

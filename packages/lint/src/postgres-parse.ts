@@ -3,6 +3,7 @@ import { type LintStatement, statementsFromSpans } from './lint-statement.js';
 type LibPgQuery = typeof import('libpg-query');
 
 let parserLoading: Promise<LibPgQuery> | undefined;
+let parserLoaded = false;
 
 /**
  * Loads libpg-query (the PostgreSQL parser compiled to WASM) once, on first use, exactly as
@@ -11,9 +12,15 @@ let parserLoading: Promise<LibPgQuery> | undefined;
 export function loadPostgresParser(): Promise<LibPgQuery> {
   parserLoading ??= import('libpg-query').then(async (parser) => {
     await parser.loadModule();
+    parserLoaded = true;
     return parser;
   });
   return parserLoading;
+}
+
+/** Whether the WASM parser has been loaded in this process (for tests and `--verbose`). */
+export function isPostgresParserLoaded(): boolean {
+  return parserLoaded;
 }
 
 interface RawStatement {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LINT_RULES, type LintDialect, type LintMigration, lintMigrations } from '@strata/lint';
+import { LINT_RULES, type LintDialect, type LintMigration, lintMigrations } from '../src/index.js';
 
 /**
  * The labelled corpus: `test/corpus/<dialect>.sql` holds cases, each one migration:
