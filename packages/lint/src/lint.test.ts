@@ -123,3 +123,13 @@ describe('lintMigrationFromBody', () => {
     expect(lintMigrationFromBody({ id: 'a@1.0.0', up: 'SELECT 1;', upLine: 3, fileText: '-- strata:lint-ignore x/y\n-- strata:up\nSELECT 1;' })).toMatchObject({ header: '-- strata:lint-ignore x/y', line: 3, sql: 'SELECT 1;' });
   });
 });
+
+describe('ignores of the other engine', () => {
+  it('are not unused: a generic file runs on both engines', async () => {
+    const sql = '-- strata:lint-ignore pg/drop-table\nDROP TABLE IF EXISTS t;';
+    const sqlite = await lintMigrations([{ id: 'a@1.0.0', sql }], { dialect: 'sqlite', ignores: [{ migration: 'a@1.0.0', rules: ['pg/rename'], reason: 'r' }] });
+    expect(sqlite.findings.map((f) => f.rule)).toEqual(['sqlite/drop-table']);
+    const postgres = await lintMigrations([{ id: 'a@1.0.0', sql }], { dialect: 'postgres' });
+    expect(postgres.findings).toEqual([]);
+  });
+});

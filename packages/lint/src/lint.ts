@@ -75,6 +75,11 @@ export async function lintMigrations(migrations: readonly LintMigration[], optio
   return report;
 }
 
+function appliesTo(rule: string, dialect: string): boolean {
+  const info = findLintRule(rule);
+  return info !== undefined && (info.dialect === 'any' || info.dialect === dialect);
+}
+
 function collect(
   migration: LintMigration,
   statements: readonly LintStatement[],
@@ -113,7 +118,9 @@ function collect(
     }
     push(rule, message, at(statement.start), statement.index, excerptOf(statement.text));
   }
-  // Ignores that name an unknown rule, or suppress nothing, are findings themselves.
+  // Ignores that name an unknown rule, or suppress nothing, are findings themselves. An ignore of
+  // another engine's rule is not "unused": a generic file runs on both engines.
+  const silent = (rule: string) => severityOf(rule) === 'off' || !appliesTo(rule, options.dialect);
   const headerPosition = createPositionIndex(migration.header ?? '');
   const checkIgnores = (ignores: readonly IgnoreComment[], position: (ignore: IgnoreComment) => { line: number; column: number }, where: string) => {
     for (const ignore of ignores) {
@@ -121,7 +128,7 @@ function collect(
       for (const rule of ignore.rules) {
         const excerpt = `-- strata:lint-ignore ${ignore.rules.join(', ')}`;
         if (!findLintRule(rule)) push('lint/unknown-rule', `-- strata:lint-ignore ${where} names an unknown rule ${rule}`, position(ignore), 0, excerpt);
-        else if (!ignore.used.has(rule) && severityOf(rule) !== 'off') push('lint/unused-ignore', `-- strata:lint-ignore ${rule} ${where} suppresses nothing`, position(ignore), 0, excerpt);
+        else if (!ignore.used.has(rule) && !silent(rule)) push('lint/unused-ignore', `-- strata:lint-ignore ${rule} ${where} suppresses nothing`, position(ignore), 0, excerpt);
       }
     }
   };
@@ -132,7 +139,7 @@ function collect(
   }
   for (const ignore of configIgnores) {
     for (const rule of ignore.rules) {
-      if (!ignore.used.has(rule) && severityOf(rule) !== 'off') push('lint/unused-ignore', `lint.ignore of ${migration.id} for ${rule} suppresses nothing`, { line: 1, column: 1 }, 0, '(config lint.ignore)');
+      if (!ignore.used.has(rule) && !silent(rule)) push('lint/unused-ignore', `lint.ignore of ${migration.id} for ${rule} suppresses nothing`, { line: 1, column: 1 }, 0, '(config lint.ignore)');
     }
   }
   findings.sort((a, b) => a.line - b.line || a.column - b.column);
