@@ -146,6 +146,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['strata history', 'strata history --limit 10 --json', 'strata history --migration app@1.2.0'],
   },
   {
+    name: 'lint',
+    usage: 'strata lint [--all] [--dialect postgres|sqlite] [--format text|github]',
+    summary: 'check pending migrations for locks, rewrites and data loss; exit 3 on an error finding',
+    options: {
+      all: { type: 'boolean', description: 'lint every migration, not only the pending ones (no database needed)' },
+      dialect: { type: 'string', value: '<postgres|sqlite>', description: 'lint for this engine without a target database (implies --all)' },
+      format: { type: 'string', value: '<text|github>', description: 'github: GitHub Actions annotations on stdout (default text)' },
+    },
+    examples: ['strata lint', 'strata lint --all --json', 'strata lint --dialect postgres --format github'],
+    notes: [
+      'Rules, severities and suppression: packages/lint/README.md. Silence one finding with',
+      '`-- strata:lint-ignore <rule> <reason>` above the statement (or above `-- strata:up` for the file);',
+      "configure with lint: { rules: { 'pg/rename': 'off' }, ignore: [{ migration, rules, reason }] }.",
+    ],
+  },
+  {
     name: 'backup',
     usage: 'strata backup create | list | verify <id> | restore <id> [--into x] | prune [--keep n] [--max-age 30d]',
     summary: 'take, list, verify, restore and prune verified backups',

@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IDENTIFIER_PATTERN, isStrataError, StrataError } from '@strata/core';
 import { BACKUP_CONFIG_KEYS, CONFIG_KEYS, type StrataConfig } from './define-config.js';
 import { importFromProject, resolvePackageEntry } from './internal/import-package.js';
+import { checkLintConfigShape } from './lint-config.js';
 
 /** File names looked for in the project folder, in this order. */
 export const CONFIG_FILE_NAMES = [
@@ -172,5 +173,6 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
     if (b.enabled !== undefined && typeof b.enabled !== 'boolean') fail('backup.enabled', 'must be true or false');
     if (b.keep !== undefined && !(Number.isInteger(b.keep) && (b.keep as number) >= 1)) fail('backup.keep', 'must be a whole number, 1 or more');
   }
+  if (config.lint !== undefined) checkLintConfigShape(config.lint, fail);
   return config as StrataConfig;
 }

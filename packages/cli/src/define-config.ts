@@ -17,6 +17,17 @@ export interface BackupConfig {
   keep?: number;
 }
 
+/** `strata lint` settings of a {@link StrataConfig} (rules of `@strata/lint`). */
+export interface LintConfig {
+  /** Severity per rule id: `{ 'pg/rename': 'off', 'pg/drop-column': 'error' }`. */
+  rules?: Record<string, 'error' | 'warning' | 'off'>;
+  /**
+   * Findings accepted in migrations whose text cannot change any more (it is checksummed):
+   * `[{ migration: 'app@1.2.0', rules: ['pg/index-not-concurrent'], reason: '…' }]`.
+   */
+  ignore?: { migration: string; rules: string[]; reason: string }[];
+}
+
 /** The options a dialect package's default-exported factory receives. */
 export interface DialectFactoryOptions {
   url: string;
@@ -50,6 +61,8 @@ export interface StrataConfig {
   /** PostgreSQL `statement_timeout` for migrations. @default 0 (server setting) */
   statementTimeout?: string | number;
   backup?: BackupConfig;
+  /** `strata lint`: rule severities and ignores. */
+  lint?: LintConfig;
 }
 
 /**
@@ -75,6 +88,7 @@ export const CONFIG_KEYS = [
   'ddlLockTimeout',
   'statementTimeout',
   'backup',
+  'lint',
 ] as const satisfies readonly (keyof StrataConfig)[];
 
 /** Every key of a config's `backup` object. */

@@ -38,6 +38,8 @@ export interface RunCliOptions {
   modules?: Record<string, ModuleLoader>;
   /** How `@strata/backup` is imported (on demand). */
   backupLoader?: BackupLoader;
+  /** How `@strata/lint` is imported (by `strata lint` only). */
+  lintLoader?: () => Promise<unknown>;
   /** Aborted on SIGINT/SIGTERM; the reason's `signal` property picks the exit status (130/143). */
   signal?: AbortSignal;
   /**
@@ -188,6 +190,11 @@ class CommandRun {
 
     if (this.command === 'new') return this.newMigration(settings);
     if (this.command === 'backup') return this.backup(settings);
+    if (this.command === 'lint') {
+      const { runLint } = await import('./internal/lint-wiring.js');
+      const { dialectLoaders, modules = {}, lintLoader, stdout } = this.options;
+      return runLint({ line: this.line, settings, out, stdout, cwd: this.cwd, dialectLoaders, modules, lintLoader, emit: (result, render) => this.emit(result, render) });
+    }
 
     const runs = this.command === 'up' || this.command === 'down';
     const resolved = await resolveDialect(settings, this.options.dialectLoaders);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Dialect } from '@strata/core';
 import { listOption, type ParsedOptions, stringOption } from './argv.js';
-import type { StrataConfig } from './define-config.js';
+import type { LintConfig, StrataConfig } from './define-config.js';
 import { parseDuration } from './duration.js';
 import { pickUrl, type UrlSource, urlPasswords } from './target.js';
 
@@ -39,6 +39,8 @@ export interface Settings {
   ddlLockTimeoutMs: number | undefined;
   statementTimeoutMs: number | undefined;
   backup: { dir: string; enabled: boolean | undefined; keep: number | undefined };
+  /** The config's `lint` object (`strata lint`). */
+  lint: LintConfig | undefined;
   /** Passwords found in any URL or PGPASSWORD, redacted from all output. */
   secrets: string[];
   configPath: string | undefined;
@@ -111,6 +113,7 @@ export function resolveSettings(
       enabled: config.backup?.enabled,
       keep: config.backup?.keep,
     },
+    lint: config.lint,
     secrets: [...new Set(secrets)],
     configPath,
   };
