@@ -4,7 +4,8 @@ import { findIgnoreComments, type IgnoreComment } from './lint-ignores.js';
 import { findLintRule, LINT_RULES } from './lint-rules.js';
 import { createPositionIndex, excerptOf, type LintStatement } from './lint-statement.js';
 import type { LintFinding, LintMigration, LintOptions, LintReport, LintRuleSetting, LintSeverity } from './lint-types.js';
-import { parsePostgresScript } from './postgres-parse.js';
+import { splitInertPostgresScript } from './postgres-fast-path.js';
+import { loadPostgresParser, parsePostgresScript } from './postgres-parse.js';
 import { lintPostgresStatements } from './postgres-rules.js';
 import { createPostgresSchema } from './postgres-schema.js';
 import { parseSqliteScript, type SqliteStatement } from './sqlite-parse.js';
@@ -56,14 +57,21 @@ export async function lintMigrations(migrations: readonly LintMigration[], optio
   const report: LintReport = { dialect: options.dialect, migrations: 0, statements: 0, findings: [], errors: 0, warnings: 0, suppressed: 0 };
 
   for (const migration of migrations) {
-    const statements = options.dialect === 'postgres' ? await parsePostgresScript(migration.sql) : parseSqliteScript(migration.sql);
+    const transaction = migration.transaction ?? true;
+    // Scripts of the commonest shapes skip the PostgreSQL parser (see splitInertPostgresScript).
+    const inert = postgresSchema ? splitInertPostgresScript(migration.sql, transaction, lockTimeoutMs) : undefined;
+    const statements = inert?.statements ?? (postgresSchema ? await parsePostgresScript(migration.sql) : parseSqliteScript(migration.sql));
     const raw: { rule: string; statement: LintStatement; message: string }[] = [];
     const context: RuleContext = {
-      transaction: migration.transaction ?? true,
+      transaction,
       lockTimeoutMs,
       report: migration.context ? () => {} : (rule, statement, message) => raw.push({ rule, statement, message }),
     };
-    if (postgresSchema) lintPostgresStatements(statements, postgresSchema, context);
+    if (inert) {
+      postgresSchema!.deferred.push(migration.sql);
+      for (const finding of inert.findings) context.report(finding.rule, finding.statement, finding.message);
+    }
+    else if (postgresSchema) lintPostgresStatements(statements, postgresSchema, context, (await loadPostgresParser()).parseSync);
     else lintSqliteStatements(statements as SqliteStatement[], sqliteSchema!, context);
     if (migration.context) continue;
     report.migrations += 1;

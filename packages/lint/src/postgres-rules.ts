@@ -1,6 +1,6 @@
 import type { RuleContext } from './lint-context.js';
 import type { LintStatement } from './lint-statement.js';
-import { isBinaryCoercible, type PostgresSchema, tableOf, typeText } from './postgres-schema.js';
+import { expandDeferred, isBinaryCoercible, type PostgresSchema, tableOf, typeText } from './postgres-schema.js';
 
 type Node = Record<string, unknown>;
 
@@ -68,22 +68,27 @@ function notNullColumn(expr: unknown): string | undefined {
   return lastName(fields) || undefined;
 }
 
+/** The message of `pg/index-not-concurrent` for a CREATE INDEX (shared with the fast path). */
+export function indexNotConcurrentMessage(table: string): string {
+  return `CREATE INDEX on ${table} without CONCURRENTLY blocks writes to ${table} (SHARE lock) until the index is built`;
+}
+
 /**
  * Lints the statements of one PostgreSQL migration in order, updating `schema` with what they
  * create. With `context.report` a no-op, it only reads (for migrations already applied).
  */
-export function lintPostgresStatements(statements: readonly LintStatement[], schema: PostgresSchema, context: RuleContext): void {
+export function lintPostgresStatements(statements: readonly LintStatement[], schema: PostgresSchema, context: RuleContext, parseSync: (sql: string) => unknown): void {
   const state: MigrationState = { tables: new Set(), indexes: new Set(), notValid: new Set(), lockTimeoutSet: false, lockTimeoutReported: false, transaction: context.transaction };
   for (const statement of statements) {
     if (!statement.tree) {
       context.report('lint/parse-error', statement, `The PostgreSQL parser rejects this statement: ${statement.parseError ?? 'syntax error'}`);
       continue;
     }
-    checkStatement(statement, statement.tree, schema, state, context);
+    checkStatement(statement, statement.tree, schema, state, context, parseSync);
   }
 }
 
-function checkStatement(statement: LintStatement, tree: Node, schema: PostgresSchema, state: MigrationState, context: RuleContext): void {
+function checkStatement(statement: LintStatement, tree: Node, schema: PostgresSchema, state: MigrationState, context: RuleContext, parseSync: (sql: string) => unknown): void {
   const [kind, node] = nodeOf(tree);
   const report = (rule: string, message: string) => context.report(rule, statement, message);
   const existing = (table: string) => table !== '' && !state.tables.has(table);
@@ -121,7 +126,7 @@ function checkStatement(statement: LintStatement, tree: Node, schema: PostgresSc
       if (node.idxname) state.indexes.add(String(node.idxname));
       locks(table);
       if (node.concurrent) concurrentlyInTransaction('CREATE INDEX CONCURRENTLY');
-      else if (existing(table)) report('pg/index-not-concurrent', `CREATE INDEX on ${table} without CONCURRENTLY blocks writes to ${table} (SHARE lock) until the index is built`);
+      else if (existing(table)) report('pg/index-not-concurrent', indexNotConcurrentMessage(table));
       if (!node.if_not_exists) notIdempotent('CREATE INDEX without IF NOT EXISTS', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS (and check for an INVALID index left by a failed build)');
       return;
     }
@@ -129,7 +134,7 @@ function checkStatement(statement: LintStatement, tree: Node, schema: PostgresSc
       return checkDrop(node, state, report, notIdempotent, concurrentlyInTransaction, locks);
     case 'AlterTableStmt':
       if (node.objtype !== 'OBJECT_TABLE') return;
-      return checkAlterTable(node, schema, state, report, notIdempotent, locks);
+      return checkAlterTable(node, schema, state, report, notIdempotent, locks, parseSync);
     case 'RenameStmt': {
       const type = String(node.renameType);
       const table = relName(node.relation);
@@ -245,7 +250,15 @@ function checkDrop(
   }
 }
 
-function checkAlterTable(node: Node, schema: PostgresSchema, state: MigrationState, report: Report, notIdempotent: NotIdempotent, locks: (table: string) => void): void {
+function checkAlterTable(
+  node: Node,
+  schema: PostgresSchema,
+  state: MigrationState,
+  report: Report,
+  notIdempotent: NotIdempotent,
+  locks: (table: string) => void,
+  parseSync: (sql: string) => unknown,
+): void {
   const table = relName(node.relation);
   const existing = !state.tables.has(table);
   const model = tableOf(schema, table);
@@ -282,6 +295,7 @@ function checkAlterTable(node: Node, schema: PostgresSchema, state: MigrationSta
       }
       case 'AT_AlterColumnType': {
         const to = typeText(((def.ColumnDef ?? {}) as Node).typeName);
+        if (!model.columns.has(columnName) && schema.deferred.length) expandDeferred(schema, parseSync);
         const from = model.columns.get(columnName);
         model.columns.set(columnName, to);
         if (!existing) break;

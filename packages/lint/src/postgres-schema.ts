@@ -11,10 +11,43 @@ export interface PostgresTable {
 /** The schema as the migrations read so far built it, shared across the migrations of one lint. */
 export interface PostgresSchema {
   tables: Map<string, PostgresTable>;
+  /**
+   * Scripts that took the fast path (CREATE TABLE and friends, not parsed): parsed only when a rule
+   * needs a column type they may define, then emptied.
+   */
+  deferred: string[];
 }
 
 export function createPostgresSchema(): PostgresSchema {
-  return { tables: new Map() };
+  return { tables: new Map(), deferred: [] };
+}
+
+/**
+ * Parses the deferred scripts and records the columns of the tables they create, for tables the
+ * parsed migrations have not described (later statements were parsed in order and win).
+ */
+export function expandDeferred(schema: PostgresSchema, parseSync: (sql: string) => unknown): void {
+  const scripts = schema.deferred;
+  schema.deferred = [];
+  for (const sql of scripts) {
+    let stmts: { stmt: Record<string, Record<string, unknown>> }[];
+    try {
+      stmts = ((parseSync(sql) as { stmts?: typeof stmts }).stmts ?? []);
+    } catch {
+      continue;
+    }
+    for (const { stmt } of stmts) {
+      const create = stmt.CreateStmt;
+      if (!create) continue;
+      const name = String((create.relation as Record<string, unknown> | undefined)?.relname ?? '');
+      const table = tableOf(schema, name);
+      if (table.columns.size > 0) continue;
+      for (const element of (create.tableElts ?? []) as Record<string, Record<string, unknown>>[]) {
+        const column = element.ColumnDef;
+        if (column) table.columns.set(String(column.colname), typeText(column.typeName));
+      }
+    }
+  }
 }
 
 export function tableOf(schema: PostgresSchema, name: string): PostgresTable {
