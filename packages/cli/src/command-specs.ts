@@ -72,7 +72,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'up',
-    usage: 'strata up [--to id|version] [--dry-run] [--single-transaction] [--no-backup] [--allow-out-of-order]',
+    usage: 'strata up [--to id|version] [--dry-run] [--single-transaction] [--no-backup] [--allow-out-of-order] [--allow-lint]',
     summary: 'apply pending migrations',
     options: {
       to: to('apply up to and including this migration'),
@@ -80,6 +80,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'single-transaction': { type: 'boolean', description: 'apply the whole plan in one transaction' },
       'no-backup': noBackup,
       'allow-out-of-order': { type: 'boolean', description: 'apply pending migrations older than the newest applied one' },
+      'allow-lint': { type: 'boolean', description: 'apply even when strata lint finds an error in a migration to apply' },
     },
     examples: ['strata up', 'strata up --to 1.2.0', 'strata up --dry-run', 'strata up --url postgres://app@db/prod --lock-timeout 30s'],
   },

@@ -1,5 +1,5 @@
 import { resolve as resolvePath } from 'node:path';
-import { createMigrator, defaultCacheDirectory, type Dialect, type Migrator, type MigratorEvent, StrataError, TOOL_VERSION } from '@strata/core';
+import { createMigrator, defaultCacheDirectory, type Dialect, type Migrator, type MigratorEvent, type MigratorHooks, StrataError, TOOL_VERSION } from '@strata/core';
 import { type CommandLine, countOption, listOption, parseCommandLine, stringOption } from './argv.js';
 import { findCommand } from './command-specs.js';
 import { loadConfig } from './config.js';
@@ -8,6 +8,7 @@ import { parseAge } from './duration.js';
 import { loadEnvFile } from './env-file.js';
 import { exitCodeFor, exitCodeForProblems } from './exit-codes.js';
 import { appliedVersions, type BackupLoader, createBackupHooks, createManagerFor, loadBackupPackage, recordEvent } from './internal/backup-wiring.js';
+import { withLintGate } from './internal/lint-gate.js';
 import { confirm } from './internal/confirm.js';
 import { setPreferCommonJs } from './internal/import-package.js';
 import { backupProgressLine, createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
@@ -211,7 +212,7 @@ class CommandRun {
       ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
       ...(runs
         ? {
-            hooks: createBackupHooks({
+            hooks: this.lintGate(settings, sources, createBackupHooks({
               targets: [resolved.primary, ...(resolved.fallback ? [resolved.fallback] : [])],
               settings,
               env: this.env,
@@ -221,13 +222,33 @@ class CommandRun {
               onProgress: backupProgressLine(out),
               onProgressEnd: () => out.progress(undefined),
               onPruneError: (error) => out.warn(`warning: pruning old backups failed: ${(error as Error).message}`),
-            }),
+            })),
           }
         : {}),
       onEvent: (event) => this.progress(event),
     });
     if (out.verbose) await this.describeDialect(resolved, settings);
-    return this.migratorCommand(this.migrator, sources);
+    return this.migratorCommand(this.migrator, sources, settings);
+  }
+
+  /** `up`: strata lint checks the migrations to apply before the backup (internal/lint-gate.ts). */
+  private lintGate(settings: Settings, sources: ResolvedSources, hooks: MigratorHooks): MigratorHooks {
+    if (this.command !== 'up') return hooks;
+    const { out } = this;
+    return withLintGate(hooks, {
+      sources: sources.sources,
+      settings,
+      cwd: this.cwd,
+      modules: this.options.modules ?? {},
+      lintLoader: this.options.lintLoader,
+      allowLint: this.flag('allow-lint'),
+      skipBackup: this.flag('no-backup'),
+      onSkip: (reason) => out.debug(reason),
+      onReport: (result) => {
+        for (const f of result.findings) out.warn(`lint: ${f.file}:${f.line}:${f.column} ${f.severity} ${f.rule}: ${f.message}`);
+        if (result.errors && this.flag('allow-lint')) out.warn(`lint: ${result.errors} error${result.errors === 1 ? '' : 's'} accepted by --allow-lint`);
+      },
+    });
   }
 
   private describeSettings(settings: Settings): void {
@@ -383,7 +404,7 @@ class CommandRun {
     return result.action === 'verify' && !result.result.ok ? 6 : 0;
   }
 
-  private async migratorCommand(migrator: Migrator, sources: ResolvedSources): Promise<number> {
+  private async migratorCommand(migrator: Migrator, sources: ResolvedSources, settings: Settings): Promise<number> {
     const { out } = this;
     const signal = this.options.signal;
     switch (this.command) {
@@ -415,7 +436,16 @@ class CommandRun {
           ...(steps ? { steps } : {}),
           allowOutOfOrder: this.flag('allow-out-of-order'),
         });
-        this.emit(result, () => text.renderPlan(out, result));
+        // Findings of strata lint on the steps to apply (when @strata/lint is installed).
+        const { lintSteps } = await import('./internal/lint-gate.js');
+        const lint = result.direction === 'up' && result.problems.length === 0
+          ? await lintSteps(result.steps.map((step) => step.id), result.dialect, { sources: sources.sources, settings, cwd: this.cwd, modules: this.options.modules ?? {}, lintLoader: this.options.lintLoader, onSkip: (reason) => out.debug(reason) })
+          : undefined;
+        const renderLint = lint?.findings.length ? (await import('./render/lint.js')).renderLint : undefined;
+        this.emit({ ...result, lint: lint ? { errors: lint.errors, warnings: lint.warnings, suppressed: lint.suppressed, findings: lint.findings } : null }, () => {
+          text.renderPlan(out, result);
+          if (lint && renderLint) renderLint(out, lint);
+        });
         return exitCodeForProblems(result.problems);
       }
       case 'up': {
@@ -427,7 +457,8 @@ class CommandRun {
           dryRun: this.flag('dry-run'),
           singleTransaction: this.flag('single-transaction'),
           allowOutOfOrder: this.flag('allow-out-of-order'),
-          noBackup: this.flag('no-backup'),
+          // The hooks run with --no-backup too (the lint gate); the backup hook itself honours the flag.
+          noBackup: false,
           ...(signal ? { signal } : {}),
         });
         if (this.flag('no-backup') && report.steps.length && !report.dryRun) out.warn('no backup: skipped by --no-backup');

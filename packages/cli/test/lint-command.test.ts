@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,7 +112,7 @@ describe('strata lint', () => {
     }
   });
 
-  it('explains how to install @strata/lint when it is missing (exit 2), and no other command loads it', async () => {
+  it('explains how to install @strata/lint when it is missing (exit 2); status, validate and a run with nothing to do never load it', async () => {
     const dir = project({ '1.0.0_users.sql': USERS });
     let loads = 0;
     const missing = () => {
@@ -123,7 +123,10 @@ describe('strata lint', () => {
     expect(ran.code).toBe(2);
     expect(ran.stderr).toContain('npm install --save-dev @strata/lint');
     loads = 0;
-    for (const command of [['status'], ['validate'], ['plan'], ['up', '--no-backup']]) expect((await run(command, dir, { lintLoader: missing })).code).toBe(0);
+    for (const command of [['status'], ['validate']]) expect((await run(command, dir, { lintLoader: missing })).code).toBe(0);
+    expect(loads).toBe(0);
+    expect((await run(['up', '--no-backup'], dir)).code).toBe(0);
+    for (const command of [['status'], ['plan'], ['up', '--no-backup']]) expect((await run(command, dir, { lintLoader: missing })).code).toBe(0);
     expect(loads).toBe(0);
   });
 
@@ -153,5 +156,75 @@ describe('strata lint on PostgreSQL', () => {
     // Non-transactional: CREATE INDEX without IF NOT EXISTS cannot be re-run after a failure.
     expect(document.findings.map((f: { rule: string }) => f.rule)).toEqual(['pg/not-idempotent']);
     expect(ran.code).toBe(0);
+  });
+});
+
+describe('strata lint in plan and up', () => {
+  const ERROR_MIGRATION = '-- strata:up\nALTER TABLE users ADD COLUMN nick TEXT NOT NULL;\n';
+
+  it('up: shows the findings and refuses an error finding before anything runs (exit 3), also with --no-backup', async () => {
+    const dir = project({ '1.0.0_users.sql': USERS });
+    expect((await run(['up', '--no-backup'], dir)).code).toBe(0);
+    writeFileSync(join(dir, 'migrations', '1.1.0_nick.sql'), ERROR_MIGRATION);
+    writeFileSync(join(dir, 'migrations', '1.2.0_rename.sql'), '-- strata:up\nALTER TABLE users RENAME COLUMN name TO full_name;\n');
+    for (const args of [['up'], ['up', '--no-backup']]) {
+      const refused = await run([...args, '--json'], dir);
+      expect(refused.code, args.join(' ')).toBe(3);
+      const document = JSON.parse(refused.stdout);
+      expect(document.error).toMatchObject({ code: 'STRATA_LINT_FAILED', hint: expect.stringContaining('--allow-lint') });
+      expect(document.error.problems.map((p: { code: string }) => p.code)).toEqual(['sqlite/add-column-not-null-no-default', 'sqlite/rename']);
+      expect(refused.stderr).toContain('lint: migrations/1.1.0_nick.sql:2:1 error sqlite/add-column-not-null-no-default');
+    }
+    // Nothing ran, and no backup was taken for the refused run.
+    const status = JSON.parse((await run(['status', '--json'], dir)).stdout);
+    expect(status.migrations.map((m: { state: string }) => m.state)).toEqual(['applied', 'pending', 'pending']);
+    expect(existsSync(join(dir, '.strata-backups'))).toBe(false);
+  });
+
+  it('up: --allow-lint applies anyway (SQLite then decides), and an ignored finding does not stop it', async () => {
+    const dir = project({ '1.0.0_users.sql': USERS, '1.1.0_rename.sql': '-- strata:up\n-- strata:lint-ignore sqlite/rename the app reads both names\nALTER TABLE users RENAME COLUMN name TO full_name;\n' });
+    const ran = await run(['up', '--no-backup'], dir);
+    expect(ran.code, ran.stderr).toBe(0);
+    writeFileSync(join(dir, 'migrations', '1.2.0_nick.sql'), '-- strata:up\nALTER TABLE users ADD COLUMN nick TEXT NOT NULL;\n');
+    const allowed = await run(['up', '--no-backup', '--allow-lint'], dir);
+    // The table is empty, so SQLite accepts what the rule warns about.
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stderr).toContain('lint: 1 error accepted by --allow-lint');
+  });
+
+  it('up with nothing to apply never loads @strata/lint', async () => {
+    const dir = project({ '1.0.0_users.sql': USERS });
+    let loads = 0;
+    const counting = async () => {
+      loads += 1;
+      return import('@strata/lint' as string);
+    };
+    expect((await run(['up', '--no-backup'], dir, { lintLoader: counting })).code).toBe(0);
+    expect(loads).toBe(1);
+    expect((await run(['up', '--no-backup'], dir, { lintLoader: counting })).code).toBe(0);
+    expect((await run(['up'], dir, { lintLoader: counting })).code).toBe(0);
+    expect(loads).toBe(1);
+  });
+
+  it('up runs without linting when @strata/lint is not installed', async () => {
+    const dir = project({ '1.0.0_users.sql': USERS, '1.1.0_nick.sql': ERROR_MIGRATION });
+    const missing = () => Promise.reject(Object.assign(new Error("Cannot find module '@strata/lint'"), { code: 'MODULE_NOT_FOUND' }));
+    const ran = await run(['up', '--no-backup', '--verbose'], dir, { lintLoader: missing });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stderr).toContain('lint: skipped');
+  });
+
+  it('plan shows the findings of the steps to apply, and a lint key in JSON', async () => {
+    const dir = project({ '1.0.0_users.sql': USERS });
+    expect((await run(['up', '--no-backup'], dir)).code).toBe(0);
+    writeFileSync(join(dir, 'migrations', '1.1.0_nick.sql'), ERROR_MIGRATION);
+    const text = await run(['plan'], dir);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('ALTER TABLE users ADD COLUMN nick');
+    expect(text.stdout).toContain('migrations/1.1.0_nick.sql:2:1 error sqlite/add-column-not-null-no-default');
+    const document = JSON.parse((await run(['plan', '--json'], dir)).stdout);
+    expect(document.lint).toMatchObject({ errors: 1, warnings: 0, findings: [expect.objectContaining({ rule: 'sqlite/add-column-not-null-no-default' })] });
+    const nothing = JSON.parse((await run(['plan', '--down', '--json'], dir)).stdout);
+    expect(nothing.lint).toBeNull();
   });
 });

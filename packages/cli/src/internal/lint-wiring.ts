@@ -141,7 +141,7 @@ async function targetDialectName(settings: Settings, loaders: DialectLoaders | u
 }
 
 /** The `lintIgnores` exports of the module packages (their released migrations cannot change). */
-async function moduleIgnores(names: readonly string[], cwd: string, loaders: Record<string, ModuleLoader>): Promise<LintIgnore[]> {
+export async function moduleIgnores(names: readonly string[], cwd: string, loaders: Record<string, ModuleLoader>): Promise<LintIgnore[]> {
   const ignores: LintIgnore[] = [];
   for (const name of names) {
     try {
