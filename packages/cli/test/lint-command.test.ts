@@ -130,6 +130,18 @@ describe('strata lint', () => {
     expect(loads).toBe(0);
   });
 
+  it('lints the file that runs on the engine, with its own directives', async () => {
+    const dir = project({
+      '1.0.0_users.sql': USERS,
+      '1.1.0_index.sql': '-- strata:up\nCREATE INDEX users_name ON users (name);\n',
+      '1.1.0_index.postgres.sql': '-- strata:transaction off\n-- strata:up\nCREATE INDEX CONCURRENTLY users_name ON users (name);\n',
+    });
+    const postgres = JSON.parse((await run(['lint', '--dialect', 'postgres', '--json'], dir)).stdout);
+    expect(postgres.findings.map((f: { rule: string; file: string; line: number }) => [f.rule, f.file, f.line])).toEqual([['pg/not-idempotent', 'migrations/1.1.0_index.postgres.sql', 3]]);
+    const sqlite = JSON.parse((await run(['lint', '--dialect', 'sqlite', '--json'], dir)).stdout);
+    expect(sqlite).toMatchObject({ migrations: 2, findings: [] });
+  });
+
   it('refuses an unknown --format or --dialect (exit 2)', async () => {
     const dir = project({ '1.0.0_users.sql': USERS });
     expect((await run(['lint', '--dialect', 'mysql'], dir)).code).toBe(2);

@@ -1,4 +1,4 @@
-import { type LintStatement, statementsFromSpans } from './lint-statement.js';
+import type { LintStatement } from './lint-statement.js';
 
 /** A SQLite token: a keyword or bare name (`word`), a quoted name, a literal or punctuation. */
 export interface SqliteToken {
@@ -9,8 +9,10 @@ export interface SqliteToken {
   end: number;
 }
 
-const isWordStart = (c: string) => /[A-Za-z_\u0080-\uffff]/.test(c);
-const isWordPart = (c: string) => /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
+/** Letters, `_` and non-ASCII start a word; digits and `$` may follow. */
+const isWordStart = (code: number) => (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95 || code >= 128;
+const isWordPart = (code: number) => isWordStart(code) || (code >= 48 && code <= 57) || code === 36;
+const isDigit = (code: number) => code >= 48 && code <= 57;
 
 /** Tokens of a SQLite script, comments and blanks left out. Unterminated quotes run to the end. */
 export function tokenizeSqlite(script: string): SqliteToken[] {
@@ -20,61 +22,66 @@ export function tokenizeSqlite(script: string): SqliteToken[] {
   const quoted = (close: string, kind: SqliteToken['kind'], from: number) => {
     let j = from + 1;
     let value = '';
+    let chunk = j;
     while (j < length) {
-      const c = script[j]!;
-      if (c === close) {
-        if (close !== ']' && script[j + 1] === close) {
-          value += c;
-          j += 2;
-          continue;
-        }
-        j += 1;
+      const at = script.indexOf(close, j);
+      if (at < 0) {
+        j = length;
         break;
       }
-      value += c;
-      j += 1;
+      if (close !== ']' && script[at + 1] === close) {
+        value += script.slice(chunk, at + 1);
+        j = at + 2;
+        chunk = j;
+        continue;
+      }
+      value += script.slice(chunk, at);
+      chunk = -1;
+      j = at + 1;
+      break;
     }
+    if (chunk >= 0) value += script.slice(chunk, length);
     tokens.push({ kind, value: kind === 'name' ? value.toLowerCase() : value, start: from, end: j });
     return j;
   };
   while (i < length) {
-    const c = script[i]!;
-    if (c === ' ' || c === '\n' || c === '\t' || c === '\r' || c === '\f') {
+    const code = script.charCodeAt(i);
+    if (code === 32 || code === 10 || code === 9 || code === 13 || code === 12 || code === 11) {
       i += 1;
-    } else if (c === '-' && script[i + 1] === '-') {
+    } else if (code === 45 && script.charCodeAt(i + 1) === 45) {
       const newline = script.indexOf('\n', i);
       i = newline < 0 ? length : newline + 1;
-    } else if (c === '/' && script[i + 1] === '*') {
+    } else if (code === 47 && script.charCodeAt(i + 1) === 42) {
       const close = script.indexOf('*/', i + 2);
       i = close < 0 ? length : close + 2;
-    } else if (c === "'") {
+    } else if (code === 39) {
       i = quoted("'", 'string', i);
-    } else if (c === '"') {
+    } else if (code === 34) {
       i = quoted('"', 'name', i);
-    } else if (c === '`') {
+    } else if (code === 96) {
       i = quoted('`', 'name', i);
-    } else if (c === '[') {
+    } else if (code === 91) {
       i = quoted(']', 'name', i);
-    } else if ((c === 'x' || c === 'X') && script[i + 1] === "'") {
+    } else if ((code === 120 || code === 88) && script.charCodeAt(i + 1) === 39) {
       const from = i;
       i = quoted("'", 'blob', i + 1);
       tokens[tokens.length - 1]!.start = from;
-    } else if (isWordStart(c)) {
+    } else if (isWordStart(code)) {
       let j = i + 1;
-      while (j < length && isWordPart(script[j]!)) j += 1;
+      while (j < length && isWordPart(script.charCodeAt(j))) j += 1;
       tokens.push({ kind: 'word', value: script.slice(i, j).toLowerCase(), start: i, end: j });
       i = j;
-    } else if (/[0-9.]/.test(c) && (c !== '.' || /[0-9]/.test(script[i + 1] ?? ''))) {
+    } else if (isDigit(code) || (code === 46 && isDigit(script.charCodeAt(i + 1)))) {
       let j = i + 1;
       while (j < length && /[0-9a-fA-FxX._]/.test(script[j]!)) j += 1;
       if ((script[j - 1] === 'e' || script[j - 1] === 'E') && /[+-]/.test(script[j] ?? '')) {
         j += 1;
-        while (j < length && /[0-9]/.test(script[j]!)) j += 1;
+        while (j < length && isDigit(script.charCodeAt(j))) j += 1;
       }
       tokens.push({ kind: 'number', value: script.slice(i, j), start: i, end: j });
       i = j;
     } else {
-      tokens.push({ kind: 'punct', value: c, start: i, end: i + 1 });
+      tokens.push({ kind: 'punct', value: script[i]!, start: i, end: i + 1 });
       i += 1;
     }
   }
@@ -115,8 +122,15 @@ export function parseSqliteScript(script: string): SqliteStatement[] {
   }
   spans.push({ from, to: script.length });
   groups.push(current);
-  // statementsFromSpans drops empty spans: keep the token groups in step with it.
-  const kept = groups.filter((group) => group.length > 0);
-  const statements = statementsFromSpans(script, spans.filter((_, index) => groups[index]!.length > 0));
-  return statements.map((statement, index) => ({ ...statement, tokens: kept[index] ?? [] }));
+  // Spans without tokens hold only blanks and comments: no statement.
+  const statements: SqliteStatement[] = [];
+  let previousEnd = 0;
+  for (const [index, group] of groups.entries()) {
+    if (group.length === 0) continue;
+    const start = group[0]!.start;
+    const end = Math.min(group[group.length - 1]!.end, spans[index]!.to);
+    statements.push({ index: statements.length + 1, start, end, text: script.slice(start, end), leading: script.slice(previousEnd, start), tokens: group });
+    previousEnd = end;
+  }
+  return statements;
 }
