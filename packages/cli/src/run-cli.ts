@@ -8,7 +8,7 @@ import { parseAge } from './duration.js';
 import { loadEnvFile } from './env-file.js';
 import { exitCodeFor, exitCodeForProblems } from './exit-codes.js';
 import { appliedVersions, type BackupLoader, createBackupHooks, createManagerFor, loadBackupPackage, recordEvent } from './internal/backup-wiring.js';
-import { withLintGate } from './internal/lint-gate.js';
+import { loadOnce, withLintGate } from './internal/lint-gate.js';
 import { confirm } from './internal/confirm.js';
 import { setPreferCommonJs } from './internal/import-package.js';
 import { backupProgressLine, createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
@@ -203,6 +203,8 @@ class CommandRun {
     const cacheDirectory = this.command === 'validate' || this.command === 'repair' ? undefined : defaultCacheDirectory(this.env);
     const checksumCache = cacheDirectory === undefined ? false : resolvePath(this.cwd, cacheDirectory);
     const sources = await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`), checksumCache);
+    // plan and up lint what they run: one read of the files serves both (internal/lint-gate.ts).
+    if (this.command === 'plan' || this.command === 'up') sources.sources = sources.sources.map(loadOnce);
     out.debug(`checksum cache: ${checksumCache === false ? 'off' : checksumCache}`);
     out.debug(`dialect: ${resolved.primary.dialect.name}${resolved.fallback ? ` (fallback ${resolved.fallback.dialect.name})` : ''}`);
     out.debug(`sources: ${[...sources.folders.map((f) => `${f.shown} (module ${f.module})`), ...sources.modules.map((m) => `module ${m}`)].join(', ') || 'none'}`);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
+import { loadOnce } from '../src/internal/lint-gate.js';
 import { runCli, type RunCliOptions } from '../src/run-cli.js';
 
 async function run(argv: string[], cwd: string, options: Partial<RunCliOptions> = {}) {
@@ -238,5 +239,16 @@ describe('strata lint in plan and up', () => {
     expect(document.lint).toMatchObject({ errors: 1, warnings: 0, findings: [expect.objectContaining({ rule: 'sqlite/add-column-not-null-no-default' })] });
     const nothing = JSON.parse((await run(['plan', '--down', '--json'], dir)).stdout);
     expect(nothing.lint).toBeNull();
+  });
+});
+
+describe('loadOnce', () => {
+  it('shares the first load of a source, so plan/up and their lint read each file once', async () => {
+    let loads = 0;
+    const source = loadOnce({ description: 'x', load: async () => ({ migrations: [], problems: [{ code: 'STRATA_INVALID_MIGRATION', message: String(++loads) }] }) });
+    const [a, b] = await Promise.all([source.load(), source.load()]);
+    expect(a).toBe(b);
+    expect(await source.load()).toBe(a);
+    expect(loads).toBe(1);
   });
 });

@@ -4,6 +4,16 @@ import type { Settings } from '../settings.js';
 import type { ModuleLoader } from '../sources.js';
 import { loadLintPackage, type LintLoader, moduleIgnores } from './lint-wiring.js';
 
+/**
+ * A source whose first load is shared by every later one in this command: `plan` and `up` load
+ * the migrations, then the lint loads them again, and the shared migrations keep the bodies the
+ * migrator already read (each file is read once).
+ */
+export function loadOnce(source: MigrationSource): MigrationSource {
+  let loading: ReturnType<MigrationSource['load']> | undefined;
+  return { description: source.description, load: () => (loading ??= source.load()) };
+}
+
 /** What `plan` and `up` need to lint the migrations they are about to run. */
 export interface LintGateOptions {
   sources: readonly MigrationSource[];
