@@ -133,3 +133,23 @@ describe('ignores of the other engine', () => {
     expect(postgres.findings).toEqual([]);
   });
 });
+
+describe('an ignore at the end of a statement line', () => {
+  it('belongs to that statement, not to the next one', async () => {
+    for (const dialect of ['postgres', 'sqlite'] as const) {
+      const rule = dialect === 'postgres' ? 'pg/drop-table' : 'sqlite/drop-table';
+      const sql = `DROP TABLE a; -- strata:lint-ignore ${rule} archived in 4.0\nDROP TABLE b;\nDROP TABLE c; -- strata:lint-ignore ${rule}`;
+      const report = await lintMigrations([{ id: 'a@1.0.0', sql }], { dialect });
+      expect(report.findings.map((f) => [f.rule, f.line]), dialect).toEqual([[rule, 2]]);
+      expect(report.suppressed).toBe(2);
+    }
+  });
+
+  it('is reported where it is written when it suppresses nothing', async () => {
+    const report = await lintMigrations([{ id: 'a@1.0.0', sql: 'CREATE TABLE t (id int);  -- strata:lint-ignore sqlite/rename\nDROP TABLE u;' }], { dialect: 'sqlite' });
+    expect(report.findings.map((f) => `${f.line}:${f.column} ${f.rule} ${f.message}`)).toEqual([
+      '1:27 lint/unused-ignore -- strata:lint-ignore sqlite/rename after statement 1 suppresses nothing',
+      '2:1 sqlite/drop-table DROP TABLE u deletes the table and its rows; code still reading it fails',
+    ]);
+  });
+});

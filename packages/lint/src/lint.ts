@@ -1,6 +1,6 @@
 import { StrataError } from '@strata/core';
 import type { RuleContext } from './lint-context.js';
-import { findIgnoreComments, type IgnoreComment } from './lint-ignores.js';
+import { findIgnoreComments, findTrailingIgnore, type IgnoreComment } from './lint-ignores.js';
 import { findLintRule, LINT_RULES } from './lint-rules.js';
 import { createPositionIndex, excerptOf, type LintStatement } from './lint-statement.js';
 import type { LintFinding, LintMigration, LintOptions, LintReport, LintRuleSetting, LintSeverity } from './lint-types.js';
@@ -105,10 +105,15 @@ function collect(
   };
   const fileIgnores = findIgnoreComments(migration.header ?? '');
   const configIgnores = (options.ignores ?? []).filter((ignore) => ignore.migration === migration.id).map((ignore) => ({ rules: [...ignore.rules], used: new Set<string>() }));
-  const statementIgnores = new Map<LintStatement, IgnoreComment[]>();
-  for (const statement of statements) {
-    const found = findIgnoreComments(statement.leading);
-    if (found.length) statementIgnores.set(statement, found);
+  // Per statement: the ignores in the comments above it (offsets from `base`), and one at the end
+  // of its last line.
+  const statementIgnores = new Map<LintStatement, { ignore: IgnoreComment; base: number; where: string }[]>();
+  for (const [position, statement] of statements.entries()) {
+    const above = findIgnoreComments(statement.leading).map((ignore) => ({ ignore, base: statement.start - statement.leading.length, where: `above statement ${statement.index}` }));
+    const next = statements[position + 1];
+    const trailing = findTrailingIgnore(migration.sql.slice(statement.end, next ? next.start : migration.sql.length));
+    const all = trailing ? [...above, { ignore: trailing, base: statement.end, where: `after statement ${statement.index}` }] : above;
+    if (all.length) statementIgnores.set(statement, all);
   }
   const findings: LintFinding[] = [];
   const push = (rule: string, message: string, position: { line: number; column: number }, statement: number, excerpt: string) => {
@@ -118,7 +123,7 @@ function collect(
   };
   for (const { rule, statement, message } of raw) {
     if (severityOf(rule) === 'off') continue;
-    const ignore = [...(statementIgnores.get(statement) ?? []), ...fileIgnores, ...configIgnores].find((candidate) => candidate.rules.includes(rule));
+    const ignore = [...(statementIgnores.get(statement) ?? []).map((entry) => entry.ignore), ...fileIgnores, ...configIgnores].find((candidate) => candidate.rules.includes(rule));
     if (ignore) {
       ignore.used.add(rule);
       report.suppressed += 1;
@@ -141,9 +146,8 @@ function collect(
     }
   };
   checkIgnores(fileIgnores, (ignore) => headerPosition(ignore.offset), 'at the top of the file');
-  for (const [statement, ignores] of statementIgnores) {
-    const leadingStart = statement.start - statement.leading.length;
-    checkIgnores(ignores, (ignore) => at(leadingStart + ignore.offset), `above statement ${statement.index}`);
+  for (const entries of statementIgnores.values()) {
+    for (const { ignore, base, where } of entries) checkIgnores([ignore], () => at(base + ignore.offset), where);
   }
   for (const ignore of configIgnores) {
     for (const rule of ignore.rules) {
