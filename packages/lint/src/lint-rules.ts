@@ -76,7 +76,7 @@ export const LINT_RULES: readonly LintRuleInfo[] = [
     'Add the new name alongside (a view, or a new column), move the code, then drop the old one'),
 
   rule('lint/unknown-rule', 'any', 'warning', 'a lint-ignore, or the config, names a rule that does not exist',
-    'Fix the rule id (strata lint --help lists them)'),
+    'Fix the rule id (the rules are listed in the @strata/lint README and in its LINT_RULES export)'),
   rule('lint/unused-ignore', 'any', 'warning', 'a lint-ignore that suppresses nothing',
     'Remove the ignore, or move it to the line above the statement it is meant for'),
   rule('lint/parse-error', 'any', 'warning', 'a statement the parser rejects (the database will too)',
