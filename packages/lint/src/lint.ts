@@ -5,7 +5,7 @@ import { findLintRule, LINT_RULES } from './lint-rules.js';
 import { createPositionIndex, excerptOf, type LintStatement } from './lint-statement.js';
 import type { LintFinding, LintMigration, LintOptions, LintReport, LintRuleSetting, LintSeverity } from './lint-types.js';
 import { splitInertPostgresScript } from './postgres-fast-path.js';
-import { loadPostgresParser, parsePostgresScript } from './postgres-parse.js';
+import { loadPostgresParser, parsePostgresScripts } from './postgres-parse.js';
 import { lintPostgresStatements } from './postgres-rules.js';
 import { createPostgresSchema } from './postgres-schema.js';
 import { parseSqliteScript, type SqliteStatement } from './sqlite-parse.js';
@@ -56,11 +56,19 @@ export async function lintMigrations(migrations: readonly LintMigration[], optio
   const sqliteSchema = options.dialect === 'sqlite' ? createSqliteSchema() : undefined;
   const report: LintReport = { dialect: options.dialect, migrations: 0, statements: 0, findings: [], errors: 0, warnings: 0, suppressed: 0 };
 
-  for (const migration of migrations) {
+  // PostgreSQL: scripts of the commonest shapes skip the parser (see splitInertPostgresScript); the
+  // others are parsed together, in one call.
+  const inerts = migrations.map((migration) => (postgresSchema ? splitInertPostgresScript(migration.sql, migration.transaction ?? true, lockTimeoutMs) : undefined));
+  const parsed = new Map<LintMigration, LintStatement[]>();
+  if (postgresSchema) {
+    const toParse = migrations.filter((_, index) => !inerts[index]);
+    const lists = await parsePostgresScripts(toParse.map((migration) => migration.sql));
+    toParse.forEach((migration, index) => parsed.set(migration, lists[index]!));
+  }
+  for (const [position, migration] of migrations.entries()) {
     const transaction = migration.transaction ?? true;
-    // Scripts of the commonest shapes skip the PostgreSQL parser (see splitInertPostgresScript).
-    const inert = postgresSchema ? splitInertPostgresScript(migration.sql, transaction, lockTimeoutMs) : undefined;
-    const statements = inert?.statements ?? (postgresSchema ? await parsePostgresScript(migration.sql) : parseSqliteScript(migration.sql));
+    const inert = inerts[position];
+    const statements = inert?.statements ?? parsed.get(migration) ?? parseSqliteScript(migration.sql);
     const raw: { rule: string; statement: LintStatement; message: string }[] = [];
     const context: RuleContext = {
       transaction,

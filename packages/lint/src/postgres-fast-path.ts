@@ -23,6 +23,9 @@ export interface InertScript {
  */
 export function splitInertPostgresScript(sql: string, transaction: boolean, lockTimeoutMs = 5000): InertScript | undefined {
   if (!transaction || sql.includes('$') || sql.includes('/*') || /\be'/i.test(sql) || /\batomic\b/i.test(sql)) return undefined;
+  // Early out before tokenizing: a word that starts no statement this path accepts (a false hit,
+  // such as a column named "drop", only costs the parser).
+  if (/\b(?:alter|drop|truncate|vacuum|cluster|reindex|concurrently|begin|commit|rollback|savepoint|do|call|lock)\b/i.test(sql)) return undefined;
   const statements = parseSqliteScript(sql);
   const created = new Set<string>();
   const findings: InertScript['findings'] = [];

@@ -1,4 +1,4 @@
-import { type LintStatement, statementsFromSpans } from './lint-statement.js';
+import { type LintStatement, skipTrivia, statementsFromSpans } from './lint-statement.js';
 
 type LibPgQuery = typeof import('libpg-query');
 
@@ -57,6 +57,49 @@ export async function parsePostgresScript(script: string): Promise<LintStatement
     }
     return statements;
   }
+}
+
+const SEPARATOR = '\n;\n';
+
+/**
+ * Parses many scripts with one parser call (each call costs about as much again as the parsing
+ * itself): the scripts are joined with `;` lines and the statements handed back to the script they
+ * start in (the `location` fields inside the trees are offsets in the joined text: rules use the
+ * statement's own `start`). When the joined text does not parse (a syntax error, an unterminated quote in one
+ * script), each script is parsed alone, as {@link parsePostgresScript} does.
+ */
+export async function parsePostgresScripts(scripts: readonly string[]): Promise<LintStatement[][]> {
+  if (scripts.length <= 1) return Promise.all(scripts.map(parsePostgresScript));
+  const parser = await loadPostgresParser();
+  const joined = scripts.join(SEPARATOR);
+  let result: { stmts?: RawStatement[] };
+  try {
+    result = parser.parseSync(joined) as { stmts?: RawStatement[] };
+  } catch {
+    const each: LintStatement[][] = [];
+    for (const script of scripts) each.push(await parsePostgresScript(script));
+    return each;
+  }
+  const starts: number[] = [];
+  let offset = 0;
+  for (const script of scripts) {
+    starts.push(offset);
+    offset += script.length + SEPARATOR.length;
+  }
+  const bytes = createByteToIndex(joined);
+  const total = Buffer.byteLength(joined, 'utf8');
+  const spans: { from: number; to: number; tree: Record<string, unknown> }[][] = scripts.map(() => []);
+  let k = 0;
+  for (const raw of result.stmts ?? []) {
+    const fromByte = raw.stmt_location ?? 0;
+    const from = bytes(fromByte);
+    const to = bytes(raw.stmt_len ? fromByte + raw.stmt_len : total);
+    const start = skipTrivia(joined, from, to);
+    while (k + 1 < scripts.length && start >= starts[k + 1]!) k += 1;
+    const base = starts[k]!;
+    spans[k]!.push({ from: Math.max(from, base) - base, to: Math.min(to, base + scripts[k]!.length) - base, tree: raw.stmt });
+  }
+  return scripts.map((script, index) => statementsFromSpans(script, spans[index]!));
 }
 
 /** Top-level `;` positions from the scanner (strings, dollar quotes and comments understood). */

@@ -7,15 +7,15 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** `strata lint`: each finding as `file:line:column severity rule`, its message, excerpt and hint. */
 export function renderLint(out: Output, result: LintCommandResult): void {
   const { colors } = out;
-  out.info(`lint: ${result.scope === 'pending' ? 'pending migrations' : 'all migrations'} for ${result.dialect}${result.target ? ` (${result.target})` : ''}`);
+  // One write for all the findings: a thousand findings are four thousand lines.
+  const lines = [`lint: ${result.scope === 'pending' ? 'pending migrations' : 'all migrations'} for ${result.dialect}${result.target ? ` (${result.target})` : ''}`];
   for (const finding of result.findings) {
     const severity = finding.severity === 'error' ? colors.red('error') : colors.yellow('warning');
-    out.info(`${finding.file}:${finding.line}:${finding.column} ${severity} ${colors.bold(finding.rule)}`);
-    out.info(`  ${finding.message}`);
-    out.info(`  > ${finding.excerpt}`);
-    if (finding.hint) out.info(`  hint: ${finding.hint}`);
+    lines.push(`${finding.file}:${finding.line}:${finding.column} ${severity} ${colors.bold(finding.rule)}`, `  ${finding.message}`, `  > ${finding.excerpt}`);
+    if (finding.hint) lines.push(`  hint: ${finding.hint}`);
   }
-  for (const skip of result.skipped) out.info(`  not linted: ${skip.id}: ${skip.reason}`);
+  for (const skip of result.skipped) lines.push(`  not linted: ${skip.id}: ${skip.reason}`);
+  out.info(lines.join('\n'));
   if (result.problems.length) {
     out.info(colors.red(`${plural(result.problems.length, 'problem')} in the migration files:`));
     renderProblems(out, result.problems);
@@ -42,13 +42,15 @@ function escapeProperty(text: string): string {
  * `--format github`: one workflow command per finding, so GitHub Actions shows it on the pull
  * request's diff (https://docs.github.com/actions/reference/workflow-commands-for-github-actions).
  */
-export function renderLintGithub(write: (line: string) => void, result: LintCommandResult): void {
+export function renderLintGithub(write: (text: string) => void, result: LintCommandResult): void {
+  const lines: string[] = [];
   for (const finding of result.findings) {
     const properties = `file=${escapeProperty(finding.file)},line=${finding.line},col=${finding.column},title=${escapeProperty(`strata lint ${finding.rule}`)}`;
-    write(`::${finding.severity === 'error' ? 'error' : 'warning'} ${properties}::${escapeData(`${finding.message}. ${finding.hint}`)}\n`);
+    lines.push(`::${finding.severity === 'error' ? 'error' : 'warning'} ${properties}::${escapeData(`${finding.message}. ${finding.hint}`)}`);
   }
   for (const problem of result.problems) {
-    write(`::error ${problem.file ? `file=${escapeProperty(problem.file)},` : ''}title=${escapeProperty(problem.code)}::${escapeData(problem.message)}\n`);
+    lines.push(`::error ${problem.file ? `file=${escapeProperty(problem.file)},` : ''}title=${escapeProperty(problem.code)}::${escapeData(problem.message)}`);
   }
-  write(`strata lint: ${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')} in ${plural(result.migrations, 'migration')}\n`);
+  lines.push(`strata lint: ${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')} in ${plural(result.migrations, 'migration')}`);
+  write(`${lines.join('\n')}\n`);
 }
