@@ -14,6 +14,7 @@ export default defineConfig({
       { find: /^@strata\/dialect-postgres$/, replacement: src('./packages/dialect-postgres/src/index.ts') },
       { find: /^@strata\/core-schema$/, replacement: src('./packages/core-schema/src/index.ts') },
       { find: /^@strata\/backup$/, replacement: src('./packages/backup/src/index.ts') },
+      { find: /^@strata\/lint$/, replacement: src('./packages/lint/src/index.ts') },
       { find: /^@strata\/cli$/, replacement: src('./packages/cli/src/index.ts') },
     ],
   },

@@ -44,6 +44,8 @@ export async function main(argv: readonly string[], version: string): Promise<vo
     },
     modules: { '@strata/core-schema': async () => require('@strata/core-schema') as typeof import('@strata/core-schema') },
     backupLoader: async () => require('@strata/backup') as typeof import('@strata/backup'),
+    // Only `strata lint` loads it (an optional peer: a project that does not lint installs nothing).
+    lintLoader: async () => require('@strata/lint') as typeof import('@strata/lint'),
     commonJs: true,
     signal: controller.signal,
   });

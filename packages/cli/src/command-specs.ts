@@ -78,7 +78,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'up',
-    usage: 'strata up [--to id|version] [--dry-run] [--single-transaction] [--no-backup] [--allow-out-of-order]',
+    usage: 'strata up [--to id|version] [--dry-run] [--single-transaction] [--no-backup] [--allow-out-of-order] [--allow-lint]',
     summary: 'apply pending migrations',
     options: {
       to: to('apply up to and including this migration'),
@@ -86,6 +86,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'single-transaction': { type: 'boolean', description: 'apply the whole plan in one transaction' },
       'no-backup': noBackup,
       'allow-out-of-order': { type: 'boolean', description: 'apply pending migrations older than the newest applied one' },
+      'allow-lint': { type: 'boolean', description: 'apply even when strata lint finds an error in a migration to apply' },
     },
     examples: ['strata up', 'strata up --to 1.2.0', 'strata up --dry-run', 'strata up --url postgres://app@db/prod --lock-timeout 30s'],
   },
@@ -152,6 +153,22 @@ export const COMMANDS: readonly CommandSpec[] = [
       migration: { type: 'string', value: '<id>', description: 'only events of this migration' },
     },
     examples: ['strata history', 'strata history --limit 10 --json', 'strata history --migration app@1.2.0'],
+  },
+  {
+    name: 'lint',
+    usage: 'strata lint [--all] [--dialect postgres|sqlite] [--format text|github]',
+    summary: 'check pending migrations for locks, rewrites and data loss; exit 3 on an error finding',
+    options: {
+      all: { type: 'boolean', description: 'lint every migration, not only the pending ones (no database needed)' },
+      dialect: { type: 'string', value: '<postgres|sqlite>', description: 'lint for this engine without a target database (implies --all)' },
+      format: { type: 'string', value: '<text|github>', description: 'github: GitHub Actions annotations on stdout (default text)' },
+    },
+    examples: ['strata lint', 'strata lint --all --json', 'strata lint --dialect postgres --format github'],
+    notes: [
+      'Rules, severities and suppression: packages/lint/README.md. Silence one finding with',
+      '`-- strata:lint-ignore <rule> <reason>` above the statement (or above `-- strata:up` for the file);',
+      "configure with lint: { rules: { 'pg/rename': 'off' }, ignore: [{ migration, rules, reason }] }.",
+    ],
   },
   {
     name: 'backup',

@@ -5,6 +5,7 @@ import { IDENTIFIER_PATTERN, isStrataError, StrataError } from '@strata/core';
 import { BACKUP_CONFIG_KEYS, CONFIG_KEYS, type StrataConfig } from './define-config.js';
 import { importFromProject, resolvePackageEntry } from './internal/import-package.js';
 import { toByteSize } from './byte-size.js';
+import { checkLintConfigShape } from './lint-config.js';
 
 /** File names looked for in the project folder, in this order. */
 export const CONFIG_FILE_NAMES = [
@@ -222,5 +223,6 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
     if (b.maxBytes !== undefined && toByteSize(b.maxBytes) === undefined) fail('backup.maxBytes', 'must be a number of bytes or a size such as "2GB" or "500MB"');
     if (b.pgDumpPath !== undefined && (typeof b.pgDumpPath !== 'string' || b.pgDumpPath === '')) fail('backup.pgDumpPath', 'must be the path of the pg_dump executable');
   }
+  if (config.lint !== undefined) checkLintConfigShape(config.lint, fail);
   return config as StrataConfig;
 }

@@ -30,6 +30,17 @@ export interface BackupConfig {
   pgDumpPath?: string;
 }
 
+/** `strata lint` settings of a {@link StrataConfig} (rules of `@strata/lint`). */
+export interface LintConfig {
+  /** Severity per rule id: `{ 'pg/rename': 'off', 'pg/drop-column': 'error' }`. */
+  rules?: Record<string, 'error' | 'warning' | 'off'>;
+  /**
+   * Findings accepted in migrations whose text cannot change any more (it is checksummed):
+   * `[{ migration: 'app@1.2.0', rules: ['pg/index-not-concurrent'], reason: '…' }]`.
+   */
+  ignore?: { migration: string; rules: string[]; reason: string }[];
+}
+
 /** The options a dialect package's default-exported factory receives. */
 export interface DialectFactoryOptions {
   url: string;
@@ -89,6 +100,8 @@ export interface StrataConfig {
    * @default '64MiB'
    */
   maxFileBytes?: number | string;
+  /** `strata lint`: rule severities and ignores. */
+  lint?: LintConfig;
 }
 
 /**
@@ -118,6 +131,7 @@ export const CONFIG_KEYS = [
   'lockRetries',
   'backup',
   'maxFileBytes',
+  'lint',
 ] as const satisfies readonly (keyof StrataConfig)[];
 
 /** Every key of a config's `backup` object. */

@@ -1,5 +1,5 @@
 import { dirname, resolve as resolvePath } from 'node:path';
-import { createMigrator, defaultCacheDirectory, type Dialect, type Migrator, type MigratorEvent, StrataError, TOOL_VERSION } from '@strata/core';
+import { createMigrator, defaultCacheDirectory, type Dialect, type Migrator, type MigratorEvent, type MigratorHooks, StrataError, TOOL_VERSION } from '@strata/core';
 import { type CommandLine, countOption, listOption, parseCommandLine, stringOption } from './argv.js';
 import { findCommand } from './command-specs.js';
 import { findConfigFile, findProjectRoot, loadConfigFile } from './config.js';
@@ -9,6 +9,7 @@ import { loadEnvFile, loadProjectEnv } from './env-file.js';
 import { assertDatabaseExists, READ_ONLY_COMMANDS } from './read-only.js';
 import { exitCodeFor, exitCodeForProblems } from './exit-codes.js';
 import { appliedVersions, type BackupLoader, createBackupHooks, createLockHolder, createManagerFor, loadBackupPackage, recordEvent } from './internal/backup-wiring.js';
+import { loadOnce, withLintGate } from './internal/lint-gate.js';
 import { confirm } from './internal/confirm.js';
 import { setPreferCommonJs } from './internal/import-package.js';
 import { backupProgressLine, createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
@@ -40,6 +41,8 @@ export interface RunCliOptions {
   modules?: Record<string, ModuleLoader>;
   /** How `@strata/backup` is imported (on demand). */
   backupLoader?: BackupLoader;
+  /** How `@strata/lint` is imported (by `strata lint` only). */
+  lintLoader?: () => Promise<unknown>;
   /** Aborted on SIGINT/SIGTERM; the reason's `signal` property picks the exit status (130/143). */
   signal?: AbortSignal;
   /**
@@ -210,6 +213,11 @@ class CommandRun {
 
     if (this.command === 'new') return this.newMigration(settings);
     if (this.command === 'backup') return this.backup(settings);
+    if (this.command === 'lint') {
+      const { runLint } = await import('./internal/lint-wiring.js');
+      const { dialectLoaders, modules = {}, lintLoader, stdout } = this.options;
+      return runLint({ line: this.line, settings, out, stdout, cwd: this.cwd, dialectLoaders, modules, lintLoader, emit: (result, render) => this.emit(result, render) });
+    }
 
     const runs = this.command === 'up' || this.command === 'down';
     const resolved = await resolveDialect(settings, this.options.dialectLoaders);
@@ -217,6 +225,8 @@ class CommandRun {
     const cacheDirectory = this.command === 'validate' || this.command === 'repair' ? undefined : defaultCacheDirectory(this.env);
     const checksumCache = cacheDirectory === undefined ? false : resolvePath(this.cwd, cacheDirectory);
     const sources = await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`), checksumCache, settings.maxFileBytes);
+    // plan and up lint what they run: one read of the files serves both (internal/lint-gate.ts).
+    if (this.command === 'plan' || this.command === 'up') sources.sources = sources.sources.map(loadOnce);
     out.debug(`checksum cache: ${checksumCache === false ? 'off' : checksumCache}`);
     out.debug(`dialect: ${resolved.primary.dialect.name}${resolved.fallback ? ` (fallback ${resolved.fallback.dialect.name})` : ''}`);
     out.debug(`sources: ${[...sources.folders.map((f) => `${f.shown} (module ${f.module})`), ...sources.modules.map((m) => `module ${m}`)].join(', ') || 'none'}`);
@@ -230,7 +240,7 @@ class CommandRun {
       ...(settings.lockRetries !== undefined ? { lockRetries: settings.lockRetries } : {}),
       ...(runs
         ? {
-            hooks: createBackupHooks({
+            hooks: this.lintGate(settings, sources, createBackupHooks({
               targets: [resolved.primary, ...(resolved.fallback ? [resolved.fallback] : [])],
               settings,
               env: this.env,
@@ -240,7 +250,7 @@ class CommandRun {
               onProgress: backupProgressLine(out),
               onProgressEnd: () => out.progress(undefined),
               onPruneError: (error) => out.warn(`warning: pruning old backups failed: ${(error as Error).message}`),
-            }),
+            })),
           }
         : {}),
       onEvent: (event) => this.progress(event),
@@ -257,7 +267,27 @@ class CommandRun {
       });
     }
     if (out.verbose && !(this.command === 'validate' && this.flag('offline'))) await this.describeDialect(resolved, settings);
-    return this.migratorCommand(this.migrator, sources);
+    return this.migratorCommand(this.migrator, sources, settings);
+  }
+
+  /** `up`: strata lint checks the migrations to apply before the backup (internal/lint-gate.ts). */
+  private lintGate(settings: Settings, sources: ResolvedSources, hooks: MigratorHooks): MigratorHooks {
+    if (this.command !== 'up') return hooks;
+    const { out } = this;
+    return withLintGate(hooks, {
+      sources: sources.sources,
+      settings,
+      cwd: this.cwd,
+      modules: this.options.modules ?? {},
+      lintLoader: this.options.lintLoader,
+      allowLint: this.flag('allow-lint'),
+      skipBackup: this.flag('no-backup'),
+      onSkip: (reason) => out.debug(reason),
+      onReport: (result) => {
+        for (const f of result.findings) out.warn(`lint: ${f.file}:${f.line}:${f.column} ${f.severity} ${f.rule}: ${f.message}`);
+        if (result.errors && this.flag('allow-lint')) out.warn(`lint: ${result.errors} error${result.errors === 1 ? '' : 's'} accepted by --allow-lint`);
+      },
+    });
   }
 
   private describeSettings(settings: Settings, dotEnv: string | undefined): void {
@@ -442,7 +472,7 @@ class CommandRun {
     return result.action === 'verify' && !result.result.ok ? 6 : 0;
   }
 
-  private async migratorCommand(migrator: Migrator, sources: ResolvedSources): Promise<number> {
+  private async migratorCommand(migrator: Migrator, sources: ResolvedSources, settings: Settings): Promise<number> {
     const { out } = this;
     const signal = this.options.signal;
     switch (this.command) {
@@ -485,7 +515,16 @@ class CommandRun {
           ...(steps ? { steps } : {}),
           allowOutOfOrder: this.flag('allow-out-of-order'),
         });
-        this.emit(result, () => text.renderPlan(out, result));
+        // Findings of strata lint on the steps to apply (when @strata/lint is installed).
+        const { lintSteps } = await import('./internal/lint-gate.js');
+        const lint = result.direction === 'up' && result.problems.length === 0
+          ? await lintSteps(result.steps.map((step) => step.id), result.dialect, { sources: sources.sources, settings, cwd: this.cwd, modules: this.options.modules ?? {}, lintLoader: this.options.lintLoader, onSkip: (reason) => out.debug(reason) })
+          : undefined;
+        const renderLint = lint?.findings.length ? (await import('./render/lint.js')).renderLint : undefined;
+        this.emit({ ...result, lint: lint ? { errors: lint.errors, warnings: lint.warnings, suppressed: lint.suppressed, findings: lint.findings } : null }, () => {
+          text.renderPlan(out, result);
+          if (lint && renderLint) renderLint(out, lint);
+        });
         return exitCodeForProblems(result.problems);
       }
       case 'up': {
@@ -497,7 +536,8 @@ class CommandRun {
           dryRun: this.flag('dry-run'),
           singleTransaction: this.flag('single-transaction'),
           allowOutOfOrder: this.flag('allow-out-of-order'),
-          noBackup: this.flag('no-backup'),
+          // The hooks run with --no-backup too (the lint gate); the backup hook itself honours the flag.
+          noBackup: false,
           ...(signal ? { signal } : {}),
         });
         if (this.flag('no-backup') && report.steps.length && !report.dryRun) out.warn('no backup: skipped by --no-backup');

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Dialect } from '@strata/core';
 import { listOption, type ParsedOptions, stringOption } from './argv.js';
-import type { StrataConfig } from './define-config.js';
+import type { LintConfig, StrataConfig } from './define-config.js';
 import { parseByteSize, toByteSize } from './byte-size.js';
 import { parseDuration } from './duration.js';
 import { parseTargetUrl, pickDirectUrl, pickUrl, type UrlSource, urlPasswords } from './target.js';
@@ -50,6 +50,8 @@ export interface Settings {
   backup: { dir: string; enabled: boolean | undefined; keep: number | undefined; maxBytes: number | undefined; pgDumpPath: string | undefined };
   /** The largest migration file read (`STRATA_MAX_FILE_BYTES` > config `maxFileBytes`); undefined: the default, 64 MiB. */
   maxFileBytes: number | undefined;
+  /** The config's `lint` object (`strata lint`). */
+  lint: LintConfig | undefined;
   /** Passwords found in any URL or PGPASSWORD, redacted from all output. */
   secrets: string[];
   configPath: string | undefined;
@@ -147,6 +149,7 @@ export function resolveSettings(
       : config.maxFileBytes !== undefined
         ? parseByteSize(config.maxFileBytes, 'maxFileBytes')
         : undefined,
+    lint: config.lint,
     secrets: [...new Set(secrets)],
     configPath,
     projectDir: base,

@@ -82,6 +82,8 @@ export const STRATA_ERROR_CODES = {
   STRATA_CONFIRMATION_REQUIRED: 'STRATA_CONFIRMATION_REQUIRED',
   /** The run was interrupted by a signal or an abort signal. */
   STRATA_INTERRUPTED: 'STRATA_INTERRUPTED',
+  /** `strata up` refused to run: `strata lint` found an error in a pending migration (`--allow-lint` overrides). */
+  STRATA_LINT_FAILED: 'STRATA_LINT_FAILED',
   /** A repair or baseline action names something it cannot act on. */
   STRATA_REPAIR_INVALID: 'STRATA_REPAIR_INVALID',
   /** The session was used after close, or concurrently on a single-connection dialect. */

@@ -106,6 +106,12 @@ describe('parseSqlMigration', () => {
     expect(parsed.up).toBe('-- strata: this is a note\n-- see strata:up docs\nSELECT 1;');
   });
 
+  it('accepts -- strata:lint-ignore lines anywhere and keeps them in the text (for @strata/lint)', () => {
+    const parsed = parseSqlMigration('-- strata:lint-ignore pg/rename\n-- strata:up\nSELECT 1;\n-- strata:lint-ignore pg/drop-table old table\nDROP TABLE t;', FILE);
+    expect(parsed.up).toBe('SELECT 1;\n-- strata:lint-ignore pg/drop-table old table\nDROP TABLE t;');
+    expect(parsed.upLine).toBe(3);
+  });
+
   it('refuses an unknown directive, naming file and line', () => {
     const error = parseError(['-- strata:up', 'SELECT 1;', '-- strata:nontransactional']);
     expect(error.code).toBe('STRATA_INVALID_MIGRATION');

@@ -82,8 +82,11 @@ export function parseSqlMigration(text: string, file: string): ParsedSqlMigratio
         else if (argument === 'on' || argument === 'true') foreignKeys = true;
         else fail(i + 1, `-- strata:foreign-keys takes "off" or "on", not ${JSON.stringify(argument)}`);
         break;
+      case 'lint-ignore':
+        // Read by @strata/lint (on a statement, or above -- strata:up for the whole file).
+        break;
       default:
-        fail(i + 1, `unknown directive "-- strata:${directive}"`, 'Known directives: up, down, depends, transaction, foreign-keys');
+        fail(i + 1, `unknown directive "-- strata:${directive}"`, 'Known directives: up, down, depends, transaction, foreign-keys, lint-ignore');
     }
   }
   const section = (from: number, to: number) => lines.slice(from, to).join('\n');
