@@ -1,3 +1,5 @@
+import { FLEET_OPTIONS } from './fleet/fleet-options.js';
+
 /** How one option is parsed (a subset of `util.parseArgs`' option config). */
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -67,7 +69,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'status',
     usage: 'strata status',
     summary: 'list migrations and their state; exit 3 on a problem, 7 when repair is needed',
-    options: {},
+    options: { ...FLEET_OPTIONS },
     examples: ['strata status', 'strata status --json', 'strata status --modules @strata/core-schema'],
   },
   {
@@ -80,8 +82,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       'single-transaction': { type: 'boolean', description: 'apply the whole plan in one transaction' },
       'no-backup': noBackup,
       'allow-out-of-order': { type: 'boolean', description: 'apply pending migrations older than the newest applied one' },
+      ...FLEET_OPTIONS,
     },
-    examples: ['strata up', 'strata up --to 1.2.0', 'strata up --dry-run', 'strata up --url postgres://app@db/prod --lock-timeout 30s'],
+    examples: ['strata up', 'strata up --to 1.2.0', 'strata up --dry-run', 'strata up --url postgres://app@db/prod --lock-timeout 30s', 'strata up --fleet "sqlite:tenants/*.db" --concurrency 4 --canary 5', 'strata up --fleet "schemas:tenant_*" --url postgres://app@db/saas --shard 2/4'],
   },
   {
     name: 'down',
@@ -92,6 +95,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       steps: { type: 'string', value: '<n>', description: 'revert the last n migrations' },
       'dry-run': { type: 'boolean', description: 'revert in one transaction and roll it back' },
       'no-backup': noBackup,
+      ...FLEET_OPTIONS,
     },
     examples: ['strata down --yes', 'strata down --steps 3 --yes', 'strata down --to app@1.0.0 --yes'],
   },
@@ -104,6 +108,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       down: { type: 'boolean', description: 'plan a revert instead of an apply' },
       steps: { type: 'string', value: '<n>', description: 'with --down: revert the last n migrations' },
       'allow-out-of-order': { type: 'boolean', description: 'plan pending migrations older than the newest applied one' },
+      ...FLEET_OPTIONS,
     },
     examples: ['strata plan', 'strata plan --to 2.0.0', 'strata plan --down --steps 2'],
   },
@@ -111,7 +116,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'validate',
     usage: 'strata validate',
     summary: 'check files, versions, dependencies and checksums without changing anything',
-    options: {},
+    options: { ...FLEET_OPTIONS },
     examples: ['strata validate', 'strata validate --json'],
   },
   {
