@@ -151,4 +151,15 @@ describe('strata up --fleet over SQLite tenant files', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/fleet\.target/);
   });
+
+  it('draws a progress line on a terminal (done, failed, running, migrations/s) and plain lines on a pipe', async () => {
+    const dir = fleetProject(2);
+    sqliteTenants(dir, 5);
+    const tty = await run(['up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', '1'], dir, { stderrIsTTY: true });
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toMatch(/\r\x1b\[Kfleet up: \d+\/5 done, 0 failed, 1 running · \d+ migrations\/s/);
+    const piped = await run(['status', '--fleet', 'sqlite:tenants/*.db'], dir);
+    expect(piped.stderr).not.toContain('\r');
+    expect(piped.stdout.split('\n').filter((line) => line.startsWith('ok '))).toHaveLength(5);
+  });
 });
