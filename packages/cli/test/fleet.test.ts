@@ -162,4 +162,32 @@ describe('strata up --fleet over SQLite tenant files', () => {
     expect(piped.stderr).not.toContain('\r');
     expect(piped.stdout.split('\n').filter((line) => line.startsWith('ok '))).toHaveLength(5);
   });
+
+  it('on SIGINT starts no new tenant, reports the rest as not run, and exits 130', async () => {
+    const dir = fleetProject(2);
+    sqliteTenants(dir, 30);
+    const controller = new AbortController();
+    let stderr = '';
+    let finished = 0;
+    const ran = await run(['up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', '1', '--json'], dir, {
+      signal: controller.signal,
+      stderr: {
+        write: (chunk: string) => {
+          stderr += chunk;
+          if (/^ok /m.test(chunk) && ++finished === 3) controller.abort(Object.assign(new Error('SIGINT'), { signal: 'SIGINT' }));
+        },
+      },
+    });
+    expect(ran.code, stderr).toBe(130);
+    const document = json(ran.stdout);
+    expect(document.stoppedBy).toBe('interrupted');
+    expect(document.summary.ok).toBeGreaterThanOrEqual(3);
+    expect(document.summary.skipped).toBeGreaterThan(0);
+    expect(document.summary.ok + document.summary.failed + document.summary.skipped).toBe(30);
+    // Whatever ran is whole: every tenant holds 0 or 2 applied rows, never a half.
+    for (const tenant of document.tenants) {
+      const state = await sqliteState(join(dir, 'tenants', `${tenant.name}.db`)).catch(() => ({ rows: [] as string[], applyEvents: [] as string[] }));
+      expect(state.rows.length === state.applyEvents.length).toBe(true);
+    }
+  });
 });
