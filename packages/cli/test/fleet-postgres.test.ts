@@ -18,7 +18,7 @@ async function sql(text: string): Promise<void> {
 }
 
 const schemas = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}_${String(i).padStart(3, '0')}`);
-const json = (text: string) => JSON.parse(text) as { summary: Record<string, number>; failed: string[]; fleet: { concurrency: number }; tenants: { name: string; schema: string | null; status: string; applied: number; error: { code: string; message: string } | null }[] };
+const json = (text: string) => JSON.parse(text) as { summary: { ok: number; failed: number; skipped: number; migrations: number; durationMs: number }; failed: string[]; fleet: { concurrency: number }; tenants: { name: string; schema: string | null; status: string; applied: number; error: { code: string; message: string } | null }[] };
 
 beforeAll(async () => {
   database = await createTestDatabase('strata_fleet');

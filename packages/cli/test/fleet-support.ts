@@ -3,8 +3,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dialect } from '@strata/core';
-import { createPostgresDialect } from '@strata/dialect-postgres';
-import { createSqliteDialect } from '@strata/dialect-sqlite';
+
+type DialectFactory = (options: object) => Dialect;
+// Imported by name at run time (vitest aliases them to source); the cli package does not depend on them.
+const sqliteDialect = async (options: object) => ((await import('@strata/dialect-sqlite' as string)) as { createSqliteDialect: DialectFactory }).createSqliteDialect(options);
+const postgresDialect = async (options: object) => ((await import('@strata/dialect-postgres' as string)) as { createPostgresDialect: DialectFactory }).createPostgresDialect(options);
 import { runCli, type RunCliOptions } from '../src/run-cli.js';
 
 export interface Ran {
@@ -63,12 +66,12 @@ async function readState(dialect: Dialect, events = 'strata_events', migrations 
   }
 }
 
-export function sqliteState(file: string): Promise<TenantState> {
-  return readState(createSqliteDialect({ filename: file }));
+export async function sqliteState(file: string): Promise<TenantState> {
+  return readState(await sqliteDialect({ filename: file }));
 }
 
-export function postgresState(url: string, schema: string): Promise<TenantState> {
-  return readState(createPostgresDialect({ connectionString: url }), `"${schema}".strata_events`, `"${schema}".strata_migrations`);
+export async function postgresState(url: string, schema: string): Promise<TenantState> {
+  return readState(await postgresDialect({ connectionString: url }), `"${schema}".strata_events`, `"${schema}".strata_migrations`);
 }
 
 /** The ids `app@1.1.0` … `app@1.<count>.0`. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { appIds, fleetProject, run, sqliteState, sqliteTenants } from './fleet-support.js';
 
 const applied = (count: number) => appIds(count).map((id) => `${id}:applied`);
-const json = (text: string) => JSON.parse(text) as { summary: Record<string, number>; failed: string[]; stoppedBy: string | null; tenants: { name: string; status: string; applied: number; error: { code: string } | null }[] };
+const json = (text: string) => JSON.parse(text) as { summary: { ok: number; failed: number; skipped: number; migrations: number }; failed: string[]; stoppedBy: string | null; tenants: { name: string; status: string; applied: number; error: { code: string } | null }[] };
 
 /** Makes migration 1.2.0 fail on this tenant: its table already exists. */
 function breakTenant(dir: string, name: string): void {
@@ -189,5 +189,15 @@ describe('strata up --fleet over SQLite tenant files', () => {
       const state = await sqliteState(join(dir, 'tenants', `${tenant.name}.db`)).catch(() => ({ rows: [] as string[], applyEvents: [] as string[] }));
       expect(state.rows.length === state.applyEvents.length).toBe(true);
     }
+  });
+
+  it('shows control characters in a tenant name escaped, never raw', async () => {
+    const dir = fleetProject(1);
+    sqliteTenants(dir, 1);
+    writeFileSync(join(dir, 'tenants', 'evil\x1b[31m.db'), '');
+    const ran = await run(['up', '--fleet', 'sqlite:tenants/*.db'], dir);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain('ok      evil\\x1b[31m  1 migration applied');
+    expect(ran.stdout + ran.stderr).not.toContain('\x1b');
   });
 });

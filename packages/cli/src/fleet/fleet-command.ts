@@ -12,7 +12,7 @@ import type { Output, WritableLike } from '../output.js';
 import { toJsonDocument } from '../render/json.js';
 import type { Settings } from '../settings.js';
 import { slugify } from '../slugify.js';
-import { redactUrl } from '../target.js';
+import { redactUrl, urlPasswords } from '../target.js';
 import { FLEET_COMMANDS } from './fleet-options.js';
 import { failedNames, readFleetReport, reportPath, writeFleetReport, type FleetReportDocument } from './fleet-report.js';
 import { type FleetRunReport, runFleet, type TenantOutcome, type TenantProgress } from './fleet-run.js';
@@ -98,7 +98,7 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
     tenants = tenants.filter((tenant) => names.has(tenant.name));
     out.info(`--only-failed: ${tenants.length} tenant${tenants.length === 1 ? '' : 's'} of the last ${last.command} run (${reportFile}) not finished`);
   }
-  for (const tenant of tenants) out.addSecrets(urlSecrets(tenant.url));
+  for (const tenant of tenants) out.addSecrets(urlPasswords(tenant.url));
 
   const concurrency = concurrencyFlag ?? (await defaultConcurrency(tenants, settings, options));
   out.debug(`fleet: ${tenants.length} of ${total} tenants, concurrency ${concurrency}${canary ? `, canary ${canary}` : ''}${shard ? `, shard ${shard.index}/${shard.count}` : ''}`);
@@ -134,8 +134,9 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
       progress.done(result);
       const what = describeOutcome(command, result);
       const schema = result.schema && result.schema !== result.name ? ` [${result.schema}]` : '';
-      if (result.status === 'ok') out.info(`ok      ${result.name}${schema}  ${what} (${result.durationMs} ms)`);
-      else out.info(`failed  ${result.name}${schema}  ${result.error?.code ?? ''}: ${firstLine(result.error?.message ?? '')}${result.applied + result.reverted ? ` (${what} before the failure)` : ''}`);
+      const name = printable(result.name);
+      if (result.status === 'ok') out.info(`ok      ${name}${schema}  ${what} (${result.durationMs} ms)`);
+      else out.info(`failed  ${name}${schema}  ${result.error?.code ?? ''}: ${printable(firstLine(result.error?.message ?? ''))}${result.applied + result.reverted ? ` (${what} before the failure)` : ''}`);
     },
     runTenant: (tenant, signal, counted) =>
       runTenant(tenant, { ...options, sources: shared, backups, downTo, dryRun, signal, onStep: () => progress.step(), counted }),
@@ -294,14 +295,9 @@ async function defaultConcurrency(tenants: readonly FleetTenant[], settings: Set
   }
 }
 
-function urlSecrets(url: string): string[] {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:([^@\s]*)@/i.exec(url.trim());
-  if (!match?.[1]) return [];
-  try {
-    return [match[1], decodeURIComponent(match[1])];
-  } catch {
-    return [match[1]];
-  }
+/** A name or message for a terminal line: control characters shown as `\\xNN`, never sent raw. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 const firstLine = (text: string) => text.split('\n')[0]!;
@@ -403,7 +399,7 @@ function renderSummary(out: Output, document: FleetReportDocument, report: Fleet
   if (report.stoppedBy === 'fail-fast') out.warn(`stopped by --fail-fast after the first failure; ${summary.skipped} tenants were not run`);
   if (report.stoppedBy === 'interrupted') out.warn(`interrupted; ${summary.skipped} tenants were not run`);
   if (summary.failed) {
-    const shown = document.failed.slice(0, 50);
+    const shown = document.failed.slice(0, 50).map(printable);
     out.warn(`failed tenants: ${shown.join(', ')}${document.failed.length > shown.length ? ` and ${document.failed.length - shown.length} more` : ''}`);
     out.warn('hint: fix the cause, then rerun with --only-failed (each tenant applies only what it still lacks)');
   }
