@@ -200,4 +200,16 @@ describe('strata up --fleet over SQLite tenant files', () => {
     expect(ran.stdout).toContain('ok      evil\\x1b[31m  1 migration applied');
     expect(ran.stdout + ran.stderr).not.toContain('\x1b');
   });
+
+  it('refuses a fleet spec that matches no tenant (exit 2), and an empty shard or --only-failed is fine', async () => {
+    const dir = fleetProject(1);
+    const ran = await run(['up', '--fleet', 'sqlite:tenant/*.db', '--json'], dir);
+    expect(ran.code).toBe(2);
+    expect(JSON.parse(ran.stdout).error).toMatchObject({ code: 'STRATA_USAGE', message: 'The fleet "sqlite:tenant/*.db" has no tenant' });
+    sqliteTenants(dir, 2);
+    expect((await run(['up', '--fleet', 'sqlite:tenants/*.db'], dir)).code).toBe(0);
+    const none = await run(['up', '--fleet', 'sqlite:tenants/*.db', '--only-failed'], dir);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(/0 ok, 0 failed, 0 skipped of 0 tenants/);
+  });
 });

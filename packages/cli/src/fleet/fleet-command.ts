@@ -89,6 +89,12 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
     },
   });
   const total = tenants.length;
+  // A spec that matches nothing is almost always a typo: never report it as a migrated fleet.
+  if (total === 0) {
+    throw new StrataError('STRATA_USAGE', `The fleet ${JSON.stringify(redactUrl(options.spec))} has no tenant`, {
+      hint: 'Check the glob, schema pattern, query or list file (relative paths are relative to the working folder)',
+    });
+  }
   if (shard) tenants = selectShard(tenants, shard);
   const reportBase = settings.configPath ? dirname(settings.configPath) : options.cwd;
   const reportFile = reportPath(reportBase, shard);

@@ -137,7 +137,6 @@ export async function runFleet(options: RunFleetOptions): Promise<FleetRunReport
     if (canaryFailed && !stoppedBy) stoppedBy = 'canary';
   }
   if (!stopped()) await pool(options.tenants.slice(canary));
-  else stopped();
 
   const ordered = options.tenants.map(
     (tenant) =>
