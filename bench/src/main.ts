@@ -7,6 +7,7 @@
  *   pnpm bench -- --rounds 5
  *   pnpm bench -- --only peers-pg --per-file-rounds 0   # skip the 1,000-process psql baseline
  *   pnpm bench -- --only backup --backup-mb 200          # backups vs sqlite3 .backup and pg_dump -Fc
+ *   pnpm bench -- --only fleet --fleet-tenants 1000 --rounds 1   # W5: fleets of tenants (fleet-sqlite, fleet-pg)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { benchBackup } from './backup-bench.js';
 import { benchCli } from './cli-bench.js';
 import { benchCliPeers } from './cli-peers-bench.js';
+import { benchFleet } from './fleet-bench.js';
 import { benchPlan } from './plan-bench.js';
 import { benchPeers } from './peers-bench.js';
 import { benchPostgres } from './postgres-bench.js';
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     'per-file-rounds': { type: 'string', default: '1' },
     'backup-mb': { type: 'string', default: '200' },
+    'fleet-tenants': { type: 'string', default: '1000' },
   },
 });
 const only = new Set((values.only ?? 'plan,sqlite,status,postgres,cli,peers-pg,peers-sqlite,cli-peers').split(','));
@@ -52,6 +55,11 @@ try {
   if (only.has('peers-sqlite')) rows.push(...(await benchPeers('sqlite', { work, rounds, count, perFileRounds })));
   if (only.has('cli-peers')) rows.push(...(await benchCliPeers({ rounds, count })));
   // Not in the default set: it builds a ~200 MB SQLite file and a PostgreSQL database of that size.
+  // Not in the default set either: W5 spawns a process per tenant for its shell-loop baseline.
+  if (only.has('fleet') || only.has('fleet-sqlite') || only.has('fleet-pg')) {
+    const dialects = only.has('fleet') ? (['sqlite', 'postgres'] as const) : ([...(only.has('fleet-sqlite') ? ['sqlite'] : []), ...(only.has('fleet-pg') ? ['postgres'] : [])] as ('sqlite' | 'postgres')[]);
+    rows.push(...(await benchFleet({ work, rounds: Number(values.rounds), tenants: Number(values['fleet-tenants']), dialects: [...dialects] })));
+  }
   if (only.has('backup')) rows.push(...(await benchBackup({ work, rounds, megabytes: Number(values['backup-mb']) })));
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -1,3 +1,5 @@
+import { FLEET_OPTIONS } from './fleet/fleet-options.js';
+
 /** How one option is parsed (a subset of `util.parseArgs`' option config). */
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -73,7 +75,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'status',
     usage: 'strata status [--fail-on-pending]',
     summary: 'list migrations and their state; exit 3 on a problem, 7 when repair is needed',
-    options: { 'fail-on-pending': { type: 'boolean', description: 'exit 3 (STRATA_PENDING_MIGRATIONS) when a migration is pending: a deploy gate' } },
+    options: { ...FLEET_OPTIONS, 'fail-on-pending': { type: 'boolean', description: 'exit 3 (STRATA_PENDING_MIGRATIONS) when a migration is pending: a deploy gate' } },
     examples: ['strata status', 'strata status --json', 'strata status --fail-on-pending', 'strata status --modules @strata/core-schema'],
   },
   {
@@ -87,8 +89,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       'no-backup': noBackup,
       'allow-out-of-order': { type: 'boolean', description: 'apply pending migrations older than the newest applied one' },
       'allow-lint': { type: 'boolean', description: 'apply even when strata lint finds an error in a migration to apply' },
+      ...FLEET_OPTIONS,
     },
-    examples: ['strata up', 'strata up --to 1.2.0', 'strata up --dry-run', 'strata up --url postgres://app@db/prod --lock-timeout 30s'],
+    examples: ['strata up', 'strata up --to 1.2.0', 'strata up --dry-run', 'strata up --url postgres://app@db/prod --lock-timeout 30s', 'strata up --fleet "sqlite:tenants/*.db" --concurrency 4 --canary 5', 'strata up --fleet "schemas:tenant_*" --url postgres://app@db/saas --shard 2/4'],
   },
   {
     name: 'down',
@@ -99,6 +102,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       steps: { type: 'string', value: '<n>', description: 'revert the n most recently applied migrations, newest first' },
       'dry-run': { type: 'boolean', description: 'revert in one transaction and roll it back' },
       'no-backup': noBackup,
+      ...FLEET_OPTIONS,
     },
     examples: ['strata down --yes', 'strata down --steps 3 --yes', 'strata down --to app@1.0.0 --yes'],
   },
@@ -111,6 +115,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       down: { type: 'boolean', description: 'plan a revert instead of an apply' },
       steps: { type: 'string', value: '<n>', description: 'with --down: revert the n most recently applied migrations' },
       'allow-out-of-order': { type: 'boolean', description: 'plan pending migrations older than the newest applied one' },
+      ...FLEET_OPTIONS,
     },
     examples: ['strata plan', 'strata plan --to 2.0.0', 'strata plan --down --steps 2'],
   },
@@ -119,6 +124,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'strata validate [--offline]',
     summary: 'check every section of every file, versions, dependencies and checksums without changing anything',
     options: {
+      ...FLEET_OPTIONS,
       offline: { type: 'boolean', description: 'check the files alone, with no database (CI): not checksums nor state' },
     },
     examples: ['strata validate', 'strata validate --json', 'strata validate --offline'],

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IDENTIFIER_PATTERN, isStrataError, StrataError } from '@strata/core';
-import { BACKUP_CONFIG_KEYS, CONFIG_KEYS, type StrataConfig } from './define-config.js';
+import { BACKUP_CONFIG_KEYS, CONFIG_KEYS, FLEET_CONFIG_KEYS, type StrataConfig } from './define-config.js';
 import { importFromProject, resolvePackageEntry } from './internal/import-package.js';
 import { toByteSize } from './byte-size.js';
 import { checkLintConfigShape } from './lint-config.js';
@@ -224,5 +224,17 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
     if (b.pgDumpPath !== undefined && (typeof b.pgDumpPath !== 'string' || b.pgDumpPath === '')) fail('backup.pgDumpPath', 'must be the path of the pg_dump executable');
   }
   if (config.lint !== undefined) checkLintConfigShape(config.lint, fail);
+  const fleet = config.fleet;
+  if (fleet !== undefined) {
+    if (!isPlainObject(fleet)) fail('fleet', 'must be an object { targets, concurrency, canary, failFast }');
+    for (const key of Object.keys(fleet as object)) {
+      if (!(FLEET_CONFIG_KEYS as readonly string[]).includes(key)) fail(`key "fleet.${key}"`, 'is not a config key', `Valid fleet keys: ${FLEET_CONFIG_KEYS.join(', ')}`);
+    }
+    const f = fleet as Record<string, unknown>;
+    if (f.targets !== undefined && (typeof f.targets !== 'string' || f.targets === '')) fail('fleet.targets', 'must be a fleet spec such as "sqlite:tenants/*.db"');
+    if (f.concurrency !== undefined && !(Number.isInteger(f.concurrency) && (f.concurrency as number) >= 1)) fail('fleet.concurrency', 'must be a whole number, 1 or more');
+    if (f.canary !== undefined && !(Number.isInteger(f.canary) && (f.canary as number) >= 0)) fail('fleet.canary', 'must be a whole number, 0 or more');
+    if (f.failFast !== undefined && typeof f.failFast !== 'boolean') fail('fleet.failFast', 'must be true or false');
+  }
   return config as StrataConfig;
 }

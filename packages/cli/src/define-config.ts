@@ -41,6 +41,22 @@ export interface LintConfig {
   ignore?: { migration: string; rules: string[]; reason: string }[];
 }
 
+/** Fleet settings of a {@link StrataConfig}: defaults of `--fleet` runs over many tenants. */
+export interface FleetConfig {
+  /**
+   * The tenants, as `--fleet` spells them: a list file, `sqlite:tenants/*.db`, `schemas:tenant_*`
+   * or `query:SELECT url FROM tenants`. When set, `up`, `down`, `status`, `plan` and `validate`
+   * run over the fleet unless `--fleet off` is given.
+   */
+  targets?: string;
+  /** Tenants migrated at once. @default the cores (SQLite), or 2 × cores capped by max_connections headroom (PostgreSQL) */
+  concurrency?: number;
+  /** Run the first n tenants first and stop the fleet if any fails. @default 0 */
+  canary?: number;
+  /** Start no new tenant after the first failure. @default false */
+  failFast?: boolean;
+}
+
 /** The options a dialect package's default-exported factory receives. */
 export interface DialectFactoryOptions {
   url: string;
@@ -102,6 +118,8 @@ export interface StrataConfig {
   maxFileBytes?: number | string;
   /** `strata lint`: rule severities and ignores. */
   lint?: LintConfig;
+  /** Runs over many tenant databases or schemas (see `--fleet`). */
+  fleet?: FleetConfig;
 }
 
 /**
@@ -132,7 +150,11 @@ export const CONFIG_KEYS = [
   'backup',
   'maxFileBytes',
   'lint',
+  'fleet',
 ] as const satisfies readonly (keyof StrataConfig)[];
 
 /** Every key of a config's `backup` object. */
 export const BACKUP_CONFIG_KEYS = ['dir', 'enabled', 'keep', 'maxBytes', 'pgDumpPath'] as const satisfies readonly (keyof BackupConfig)[];
+
+/** Every key of a config's `fleet` object. */
+export const FLEET_CONFIG_KEYS = ['targets', 'concurrency', 'canary', 'failFast'] as const satisfies readonly (keyof FleetConfig)[];

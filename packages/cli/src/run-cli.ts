@@ -3,6 +3,7 @@ import { createMigrator, defaultCacheDirectory, type Dialect, type Migrator, typ
 import { type CommandLine, countOption, listOption, parseCommandLine, stringOption } from './argv.js';
 import { findCommand } from './command-specs.js';
 import { findConfigFile, findProjectRoot, loadConfigFile } from './config.js';
+import { FLEET_COMMANDS } from './fleet/fleet-options.js';
 import { type DialectLoaders, resolveDialect, type ResolvedDialect } from './dialect-loader.js';
 import { parseAge, parseDuration } from './duration.js';
 import { loadEnvFile, loadProjectEnv } from './env-file.js';
@@ -123,6 +124,12 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
   }
 }
 
+/** The checksum cache of a fleet run: off for validate (it answers "is it intact?"), as for one target. */
+function fleetChecksumCache(command: string, cwd: string, env: Record<string, string | undefined>): string | false {
+  const directory = command === 'validate' ? undefined : defaultCacheDirectory(env);
+  return directory === undefined ? false : resolvePath(cwd, directory);
+}
+
 /** Commands that take the signal themselves (they roll back before they stop). */
 const CANCELLABLE = new Set(['up', 'down', 'backup']);
 
@@ -220,6 +227,14 @@ class CommandRun {
     }
 
     const runs = this.command === 'up' || this.command === 'down';
+    const fleetSpec = this.opt('fleet') ?? loaded.config.fleet?.targets;
+    if (fleetSpec !== undefined && fleetSpec !== 'off' && FLEET_COMMANDS.has(this.command)) {
+      const { runFleetCommand } = await import('./fleet/fleet-command.js');
+      return runFleetCommand({
+        command: this.command, line: this.line, spec: fleetSpec, fleetConfig: loaded.config.fleet, settings, sources: (await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`), fleetChecksumCache(this.command, this.cwd, this.env))).sources, out, env: this.env, cwd: this.cwd,
+        isTTY: this.isTTY, stdin: this.options.stdin, prompt: this.options.stderr, dialectLoaders: this.options.dialectLoaders, backupLoader: this.options.backupLoader, signal: this.options.signal,
+      });
+    }
     const resolved = await resolveDialect(settings, this.options.dialectLoaders);
     // validate and repair read every file: they are the commands that answer "is it intact?".
     const cacheDirectory = this.command === 'validate' || this.command === 'repair' ? undefined : defaultCacheDirectory(this.env);
