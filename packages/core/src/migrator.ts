@@ -287,15 +287,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       if (plan.problems.length) throw problemsError(plan.problems);
       const problems = await checkSteps(active, plan, loaded, single && !dryRun, single && session.setForeignKeys !== undefined);
       // A table rebuild that would cascade into child rows is refused before anything runs.
-      if (session.findRebuildHazards) {
-        for (const step of plan.steps) {
-          const migration = loaded.byId.get(step.migration.id)!;
-          const body = step.direction === 'up' ? migration.body?.up : migration.body?.down;
-          if (typeof body !== 'string' || migration.body?.foreignKeys === false) continue;
-          const refused = await rebuildHazardError(session, migration, step.direction, body);
-          if (refused) problems.push({ code: refused.code, message: refused.message, ...(refused.hint ? { hint: refused.hint } : {}), migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), details: refused.details });
-        }
-      }
+      problems.push(...(await rebuildProblems(session, plan, loaded)));
       if (problems.length) throw problemsError(problems);
 
       const steps: StepReport[] = [];
@@ -497,6 +489,29 @@ export function createMigrator(options: MigratorOptions): Migrator {
     }, dryRun, early);
   };
 
+  /** SQL steps (not marked foreign-keys off) that would cascade into child rows, from the schema as it is now. */
+  const rebuildProblems = async (session: DialectSession, plan: Plan, loaded: LoadedMigrations): Promise<Problem[]> => {
+    const problems: Problem[] = [];
+    if (!session.findRebuildHazards) return problems;
+    for (const step of plan.steps) {
+      const migration = loaded.byId.get(step.migration.id)!;
+      const body = step.direction === 'up' ? migration.body?.up : migration.body?.down;
+      if (typeof body !== 'string' || migration.body?.foreignKeys === false) continue;
+      const refused = await rebuildHazardError(session, migration, step.direction, body);
+      if (refused) {
+        problems.push({
+          code: refused.code,
+          message: refused.message,
+          ...(refused.hint ? { hint: refused.hint } : {}),
+          migrationId: migration.id,
+          ...(migration.file ? { file: migration.file } : {}),
+          details: refused.details,
+        });
+      }
+    }
+    return problems;
+  };
+
   /** Refuses, before anything runs, statements that cannot run in a transaction. */
   const checkSteps = async (
     d: Dialect,
@@ -582,9 +597,16 @@ export function createMigrator(options: MigratorOptions): Migrator {
       const selection = await select();
       const early = connectEarly(selection.dialect, 'read');
       const loaded = await load(selection.dialect, early);
-      const state = await withReadSession(selection.dialect, (session) => session.readState(), early);
-      const plan = planFor(loaded, state, { direction: 'up' });
-      const problems = [...plan.problems, ...(await checkMigrationFiles(selection.dialect, loaded.migrations))];
+      // The pending steps' table rebuilds are checked against the schema too (SQLite), in the same session.
+      const { plan, rebuilds } = await withReadSession(
+        selection.dialect,
+        async (session) => {
+          const plan = planFor(loaded, await session.readState(), { direction: 'up' });
+          return { plan, rebuilds: plan.problems.length ? [] : await rebuildProblems(session, plan, loaded) };
+        },
+        early,
+      );
+      const problems = [...plan.problems, ...(await checkMigrationFiles(selection.dialect, loaded.migrations)), ...rebuilds];
       return report(selection, { offline: false, ok: problems.length === 0, checked: loaded.migrations.length, problems });
     },
 

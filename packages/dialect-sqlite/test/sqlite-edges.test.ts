@@ -93,6 +93,10 @@ describe('SQLite table rebuilds', () => {
     await migrator().up();
     // A harmless migration before it: the whole run is refused up front, so it does not run either.
     files(dir, { '1.0.5_extra.sql': '-- strata:up\nCREATE TABLE extra (id INTEGER);\n', '1.1.0_rebuild_parent.sql': `-- strata:up\n${rebuild()}` });
+    // validate (the CI check) already says so.
+    const validation = await migrator().validate();
+    expect(validation.ok).toBe(false);
+    expect(validation.problems.map((p) => p.code)).toEqual(['STRATA_UNSAFE_REBUILD']);
     const error = await failure(migrator().up());
     expect(error.code).toBe('STRATA_UNSAFE_REBUILD');
     expect(error.message).toMatch(/1\.1\.0_rebuild_parent\.sql, statement 3, line 5\).*DROP TABLE parent is referenced by child\.parent_id ON DELETE CASCADE, note\.parent_id ON DELETE SET NULL/);
