@@ -430,3 +430,22 @@ describe('PostgreSQL lock_timeout: retried with backoff for transactional steps'
     }
   });
 });
+
+describe('SQLite lock holder', () => {
+  it('names the holder when it is a strata run (pid, host, command, since), from the label it leaves beside the file', async () => {
+    const dir = project({
+      'migrations/1.0.0_slow.sql': sql('CREATE TABLE slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) SELECT count(*) AS n FROM c;', 'DROP TABLE slow;'),
+    });
+    const label = join(dir, 'strata.db.strata-holder');
+    const first = strataAsync(dir, ['up', '--no-backup']);
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(label) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(existsSync(label)).toBe(true);
+    const waiter = await strataAsync(dir, ['up', '--no-backup', '--lock-timeout', '300ms']);
+    expect(waiter.code, waiter.stderr).toBe(4);
+    const line = waiter.stderr.split('\n').find((l) => l.startsWith('lock holder: '))!;
+    expect(line).toMatch(/pid=\d+ host=\S+ command=strata\.cjs up --no-backup since=\d{4}-/);
+    expect((await first).code).toBe(0);
+    expect(existsSync(label)).toBe(false);
+  }, 60_000);
+});

@@ -185,23 +185,21 @@ export function createMigrator(options: MigratorOptions): Migrator {
       try {
         await session.acquireLock();
       } catch (error) {
-        if (isStrataError(error) && error.code === 'STRATA_LOCK_TIMEOUT' && capabilities.supportsSessionLock) {
-          // The history says who waited in vain, and for whom (best effort: append-only, no lock needed).
-          await session
-            .writeState([
-              {
-                kind: 'event',
-                event: event({
-                  action: 'lock_timeout',
-                  outcome: 'failed',
-                  durationMs: Math.round(performance.now() - started),
-                  errorCode: error.code,
-                  errorMessage: error.message.slice(0, 2000),
-                  details: { holder: (error.details.holder as Record<string, unknown> | undefined) ?? null },
-                }),
-              },
-            ])
-            .catch(() => {});
+        if (isStrataError(error) && error.code === 'STRATA_LOCK_TIMEOUT') {
+          // The history says who waited in vain, and for whom (best effort: append-only).
+          const record: StateWrite = {
+            kind: 'event',
+            event: event({
+              action: 'lock_timeout',
+              outcome: 'failed',
+              durationMs: Math.round(performance.now() - started),
+              errorCode: error.code,
+              errorMessage: error.message.slice(0, 2000),
+              details: { holder: (error.details.holder as Record<string, unknown> | undefined) ?? null },
+            }),
+          };
+          if (capabilities.supportsSessionLock) await session.writeState([record]).catch(() => {});
+          else await recordWithoutWaiting(d, record);
         }
         throw error;
       }
@@ -636,6 +634,26 @@ export function createMigrator(options: MigratorOptions): Migrator {
     },
   };
   return migrator;
+}
+
+/**
+ * Dialects whose lock is the database's write lock (SQLite): the event of a lock timeout needs
+ * that very lock. Try once, briefly, on a session of its own (the holder may just have let go);
+ * when the lock is still held the event cannot be written and is dropped.
+ */
+async function recordWithoutWaiting(d: Dialect, write: StateWrite): Promise<void> {
+  let session: DialectSession | undefined;
+  try {
+    session = guardSession(await d.connect({ purpose: 'migrate', lockTimeoutMs: 500 }));
+    await session.begin();
+    await session.ensureStateTables();
+    await session.writeState([write]);
+    await session.commit();
+  } catch {
+    await session?.rollback().catch(() => {});
+  } finally {
+    await session?.close().catch(() => {});
+  }
 }
 
 /** Whether the lock's transaction is open; shared with the step runner. */

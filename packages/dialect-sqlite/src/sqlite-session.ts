@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
   StrataError,
+  isStrataError,
   type ConnectOptions,
   type DialectSession,
   type EventQuery,
@@ -10,6 +11,7 @@ import {
 import type { SqliteConnection } from './sqlite-connection.js';
 import { sessionClosedError, statementError } from './sqlite-errors.js';
 import { beginWriteTransaction, DEFAULT_LOCK_TIMEOUT_MS, LOCK_POLL_SLICE_MS } from './sqlite-lock.js';
+import { readHolder, removeHolder, writeHolder } from './sqlite-holder.js';
 import { splitSqliteStatements } from './sqlite-split.js';
 import { createSqliteStateStore } from './sqlite-state-store.js';
 
@@ -64,7 +66,15 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
       signal: options.connect.signal,
       statementBusyTimeoutMs: options.busyTimeoutMs,
       owner: session,
+    }).catch((error: unknown) => {
+      // SQLite's lock names no owner: a strata run that holds it has left its label.
+      if (isStrataError(error) && error.code === 'STRATA_LOCK_TIMEOUT') {
+        const holder = readHolder(filename);
+        if (holder) error.details.holder = holder;
+      }
+      throw error;
     });
+  let labelled = false;
 
   const beginTransaction = async (): Promise<void> => {
     ensureOpen();
@@ -164,9 +174,13 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
       await beginTransaction();
       lockTransactionOpen = true;
       seenVersion = writeVersion();
+      writeHolder(filename);
+      labelled = true;
     },
 
     async releaseLock(): Promise<void> {
+      if (labelled) removeHolder(filename);
+      labelled = false;
       if (closed) return;
       if (inOwnTransaction()) rollbackSync();
       lockTransactionOpen = false;
@@ -263,6 +277,8 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
     },
 
     async close(): Promise<void> {
+      if (labelled) removeHolder(filename);
+      labelled = false;
       if (closed) return;
       closed = true;
       rollbackSync();
