@@ -307,6 +307,21 @@ describe('messages that tell the truth', () => {
     });
   }
 
+  it('shows in up the duration that history records for each step (PostgreSQL)', async () => {
+    const url = ['--url', await pgUrl()];
+    const dir = project({
+      'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);\nINSERT INTO t SELECT generate_series(1, 200000);', 'DROP TABLE t;'),
+      'migrations/1.1.0_u.sql': sql('CREATE TABLE u (a integer);', 'DROP TABLE u;'),
+    });
+    const up = json(strata(dir, ['up', '--no-backup', '--json', ...url]));
+    const history = json(strata(dir, ['history', '--json', ...url]));
+    expect(up.steps.length).toBe(2);
+    for (const step of up.steps) {
+      const recorded = history.events.find((e: any) => e.action === 'apply' && e.migrationId === step.id);
+      expect(step.durationMs).toBe(recorded.durationMs);
+    }
+  });
+
   it('shows in up the duration that history records for each step (SQLite)', () => {
     const dir = project({
       'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);\nINSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x FROM c;', 'DROP TABLE t;'),
