@@ -207,6 +207,19 @@ describe('validate: everything knowable without a database', () => {
     expect(online.stderr).toContain('strata validate --offline');
   });
 
+  it('checks a dialect file of another dialect with that dialect\'s rules (a .postgres.sql file, SQLite target)', () => {
+    const dir = project({
+      'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);', 'DROP TABLE t;'),
+      'migrations/1.1.0_i.sql': sql('CREATE INDEX t_a ON t (a);', 'DROP INDEX t_a;'),
+      'migrations/1.1.0_i.postgres.sql': sql('CREATE INDEX t_a ON t (a);', 'DROP INDEX CONCURRENTLY t_a;'),
+    });
+    for (const args of [['--offline'], []]) {
+      const validate = strata(dir, ['validate', '--json', ...args]);
+      expect(validate.code, validate.stdout).toBe(3);
+      expect(json(validate).problems.map((p: any) => [p.code, p.file])).toEqual([['STRATA_NON_TRANSACTIONAL_STATEMENT', join('migrations', '1.1.0_i.postgres.sql')]]);
+    }
+  });
+
   it('passes clean files with --offline, exit 0, and creates no SQLite database', () => {
     const dir = project({ 'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);', 'DROP TABLE t;') });
     const offline = strata(dir, ['validate', '--offline']);

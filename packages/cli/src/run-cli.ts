@@ -135,6 +135,8 @@ class CommandRun {
   migrator: Migrator | undefined;
   /** Set during a run whose steps share one transaction: why a step that ran is not done yet. */
   private oneTransaction: string | undefined;
+  private resolved: ResolvedDialect | undefined;
+  private settings: Settings | undefined;
   private readonly command: string;
 
   constructor(
@@ -223,6 +225,8 @@ class CommandRun {
       onEvent: (event) => this.progress(event),
     });
     if (out.verbose && !(this.command === 'validate' && this.flag('offline'))) await this.describeDialect(resolved, settings);
+    this.resolved = resolved;
+    this.settings = settings;
     return this.migratorCommand(this.migrator, sources);
   }
 
@@ -405,7 +409,12 @@ class CommandRun {
       case 'validate': {
         this.noArgs();
         const { validate } = await import('./commands/validate.js');
-        const result = await validate({ migrator, offline: this.flag('offline') });
+        // Dialect files of other dialects (and a failover's fallback) are checked with their own splitter.
+        const { otherDialectCheckers } = await import('./internal/statement-checkers.js');
+        const others = await otherDialectCheckers(this.settings!.folders, this.resolved!.primary.dialect.name, this.options.dialectLoaders);
+        const fallback = this.resolved!.fallback?.dialect;
+        const alsoCheck = fallback && !others.some((o) => o.name === fallback.name) ? [...others, fallback] : others;
+        const result = await validate({ migrator, offline: this.flag('offline'), alsoCheck });
         this.emit(result, () => text.renderValidate(out, result));
         return exitCodeForProblems(result.problems);
       }

@@ -470,6 +470,20 @@ export function createMigrator(options: MigratorOptions): Migrator {
     return problems;
   };
 
+  /** validate: the files that run only on other dialects, each checked with that dialect's splitter. */
+  const checkOtherDialects = async (loaded: LoadedMigrations, validateOptions: ValidateOptions): Promise<Problem[]> => {
+    const problems: Problem[] = [];
+    const checked = new Set(loaded.migrations.map((m) => m.file));
+    for (const other of validateOptions.alsoCheck ?? []) {
+      if (other.name === loaded.dialect) continue;
+      const theirs = await loadMigrations(options.sources, other.name);
+      const own = theirs.migrations.filter((m) => m.file !== undefined && !checked.has(m.file));
+      for (const m of own) checked.add(m.file);
+      problems.push(...(await checkMigrationFiles(other, own)));
+    }
+    return problems;
+  };
+
   const migrator: Migrator = {
     dialect,
 
@@ -486,7 +500,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       if (validateOptions.offline) {
         // The files alone: no connection, no state (a failover dialect checks as its primary).
         const loaded = await load(dialect);
-        const problems = [...offlineProblems(loaded), ...(await checkMigrationFiles(dialect, loaded.migrations))];
+        const problems = [...offlineProblems(loaded), ...(await checkMigrationFiles(dialect, loaded.migrations)), ...(await checkOtherDialects(loaded, validateOptions))];
         return { dialect: dialect.name, target: dialect.target, offline: true, ok: problems.length === 0, checked: loaded.migrations.length, problems };
       }
       const selection = await select();
@@ -494,7 +508,11 @@ export function createMigrator(options: MigratorOptions): Migrator {
       const loaded = await load(selection.dialect, early);
       const state = await withReadSession(selection.dialect, (session) => session.readState(), early);
       const plan = planFor(loaded, state, { direction: 'up' });
-      const problems = [...plan.problems, ...(await checkMigrationFiles(selection.dialect, loaded.migrations))];
+      const problems = [
+        ...plan.problems,
+        ...(await checkMigrationFiles(selection.dialect, loaded.migrations)),
+        ...(await checkOtherDialects(loaded, validateOptions)),
+      ];
       return report(selection, { offline: false, ok: problems.length === 0, checked: loaded.migrations.length, problems });
     },
 
