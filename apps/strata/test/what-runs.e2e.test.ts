@@ -258,6 +258,7 @@ describe('messages that tell the truth', () => {
       expect(text.stderr).toContain('app@1.0.0: rolled back');
       expect(text.stderr).toContain('app@1.1.0: failed');
       expect(text.stderr).toContain('app@1.2.0: not run');
+      expect(text.stderr).toContain('hint: Nothing of this run was applied: its one transaction was rolled back, with the 1 step before app@1.1.0');
       const ran = strata(dir, ['up', '--single-transaction', '--no-backup', '--json', ...url]);
       expect(json(ran).error.steps).toEqual([
         { id: 'app@1.0.0', direction: 'up', outcome: 'rolled-back' },

@@ -423,7 +423,16 @@ export function createMigrator(options: MigratorOptions): Migrator {
           await session.rollback().catch(() => {});
           lock.inTransaction = false;
         }
-        const failure = signal?.aborted && !isInterrupt(error) ? interrupted(signal, error) : error;
+        let failure = signal?.aborted && !isInterrupt(error) ? interrupted(signal, error) : error;
+        const ran = steps.filter((step) => step.outcome !== 'skipped').length;
+        if (single && ran > 0 && isStrataError(failure) && failure.code === 'STRATA_MIGRATION_FAILED') {
+          // The failing step's own hint speaks of it alone: in one transaction, the earlier ones went too.
+          failure = new StrataError(failure.code, failure.message, {
+            hint: `Nothing of this run was ${direction === 'up' ? 'applied' : 'reverted'}: its one transaction was rolled back, with the ${ran} step${ran === 1 ? '' : 's'} before ${current?.id ?? 'the failing one'}; fix ${current?.file ?? 'the migration'}${typeof failure.details.line === 'number' ? ` at line ${failure.details.line}` : ''} and run the command again`,
+            cause: failure.cause,
+            details: failure.details,
+          });
+        }
         if (isStrataError(failure)) failure.details.steps = failedRunSteps(steps, current, queue, direction, single);
         if (!dryRun) await recordFailure(session, failure, single, direction, event, backupId, runId);
         throw failure;
