@@ -268,6 +268,8 @@ describe('strata on SQLite', () => {
       const ran = strata(dir, ['up', '--lock-timeout', '500ms', '--no-backup']);
       expect(ran.code, ran.stderr).toBe(4);
       expect(ran.stderr).toMatch(/^error STRATA_LOCK_TIMEOUT: /);
+      // Not a strata run: no label to read, and no empty "lock holder:" line.
+      expect(ran.stderr).toContain('lock holder: unknown (not a strata run');
       expect(Date.now() - started).toBeLessThan(10_000);
       // Read-only commands need no lock.
       expect(strata(dir, ['status']).code).toBe(0);

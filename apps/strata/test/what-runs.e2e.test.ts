@@ -207,6 +207,19 @@ describe('validate: everything knowable without a database', () => {
     expect(online.stderr).toContain('strata validate --offline');
   });
 
+  it('checks a dialect file of another dialect with that dialect\'s rules (a .postgres.sql file, SQLite target)', () => {
+    const dir = project({
+      'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);', 'DROP TABLE t;'),
+      'migrations/1.1.0_i.sql': sql('CREATE INDEX t_a ON t (a);', 'DROP INDEX t_a;'),
+      'migrations/1.1.0_i.postgres.sql': sql('CREATE INDEX t_a ON t (a);', 'DROP INDEX CONCURRENTLY t_a;'),
+    });
+    for (const args of [['--offline'], []]) {
+      const validate = strata(dir, ['validate', '--json', ...args]);
+      expect(validate.code, validate.stdout).toBe(3);
+      expect(json(validate).problems.map((p: any) => [p.code, p.file])).toEqual([['STRATA_NON_TRANSACTIONAL_STATEMENT', join('migrations', '1.1.0_i.postgres.sql')]]);
+    }
+  });
+
   it('passes clean files with --offline, exit 0, and creates no SQLite database', () => {
     const dir = project({ 'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);', 'DROP TABLE t;') });
     const offline = strata(dir, ['validate', '--offline']);
@@ -245,6 +258,7 @@ describe('messages that tell the truth', () => {
       expect(text.stderr).toContain('app@1.0.0: rolled back');
       expect(text.stderr).toContain('app@1.1.0: failed');
       expect(text.stderr).toContain('app@1.2.0: not run');
+      expect(text.stderr).toContain('hint: Nothing of this run was applied: its one transaction was rolled back, with the 1 step before app@1.1.0');
       const ran = strata(dir, ['up', '--single-transaction', '--no-backup', '--json', ...url]);
       expect(json(ran).error.steps).toEqual([
         { id: 'app@1.0.0', direction: 'up', outcome: 'rolled-back' },
@@ -306,6 +320,21 @@ describe('messages that tell the truth', () => {
       expect(error.details.line).toBe(7);
     });
   }
+
+  it('shows in up the duration that history records for each step (PostgreSQL)', async () => {
+    const url = ['--url', await pgUrl()];
+    const dir = project({
+      'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);\nINSERT INTO t SELECT generate_series(1, 200000);', 'DROP TABLE t;'),
+      'migrations/1.1.0_u.sql': sql('CREATE TABLE u (a integer);', 'DROP TABLE u;'),
+    });
+    const up = json(strata(dir, ['up', '--no-backup', '--json', ...url]));
+    const history = json(strata(dir, ['history', '--json', ...url]));
+    expect(up.steps.length).toBe(2);
+    for (const step of up.steps) {
+      const recorded = history.events.find((e: any) => e.action === 'apply' && e.migrationId === step.id);
+      expect(step.durationMs).toBe(recorded.durationMs);
+    }
+  });
 
   it('shows in up the duration that history records for each step (SQLite)', () => {
     const dir = project({
@@ -429,4 +458,23 @@ describe('PostgreSQL lock_timeout: retried with backoff for transactional steps'
       expect(up.stdout).not.toContain('retry ');
     }
   });
+});
+
+describe('SQLite lock holder', () => {
+  it('names the holder when it is a strata run (pid, host, command, since), from the label it leaves beside the file', async () => {
+    const dir = project({
+      'migrations/1.0.0_slow.sql': sql('CREATE TABLE slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) SELECT count(*) AS n FROM c;', 'DROP TABLE slow;'),
+    });
+    const label = join(dir, 'strata.db.strata-holder');
+    const first = strataAsync(dir, ['up', '--no-backup']);
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(label) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(existsSync(label)).toBe(true);
+    const waiter = await strataAsync(dir, ['up', '--no-backup', '--lock-timeout', '300ms']);
+    expect(waiter.code, waiter.stderr).toBe(4);
+    const line = waiter.stderr.split('\n').find((l) => l.startsWith('lock holder: '))!;
+    expect(line).toMatch(/pid=\d+ host=\S+ command=strata\.cjs up --no-backup since=\d{4}-/);
+    expect((await first).code).toBe(0);
+    expect(existsSync(label)).toBe(false);
+  }, 60_000);
 });

@@ -151,6 +151,8 @@ class CommandRun {
   private oneTransaction: string | undefined;
   /** A line for stderr once the command succeeded. */
   note: string | undefined;
+  private resolved: ResolvedDialect | undefined;
+  private settings: Settings | undefined;
   private readonly command: string;
 
   constructor(
@@ -282,6 +284,8 @@ class CommandRun {
       });
     }
     if (out.verbose && !(this.command === 'validate' && this.flag('offline'))) await this.describeDialect(resolved, settings);
+    this.resolved = resolved;
+    this.settings = settings;
     return this.migratorCommand(this.migrator, sources, settings);
   }
 
@@ -515,7 +519,12 @@ class CommandRun {
       case 'validate': {
         this.noArgs();
         const { validate } = await import('./commands/validate.js');
-        const result = await validate({ migrator, offline: this.flag('offline') });
+        // Dialect files of other dialects (and a failover's fallback) are checked with their own splitter.
+        const { otherDialectCheckers } = await import('./internal/statement-checkers.js');
+        const others = await otherDialectCheckers(this.settings!.folders, this.resolved!.primary.dialect.name, this.options.dialectLoaders);
+        const fallback = this.resolved!.fallback?.dialect;
+        const alsoCheck = fallback && !others.some((o) => o.name === fallback.name) ? [...others, fallback] : others;
+        const result = await validate({ migrator, offline: this.flag('offline'), alsoCheck });
         this.emit(result, () => text.renderValidate(out, result));
         return exitCodeForProblems(result.problems);
       }

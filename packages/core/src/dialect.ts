@@ -108,6 +108,8 @@ export interface LockHolder {
   since?: string;
   /** What the holder is running now. */
   query?: string;
+  /** The holder's command line, when the holder is a strata run (secrets redacted). */
+  command?: string;
 }
 
 /**

@@ -189,6 +189,12 @@ export interface ValidateOptions {
    * @default false
    */
   offline?: boolean;
+  /**
+   * Other dialects whose files are checked too, with their own splitter (a failover's fallback,
+   * or the other built-in dialect): a `.postgres.sql` file is checked as it runs on PostgreSQL
+   * even when the target is SQLite. Only files that differ from the target's are checked again.
+   */
+  alsoCheck?: readonly Pick<Dialect, 'name' | 'splitStatements' | 'findNonTransactional'>[];
 }
 
 export interface ValidationReport {

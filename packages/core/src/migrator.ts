@@ -195,23 +195,21 @@ export function createMigrator(options: MigratorOptions): Migrator {
       try {
         await session.acquireLock();
       } catch (error) {
-        if (isStrataError(error) && error.code === 'STRATA_LOCK_TIMEOUT' && capabilities.supportsSessionLock) {
-          // The history says who waited in vain, and for whom (best effort: append-only, no lock needed).
-          await session
-            .writeState([
-              {
-                kind: 'event',
-                event: event({
-                  action: 'lock_timeout',
-                  outcome: 'failed',
-                  durationMs: Math.round(performance.now() - started),
-                  errorCode: error.code,
-                  errorMessage: error.message.slice(0, 2000),
-                  details: { holder: (error.details.holder as Record<string, unknown> | undefined) ?? null },
-                }),
-              },
-            ])
-            .catch(() => {});
+        if (isStrataError(error) && error.code === 'STRATA_LOCK_TIMEOUT') {
+          // The history says who waited in vain, and for whom (best effort: append-only).
+          const record: StateWrite = {
+            kind: 'event',
+            event: event({
+              action: 'lock_timeout',
+              outcome: 'failed',
+              durationMs: Math.round(performance.now() - started),
+              errorCode: error.code,
+              errorMessage: error.message.slice(0, 2000),
+              details: { holder: (error.details.holder as Record<string, unknown> | undefined) ?? null },
+            }),
+          };
+          if (capabilities.supportsSessionLock) await session.writeState([record]).catch(() => {});
+          else await recordWithoutWaiting(d, record);
         }
         throw error;
       }
@@ -479,6 +477,15 @@ export function createMigrator(options: MigratorOptions): Migrator {
         }
         let failure = signal?.aborted && !isInterrupt(error) ? interrupted(signal, error) : error;
         if (isInterrupt(failure) && !dryRun) failure = await describeInterruption(failure as StrataError, session, direction, runIds, current?.id);
+        const ran = steps.filter((step) => step.outcome !== 'skipped').length;
+        if (single && ran > 0 && isStrataError(failure) && failure.code === 'STRATA_MIGRATION_FAILED') {
+          // The failing step's own hint speaks of it alone: in one transaction, the earlier ones went too.
+          failure = new StrataError(failure.code, failure.message, {
+            hint: `Nothing of this run was ${direction === 'up' ? 'applied' : 'reverted'}: its one transaction was rolled back, with the ${ran} step${ran === 1 ? '' : 's'} before ${current?.id ?? 'the failing one'}; fix ${current?.file ?? 'the migration'}${typeof failure.details.line === 'number' ? ` at line ${failure.details.line}` : ''} and run the command again`,
+            cause: failure.cause,
+            details: failure.details,
+          });
+        }
         if (isStrataError(failure)) failure.details.steps = failedRunSteps(steps, current, queue, direction, single);
         if (!dryRun) await recordFailure(session, failure, single, direction, event, backupId, runId);
         throw failure;
@@ -565,6 +572,20 @@ export function createMigrator(options: MigratorOptions): Migrator {
     return problems;
   };
 
+  /** validate: the files that run only on other dialects, each checked with that dialect's splitter. */
+  const checkOtherDialects = async (loaded: LoadedMigrations, validateOptions: ValidateOptions): Promise<Problem[]> => {
+    const problems: Problem[] = [];
+    const checked = new Set(loaded.migrations.map((m) => m.file));
+    for (const other of validateOptions.alsoCheck ?? []) {
+      if (other.name === loaded.dialect) continue;
+      const theirs = await loadMigrations(options.sources, other.name);
+      const own = theirs.migrations.filter((m) => m.file !== undefined && !checked.has(m.file));
+      for (const m of own) checked.add(m.file);
+      problems.push(...(await checkMigrationFiles(other, own)));
+    }
+    return problems;
+  };
+
   const migrator: Migrator = {
     dialect,
 
@@ -591,7 +612,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       if (validateOptions.offline) {
         // The files alone: no connection, no state (a failover dialect checks as its primary).
         const loaded = await load(dialect);
-        const problems = [...offlineProblems(loaded), ...(await checkMigrationFiles(dialect, loaded.migrations))];
+        const problems = [...offlineProblems(loaded), ...(await checkMigrationFiles(dialect, loaded.migrations)), ...(await checkOtherDialects(loaded, validateOptions))];
         return { dialect: dialect.name, target: dialect.target, offline: true, ok: problems.length === 0, checked: loaded.migrations.length, problems };
       }
       const selection = await select();
@@ -606,7 +627,10 @@ export function createMigrator(options: MigratorOptions): Migrator {
         },
         early,
       );
-      const problems = [...plan.problems, ...(await checkMigrationFiles(selection.dialect, loaded.migrations)), ...rebuilds];
+      const problems = [...plan.problems, ...(await checkMigrationFiles(selection.dialect, loaded.migrations)),
+        ...(await checkOtherDialects(loaded, validateOptions)),
+        ...rebuilds,
+      ];
       return report(selection, { offline: false, ok: problems.length === 0, checked: loaded.migrations.length, problems });
     },
 
@@ -746,6 +770,26 @@ export function createMigrator(options: MigratorOptions): Migrator {
     },
   };
   return migrator;
+}
+
+/**
+ * Dialects whose lock is the database's write lock (SQLite): the event of a lock timeout needs
+ * that very lock. Try once, briefly, on a session of its own (the holder may just have let go);
+ * when the lock is still held the event cannot be written and is dropped.
+ */
+async function recordWithoutWaiting(d: Dialect, write: StateWrite): Promise<void> {
+  let session: DialectSession | undefined;
+  try {
+    session = guardSession(await d.connect({ purpose: 'migrate', lockTimeoutMs: 500 }));
+    await session.begin();
+    await session.ensureStateTables();
+    await session.writeState([write]);
+    await session.commit();
+  } catch {
+    await session?.rollback().catch(() => {});
+  } finally {
+    await session?.close().catch(() => {});
+  }
 }
 
 /** Whether the lock's transaction is open; shared with the step runner. */

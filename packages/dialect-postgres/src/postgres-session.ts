@@ -239,7 +239,7 @@ function createSession(
   };
 
   /** Runs a multi-statement script; rejects with the error and how many statements completed. */
-  const sendScript = (text: string): Promise<void> => {
+  const sendScript = (text: string): Promise<Record<string, unknown> | undefined> => {
     ensureOpen();
     running = true;
     cancelRequested = false;
@@ -252,8 +252,11 @@ function createSession(
       completed += 1;
       return original.apply(this, args);
     };
-    return new Promise<void>((resolve, reject) => {
-      query.on('end', () => resolve());
+    // The last row any statement returned: applyScript's own RETURNING, when it asks for one.
+    let lastRow: Record<string, unknown> | undefined;
+    query.on('row', (row: Record<string, unknown>) => (lastRow = row));
+    return new Promise<Record<string, unknown> | undefined>((resolve, reject) => {
+      query.on('end', () => resolve(lastRow));
       query.on('error', (error: Error) => reject(Object.assign(error, { strataCompleted: completed })));
       client.query(query);
     }).finally(() => {
@@ -402,9 +405,9 @@ function createSession(
     prefix: { characters: number; statements: number },
     /** Runs after a failure, before the error is mapped (a concurrent build's watcher hands over who it waited for). */
     beforeMapping?: () => Promise<unknown>,
-  ) => {
+  ): Promise<Record<string, unknown> | undefined> => {
     try {
-      await sendScript(text);
+      return await sendScript(text);
     } catch (error) {
       await beforeMapping?.();
       if (isConnectionError(error)) throw connectionLostError(error, settings.target, secrets);
@@ -734,13 +737,20 @@ function createSession(
       // statement by statement, and stops at the first error. See escapePostgresLiteral for why
       // literals (not parameters) are safe here.
       const writesSql = buildStateWritesSql(tables, writes);
+      // The event's duration is measured by the server (see buildStateWritesSql): read it back in
+      // the same round trip, so that the caller shows the number the history records.
+      const last = writes.length - 1;
+      const timed = last >= 0 && writes[last]!.kind === 'event' && (writes[last] as { event: { durationMs: number | null } }).event.durationMs === -1;
+      if (timed) writesSql[last] = `${writesSql[last]} RETURNING duration_ms AS strata_recorded_ms`;
       // The ownership check always (the writes of a single-transaction run too), the reset at a step's start.
       const head = lockHeld ? (stepPending && ownTransaction ? stepHead() : [sessionCheckSql(identity), ...(stepPending ? stepHead(false) : [])]) : [];
       const prefix = `${ownTransaction ? BEGIN_PREFIX : ''}${head.map((statement) => `${statement};\n`).join('')}`;
       const suffix = `\n;\n${writesSql.map((sql) => `${sql};\n`).join('')}${ownTransaction ? 'COMMIT;' : ''}`;
       try {
-        await runScript(script, `${prefix}${script}${suffix}`, { characters: prefix.length, statements: (ownTransaction ? 1 : 0) + head.length });
+        const row = await runScript(script, `${prefix}${script}${suffix}`, { characters: prefix.length, statements: (ownTransaction ? 1 : 0) + head.length });
         if (ownTransaction) trackedInTransaction = false;
+        const recorded = timed ? Number(row?.strata_recorded_ms) : Number.NaN;
+        return Number.isFinite(recorded) ? recorded : undefined;
       } catch (error) {
         if (ownTransaction) {
           trackedInTransaction = true;

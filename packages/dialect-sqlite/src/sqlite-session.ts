@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
   StrataError,
+  isStrataError,
   type ConnectOptions,
   type DialectSession,
   type EventQuery,
@@ -12,6 +13,7 @@ import { sessionClosedError, statementError } from './sqlite-errors.js';
 import { beginWriteTransaction, DEFAULT_LOCK_TIMEOUT_MS, LOCK_POLL_SLICE_MS } from './sqlite-lock.js';
 import { findRebuildHazards, foreignKeyViolations } from './sqlite-rebuild.js';
 import { trackSessionSettings } from './sqlite-session-settings.js';
+import { readHolder, removeHolder, writeHolder } from './sqlite-holder.js';
 import { splitSqliteStatements } from './sqlite-split.js';
 import { createSqliteStateStore } from './sqlite-state-store.js';
 
@@ -75,7 +77,15 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
       signal: options.connect.signal,
       statementBusyTimeoutMs: options.busyTimeoutMs,
       owner: session,
+    }).catch((error: unknown) => {
+      // SQLite's lock names no owner: a strata run that holds it has left its label.
+      if (isStrataError(error) && error.code === 'STRATA_LOCK_TIMEOUT') {
+        const holder = readHolder(filename);
+        if (holder) error.details.holder = holder;
+      }
+      throw error;
     });
+  let labelled = false;
 
   const beginTransaction = async (): Promise<void> => {
     ensureOpen();
@@ -181,9 +191,13 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
       await beginTransaction();
       lockTransactionOpen = true;
       seenVersion = writeVersion();
+      writeHolder(filename);
+      labelled = true;
     },
 
     async releaseLock(): Promise<void> {
+      if (labelled) removeHolder(filename);
+      labelled = false;
       if (closed) return;
       if (inOwnTransaction()) rollbackSync();
       lockTransactionOpen = false;
@@ -307,6 +321,8 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
     },
 
     async close(): Promise<void> {
+      if (labelled) removeHolder(filename);
+      labelled = false;
       if (closed) return;
       closed = true;
       rollbackSync();

@@ -1,9 +1,11 @@
-import { isStrataError, type Migrator, StrataError, type ValidationReport } from '@strata/core';
+import { isStrataError, type Migrator, StrataError, type ValidateOptions, type ValidationReport } from '@strata/core';
 
 export interface ValidateCommandOptions {
   migrator: Migrator;
   /** Check the files alone, without connecting. @default false */
   offline?: boolean;
+  /** Other dialects whose own files are checked too (see ValidateOptions.alsoCheck). */
+  alsoCheck?: ValidateOptions['alsoCheck'];
 }
 
 /**
@@ -11,9 +13,10 @@ export interface ValidateCommandOptions {
  * checksums and state against the database; changes nothing.
  */
 export async function validate(options: ValidateCommandOptions): Promise<ValidationReport> {
-  if (options.offline) return options.migrator.validate({ offline: true });
+  const also = options.alsoCheck?.length ? { alsoCheck: options.alsoCheck } : {};
+  if (options.offline) return options.migrator.validate({ offline: true, ...also });
   try {
-    return await options.migrator.validate();
+    return await options.migrator.validate(also);
   } catch (error) {
     if (isStrataError(error) && error.code === 'STRATA_CONNECTION_FAILED') {
       throw new StrataError(error.code, error.message, {

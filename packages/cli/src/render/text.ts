@@ -260,7 +260,8 @@ export function renderError(out: Output, error: unknown): void {
   renderFailedRunSteps(out, error.details.steps);
   const holder = error.details.holder as Record<string, unknown> | undefined;
   if (holder && typeof holder === 'object') {
-    out.error(`lock holder: ${Object.entries(holder).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
+    const facts = Object.entries(holder).filter(([, v]) => v !== undefined && v !== null && v !== '');
+    out.error(`lock holder: ${facts.length ? facts.map(([k, v]) => `${k}=${String(v)}`).join(' ') : 'unknown (not a strata run: another connection holds the lock)'}`);
   }
   const problems = error.details.problems;
   if (Array.isArray(problems) && problems.length > 1) {

@@ -24,6 +24,8 @@ export interface NotApplicableMigration {
 }
 
 export interface LoadedMigrations {
+  /** The dialect the migrations were resolved for. */
+  dialect: string;
   migrations: LoadedMigration[];
   /** Migrations that do not exist on this dialect: shown as not applicable, never planned. */
   notApplicable: NotApplicableMigration[];
@@ -95,5 +97,5 @@ export async function loadMigrations(sources: readonly MigrationSource[], dialec
   }
   const byId = new Map<string, LoadedMigration>();
   for (const migration of migrations) if (!byId.has(migration.id)) byId.set(migration.id, migration);
-  return { migrations, notApplicable, byId, problems };
+  return { dialect, migrations, notApplicable, byId, problems };
 }

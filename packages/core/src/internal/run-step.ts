@@ -224,7 +224,7 @@ async function runScript(session: DialectSession, body: Exclude<MigrationBody, s
  * migration concerned as `failed` so status, up and the error all point to repair.
  */
 async function recordEndedTransaction(context: StepContext, migration: LoadedMigration, direction: 'up' | 'down'): Promise<StrataError> {
-  const earlier = (context.deferredWrites?.splice(0) ?? []).flatMap((write) => (write.kind === 'upsert' ? [write.row] : []));
+  const earlier = (context.deferredWrites?.splice(0) ?? []).flatMap((write) => (write.kind === 'upsert' || write.kind === 'insert' ? [write.row] : []));
   const failedIds = [...earlier.map((row) => `${row.module}@${row.version}`), migration.id];
   const what = direction === 'up' ? `Migration ${migration.id}` : `Revert of ${migration.id}`;
   const message = `${what} (${migration.file ?? 'no file'}) ended strata's transaction itself (a COMMIT or ROLLBACK in its code): what it ran after that point is committed, and what it ran before is committed unless it rolled back; strata recorded ${failedIds.length === 1 ? 'it' : failedIds.join(', ')} as failed`;
