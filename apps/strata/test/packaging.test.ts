@@ -15,7 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test-support/pos
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PACKAGES = ['packages/core', 'packages/dialect-sqlite', 'packages/dialect-postgres', 'packages/cli', 'packages/backup', 'packages/core-schema', 'apps/strata'];
-const INSTALL_TIMEOUT_MS = 600_000;
+const INSTALL_TIMEOUT_MS = 900_000;
 
 /** The environment for npm and the installed bin: no pnpm/npm lifecycle variables from the test runner. */
 function cleanEnv(): NodeJS.ProcessEnv {

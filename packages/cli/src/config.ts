@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IDENTIFIER_PATTERN, isStrataError, StrataError } from '@strata/core';
@@ -58,16 +58,29 @@ export function findConfigFile(cwd: string, explicit?: string): string | undefin
     }
     return path;
   }
-  const root = findProjectRoot(cwd);
-  let dir = resolve(cwd);
+  // One directory listing per folder (not a stat per candidate name): this runs on every command.
+  const start = resolve(cwd);
+  const found: string[] = [];
+  let dir = start;
   for (;;) {
-    for (const name of CONFIG_FILE_NAMES) {
-      const path = join(dir, name);
-      if (existsSync(path)) return path;
-    }
+    const names = listFolder(dir);
+    const config = CONFIG_FILE_NAMES.find((name) => names.has(name));
+    if (config) found.push(join(dir, config));
+    if (PROJECT_ROOT_MARKERS.some((marker) => names.has(marker))) return found[0];
     const parent = dirname(dir);
-    if (root === undefined || dir === root || parent === dir) return undefined;
+    // No project root up to the file system's root: only the working folder counts.
+    if (parent === dir) return found[0] !== undefined && dirname(found[0]) === start ? found[0] : undefined;
     dir = parent;
+    // Outside a project nothing above the working folder is used: stop as soon as one is found there.
+    if (found.length && dirname(found[0]!) === start) return found[0];
+  }
+}
+
+function listFolder(dir: string): Set<string> {
+  try {
+    return new Set(readdirSync(dir));
+  } catch {
+    return new Set();
   }
 }
 
