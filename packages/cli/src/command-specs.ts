@@ -162,14 +162,15 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'lint',
-    usage: 'strata lint [--all] [--dialect postgres|sqlite] [--format text|github]',
+    usage: 'strata lint [--all | --since <git ref>] [--dialect postgres|sqlite] [--format text|github]',
     summary: 'check pending migrations for locks, rewrites and data loss; exit 3 on an error finding',
     options: {
       all: { type: 'boolean', description: 'lint every migration, not only the pending ones (no database needed)' },
+      since: { type: 'string', value: '<git ref>', description: 'lint the migration files changed on this branch since it left <ref> (no database needed)' },
       dialect: { type: 'string', value: '<postgres|sqlite>', description: 'lint for this engine without a target database (implies --all)' },
       format: { type: 'string', value: '<text|github>', description: 'github: GitHub Actions annotations on stdout (default text)' },
     },
-    examples: ['strata lint', 'strata lint --all --json', 'strata lint --dialect postgres --format github'],
+    examples: ['strata lint', 'strata lint --all --json', 'strata lint --since origin/main --dialect postgres --format github'],
     notes: [
       'Rules, severities and suppression: packages/lint/README.md. Silence one finding with',
       '`-- strata:lint-ignore <rule> <reason>` above the statement (or above `-- strata:up` for the file);',

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 import { loadOnce } from '../src/internal/lint-gate.js';
@@ -141,6 +142,29 @@ describe('strata lint', () => {
     expect(postgres.findings.map((f: { rule: string; file: string; line: number }) => [f.rule, f.file, f.line])).toEqual([['pg/not-idempotent', 'migrations/1.1.0_index.postgres.sql', 3]]);
     const sqlite = JSON.parse((await run(['lint', '--dialect', 'sqlite', '--json'], dir)).stdout);
     expect(sqlite).toMatchObject({ migrations: 2, findings: [] });
+  });
+
+  it('--since <ref> lints the migration files changed on the branch (committed, staged or untracked)', async () => {
+    const dir = project({ '1.0.0_users.sql': USERS, '1.1.0_old_drop.sql': 'ALTER TABLE users DROP COLUMN name;\n' });
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir, stdio: 'pipe' });
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-q', '-m', 'base');
+    git('checkout', '-q', '-b', 'feature');
+    writeFileSync(join(dir, 'migrations', '1.2.0_committed.sql'), 'ALTER TABLE users RENAME TO people;\n');
+    git('add', '.');
+    git('commit', '-q', '-m', 'feature');
+    writeFileSync(join(dir, 'migrations', '1.3.0_untracked.sql'), 'ALTER TABLE people DROP COLUMN email;\n');
+    const ran = await run(['lint', '--since', 'main', '--dialect', 'sqlite', '--json'], dir);
+    const document = JSON.parse(ran.stdout);
+    expect(document).toMatchObject({ scope: 'changed', migrations: 2 });
+    expect(document.findings.map((f: { migrationId: string; rule: string }) => `${f.migrationId} ${f.rule}`)).toEqual(['app@1.2.0 sqlite/rename', 'app@1.3.0 sqlite/drop-column']);
+    // The index from 1.0.0 (not changed, read as context) is known.
+    expect(document.findings[1].message).toContain('users_email');
+
+    const bad = await run(['lint', '--since', 'no-such-branch', '--dialect', 'sqlite'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--since no-such-branch');
   });
 
   it('refuses an unknown --format or --dialect (exit 2)', async () => {

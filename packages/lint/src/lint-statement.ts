@@ -94,6 +94,11 @@ export function excerptOf(text: string): string {
   const newline = text.indexOf('\n');
   let first = newline < 0 ? text : `${text.slice(0, newline).trimEnd()} …`;
   if (first.length > 100) first = `${first.slice(0, 99)}…`;
+  return escapeControl(first);
+}
+
+/** Control characters (a quoted identifier may hold ESC) as `\xNN`: findings are printed on terminals. */
+export function escapeControl(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return first.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -112,9 +112,9 @@ describe('lintMigrations', () => {
     expect(report.findings.map((f) => [f.line, f.column, f.excerpt])).toEqual([[1, 37, 'TRUNCATE t']]);
   });
 
-  it('escapes control characters in excerpts', async () => {
-    const report = await lintMigrations([{ id: 'a@1.0.0', sql: 'DROP TABLE "a\u001b[31mb";' }], { dialect: 'sqlite' });
-    expect(report.findings[0]!.excerpt).toBe('DROP TABLE "a\\x1b[31mb"');
+  it('escapes control characters in excerpts, messages and file names', async () => {
+    const report = await lintMigrations([{ id: 'a@1.0.0', file: 'm\u0007.sql', sql: 'DROP TABLE "a\u001b[31mb";' }], { dialect: 'sqlite' });
+    expect(report.findings[0]).toMatchObject({ excerpt: 'DROP TABLE "a\\x1b[31mb"', file: 'm\\x07.sql', message: expect.stringContaining('DROP TABLE a\\x1b[31mb deletes') });
   });
 });
 

@@ -2,7 +2,7 @@ import { StrataError } from '@strata/core';
 import type { RuleContext } from './lint-context.js';
 import { findIgnoreComments, findTrailingIgnore, type IgnoreComment } from './lint-ignores.js';
 import { findLintRule, LINT_RULES } from './lint-rules.js';
-import { createPositionIndex, excerptOf, type LintStatement } from './lint-statement.js';
+import { createPositionIndex, escapeControl, excerptOf, type LintStatement } from './lint-statement.js';
 import type { LintFinding, LintMigration, LintOptions, LintReport, LintRuleSetting, LintSeverity } from './lint-types.js';
 import { splitInertPostgresScript } from './postgres-fast-path.js';
 import { loadPostgresParser, parsePostgresScripts } from './postgres-parse.js';
@@ -127,7 +127,7 @@ function collect(
   const push = (rule: string, message: string, position: { line: number; column: number }, statement: number, excerpt: string) => {
     const severity = severityOf(rule);
     if (severity === 'off') return;
-    findings.push({ rule, severity, message, hint: findLintRule(rule)?.hint ?? '', migrationId: migration.id, file, ...position, statement, excerpt });
+    findings.push({ rule, severity, message: escapeControl(message), hint: findLintRule(rule)?.hint ?? '', migrationId: migration.id, file: escapeControl(file), ...position, statement, excerpt });
   };
   for (const { rule, statement, message } of raw) {
     if (severityOf(rule) === 'off') continue;

@@ -17,6 +17,8 @@ export interface LintCommandOptions {
   problems?: readonly Problem[];
   /** Ids to report on (the pending ones); the others are read for the schema only. `undefined`: all. */
   only: ReadonlySet<string> | undefined;
+  /** How `only` was chosen, for the result. @default 'pending' when `only` is given, else 'all' */
+  scope?: LintCommandResult['scope'];
   dialect: 'postgres' | 'sqlite';
   /** The target, redacted, when one was used to find the pending migrations. */
   target?: string;
@@ -33,8 +35,8 @@ export interface LintCommandOptions {
 export interface LintCommandResult {
   dialect: 'postgres' | 'sqlite';
   target: string | null;
-  /** `pending`: the migrations not applied on the target; `all`: every migration. */
-  scope: 'pending' | 'all';
+  /** `pending`: the migrations not applied on the target; `all`: every migration; `changed`: the files changed since `--since <ref>`. */
+  scope: 'pending' | 'all' | 'changed';
   migrations: number;
   statements: number;
   errors: number;
@@ -96,7 +98,7 @@ export async function lint(options: LintCommandOptions): Promise<LintCommandResu
   return {
     dialect,
     target: options.target ?? null,
-    scope: only === undefined ? 'all' : 'pending',
+    scope: options.scope ?? (only === undefined ? 'all' : 'pending'),
     migrations: report.migrations,
     statements: report.statements,
     errors: report.errors,

@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { createMigrator, type Migration, type Problem, StrataError } from '@strata/core';
 import type { LintIgnore } from '@strata/lint';
 import { type CommandLine, stringOption } from '../argv.js';
@@ -63,7 +64,8 @@ export async function runLint(context: LintRunContext): Promise<number> {
   if (dialectFlag !== undefined && !(LINT_DIALECTS as readonly string[]).includes(dialectFlag)) {
     throw new StrataError('STRATA_USAGE', `strata lint knows the dialects ${LINT_DIALECTS.join(' and ')}, not ${JSON.stringify(dialectFlag)}`, { hint: 'strata lint --dialect postgres' });
   }
-  const all = line.options.all === true || dialectFlag !== undefined;
+  const since = stringOption(line.options, 'since');
+  const all = line.options.all === true || dialectFlag !== undefined || since !== undefined;
   const linter = await loadLintPackage(context.lintLoader);
   // Checked before anything is read: a typo in the config is a config error (exit 2).
   linter.checkLintOptions({ ...(settings.lint?.rules ? { rules: settings.lint.rules } : {}), ...(settings.lint?.ignore ? { ignores: settings.lint.ignore } : {}) });
@@ -97,6 +99,16 @@ export async function runLint(context: LintRunContext): Promise<number> {
     dialect = await targetDialectName(settings, context.dialectLoaders);
     target = settings.dialectObject ? settings.dialectObject.target : redactUrl(settings.url);
   }
+  if (since !== undefined) {
+    // The migrations whose file (or this engine's variant of it) changed on the branch.
+    const { changedFiles } = await import('./git-changes.js');
+    const changed = changedFiles(since, cwd);
+    only = new Set(
+      migrations
+        .filter((m) => m.file !== undefined && m.file.endsWith('.sql') && [m.file, m.file.replace(/\.sql$/, `.${dialect}.sql`)].some((file) => changed.has(resolvePath(cwd, file))))
+        .map((m) => m.id),
+    );
+  }
 
   const { lint } = await import('../commands/lint.js');
   const result = await lint({
@@ -104,6 +116,7 @@ export async function runLint(context: LintRunContext): Promise<number> {
     migrations,
     problems,
     only,
+    ...(since !== undefined ? { scope: 'changed' as const } : {}),
     dialect: dialect!,
     ...(target !== undefined ? { target } : {}),
     cwd,

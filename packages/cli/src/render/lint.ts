@@ -8,7 +8,8 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export function renderLint(out: Output, result: LintCommandResult): void {
   const { colors } = out;
   // One write for all the findings: a thousand findings are four thousand lines.
-  const lines = [`lint: ${result.scope === 'pending' ? 'pending migrations' : 'all migrations'} for ${result.dialect}${result.target ? ` (${result.target})` : ''}`];
+  const scope = result.scope === 'pending' ? 'pending migrations' : result.scope === 'changed' ? 'migrations changed on this branch' : 'all migrations';
+  const lines = [`lint: ${scope} for ${result.dialect}${result.target ? ` (${result.target})` : ''}`];
   for (const finding of result.findings) {
     const severity = finding.severity === 'error' ? colors.red('error') : colors.yellow('warning');
     lines.push(`${finding.file}:${finding.line}:${finding.column} ${severity} ${colors.bold(finding.rule)}`, `  ${finding.message}`, `  > ${finding.excerpt}`);
