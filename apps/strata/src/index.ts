@@ -6,4 +6,4 @@
  * export default defineConfig({ url: process.env.DATABASE_URL, modules: ['@strata/core-schema'] });
  */
 export { defineConfig, runCli } from '@strata/cli';
-export type { StrataConfig, BackupConfig, DialectFactoryOptions, RunCliOptions } from '@strata/cli';
+export type { StrataConfig, BackupConfig, FleetConfig, DialectFactoryOptions, RunCliOptions } from '@strata/cli';

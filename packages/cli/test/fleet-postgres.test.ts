@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,7 @@ describe('strata up --fleet schemas:<pattern> over PostgreSQL schemas', () => {
     const ran = await run(['up', '--fleet', 'fleet.json', '--concurrency', '3', '--json'], dir);
     expect(ran.code).toBe(1);
     expect(ran.stdout + ran.stderr).not.toContain('Sekr1tPw');
+    expect(readFileSync(join(dir, '.strata-fleet', 'last-run.json'), 'utf8')).not.toContain('Sekr1tPw');
     const document = json(ran.stdout);
     expect(document.failed.sort()).toEqual(['acct_002', 'down-db']);
     expect(document.tenants.find((t) => t.name === 'down-db')!.error!.code).toBe('STRATA_CONNECTION_FAILED');

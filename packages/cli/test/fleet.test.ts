@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -211,5 +211,24 @@ describe('strata up --fleet over SQLite tenant files', () => {
     const none = await run(['up', '--fleet', 'sqlite:tenants/*.db', '--only-failed'], dir);
     expect(none.code).toBe(0);
     expect(none.stdout).toMatch(/0 ok, 0 failed, 0 skipped of 0 tenants/);
+  });
+
+  it('with backup.enabled: true takes one backup per tenant, each in its own folder naming its database', async () => {
+    const dir = fleetProject(1);
+    sqliteTenants(dir, 2);
+    writeFileSync(join(dir, 'strata.config.json'), JSON.stringify({ backup: { enabled: true } }));
+    const ran = await run(['up', '--fleet', 'sqlite:tenants/*.db'], dir, { backupLoader: () => import('@strata/backup' as string) });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stderr).not.toMatch(/no backup/);
+    const folders = readdirSync(join(dir, '.strata-backups', 'fleet')).sort();
+    expect(folders).toEqual([expect.stringMatching(/^t0000-[0-9a-f]{8}$/), expect.stringMatching(/^t0001-[0-9a-f]{8}$/)]);
+    for (const [index, folder] of folders.entries()) {
+      const manifests = readdirSync(join(dir, '.strata-backups', 'fleet', folder)).filter((f) => f.endsWith('.json'));
+      expect(manifests).toHaveLength(1);
+      const manifest = JSON.parse(readFileSync(join(dir, '.strata-backups', 'fleet', folder, manifests[0]!), 'utf8')) as { database: string };
+      expect(manifest.database).toContain(`t000${index}.db`);
+    }
+    const off = await run(['up', '--fleet', 'sqlite:tenants/*.db', '--no-backup'], dir);
+    expect(off.stderr).toMatch(/^no backup: skipped by --no-backup$/m);
   });
 });

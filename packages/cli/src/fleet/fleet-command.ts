@@ -151,7 +151,8 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
 
   const document = buildDocument(command, options.spec, tenants.length, total, concurrency, canary, shard, report);
   try {
-    writeFleetReport(reportFile, document);
+    // Passwords are scrubbed from the file as from every output (the report outlives the run).
+    writeFleetReport(reportFile, JSON.parse(out.redact(JSON.stringify(document))) as FleetReportDocument);
   } catch (error) {
     out.warn(`warning: could not write the fleet report ${reportFile}: ${(error as Error).message}`);
   }
