@@ -83,6 +83,8 @@ describe('strata treats file names as data', () => {
       'migrations/1.1.0\u001b[31m\u009b2J_bad.sql': '-- strata:up\nCREATE TABLE bad (id int);\n',
       [`migrations/notes${forged}.sql`]: 'not a migration',
       'elsewhere/evil.sql': '-- strata:up\nCREATE TABLE evil (id int);\n',
+      // An empty file is an empty SQLite database: status and validate never create one.
+      'app.db': '',
     });
     symlinkSync(join(dir, 'elsewhere', 'evil.sql'), join(dir, 'migrations', '1.2.0_linked.sql'));
     for (const command of ['status', 'validate', 'up']) {
@@ -108,7 +110,7 @@ describe('strata treats file names as data', () => {
 
 describe('strata refuses oversized and statement-less migration files', () => {
   it('exit 3 with STRATA_FILE_TOO_LARGE for a sparse 582 MB file, without reading it; the limit is configurable', () => {
-    const dir = project({ 'migrations/1.0.0_ok.sql': '-- strata:up\nCREATE TABLE ok (id int);\n' });
+    const dir = project({ 'migrations/1.0.0_ok.sql': '-- strata:up\nCREATE TABLE ok (id int);\n', 'app.db': '' });
     const huge = join(dir, 'migrations', '1.1.0_dump.sql');
     writeFileSync(huge, '-- strata:up\n');
     truncateSync(huge, 582 * 1024 * 1024);

@@ -24,8 +24,14 @@ export function assertDatabaseExists(settings: Settings): void {
     return; // the dialect loader reports a bad URL with its own message
   }
   if (parsed.kind !== 'sqlite' || parsed.memory || existsSync(parsed.filename)) return;
-  const from =
-    settings.urlSource === 'flag' ? '--url' : settings.urlSource === 'env' ? 'DATABASE_URL' : settings.urlSource === 'config' ? `the url in ${settings.configPath}` : 'the embedded default (no config file found)';
+  const from = {
+    flag: '--url',
+    env: 'DATABASE_URL',
+    config: `the url in ${settings.configPath}`,
+    'direct-url-flag': '--direct-url',
+    'direct-url-config': `the directUrl in ${settings.configPath}`,
+    default: 'the embedded default (no config file found)',
+  }[settings.urlSource];
   throw new StrataError('STRATA_DATABASE_MISSING', `SQLite database ${parsed.filename} does not exist (from ${from})`, {
     hint: settings.urlSource === 'default'
       ? 'Run strata in the project folder (or a subfolder), pass --url, or run `strata up` to create it'

@@ -247,7 +247,8 @@ class CommandRun {
     out.debug(`checksum cache: ${checksumCache === false ? 'off' : checksumCache}`);
     out.debug(`dialect: ${resolved.primary.dialect.name}${resolved.fallback ? ` (fallback ${resolved.fallback.dialect.name})` : ''}`);
     out.debug(`sources: ${[...sources.folders.map((f) => `${f.shown} (module ${f.module})`), ...sources.modules.map((m) => `module ${m}`)].join(', ') || 'none'}`);
-    if (READ_ONLY_COMMANDS.has(this.command)) assertDatabaseExists(settings);
+    // `validate --offline` opens no database at all, so a missing file is no problem of its own.
+    if (READ_ONLY_COMMANDS.has(this.command) && !(this.command === 'validate' && this.flag('offline'))) assertDatabaseExists(settings);
     this.migrator = createMigrator({
       dialect: resolved.dialect,
       sources: sources.sources,

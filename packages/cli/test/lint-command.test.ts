@@ -125,6 +125,8 @@ describe('strata lint', () => {
     expect(ran.code).toBe(2);
     expect(ran.stderr).toContain('npm install --save-dev @strata/lint');
     loads = 0;
+    // An existing (empty) database: read-only commands never create one.
+    writeFileSync(join(dir, 'strata.db'), '');
     for (const command of [['status'], ['validate']]) expect((await run(command, dir, { lintLoader: missing })).code).toBe(0);
     expect(loads).toBe(0);
     expect((await run(['up', '--no-backup'], dir)).code).toBe(0);

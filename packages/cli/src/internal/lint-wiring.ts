@@ -4,6 +4,7 @@ import type { LintIgnore } from '@strata/lint';
 import { type CommandLine, stringOption } from '../argv.js';
 import type { LintCommandResult, LintPackage } from '../commands/lint.js';
 import { type DialectLoaders, resolveDialect } from '../dialect-loader.js';
+import { assertDatabaseExists } from '../read-only.js';
 import type { Output, WritableLike } from '../output.js';
 import type { Settings } from '../settings.js';
 import { importFromProject } from './import-package.js';
@@ -84,7 +85,8 @@ export async function runLint(context: LintRunContext): Promise<number> {
   let target: string | undefined;
   let only: Set<string> | undefined;
   if (!all) {
-    // Pending = not applied on the target: read its state (no lock, nothing written).
+    // Pending = not applied on the target: read its state (no lock, nothing written, no file created).
+    assertDatabaseExists(settings);
     const resolved = await resolveDialect(settings, context.dialectLoaders);
     dialect = lintDialect(resolved.dialect.name);
     const migrator = createMigrator({ dialect: resolved.dialect, sources: sources.sources, ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}) });
