@@ -18,7 +18,7 @@ beforeAll(() => {
   const packed = spawnSync(process.execPath, [join(ROOT, 'scripts', 'pack.mjs'), folder], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
   expect(packed.status, packed.stderr).toBe(0);
   tarballs = readdirSync(folder).filter((f) => f.endsWith('.tgz')).map((f) => join(folder, f));
-  expect(tarballs).toHaveLength(7);
+  expect(tarballs).toHaveLength(8);
 }, 300_000);
 afterAll(() => {
   if (folder) rmSync(folder, { recursive: true, force: true });

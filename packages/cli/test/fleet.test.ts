@@ -215,7 +215,12 @@ describe('strata up --fleet over SQLite tenant files', () => {
 
   it('with backup.enabled: true takes one backup per tenant, each in its own folder naming its database', async () => {
     const dir = fleetProject(1);
-    sqliteTenants(dir, 2);
+    // Tenants that already hold data: a database that holds nothing yet is never backed up.
+    for (const name of sqliteTenants(dir, 2)) {
+      const db = new Database(join(dir, 'tenants', `${name}.db`));
+      db.exec('CREATE TABLE existing (id integer)');
+      db.close();
+    }
     writeFileSync(join(dir, 'strata.config.json'), JSON.stringify({ backup: { enabled: true } }));
     const ran = await run(['up', '--fleet', 'sqlite:tenants/*.db'], dir, { backupLoader: () => import('@strata/backup' as string) });
     expect(ran.code, ran.stderr).toBe(0);

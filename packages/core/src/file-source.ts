@@ -53,7 +53,7 @@ export interface FileSourceOptions {
    * Read migration files that are symbolic links to files outside the folder. Off by default: a
    * link can make a reviewed folder run a file nobody reviewed (and the link's target can change
    * without the folder changing), so such a file is a `STRATA_INVALID_MIGRATION` problem. Links
-   * to files inside the folder are always followed. See docs/decisions/009-migration-file-edges.md.
+   * to files inside the folder are always followed. See docs/decisions/010-migration-file-edges.md.
    * @default false
    */
   allowExternalSymlinks?: boolean;
