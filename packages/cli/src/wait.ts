@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { type Dialect, isStrataError } from '@strata/core';
 
 /**
@@ -47,14 +48,7 @@ function isRetryable(error: unknown): boolean {
   return !(typeof code === 'string' && FINAL_ERROR_CODES.has(code));
 }
 
+/** Waits `ms`, or less when `signal` aborts (the caller checks it); never rejects. */
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return delay(ms, undefined, signal ? { signal } : undefined).catch(() => {});
 }

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { StrataError, redactSecrets } from '@strata/core';
 import type { LockHolder } from '@strata/core';
@@ -158,14 +159,7 @@ function throwIfAborted(signal: AbortSignal | undefined, lockName: string): void
   }
 }
 
+/** Waits `ms`, or less when `signal` aborts (the caller checks it); never rejects. */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return delay(ms, undefined, signal ? { signal } : undefined).catch(() => {});
 }

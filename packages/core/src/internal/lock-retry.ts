@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { isStrataError, type StrataError } from '../errors.js';
 import type { StepOutcome } from '../migrator-types.js';
 import type { LoadedMigration } from './load-migrations.js';
@@ -54,14 +55,7 @@ export async function runStepWithLockRetries(
   }
 }
 
+/** Waits `ms`, or less when `signal` aborts (the caller checks it); never rejects. */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return delay(ms, undefined, signal ? { signal } : undefined).catch(() => {});
 }
