@@ -126,3 +126,40 @@ describe('init and new', () => {
     expect(strata(dir, ['new', 'Добавить таблицу']).stdout.trim()).toBe(join('migrations', '0.3.0_dobavit_tablicu.sql'));
   });
 });
+
+describe("new's templates", () => {
+  it('SQL: once the up is written, validate is clean (no empty down section left behind)', () => {
+    const dir = project({ 'strata.config.json': JSON.stringify({ url: 'sqlite:./app.db' }) });
+    const file = join(dir, strata(dir, ['new', 'create_things']).stdout.trim());
+    const template = readFileSync(file, 'utf8');
+    // The unedited template is still refused: its up section is empty.
+    expect(strata(dir, ['validate', '--offline']).stdout).toContain('the up section is empty');
+    writeFileSync(file, template.replace(/^-- Write the change here.*$/m, 'CREATE TABLE things (id integer);'));
+    const validate = strata(dir, ['validate', '--offline']);
+    expect(validate.code, validate.stdout + validate.stderr).toBe(0);
+    expect(validate.stdout).toContain('no problem found');
+    expect(strata(dir, ['up', '--no-backup']).code).toBe(0);
+    // No down line: down says what to add.
+    const down = strata(dir, ['down', '--yes', '--no-backup']);
+    expect(down.code).toBe(3);
+    expect(down.stderr).toMatch(/STRATA_MISSING_DOWN: .*has no down section\nhint: Add a -- strata:down section/);
+    // Following the template's own instruction makes it revertible.
+    writeFileSync(file, `${readFileSync(file, 'utf8')}-- strata:down\nDROP TABLE things;\n`);
+    expect(strata(dir, ['validate', '--offline']).code).toBe(0);
+  });
+
+  it('TS: a migration typed by strata-migrate, loaded with no @strata/core (nor strata-migrate) to import', () => {
+    const dir = project({ 'strata.config.json': JSON.stringify({ url: 'sqlite:./app.db' }) });
+    const file = join(dir, strata(dir, ['new', 'create_things', '--ts']).stdout.trim());
+    const template = readFileSync(file, 'utf8');
+    expect(template).toMatch(/^import type \{ MigrationDefinition \} from 'strata-migrate';$/m);
+    expect(template).not.toContain('@strata/core');
+    expect(template).toContain('} satisfies MigrationDefinition;');
+    // The project has no node_modules at all: the type-only import is erased when the file loads.
+    writeFileSync(file, template.replace('-- write the change here', 'CREATE TABLE things (id integer)').replace('-- undo the change here', 'DROP TABLE things'));
+    const up = strata(dir, ['up', '--no-backup']);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/applied\s+app@0\.1\.0/);
+    expect(strata(dir, ['down', '--yes', '--no-backup']).code).toBe(0);
+  });
+});

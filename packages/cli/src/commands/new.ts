@@ -37,18 +37,22 @@ export function highestVersion(fileNames: readonly string[]): string | undefined
   return highest;
 }
 
+// No `-- strata:down` line of its own: an untouched empty down section is invalid (`validate`
+// reports it), so the template says how to add one instead of leaving a trap in every new file.
 const SQL_TEMPLATE = `-- strata:up
 -- Write the change here. Each statement ends with a semicolon.
 
 
--- strata:down
--- Undo the change here (or delete this section if it cannot be undone).
-
+-- To let \`strata down\` undo this migration, add a line "-- strata:down" here and the
+-- statements that undo the change after it. Without that line, down refuses to revert it.
 `;
 
-const TS_TEMPLATE = `import { defineMigration } from '@strata/core';
+// Types only (`import type` is erased when the file is loaded), from the package the project
+// installed: a project that added only strata-migrate and a dialect has no @strata/core of its
+// own (pnpm does not hoist it). The up placeholder is what core recognises as unedited.
+const TS_TEMPLATE = `import type { MigrationDefinition } from 'strata-migrate';
 
-export default defineMigration({
+export default {
   up: async ({ execute }) => {
     await execute(\`
       -- write the change here
@@ -59,7 +63,7 @@ export default defineMigration({
       -- undo the change here
     \`);
   },
-});
+} satisfies MigrationDefinition;
 `;
 
 /** Writes the next migration file of a module: `<next version>_<slug>.sql` (or `.ts`), never overwriting. */
