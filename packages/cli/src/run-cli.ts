@@ -164,7 +164,8 @@ class CommandRun {
     private readonly isTTY: boolean,
   ) {
     this.command = line.command!;
-    this.live = createRunProgress(out);
+    // Live only where Output draws progress (see `progress:` above); elsewhere one holder line.
+    this.live = createRunProgress(out, (options.stderrIsTTY ?? false) && !out.quiet && !out.json);
   }
 
   /** Clears the live line (a run that failed never sends run-end). */

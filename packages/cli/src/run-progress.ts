@@ -1,4 +1,4 @@
-import type { MigratorEvent } from '@strata/core';
+import type { LockHolder, MigratorEvent } from '@strata/core';
 import type { Output } from './output.js';
 
 /** How often the progress line's elapsed time is rewritten. */
@@ -7,21 +7,39 @@ const TICK_MS = 250;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
- * The terminal's live line for a run: `[2/5] applying app@1.1.0 … 3.2 s` while a step runs,
- * `waiting for the migration lock on <target> … 4.0 s` while another run holds it, both rewritten
- * every 250 ms (PostgreSQL statements run asynchronously, so the line moves during a long
- * statement; SQLite's run in this thread and the line moves between them). Nothing at all unless
- * the output shows progress (stderr is a terminal, no --json, no --quiet): on a pipe the run
- * prints its plain per-step lines only. Returns the event handler and a `stop` for the end.
+ * Who holds the lock, for people: `pid 4242 on host db-1 (billing, since 2026-12-03T19:31:02Z)`.
+ * `undefined` when the dialect told nothing (an empty holder: not a strata run).
  */
-export function createRunProgress(out: Output): { onEvent(event: MigratorEvent): void; stop(): void } {
+export function describeLockHolder(holder: LockHolder | undefined): string | undefined {
+  if (!holder) return undefined;
+  const where = holder.host ? `on host ${holder.host}` : holder.clientAddress ? `from ${holder.clientAddress}` : undefined;
+  const who = [holder.pid !== undefined ? `pid ${holder.pid}` : undefined, where].filter(Boolean).join(' ');
+  const since = holder.since ? `since ${holder.since.replace(/\.\d+(?=Z|[+-]\d\d:?\d\d$)/, '')}` : undefined;
+  const about = [holder.applicationName, since].filter(Boolean).join(', ');
+  if (!who && !about) return undefined;
+  return [who || 'another session', about ? `(${about})` : undefined].filter(Boolean).join(' ');
+}
+
+/**
+ * The terminal's live line for a run: `[2/5] applying app@1.1.0 … 3.2 s` while a step runs,
+ * `waiting for the migration lock on <target> … 4.0 s` while another run holds it (once core
+ * names the holder: `waiting for the lock held by pid N on host H (app, since …) … 4.0 s`), both
+ * rewritten every 250 ms (PostgreSQL statements run asynchronously, so the line moves during a
+ * long statement; SQLite's run in this thread and the line moves between them). `live` is whether
+ * the output shows progress (stderr is a terminal, no --json, no --quiet); without it the run
+ * prints its plain per-step lines, plus one line naming the lock holder when it is first known
+ * (and again if another holder takes over). Returns the event handler and a `stop` for the end.
+ */
+export function createRunProgress(out: Output, live = true): { onEvent(event: MigratorEvent): void; stop(): void } {
   let timer: ReturnType<typeof setInterval> | undefined;
   let render: (() => string) | undefined;
+  /** When the current lock wait started (set by its first event; core's `waitedMs` corrects it). */
+  let waitStarted: number | undefined;
+  let lastHolder: string | undefined;
   const draw = () => {
     if (render) out.progress(render());
   };
-  const start = (text: (elapsed: string) => string) => {
-    const started = performance.now();
+  const start = (text: (elapsed: string) => string, started = performance.now()) => {
     render = () => text(seconds(performance.now() - started));
     draw();
     if (!timer) {
@@ -30,6 +48,8 @@ export function createRunProgress(out: Output): { onEvent(event: MigratorEvent):
     }
   };
   const stop = () => {
+    waitStarted = undefined;
+    lastHolder = undefined;
     if (timer) clearInterval(timer);
     timer = undefined;
     if (render) out.progress(undefined);
@@ -37,10 +57,25 @@ export function createRunProgress(out: Output): { onEvent(event: MigratorEvent):
   };
   return {
     onEvent(event) {
+      if (!live && event.type !== 'lock-wait') {
+        if (event.type === 'lock-acquired' || event.type === 'run-end') stop();
+        return;
+      }
       switch (event.type) {
-        case 'lock-wait':
-          start((elapsed) => `waiting for the migration lock on ${event.target} … ${elapsed}`);
+        case 'lock-wait': {
+          if (event.waitedMs !== undefined) waitStarted = performance.now() - event.waitedMs;
+          waitStarted ??= performance.now();
+          const holder = describeLockHolder(event.holder);
+          const changed = holder !== undefined && holder !== lastHolder;
+          lastHolder = holder ?? lastHolder;
+          if (!live) {
+            if (changed) out.info(`waiting for the lock on ${event.target}, held by ${lastHolder}`);
+            return;
+          }
+          const known = lastHolder;
+          start((elapsed) => (known ? `waiting for the lock held by ${known} … ${elapsed}` : `waiting for the migration lock on ${event.target} … ${elapsed}`), waitStarted);
           return;
+        }
         case 'lock-acquired':
         case 'run-end':
           stop();
