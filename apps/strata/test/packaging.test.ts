@@ -1,6 +1,7 @@
 // Packaging: the packages as npm would publish them (`pnpm pack` rewrites `workspace:` ranges),
 // installed with npm into an EMPTY project with only the SQLite dialect — no `pg`, no
-// `@strata/dialect-postgres` — run there, and the clear error for a postgres:// URL.
+// `@strata/dialect-postgres` — run there, and the clear error for a postgres:// URL. The same
+// tarballs once more with pnpm (strict node_modules): the Quick start with a TS config and migration.
 //
 // Slow (npm install builds better-sqlite3, about two minutes on a cold machine): one install per
 // run, in beforeAll. The npm registry must be reachable: when it is not, this test FAILS.
@@ -41,11 +42,12 @@ const tail = (text: string | null | undefined, lines = 30) => (text ?? '').trim(
 
 let work: string;
 let app: string;
+let tarballs: string;
 let postgresTarball: string;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'strata-packaging-'));
-  const tarballs = join(work, 'tarballs');
+  tarballs = join(work, 'tarballs');
   for (const pkg of PACKAGES) {
     if (!existsSync(join(ROOT, pkg, 'dist'))) throw new Error(`${pkg}/dist is missing: build first (npx turbo run build; the root test script does)`);
   }
@@ -282,4 +284,70 @@ describe('journey: PostgreSQL, once @strata/dialect-postgres and pg are installe
     expect(ran.stdout + ran.stderr).toMatch(/FALLBACK in use/);
     expect(existsSync(join(dir, 'fallback.db'))).toBe(true);
   });
+});
+
+describe('journey: the Quick start installed with pnpm (strict node_modules, a TS config and a TS migration)', () => {
+  // The tarballs of beforeAll, installed with pnpm: only what the project names is in its
+  // node_modules (no hoisted jiti, no hoisted dependencies of dependencies). pnpm looks the
+  // @strata/* dependencies between the tarballs up on the registry (where they are not yet):
+  // `pnpm.overrides` points them at the tarballs. pnpm 10 builds better-sqlite3 only once approved.
+  // The store and its side-effects cache are usually warm; a cold one builds better-sqlite3 again.
+  const PNPM_PACKAGES = ['strata-migrate', '@strata/cli', '@strata/core', '@strata/backup', '@strata/core-schema', '@strata/dialect-sqlite'];
+  const tarball = (name: string) => join(tarballs, `${name.replace('@', '').replace('/', '-')}-0.1.0.tgz`);
+  let dir: string;
+  beforeAll(() => {
+    dir = join(work, 'pnpm-app');
+    mkdirSync(dir);
+    const overrides = Object.fromEntries(PNPM_PACKAGES.filter((name) => name.startsWith('@strata/')).map((name) => [name, `file:${tarball(name)}`]));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'pnpm-journey', private: true, pnpm: { onlyBuiltDependencies: ['better-sqlite3'], overrides } }, null, 2));
+    const install = run('pnpm', ['add', '--save-dev', '--prefer-offline', ...PNPM_PACKAGES.map(tarball), 'better-sqlite3@~12.11.1'], dir, INSTALL_TIMEOUT_MS);
+    if (install.status !== 0) throw new Error(`pnpm add of the packed tarballs failed (exit ${install.status}${install.error ? `, ${install.error.message}` : ''}):\n${tail(install.stderr || install.stdout)}`);
+  }, INSTALL_TIMEOUT_MS + 60_000);
+
+  /** `pnpm exec strata …`, as the README says for pnpm projects. */
+  const pstrata = (args: string[], cwd = dir) => {
+    const ran = run('pnpm', ['exec', 'strata', ...args], cwd, 60_000);
+    return { code: ran.status, stdout: ran.stdout, stderr: ran.stderr };
+  };
+
+  it('init --ts, new (SQL and --ts), up, status, down, validate; tsc accepts the TS migration', () => {
+    expect(existsSync(join(dir, 'node_modules', '.pnpm')), 'a pnpm layout').toBe(true);
+    expect(existsSync(join(dir, 'node_modules', 'jiti')), 'jiti is not hoisted').toBe(false);
+    const init = pstrata(['init', '--ts']);
+    expect(init.code, init.stdout + init.stderr).toBe(0);
+    const first = pstrata(['new', 'create_invoices']).stdout.trim();
+    expect(first).toBe(join('migrations', '0.1.0_create_invoices.sql'));
+    writeFileSync(join(dir, first), sql('CREATE TABLE invoices (id integer PRIMARY KEY, amount integer NOT NULL);', 'DROP TABLE invoices;'));
+    const second = pstrata(['new', 'add invoice notes', '--ts']).stdout.trim();
+    expect(second).toBe(join('migrations', '0.2.0_add_invoice_notes.ts'));
+    const template = readFileSync(join(dir, second), 'utf8');
+    expect(template).not.toContain('@strata/core');
+    writeFileSync(join(dir, second), template.replace('-- write the change here', 'ALTER TABLE invoices ADD COLUMN notes text').replace('-- undo the change here', 'ALTER TABLE invoices DROP COLUMN notes'));
+
+    const up = pstrata(['up']);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/applied\s+app@0\.1\.0/);
+    expect(up.stdout).toMatch(/applied\s+app@0\.2\.0/);
+    const status = pstrata(['status', '--json', '--fail-on-pending']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(json(status)).toMatchObject({ dialect: 'sqlite', target: `sqlite:${join(dir, 'strata.db')}`, problems: [] });
+    expect(json(status).migrations.map((m: { id: string; state: string }) => `${m.id} ${m.state}`)).toEqual(['app@0.1.0 applied', 'app@0.2.0 applied']);
+    const down = pstrata(['down', '--steps', '1', '--yes']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(/reverted\s+app@0\.2\.0/);
+    expect(pstrata(['validate']).code).toBe(0);
+
+    // The TS migration type-checks against the project's own packages (types from strata-migrate).
+    const tsc = (config: Record<string, unknown>) => {
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, ...config }));
+      return run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], dir);
+    };
+    const checked = tsc({ include: ['migrations/*.ts'] });
+    expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+    // …and tsc does check it: a wrong body is an error naming the type.
+    writeFileSync(join(dir, 'wrong.ts'), "import type { MigrationDefinition } from 'strata-migrate';\nexport default { up: 42 } satisfies MigrationDefinition;\n");
+    const wrong = tsc({ files: ['wrong.ts'] });
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stdout).toMatch(/^wrong\.ts\(2,\d+\): error TS2322: Type 'number' is not assignable to type 'MigrationBody \| DialectBodies'/m);
+  }, 300_000);
 });
