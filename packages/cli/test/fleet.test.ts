@@ -137,6 +137,32 @@ describe('strata up --fleet over SQLite tenant files', () => {
     expect((await sqliteState(join(dir, 'tenants', 't0002.db'))).rows).toEqual(['app@1.1.0:applied']);
   });
 
+  it('down --steps n reverts each tenant\'s own last n; a bare down or --to with --steps is refused', async () => {
+    const dir = fleetProject(3);
+    sqliteTenants(dir, 3);
+    // Tenants at different versions: t0000 at 1.1.0, t0001 at 1.2.0, t0002 at 1.3.0.
+    for (const [index, to] of ['1.1.0', '1.2.0', '1.3.0'].entries()) {
+      expect((await run(['up', '--url', `sqlite:tenants/t000${index}.db`, '--to', to, '--no-backup'], dir)).code).toBe(0);
+    }
+    const bare = await run(['down', '--fleet', 'sqlite:tenants/*.db', '--yes'], dir);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/strata down over a fleet needs --to or --steps/);
+    const both = await run(['down', '--fleet', 'sqlite:tenants/*.db', '--to', '1.1.0', '--steps', '1', '--yes'], dir);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/Give --to or --steps, not both/);
+    const unconfirmed = await run(['down', '--fleet', 'sqlite:tenants/*.db', '--steps', '1'], dir);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toMatch(/Refusing to revert each tenant's last 1 migration on 3 tenants/);
+
+    const down = await run(['down', '--fleet', 'sqlite:tenants/*.db', '--steps', '2', '--yes', '--json'], dir);
+    expect(down.code, down.stderr).toBe(0);
+    expect(json(down.stdout).tenants.map((t) => [t.name, t.status])).toEqual([['t0000', 'ok'], ['t0001', 'ok'], ['t0002', 'ok']]);
+    expect((JSON.parse(down.stdout) as { tenants: { reverted: number }[] }).tenants.map((t) => t.reverted)).toEqual([1, 2, 2]);
+    expect((await sqliteState(join(dir, 'tenants', 't0000.db'))).rows).toEqual([]);
+    expect((await sqliteState(join(dir, 'tenants', 't0001.db'))).rows).toEqual([]);
+    expect((await sqliteState(join(dir, 'tenants', 't0002.db'))).rows).toEqual(['app@1.1.0:applied']);
+  });
+
   it('takes the fleet from config fleet.targets, and --fleet off runs one target', async () => {
     const dir = fleetProject(1);
     sqliteTenants(dir, 3);

@@ -44,7 +44,7 @@ export interface FleetCommandOptions {
 }
 
 /**
- * Runs `up`, `down --to`, `status`, `plan` or `validate` over every tenant of a fleet: one
+ * Runs `up`, `down` (`--to` or `--steps`), `status`, `plan` or `validate` over every tenant of a fleet: one
  * migrator (dialect, connection, lock) per tenant, nothing shared but the loaded migrations.
  * Exit 0 when every tenant succeeded, 1 when any failed or was not run, 130/143 when interrupted.
  */
@@ -65,10 +65,14 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
   const shard = opt('shard') !== undefined ? parseShard(opt('shard')!) : undefined;
   const downTo = opt('to');
   const downSteps = countOption(line.options, 'steps');
-  if (command === 'down' && !downTo) {
-    throw new StrataError('STRATA_USAGE', 'strata down over a fleet needs --to', { hint: 'strata down --fleet tenants.txt --to app@1.2.0 --yes (tenants differ in what they applied last; --steps would revert different things)' });
+  // A bare `down` means one step on one target; over a fleet the reach must be said: --to names
+  // the same version everywhere, --steps n reverts each tenant's own last n (which may differ).
+  if (command === 'down' && !downTo && !downSteps) {
+    throw new StrataError('STRATA_USAGE', 'strata down over a fleet needs --to or --steps', {
+      hint: 'strata down --fleet tenants.txt --to app@1.2.0 --yes (the same version everywhere), or --steps 1 (each tenant reverts its own last migration)',
+    });
   }
-  if (command === 'down' && downSteps) throw new StrataError('STRATA_USAGE', 'Give --to, not --steps, to strata down over a fleet');
+  if (command === 'down' && downTo && downSteps) throw new StrataError('STRATA_USAGE', 'Give --to or --steps, not both', { hint: 'strata down --fleet tenants.txt --steps 1 --yes, or --to app@1.2.0 --yes' });
 
   // Tenants: the spec, then --only-failed, then the shard.
   const spec = parseFleetSpec(options.spec, options.cwd);
@@ -112,9 +116,10 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
   const changes = command === 'up' || command === 'down';
   const dryRun = flag('dry-run');
   if (command === 'down' && !dryRun && tenants.length) {
+    const reach = downTo ? `migrations after ${downTo}` : `each tenant's last ${downSteps} migration${downSteps === 1 ? '' : 's'}`;
     await confirm(
-      `Revert migrations after ${downTo} on ${tenants.length} tenant${tenants.length === 1 ? '' : 's'}?`,
-      `Refusing to revert migrations after ${downTo} on ${tenants.length} tenants without confirmation`,
+      `Revert ${reach} on ${tenants.length} tenant${tenants.length === 1 ? '' : 's'}?`,
+      `Refusing to revert ${reach} on ${tenants.length} tenants without confirmation`,
       { yes: flag('yes'), isTTY: options.isTTY, stdin: options.stdin, prompt: options.prompt },
     );
   }
@@ -145,7 +150,7 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
       else out.info(`failed  ${name}${schema}  ${result.error?.code ?? ''}: ${printable(firstLine(result.error?.message ?? ''))}${result.applied + result.reverted ? ` (${what} before the failure)` : ''}`);
     },
     runTenant: (tenant, signal, counted) =>
-      runTenant(tenant, { ...options, sources: shared, backups, downTo, dryRun, signal, onStep: () => progress.step(), counted }),
+      runTenant(tenant, { ...options, sources: shared, backups, downTo, downSteps, dryRun, signal, onStep: () => progress.step(), counted }),
   });
   progress.end();
 
@@ -168,7 +173,7 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
 /** Runs the command on one tenant with a migrator of its own, closed after. */
 async function runTenant(
   tenant: FleetTenant,
-  options: FleetCommandOptions & { backups: boolean; downTo: string | undefined; dryRun: boolean; onStep: () => void; counted: TenantProgress },
+  options: FleetCommandOptions & { backups: boolean; downTo: string | undefined; downSteps: number | undefined; dryRun: boolean; onStep: () => void; counted: TenantProgress },
 ): Promise<TenantOutcome> {
   const { settings, command, line } = options;
   const tenantSettings: Settings = {
@@ -223,7 +228,8 @@ async function runTenant(
         return { applied: report.steps.filter((s) => s.outcome === 'applied').length, exitCode: 0 };
       }
       case 'down': {
-        const report = await migrator.down({ to: options.downTo!, dryRun: options.dryRun, skipHooks: !options.backups, ...(options.signal ? { signal: options.signal } : {}) });
+        const reach = options.downTo ? { to: options.downTo } : { steps: options.downSteps! };
+        const report = await migrator.down({ ...reach, dryRun: options.dryRun, skipHooks: !options.backups, ...(options.signal ? { signal: options.signal } : {}) });
         return { reverted: report.steps.filter((s) => s.outcome === 'reverted').length, exitCode: 0 };
       }
       case 'status': {
