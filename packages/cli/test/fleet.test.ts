@@ -256,9 +256,22 @@ describe('strata up --fleet over SQLite tenant files', () => {
     for (const [index, folder] of folders.entries()) {
       const manifests = readdirSync(join(dir, '.strata-backups', 'fleet', folder)).filter((f) => f.endsWith('.json'));
       expect(manifests).toHaveLength(1);
-      const manifest = JSON.parse(readFileSync(join(dir, '.strata-backups', 'fleet', folder, manifests[0]!), 'utf8')) as { database: string };
+      const manifest = JSON.parse(readFileSync(join(dir, '.strata-backups', 'fleet', folder, manifests[0]!), 'utf8')) as { database: string; tenant?: string };
       expect(manifest.database).toContain(`t000${index}.db`);
+      expect(manifest.tenant).toBe(`t000${index}`);
     }
+    // list and restore name the tenant (the tenant's folder is its backup.dir).
+    const tenantDir = join(dir, 'tenant-backups.json');
+    writeFileSync(tenantDir, JSON.stringify({ backup: { dir: join('.strata-backups', 'fleet', folders[1]!) } }));
+    const listed = await run(['backup', 'list', '--url', 'sqlite:tenants/t0001.db', '--config', tenantDir], dir, { backupLoader: () => import('@strata/backup' as string) });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/t0001\.db \(this one\) \[tenant t0001\]/);
+    const listedJson = await run(['backup', 'list', '--url', 'sqlite:tenants/t0001.db', '--config', tenantDir, '--json'], dir, { backupLoader: () => import('@strata/backup' as string) });
+    const backups = (JSON.parse(listedJson.stdout) as { backups: { id: string; tenant?: string }[] }).backups;
+    expect(backups.map((b) => b.tenant)).toEqual(['t0001']);
+    const restored = await run(['backup', 'restore', backups[0]!.id, '--url', 'sqlite:tenants/t0001.db', '--config', tenantDir, '--yes'], dir, { backupLoader: () => import('@strata/backup' as string) });
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout).toMatch(/\(tenant t0001\) restored into/);
     const off = await run(['up', '--fleet', 'sqlite:tenants/*.db', '--no-backup'], dir);
     expect(off.stderr).toMatch(/^no backup: skipped by --no-backup$/m);
   });

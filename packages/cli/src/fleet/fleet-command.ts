@@ -204,6 +204,7 @@ async function runTenant(
             settings: tenantSettings,
             env: options.env,
             loader: options.backupLoader,
+            tenant: tenant.name,
             onSkip: (reason) => options.out.warn(`no backup for ${tenant.name}: ${reason}`),
             onBackup: (id) => options.out.debug(`backup ${id} of ${tenant.name} taken and verified`),
             onPruneError: (error) => options.out.warn(`warning: pruning old backups of ${tenant.name} failed: ${(error as Error).message}`),
