@@ -1,23 +1,22 @@
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createMigrator, type MigrationSource, type Migrator, type MigratorEvent, StrataError } from '@strata/core';
+import { dirname } from 'node:path';
+import { type MigrationSource, StrataError } from '@strata/core';
 import { type CommandLine, countOption, stringOption } from '../argv.js';
 import type { FleetConfig } from '../define-config.js';
 import { type DialectLoaders, resolveDialect } from '../dialect-loader.js';
-import { exitCodeForProblems } from '../exit-codes.js';
-import { type BackupLoader, createBackupHooks } from '../internal/backup-wiring.js';
+import type { BackupLoader } from '../internal/backup-wiring.js';
 import { confirm } from '../internal/confirm.js';
 import type { Output, WritableLike } from '../output.js';
 import { toJsonDocument } from '../render/json.js';
 import type { Settings } from '../settings.js';
-import { slugify } from '../slugify.js';
-import { redactUrl, urlPasswords } from '../target.js';
+import { parseTargetUrl, redactUrl, urlPasswords } from '../target.js';
 import { FLEET_COMMANDS } from './fleet-options.js';
 import { failedNames, readFleetReport, reportPath, writeFleetReport, type FleetReportDocument } from './fleet-report.js';
-import { type FleetRunReport, runFleet, type TenantOutcome, type TenantProgress } from './fleet-run.js';
+import { type FleetRunReport, runFleet } from './fleet-run.js';
 import { parseShard, selectShard } from './fleet-shard.js';
 import { type FleetTenant, listTenants, parseFleetSpec } from './fleet-targets.js';
+import { memoizeSource, runTenant, type TenantRunContext } from './fleet-tenant.js';
+import { createWorkerPool, type FleetWorkerSetup, type WorkerPool } from './fleet-workers.js';
 
 
 /** Upper bound of the default concurrency: beyond it a 2–8 core runner gains nothing. */
@@ -41,6 +40,10 @@ export interface FleetCommandOptions {
   dialectLoaders: DialectLoaders | undefined;
   backupLoader: BackupLoader | undefined;
   signal: AbortSignal | undefined;
+  /** The checksum cache folder the sources use (workers build their own sources with it). */
+  checksumCache?: string | false;
+  /** A script that runs {@link runFleetWorker} when started as a worker (the bin's main.cjs); none: no threads. */
+  workerEntry?: string | undefined;
 }
 
 /**
@@ -133,6 +136,24 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
   // The migrations are read once and shared: every tenant's migrator gets the same loaded set.
   const shared = options.sources.map(memoizeSource);
   const progress = createProgress(out, tenants.length, command);
+  const context: TenantRunContext = {
+    command,
+    line,
+    settings,
+    sources: shared,
+    env: options.env,
+    dialectLoaders: options.dialectLoaders,
+    backupLoader: options.backupLoader,
+    backups,
+    downTo,
+    downSteps,
+    dryRun,
+    signal: options.signal,
+    onStep: () => progress.step(),
+    warn: (text) => out.warn(text),
+    debug: (text) => out.debug(text),
+  };
+  const pool = startWorkers(options, context, tenants, concurrency);
   const report = await runFleet({
     tenants,
     concurrency,
@@ -149,9 +170,17 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
       if (result.status === 'ok') out.info(`ok      ${name}${schema}  ${what} (${result.durationMs} ms)`);
       else out.info(`failed  ${name}${schema}  ${result.error?.code ?? ''}: ${printable(firstLine(result.error?.message ?? ''))}${result.applied + result.reverted ? ` (${what} before the failure)` : ''}`);
     },
-    runTenant: (tenant, signal, counted) =>
-      runTenant(tenant, { ...options, sources: shared, backups, downTo, downSteps, dryRun, signal, onStep: () => progress.step(), counted }),
-  });
+    runTenant: (tenant, _signal, counted) =>
+      pool
+        ? pool.run(tenant, counted)
+        : runTenant(tenant, {
+            ...context,
+            onStep: (outcome) => {
+              counted[outcome]++;
+              progress.step();
+            },
+          }),
+  }).finally(() => pool?.close());
   progress.end();
 
   const document = buildDocument(command, options.spec, tenants.length, total, concurrency, canary, shard, report);
@@ -170,113 +199,45 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
   return document.summary.failed > 0 || document.summary.skipped > 0 ? 1 : 0;
 }
 
-/** Runs the command on one tenant with a migrator of its own, closed after. */
-async function runTenant(
-  tenant: FleetTenant,
-  options: FleetCommandOptions & { backups: boolean; downTo: string | undefined; downSteps: number | undefined; dryRun: boolean; onStep: () => void; counted: TenantProgress },
-): Promise<TenantOutcome> {
-  const { settings, command, line } = options;
-  const tenantSettings: Settings = {
-    ...settings,
-    url: tenant.url,
-    urlSource: 'flag',
-    dialectObject: undefined,
-    fallbackUrl: undefined,
-    schema: tenant.schema ?? settings.schema,
-    backup: { ...settings.backup, dir: join(settings.backup.dir, 'fleet', tenantFolder(tenant.name)) },
-  };
-  const resolved = await resolveDialect(tenantSettings, options.dialectLoaders);
-  const onEvent = (event: MigratorEvent) => {
-    if (event.type === 'step-end' && event.outcome !== 'skipped') {
-      if (event.outcome === 'applied') options.counted.applied++;
-      else options.counted.reverted++;
-      options.onStep();
+/**
+ * Worker threads for SQLite `up`/`down` fleets of more than one tenant at a time (fleet-workers.ts),
+ * when the host gave an entry script and the settings can be copied to a thread (a config that
+ * holds functions cannot). PostgreSQL tenants stay on the main thread: their waits already overlap.
+ * `STRATA_FLEET_THREADS=0` keeps everything on the main thread.
+ */
+function startWorkers(options: FleetCommandOptions, context: TenantRunContext, tenants: readonly FleetTenant[], concurrency: number): WorkerPool | undefined {
+  const { out, command } = options;
+  const size = Math.min(concurrency, tenants.length);
+  if (!options.workerEntry || size < 2 || (command !== 'up' && command !== 'down') || options.env.STRATA_FLEET_THREADS === '0') return undefined;
+  const sqlite = tenants.every((tenant) => {
+    try {
+      return parseTargetUrl(tenant.url, options.cwd).kind === 'sqlite';
+    } catch {
+      return false;
     }
-  };
-  const migrator: Migrator = createMigrator({
-    dialect: resolved.dialect,
-    sources: options.sources,
-    ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
-    ...(options.backups
-      ? {
-          hooks: createBackupHooks({
-            targets: [resolved.primary],
-            settings: tenantSettings,
-            env: options.env,
-            loader: options.backupLoader,
-            tenant: tenant.name,
-            onSkip: (reason) => options.out.warn(`no backup for ${tenant.name}: ${reason}`),
-            onBackup: (id) => options.out.debug(`backup ${id} of ${tenant.name} taken and verified`),
-            onPruneError: (error) => options.out.warn(`warning: pruning old backups of ${tenant.name} failed: ${(error as Error).message}`),
-          }),
-        }
-      : {}),
-    onEvent,
   });
-  const flag = (name: string) => line.options[name] === true;
-  const to = stringOption(line.options, 'to');
-  try {
-    switch (command) {
-      case 'up': {
-        const report = await migrator.up({
-          ...(to ? { to } : {}),
-          dryRun: options.dryRun,
-          singleTransaction: flag('single-transaction'),
-          ...(flag('allow-out-of-order') ? { allowOutOfOrder: true } : {}),
-          skipHooks: !options.backups,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        return { applied: report.steps.filter((s) => s.outcome === 'applied').length, exitCode: 0 };
-      }
-      case 'down': {
-        const reach = options.downTo ? { to: options.downTo } : { steps: options.downSteps! };
-        const report = await migrator.down({ ...reach, dryRun: options.dryRun, skipHooks: !options.backups, ...(options.signal ? { signal: options.signal } : {}) });
-        return { reverted: report.steps.filter((s) => s.outcome === 'reverted').length, exitCode: 0 };
-      }
-      case 'status': {
-        const report = await migrator.status();
-        const pending = report.migrations.filter((m) => m.state === 'pending').length;
-        const applied = report.migrations.filter((m) => m.state === 'applied').length;
-        return withProblems({ applied, pending, exitCode: 0 }, report.problems);
-      }
-      case 'validate': {
-        const report = await migrator.validate();
-        return withProblems({ exitCode: 0 }, report.problems);
-      }
-      default: {
-        const steps = countOption(line.options, 'steps');
-        const report = await migrator.plan({
-          direction: flag('down') || steps !== undefined ? 'down' : 'up',
-          ...(to ? { to } : {}),
-          ...(steps ? { steps } : {}),
-          allowOutOfOrder: flag('allow-out-of-order'),
-        });
-        return withProblems({ pending: report.steps.length, exitCode: 0 }, report.problems);
-      }
-    }
-  } finally {
-    await migrator.close().catch(() => {});
-  }
-}
-
-/** A backup folder per tenant: readable, and unique even when two names slugify alike. */
-function tenantFolder(name: string): string {
-  return `${slugify(name).slice(0, 40) || 'tenant'}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
-}
-
-function withProblems(outcome: TenantOutcome, problems: readonly { code: string; message: string; hint?: string }[]): TenantOutcome {
-  const exitCode = exitCodeForProblems(problems);
-  const first = problems[0];
-  return first ? { ...outcome, exitCode, error: { code: first.code, message: first.message, hint: first.hint ?? null } } : { ...outcome, exitCode };
-}
-
-/** A source whose `load` runs once: 1,000 tenants read the migrations folder once. */
-function memoizeSource(source: MigrationSource): MigrationSource {
-  let loaded: ReturnType<MigrationSource['load']> | undefined;
-  return {
-    description: source.description,
-    load: () => (loaded ??= source.load()),
+  if (!sqlite) return undefined;
+  const setup: FleetWorkerSetup = {
+    strataFleetWorker: true,
+    command,
+    line: context.line,
+    settings: { ...context.settings, dialectObject: undefined },
+    cwd: options.cwd,
+    env: options.env,
+    checksumCache: options.checksumCache ?? false,
+    backups: context.backups,
+    downTo: context.downTo,
+    downSteps: context.downSteps,
+    dryRun: context.dryRun,
   };
+  try {
+    structuredClone(setup);
+  } catch {
+    out.debug('fleet: the settings cannot be copied to worker threads; tenants run on the main thread');
+    return undefined;
+  }
+  out.debug(`fleet: ${size} worker threads`);
+  return createWorkerPool({ entry: options.workerEntry, setup, size, signal: options.signal, onStep: context.onStep, warn: context.warn, debug: context.debug });
 }
 
 /**
