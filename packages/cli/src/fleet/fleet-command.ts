@@ -21,6 +21,8 @@ import { createWorkerPool, type FleetWorkerSetup, type WorkerPool } from './flee
 
 /** Upper bound of the default concurrency: beyond it a 2–8 core runner gains nothing. */
 const MAX_DEFAULT_CONCURRENCY = 16;
+/** Upper bound of the default SQLite concurrency (worker threads: memory grows with each). */
+const MAX_DEFAULT_SQLITE_THREADS = 8;
 
 /** What the fleet command needs from the CLI run. */
 export interface FleetCommandOptions {
@@ -241,14 +243,16 @@ function startWorkers(options: FleetCommandOptions, context: TenantRunContext, t
 }
 
 /**
- * Default concurrency: the number of cores (better-sqlite3 runs on the main thread, so SQLite
- * gains little beyond it); for PostgreSQL twice the cores, capped at half the server's free
- * connections (`max_connections` − reserved − in use) so the application keeps its share.
+ * Default concurrency. SQLite: four per core, at most {@link MAX_DEFAULT_SQLITE_THREADS} — its
+ * tenants run on worker threads that mostly wait on fsync, so more threads than cores pay (bench
+ * W5), and each costs a driver and a copy of the migrations in memory. PostgreSQL: twice the
+ * cores, capped at half the server's free connections (`max_connections` − reserved − in use) so
+ * the application keeps its share.
  */
 async function defaultConcurrency(tenants: readonly FleetTenant[], settings: Settings, options: FleetCommandOptions): Promise<number> {
   const cores = availableParallelism();
   const first = tenants[0];
-  if (!first || !/^postgres(ql)?:\/\//i.test(first.url)) return Math.min(MAX_DEFAULT_CONCURRENCY, Math.max(1, cores));
+  if (!first || !/^postgres(ql)?:\/\//i.test(first.url)) return Math.min(MAX_DEFAULT_SQLITE_THREADS, Math.max(1, cores * 4));
   const wanted = Math.min(MAX_DEFAULT_CONCURRENCY, cores * 2);
   try {
     const resolved = await resolveDialect({ ...settings, url: first.url, fallbackUrl: undefined, dialectObject: undefined, schema: undefined }, options.dialectLoaders);
