@@ -2,10 +2,10 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { isStrataError, StrataError, type StrataErrorCode } from '@strata/core';
 import type { DialectLoaders } from '../dialect-loader.js';
 import type { BackupLoader } from '../internal/backup-wiring.js';
-import { type ModuleLoader, resolveSources } from '../sources.js';
+import type { ModuleLoader } from '../sources.js';
 import type { TenantOutcome, TenantProgress } from './fleet-run.js';
 import type { FleetTenant } from './fleet-targets.js';
-import { memoizeSource, runTenant, type TenantRunContext } from './fleet-tenant.js';
+import type { TenantRunContext } from './fleet-tenant.js';
 
 /**
  * SQLite fleets on worker threads. better-sqlite3 is synchronous: a commit's fsync blocks the
@@ -57,6 +57,8 @@ export async function runFleetWorker(host: FleetWorkerHost): Promise<void> {
   const post = (message: FromWorker) => port.postMessage(message);
   const warn = (text: string) => post({ type: 'log', level: 'warn', text });
   const controller = new AbortController();
+  // Imported here, not at the top: the bin imports this file on every start (fleet or not).
+  const [{ resolveSources }, { memoizeSource, runTenant }] = await Promise.all([import('../sources.js'), import('./fleet-tenant.js')]);
   // Read once per worker; the main thread read them first and already said any warning.
   const sources = resolveSources(setup.settings.folders, setup.settings.modules, setup.cwd, host.modules ?? {}, () => {}, setup.checksumCache).then((resolved) =>
     resolved.sources.map(memoizeSource),
