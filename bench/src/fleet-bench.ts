@@ -37,7 +37,7 @@ for (const tenant of tenants) {
 
 /**
  * W5 (issue 16): T tenants × 10 small migrations from empty, whole process: `strata up --fleet`
- * at concurrency 1, 2, 4, 8, against a shell loop of `strata up` per tenant and a plain Node
+ * at concurrency 1, 2, 4, 8 (SQLite: on worker threads from 2 up; also once on the main thread), against a shell loop of `strata up` per tenant and a plain Node
  * script looping the migrator. SQLite: T files; PostgreSQL: T schemas in one database.
  */
 export async function benchFleet(options: { work: string; rounds: number; tenants: number; dialects: ('sqlite' | 'postgres')[] }): Promise<Row[]> {
@@ -71,6 +71,9 @@ export async function benchFleet(options: { work: string; rounds: number; tenant
         fresh();
         row(workload, `strata up --fleet (concurrency ${concurrency})`, measure(process.execPath, [BIN, 'up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', String(concurrency), '--quiet'], project));
       }
+      // The same fleet on the main thread alone (as before worker threads): the threads' gain, same sitting.
+      fresh();
+      row(workload, 'strata up --fleet, main thread only (STRATA_FLEET_THREADS=0, concurrency 8)', measure(process.execPath, [BIN, 'up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', '8', '--quiet'], project, { STRATA_FLEET_THREADS: '0' }));
       fresh();
       row(workload, 'strata up --fleet --single-transaction (concurrency 2)', measure(process.execPath, [BIN, 'up', '--fleet', 'sqlite:tenants/*.db', '--single-transaction', '--concurrency', '2', '--quiet'], project));
       fresh();

@@ -1,6 +1,18 @@
 import { join } from 'node:path';
-import { runCli } from '@strata/cli';
+import { type FleetWorkerHost, isFleetWorker, runCli, runFleetWorker } from '@strata/cli';
 import { fdWriter, isTerminal } from './stdio.js';
+
+// CommonJS `require`s (decision 007): the dialects' CommonJS builds share this process's core.
+const loaders: Required<FleetWorkerHost> = {
+  dialectLoaders: {
+    postgres: async () => require('@strata/dialect-postgres') as typeof import('@strata/dialect-postgres'),
+    sqlite: async () => require('@strata/dialect-sqlite') as typeof import('@strata/dialect-sqlite'),
+  },
+  modules: { '@strata/core-schema': async () => require('@strata/core-schema') as typeof import('@strata/core-schema') },
+  backupLoader: async () => require('@strata/backup') as typeof import('@strata/backup'),
+};
+// This file is also the entry of a SQLite fleet's worker threads (packages/cli/src/fleet/fleet-workers.ts).
+if (isFleetWorker()) void runFleetWorker(loaders);
 
 /**
  * Runs the CLI for this process: wires the dialects, the core schema module and backups (each
@@ -37,13 +49,8 @@ export async function main(argv: readonly string[], version: string): Promise<vo
     version,
     // This file is bundled into dist/main.cjs, next to the library entry that `strata.config.ts` imports.
     configAliases: { 'strata-migrate': join(__dirname, 'index.js') },
-    // CommonJS `require`s (decision 007): the dialects' CommonJS builds share this process's core.
-    dialectLoaders: {
-      postgres: async () => require('@strata/dialect-postgres') as typeof import('@strata/dialect-postgres'),
-      sqlite: async () => require('@strata/dialect-sqlite') as typeof import('@strata/dialect-sqlite'),
-    },
-    modules: { '@strata/core-schema': async () => require('@strata/core-schema') as typeof import('@strata/core-schema') },
-    backupLoader: async () => require('@strata/backup') as typeof import('@strata/backup'),
+    ...loaders,
+    fleetWorkerEntry: __filename,
     // Only `strata lint` loads it (an optional peer: a project that does not lint installs nothing).
     lintLoader: async () => require('@strata/lint') as typeof import('@strata/lint'),
     commonJs: true,

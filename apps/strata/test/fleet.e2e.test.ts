@@ -1,7 +1,7 @@
 // Fleet runs through the built bin: kill -9 in the middle of a fleet, then a rerun completes every
 // tenant with nothing applied twice (RELIABILITY.md rules 2 and 3, over many targets).
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -86,6 +86,85 @@ describe('strata up --fleet (built bin)', () => {
       }
     } finally {
       await client.end();
+    }
+  });
+
+  it('SQLite on worker threads: results, a failure with its count, down --steps, backups naming the tenant', async () => {
+    const dir = migrationsProject();
+    mkdirSync(join(dir, 'tenants'));
+    const names = Array.from({ length: 12 }, (_, i) => `w${String(i).padStart(2, '0')}`);
+    for (const name of names) writeFileSync(join(dir, 'tenants', `${name}.db`), '');
+    const broken = new Database(join(dir, 'tenants', 'w05.db'));
+    broken.exec('CREATE TABLE t3 (x INTEGER)');
+    broken.close();
+    const ran = strata(dir, ['up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', '4', '--verbose', '--json'], { STRATA_NO_CACHE: '1' });
+    expect(ran.code, ran.stderr).toBe(1);
+    expect(ran.stderr).toMatch(/^fleet: 4 worker threads$/m);
+    type Doc = { summary: { ok: number; failed: number; migrations: number }; tenants: { name: string; applied: number; reverted: number; exitCode: number; error: { code: string } | null }[] };
+    const document = JSON.parse(ran.stdout) as Doc;
+    expect(document.summary).toMatchObject({ ok: 11, failed: 1, migrations: 11 * MIGRATIONS + 2 });
+    // The worker's steps reach the report: two applied before the failing third.
+    expect(document.tenants.find((t) => t.name === 'w05')).toMatchObject({ applied: 2, exitCode: 1, error: { code: 'STRATA_MIGRATION_FAILED' } });
+    const rows = (name: string) => {
+      const db = new Database(join(dir, 'tenants', `${name}.db`), { readonly: true });
+      try {
+        return (db.prepare('SELECT version FROM strata_migrations ORDER BY version').all() as { version: string }[]).map((r) => r.version);
+      } finally {
+        db.close();
+      }
+    };
+    for (const name of names) expect({ name, rows: rows(name).length }).toEqual({ name, rows: name === 'w05' ? 2 : MIGRATIONS });
+
+    const down = strata(dir, ['down', '--fleet', 'sqlite:tenants/*.db', '--steps', '1', '--yes', '--concurrency', '4', '--json'], { STRATA_NO_CACHE: '1' });
+    expect(down.code, down.stderr).toBe(0);
+    expect((JSON.parse(down.stdout) as Doc).tenants.every((t) => t.reverted === 1)).toBe(true);
+    expect(rows('w00')).toHaveLength(MIGRATIONS - 1);
+    expect(rows('w05')).toEqual(['1.1.0']);
+
+    // Backups from worker threads: each tenant's manifest names it.
+    writeFileSync(join(dir, 'strata.config.json'), JSON.stringify({ backup: { enabled: true } }));
+    writeFileSync(join(dir, 'some.txt'), ['w00', 'w01', 'w02', 'w03'].map((n) => `sqlite:tenants/${n}.db`).join('\n'));
+    const backed = strata(dir, ['up', '--fleet', 'some.txt', '--concurrency', '2'], { STRATA_NO_CACHE: '1' });
+    expect(backed.code, backed.stderr).toBe(0);
+    const folders = readdirSync(join(dir, '.strata-backups', 'fleet')).sort();
+    expect(folders).toHaveLength(4);
+    for (const [index, folder] of folders.entries()) {
+      const manifest = readdirSync(join(dir, '.strata-backups', 'fleet', folder)).find((f) => f.endsWith('.json'))!;
+      expect((JSON.parse(readFileSync(join(dir, '.strata-backups', 'fleet', folder, manifest), 'utf8')) as { tenant: string }).tenant).toBe(`w0${index}`);
+    }
+  });
+
+  it('SQLite on worker threads: SIGINT stops new tenants, exits 130, and leaves every tenant whole', async () => {
+    const dir = migrationsProject();
+    mkdirSync(join(dir, 'tenants'));
+    const names = Array.from({ length: 60 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    for (const name of names) writeFileSync(join(dir, 'tenants', `${name}.db`), '');
+    const child = spawn(process.execPath, [BIN, 'up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', '4'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, STRATA_NO_CACHE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!sent && (stdout.match(/^ok /gm) ?? []).length >= 4) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', (status) => resolve(status)));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted; \d+ tenants were not run/);
+    for (const name of names) {
+      const db = new Database(join(dir, 'tenants', `${name}.db`), { readonly: true });
+      try {
+        const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'strata_migrations'").get();
+        if (!hasTable) continue;
+        const applied = (db.prepare('SELECT count(*) AS n FROM strata_migrations').get() as { n: number }).n;
+        const events = (db.prepare("SELECT count(*) AS n FROM strata_events WHERE action = 'apply' AND outcome = 'ok'").get() as { n: number }).n;
+        expect({ name, applied }).toEqual({ name, applied: events });
+      } finally {
+        db.close();
+      }
     }
   });
 

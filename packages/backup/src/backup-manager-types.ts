@@ -15,6 +15,8 @@ export interface BackupManagerOptions {
   directory?: string;
   /** Recorded in manifests. @default `@strata/backup@<version>` */
   toolVersion?: string;
+  /** The fleet tenant this target is (`strata up --fleet`), recorded in manifests as `tenant`. */
+  tenant?: string;
   /**
    * Default for {@link PruneOptions.keep}: backups kept per target. `Infinity` for no count limit.
    * @default {@link DEFAULT_BACKUP_KEEP} (10)

@@ -254,6 +254,7 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
           file,
           verified: verifyMs !== null,
           verifyMs,
+          ...(options.tenant ? { tenant: options.tenant } : {}),
         };
         await writeNewFile(manifestTemp, `${JSON.stringify(manifest, null, 2)}\n`);
         owned.push(manifestTemp);

@@ -48,6 +48,8 @@ export interface BackupManifest {
   file: string;
   /** The backup passed verification (hash and the provider's check). */
   verified: boolean;
+  /** The fleet tenant the backup was taken for (`strata up --fleet`); absent outside fleets. */
+  tenant?: string;
   /** How long the verification took, in milliseconds; `null` when not verified. */
   verifyMs: number | null;
 }
@@ -103,5 +105,6 @@ export function parseManifest(value: unknown): BackupManifest | undefined {
     file: v.file,
     verified: v.verified === true,
     verifyMs: isNumber(v.verifyMs) ? v.verifyMs : null,
+    ...(isString(v.tenant) && v.tenant !== '' ? { tenant: v.tenant } : {}),
   };
 }

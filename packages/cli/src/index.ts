@@ -1,4 +1,5 @@
 export { runCli, type RunCliOptions } from './run-cli.js';
+export { isFleetWorker, runFleetWorker, type FleetWorkerHost } from './fleet/fleet-workers.js';
 export { defineConfig, CONFIG_KEYS, type StrataConfig, type BackupConfig, type FleetConfig, type DialectFactoryOptions } from './define-config.js';
 export { EXIT_CODES, EXIT_SIGINT, EXIT_SIGTERM, exitCodeFor, exitCodeForCode, exitCodeForProblems } from './exit-codes.js';
 export { parseDuration, parseAge } from './duration.js';

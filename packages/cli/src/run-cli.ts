@@ -46,6 +46,8 @@ export interface RunCliOptions {
   lintLoader?: () => Promise<unknown>;
   /** Aborted on SIGINT/SIGTERM; the reason's `signal` property picks the exit status (130/143). */
   signal?: AbortSignal;
+  /** A script that starts the fleet's worker threads (`runFleetWorker`); none: fleets run on one thread. */
+  fleetWorkerEntry?: string;
   /**
    * Packages a TypeScript config may import that the project might not have installed, mapped to
    * files of the running CLI (`{ strata: '/…/strata/dist/index.js' }`).
@@ -236,6 +238,7 @@ class CommandRun {
       return runFleetCommand({
         command: this.command, line: this.line, spec: fleetSpec, fleetConfig: loaded.config.fleet, settings, sources: (await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`), fleetChecksumCache(this.command, this.cwd, this.env))).sources, out, env: this.env, cwd: this.cwd,
         isTTY: this.isTTY, stdin: this.options.stdin, prompt: this.options.stderr, dialectLoaders: this.options.dialectLoaders, backupLoader: this.options.backupLoader, signal: this.options.signal,
+        checksumCache: fleetChecksumCache(this.command, this.cwd, this.env), workerEntry: this.options.fleetWorkerEntry,
       });
     }
     const resolved = await resolveDialect(settings, this.options.dialectLoaders);

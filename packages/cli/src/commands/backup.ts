@@ -105,7 +105,8 @@ export async function backup(options: BackupCommandOptions): Promise<BackupComma
       if (!options.into) {
         const foreign = manifest.target !== targetOf(manager);
         const whose = foreign ? `, taken from ANOTHER target (${manifest.target ?? `unknown: ${manifest.database}`}),` : '';
-        await options.confirm(`Restore backup ${id}${whose} over the live database ${manager.provider.database}?`);
+        const tenant = manifest.tenant !== undefined ? ` (tenant ${manifest.tenant})` : '';
+        await options.confirm(`Restore backup ${id}${tenant}${whose} over the live database ${manager.provider.database}?`);
       }
       const started = Date.now();
       const details = options.into ? { into: redactSecrets(options.into), replacedLive: false } : { replacedLive: true };

@@ -98,8 +98,8 @@ export function decideBackup(target: TargetDialect, settings: Settings, env: Rec
 }
 
 /** A backup manager for one target (SQLite file or PostgreSQL URL). */
-export function createManagerFor(parsed: ParsedTarget | undefined, dialectName: string, settings: Settings, backup: BackupPackage): BackupManager {
-  const common = { directory: settings.backup.dir, ...(settings.backup.keep ? { keep: settings.backup.keep } : {}) };
+export function createManagerFor(parsed: ParsedTarget | undefined, dialectName: string, settings: Settings, backup: BackupPackage, tenant?: string): BackupManager {
+  const common = { directory: settings.backup.dir, ...(settings.backup.keep ? { keep: settings.backup.keep } : {}), ...(tenant !== undefined ? { tenant } : {}) };
   const pgDump = settings.backup.pgDumpPath;
   // A pg_dump given by path brings its siblings: the same installation's pg_restore and psql.
   const pgTools = pgDump === undefined
@@ -132,6 +132,8 @@ export function createBackupHooks(options: {
   onSkip: (reason: string) => void;
   onBackup: (id: string) => void;
   onPruneError: (error: unknown) => void;
+  /** The fleet tenant, recorded in the backup's manifest. */
+  tenant?: string;
   /** Progress of the backup, for a terminal's progress line. */
   onProgress?: (progress: { stage: string; done?: number; total?: number; unit?: string }) => void;
   /** Called once the backup is done or failed (clears the progress line). */
@@ -150,7 +152,7 @@ export function createBackupHooks(options: {
         return undefined;
       }
       const backup = await loadBackupPackage(options.loader);
-      const manager = createManagerFor(target.parsed, target.dialect.name, options.settings, backup);
+      const manager = createManagerFor(target.parsed, target.dialect.name, options.settings, backup, options.tenant);
       const table = options.settings.table ?? DEFAULT_STATE_TABLE;
       let result: Awaited<ReturnType<ReturnType<typeof backup.createBackupHook>['beforeRun']>>;
       try {

@@ -208,7 +208,7 @@ export function renderBackup(out: Output, result: BackupCommandResult): void {
         result.backups.map((b) => [
           b.id,
           b.createdAt,
-          b.target === null ? `unknown (${b.database})` : b.target === result.target ? `${b.target} (this one)` : b.target,
+          (b.target === null ? `unknown (${b.database})` : b.target === result.target ? `${b.target} (this one)` : b.target) + (b.tenant !== undefined ? ` [tenant ${b.tenant}]` : ''),
           size(b.size),
           b.verified ? 'yes' : 'no',
           Object.entries(b.schemaVersions).map(([m, v]) => `${m}@${v}`).join(' ') || '-',
@@ -223,7 +223,7 @@ export function renderBackup(out: Output, result: BackupCommandResult): void {
       }
       return;
     case 'restore':
-      out.info(out.colors.green(`backup ${result.result.id} restored into ${result.result.target} in ${result.result.durationMs} ms`));
+      out.info(out.colors.green(`backup ${result.result.id}${result.result.manifest.tenant !== undefined ? ` (tenant ${result.result.manifest.tenant})` : ''} restored into ${result.result.target} in ${result.result.durationMs} ms`));
       return;
     case 'prune':
       out.info(`${result.result.dryRun ? 'would remove' : 'removed'} ${result.result.removed.length} backup${result.result.removed.length === 1 ? '' : 's'}, kept ${result.result.kept.length}`);
