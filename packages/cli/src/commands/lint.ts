@@ -83,8 +83,15 @@ export async function lint(options: LintCommandOptions): Promise<LintCommandResu
     }
     if (isSqlFile) {
       const shown = variantFile(file);
-      const input = options.linter.migrationFromSqlFile(body.checksumText, { id: migration.id, file: shown });
-      inputs.push(context ? { ...input, context: true } : input);
+      if (body.upLine !== undefined) {
+        // The file source already split the file (up section, its line, the directives): the
+        // linter takes its parts instead of parsing the file a second time.
+        const variant = migration.forDialect?.(dialect) ?? migration;
+        inputs.push(options.linter.lintMigrationFromBody({ id: migration.id, file: shown, up: body.up, upLine: body.upLine, fileText: body.checksumText, transaction: variant.transaction, context }));
+      } else {
+        const input = options.linter.migrationFromSqlFile(body.checksumText, { id: migration.id, file: shown });
+        inputs.push(context ? { ...input, context: true } : input);
+      }
     } else {
       inputs.push(options.linter.lintMigrationFromBody({ id: migration.id, file: migration.id, up: body.up, transaction: migration.transaction, context }));
     }
