@@ -113,6 +113,8 @@ function collect(
   options: LintOptions,
   report: LintReport,
 ): void {
+  // Most migrations have no finding and no ignore: nothing to place, nothing to check.
+  if (raw.length === 0 && !migration.sql.includes('lint-ignore') && !migration.header?.includes('lint-ignore') && !options.ignores?.some((ignore) => ignore.migration === migration.id)) return;
   const file = migration.file ?? migration.id;
   const baseLine = migration.line ?? 1;
   const sqlPosition = createPositionIndex(migration.sql);
