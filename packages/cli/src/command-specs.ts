@@ -80,7 +80,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'up',
-    usage: 'strata up [--to id|version] [--dry-run] [--single-transaction] [--no-backup] [--allow-out-of-order] [--allow-lint]',
+    usage: 'strata up [--to id|version] [--dry-run] [--single-transaction] [--no-backup] [--allow-out-of-order] [--allow-lint] [--wait-for-window <max>]',
     summary: 'apply pending migrations',
     options: {
       to: to('apply up to and including this migration'),
@@ -89,6 +89,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'no-backup': noBackup,
       'allow-out-of-order': { type: 'boolean', description: 'apply pending migrations older than the newest applied one' },
       'allow-lint': { type: 'boolean', description: 'apply even when strata lint finds an error in a migration to apply' },
+      'wait-for-window': { type: 'string', value: '<duration>', description: 'wait this long (at most) for a closed maintenance window to open, instead of stopping with exit 8 (2h, 30m)' },
       ...FLEET_OPTIONS,
     },
     examples: ['strata up', 'strata up --to 1.2.0', 'strata up --dry-run', 'strata up --url postgres://app@db/prod --lock-timeout 30s', 'strata up --fleet "sqlite:tenants/*.db" --concurrency 4 --canary 5', 'strata up --fleet "schemas:tenant_*" --url postgres://app@db/saas --shard 2/4'],

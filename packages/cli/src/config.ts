@@ -6,6 +6,7 @@ import { BACKUP_CONFIG_KEYS, CONFIG_KEYS, FLEET_CONFIG_KEYS, type StrataConfig }
 import { importFromProject, resolvePackageEntry } from './internal/import-package.js';
 import { toByteSize } from './byte-size.js';
 import { checkLintConfigShape } from './lint-config.js';
+import { checkWindowsConfig } from './windows/window-config.js';
 
 /** File names looked for in the project folder, in this order. */
 export const CONFIG_FILE_NAMES = [
@@ -237,6 +238,7 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
     if (b.pgDumpPath !== undefined && (typeof b.pgDumpPath !== 'string' || b.pgDumpPath === '')) fail('backup.pgDumpPath', 'must be the path of the pg_dump executable');
   }
   if (config.lint !== undefined) checkLintConfigShape(config.lint, fail);
+  if (config.windows !== undefined) checkWindowsConfig(config.windows, fail);
   const fleet = config.fleet;
   if (fleet !== undefined) {
     if (!isPlainObject(fleet)) fail('fleet', 'must be an object { targets, concurrency, canary, failFast }');

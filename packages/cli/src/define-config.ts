@@ -1,4 +1,5 @@
 import type { Dialect } from '@strata/core';
+import type { WindowConfig } from './windows/window-spec.js';
 
 /** Backup settings of a {@link StrataConfig}. */
 export interface BackupConfig {
@@ -120,6 +121,12 @@ export interface StrataConfig {
   lint?: LintConfig;
   /** Runs over many tenant databases or schemas (see `--fleet`). */
   fleet?: FleetConfig;
+  /**
+   * Maintenance windows by name; a migration opts in with `-- strata:window <name>` (or `window`
+   * in a script). `up` stops before it while the window is closed (exit 8, "deferred").
+   * @example windows: { nightly: { days: 'mon-fri', from: '22:00', to: '04:00', timezone: 'Europe/Berlin' } }
+   */
+  windows?: Record<string, WindowConfig>;
 }
 
 /**
@@ -151,6 +158,7 @@ export const CONFIG_KEYS = [
   'maxFileBytes',
   'lint',
   'fleet',
+  'windows',
 ] as const satisfies readonly (keyof StrataConfig)[];
 
 /** Every key of a config's `backup` object. */

@@ -52,9 +52,14 @@ export const EXIT_CODES = {
 
   STRATA_NEEDS_REPAIR: 7,
 
+  /** Not a failure: `up` stopped before a migration whose maintenance window is closed. */
+  STRATA_DEFERRED: 8,
+
   STRATA_INTERRUPTED: 130,
 } as const satisfies Record<StrataErrorCode, number>;
 
+/** Exit status of an `up` that stopped before a migration whose maintenance window is closed. */
+export const EXIT_DEFERRED = 8;
 /** Exit status of a run interrupted by SIGINT. */
 export const EXIT_SIGINT = 130;
 /** Exit status of a run interrupted by SIGTERM. */

@@ -11,6 +11,8 @@ import { assertDatabaseExists, READ_ONLY_COMMANDS } from './read-only.js';
 import { exitCodeFor, exitCodeForProblems } from './exit-codes.js';
 import { appliedVersions, type BackupLoader, createBackupHooks, createLockHolder, createManagerFor, loadBackupPackage, recordEvent } from './internal/backup-wiring.js';
 import { loadOnce, withLintGate } from './internal/lint-gate.js';
+import { windowSpecs } from './windows/window-config.js';
+import { withWindowNames } from './windows/window-gate.js';
 import { confirm } from './internal/confirm.js';
 import { setPreferCommonJs } from './internal/import-package.js';
 import { backupProgressLine, createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
@@ -298,7 +300,7 @@ class CommandRun {
   private lintGate(settings: Settings, sources: ResolvedSources, hooks: MigratorHooks): MigratorHooks {
     if (this.command !== 'up') return hooks;
     const { out } = this;
-    return withLintGate(hooks, {
+    return withLintGate(withWindowNames(hooks, sources.sources, windowSpecs(settings.windows)), {
       sources: sources.sources,
       settings,
       cwd: this.cwd,
@@ -507,7 +509,11 @@ class CommandRun {
         const note = sources.missingDefaultFolder && sources.sources.length === 0
           ? `No migrations: ${sources.missingDefaultFolder.shown} does not exist (create one with \`strata init\` or \`strata new <name>\`).`
           : undefined;
-        this.emit(result, () => text.renderStatus(out, result, note));
+        const windows = await (await import('./windows/window-wiring.js')).statusWindows(sources.sources, result, settings, this.env);
+        this.emit(windows.length ? { ...result, windows } : result, () => {
+          text.renderStatus(out, result, note);
+          for (const w of windows) out.info(`${w.migrationId}: ${w.text}`);
+        });
         const problemsCode = exitCodeForProblems(result.problems);
         if (problemsCode === 0 && this.flag('fail-on-pending')) {
           const pending = result.migrations.filter((m) => m.state === 'pending').map((m) => m.id);
@@ -568,10 +574,11 @@ class CommandRun {
           // The hooks run with --no-backup too (the lint gate); the backup hook itself honours the flag.
           noBackup: false,
           ...(signal ? { signal } : {}),
+          beforeStep: (await import('./windows/window-wiring.js')).upWindowCheck({ settings, env: this.env, waitFor: this.opt('wait-for-window'), singleTransaction: this.flag('single-transaction'), out, isTTY: this.isTTY }),
         });
         if (this.flag('no-backup') && report.steps.length && !report.dryRun) out.warn('no backup: skipped by --no-backup');
         this.emit(report, () => text.renderRun(out, report));
-        return 0;
+        return report.deferred ? (await import('./windows/window-wiring.js')).reportDeferred(out, report.deferred) : 0;
       }
       case 'down': {
         this.noArgs();

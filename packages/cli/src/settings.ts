@@ -52,6 +52,8 @@ export interface Settings {
   maxFileBytes: number | undefined;
   /** The config's `lint` object (`strata lint`). */
   lint: LintConfig | undefined;
+  /** The config's maintenance windows (`windows`), checked by config.ts. */
+  windows: StrataConfig['windows'];
   /** Passwords found in any URL or PGPASSWORD, redacted from all output. */
   secrets: string[];
   configPath: string | undefined;
@@ -150,6 +152,7 @@ export function resolveSettings(
         ? parseByteSize(config.maxFileBytes, 'maxFileBytes')
         : undefined,
     lint: config.lint,
+    windows: config.windows,
     secrets: [...new Set(secrets)],
     configPath,
     projectDir: base,

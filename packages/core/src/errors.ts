@@ -84,6 +84,8 @@ export const STRATA_ERROR_CODES = {
   STRATA_INTERRUPTED: 'STRATA_INTERRUPTED',
   /** `strata up` refused to run: `strata lint` found an error in a pending migration (`--allow-lint` overrides). */
   STRATA_LINT_FAILED: 'STRATA_LINT_FAILED',
+  /** `strata up` stopped before a migration whose maintenance window is closed (exit 8; nothing failed). */
+  STRATA_DEFERRED: 'STRATA_DEFERRED',
   /** A repair or baseline action names something it cannot act on. */
   STRATA_REPAIR_INVALID: 'STRATA_REPAIR_INVALID',
   /** The session was used after close, or concurrently on a single-connection dialect. */

@@ -237,7 +237,7 @@ describe('createFileSource', () => {
       {
         code: 'STRATA_INVALID_MIGRATION',
         message: `${join(dir, '1.0.0_bad.sql')}:3: unknown directive "-- strata:bogus"`,
-        hint: 'Known directives: up, down, depends, transaction, foreign-keys, lint-ignore',
+        hint: 'Known directives: up, down, depends, transaction, foreign-keys, window, lint-ignore',
         migrationId: 'app@1.0.0',
         file: join(dir, '1.0.0_bad.sql'),
       },

@@ -42,6 +42,11 @@ export interface MigrationDefinition {
    * @default true
    */
   foreignKeys?: boolean;
+  /**
+   * A maintenance window of the CLI config (`windows: { nightly: … }`): `strata up` runs this
+   * migration only while it is open, like `-- strata:window nightly` in a SQL file.
+   */
+  window?: string;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Dialect, FailoverInfo, LockHolder } from './dialect.js';
 import type { StrataError } from './errors.js';
+import type { Migration } from './migration.js';
 import type { MigrationSource } from './migration-source.js';
 import type { Plan, StatusEntry } from './planner.js';
 import type { Problem } from './problem.js';
@@ -99,6 +100,22 @@ export interface UpOptions {
   /** Skip the beforeRun hook (`--no-backup`). @default false */
   skipHooks?: boolean;
   signal?: AbortSignal;
+  /**
+   * Called before each step, before its transaction: a deferral stops the run there (the steps
+   * before it stay applied), is recorded as a `deferred` event and returned in
+   * {@link RunReport.deferred}. Used for maintenance windows (the CLI's windows/window-gate.ts).
+   */
+  beforeStep?: (migration: Migration, context: { dialect: string; dryRun: boolean; signal?: AbortSignal }) => Promise<StepDeferral | undefined> | StepDeferral | undefined;
+}
+
+/** Why a run stopped before a migration (its maintenance window is closed). */
+export interface StepDeferral {
+  /** The window's name. */
+  window: string;
+  /** ISO 8601 instant when the window opens next; `null` when unknown. */
+  opensAt: string | null;
+  message: string;
+  details?: Record<string, unknown>;
 }
 
 /** Options for {@link Migrator.down}: `to` or `steps` (1 when neither). */
@@ -139,6 +156,8 @@ export interface RunReport {
   steps: StepReport[];
   durationMs: number;
   backupId: string | undefined;
+  /** Set when the run stopped before `migrationId` because of {@link UpOptions.beforeStep} (exit 8). */
+  deferred?: StepDeferral & { code: 'STRATA_DEFERRED'; migrationId: string };
 }
 
 /** What status found. */

@@ -290,6 +290,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
       const steps: StepReport[] = [];
       let backupId: string | undefined;
+      let deferred: RunReport['deferred'];
       const finish = (): RunReport => {
         const durationMs = Math.round(performance.now() - started);
         emit({ type: 'run-end', durationMs });
@@ -304,6 +305,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
           steps,
           durationMs,
           backupId,
+          ...(deferred ? { deferred } : {}),
         };
       };
       if (plan.steps.length === 0) return finish();
@@ -364,6 +366,15 @@ export function createMigrator(options: MigratorOptions): Migrator {
           // Synchronous drivers (better-sqlite3) never yield: give signal handlers a turn.
           if (signal) await new Promise((resolve) => setImmediate(resolve));
           if (signal?.aborted) throw interrupted(signal);
+          // Maintenance windows (hook): checked before every step, as a long run can cross a window's end.
+          const deferral = direction === 'up' && runOptions.beforeStep ? await runOptions.beforeStep(queue[0]!.source, { dialect: active.name, dryRun, ...(signal ? { signal } : {}) }) : undefined;
+          if (deferral) {
+            deferred = { ...deferral, code: 'STRATA_DEFERRED', migrationId: queue[0]!.id };
+            const write: StateWrite = { kind: 'event', event: event({ action: 'deferred', outcome: 'skipped', migrationId: queue[0]!.id, backupId: backupId ?? null, errorCode: 'STRATA_DEFERRED', errorMessage: deferral.message.slice(0, 2000), details: { runId, window: deferral.window, opensAt: deferral.opensAt, ...(deferral.details ?? {}) } }) };
+            if (context.deferredWrites) context.deferredWrites.push(write);
+            else if (!dryRun) await session.writeState([write]);
+            break;
+          }
           // A rebuild asks for foreign keys off: a connection setting that only changes between
           // transactions (SQLite), so the lock's transaction is committed first.
           const rebuild = !single && session.setForeignKeys !== undefined && queue[0]!.body?.foreignKeys === false ? queue[0] : undefined;

@@ -82,11 +82,16 @@ export function parseSqlMigration(text: string, file: string): ParsedSqlMigratio
         else if (argument === 'on' || argument === 'true') foreignKeys = true;
         else fail(i + 1, `-- strata:foreign-keys takes "off" or "on", not ${JSON.stringify(argument)}`);
         break;
+      case 'window':
+        // Read by the CLI's maintenance windows (packages/cli/src/windows): one window name.
+        if (sawStatement) fail(i + 1, '-- strata:window must come before the first statement');
+        if (!/^[A-Za-z][\w-]*$/.test(argument)) fail(i + 1, `-- strata:window takes one window name, not ${JSON.stringify(argument)}`, 'Name a window of the config: -- strata:window nightly');
+        break;
       case 'lint-ignore':
         // Read by @strata/lint (on a statement, or above -- strata:up for the whole file).
         break;
       default:
-        fail(i + 1, `unknown directive "-- strata:${directive}"`, 'Known directives: up, down, depends, transaction, foreign-keys, lint-ignore');
+        fail(i + 1, `unknown directive "-- strata:${directive}"`, 'Known directives: up, down, depends, transaction, foreign-keys, window, lint-ignore');
     }
   }
   const section = (from: number, to: number) => lines.slice(from, to).join('\n');

@@ -28,6 +28,8 @@ export type EventAction =
   | 'backup'
   | 'restore'
   | 'lock_timeout'
+  /** `up` stopped before a migration whose maintenance window is closed. */
+  | 'deferred'
   | 'failover';
 
 export type EventOutcome = 'ok' | 'failed' | 'skipped';

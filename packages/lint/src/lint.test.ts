@@ -5,6 +5,18 @@ import { lintMigrations } from './lint.js';
 const rules = (report: { findings: { rule: string }[] }) => report.findings.map((f) => f.rule);
 
 describe('lintMigrations', () => {
+  it('reports every migration of a run longer than one parser chunk, each at its own file and line', async () => {
+    // 250 scripts that all need the parser: parsed in chunks, linted chunk by chunk.
+    const migrations = Array.from({ length: 250 }, (_, i) =>
+      migrationFromSqlFile(i === 0 ? 'CREATE TABLE t (id bigint PRIMARY KEY);\n' : `-- strata:up\nSELECT ${i};\nALTER TABLE t RENAME COLUMN c_${i} TO d_${i};\n`, { id: `app@1.${i}.0`, file: `m/1.${i}.0_x.sql` }),
+    );
+    const report = await lintMigrations(migrations, { dialect: 'postgres' });
+    expect(report.migrations).toBe(250);
+    expect(report.findings.filter((f) => f.rule === 'pg/rename').map((f) => `${f.file}:${f.line} ${f.excerpt}`)).toEqual(
+      Array.from({ length: 249 }, (_, k) => `m/1.${k + 1}.0_x.sql:3 ALTER TABLE t RENAME COLUMN c_${k + 1} TO d_${k + 1}`),
+    );
+  });
+
   it('points each finding at file:line:column with the statement excerpt', async () => {
     const migration = migrationFromSqlFile('-- strata:depends core@1.0.0\n-- strata:up\nSELECT 1;\n  CREATE INDEX i ON users (email);\n-- strata:down\nDROP INDEX i;\n', {
       id: 'app@1.2.0',

@@ -82,9 +82,18 @@ export async function lint(options: LintCommandOptions): Promise<LintCommandResu
       continue;
     }
     if (isSqlFile) {
-      const shown = variantFile(file);
-      const input = options.linter.migrationFromSqlFile(body.checksumText, { id: migration.id, file: shown });
-      inputs.push(context ? { ...input, context: true } : input);
+      // The file that runs on this dialect (`1.2.0_x.postgres.sql` beside `1.2.0_x.sql`): the file
+      // source knows it; other sources are looked up in the folder.
+      const variant = migration.forDialect?.(dialect) ?? migration;
+      const shown = migration.forDialect && variant.file !== undefined ? variant.file : variantFile(file);
+      if (body.upLine !== undefined) {
+        // The file source already split the file (up section, its line, the directives): the
+        // linter takes its parts instead of parsing the file a second time.
+        inputs.push(options.linter.lintMigrationFromBody({ id: migration.id, file: shown, up: body.up, upLine: body.upLine, fileText: body.checksumText, transaction: variant.transaction, context }));
+      } else {
+        const input = options.linter.migrationFromSqlFile(body.checksumText, { id: migration.id, file: shown });
+        inputs.push(context ? { ...input, context: true } : input);
+      }
     } else {
       inputs.push(options.linter.lintMigrationFromBody({ id: migration.id, file: migration.id, up: body.up, transaction: migration.transaction, context }));
     }

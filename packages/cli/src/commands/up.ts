@@ -1,4 +1,4 @@
-import type { Migrator, RunReport } from '@strata/core';
+import type { Migrator, RunReport, UpOptions } from '@strata/core';
 
 export interface UpCommandOptions {
   migrator: Migrator;
@@ -11,6 +11,8 @@ export interface UpCommandOptions {
   noBackup?: boolean;
   /** Aborted on SIGINT/SIGTERM: the running migration is rolled back. */
   signal?: AbortSignal;
+  /** Maintenance windows (windows/window-gate.ts): checked before each step. */
+  beforeStep?: UpOptions['beforeStep'];
 }
 
 /** Applies pending migrations; returns the run report. */
@@ -22,5 +24,6 @@ export async function up(options: UpCommandOptions): Promise<RunReport> {
     ...(options.allowOutOfOrder ? { allowOutOfOrder: true } : {}),
     skipHooks: options.noBackup ?? false,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.beforeStep ? { beforeStep: options.beforeStep } : {}),
   });
 }
