@@ -3,13 +3,8 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isStrataError } from '@strata/core';
-import {
-  createBackupManager,
-  createSqliteBackupProvider,
-  defaultInMemoryCopyMaxBytes,
-  type BackupProgress,
-  type BackupProvider,
-} from '../src/index.js';
+import { createSqliteBackupProvider, defaultInMemoryCopyMaxBytes } from '@strata/dialect-sqlite/backup';
+import { createBackupManager, type BackupProgress, type BackupProvider } from '../src/index.js';
 import { createSampleSqlite, Database, snapshotSqlite, perTestFolder, startWriter } from './helpers.js';
 
 const scratch = perTestFolder();

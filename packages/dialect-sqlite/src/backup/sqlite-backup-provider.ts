@@ -1,13 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, realpathSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { redactSecrets, StrataError } from '@strata/core';
-import type { BackupProvider, BackupProgress, ProviderCreateResult } from './backup-provider.js';
-import { backupError, describeError, interruptedError } from './internal/backup-error.js';
-import { loadBetterSqlite3, type SqliteDatabaseLike } from './internal/load-driver.js';
-import { errnoText, lstatOrUndefined, publishFile, removeQuietly, reserveFile, syncFile } from './internal/secure-files.js';
+import {
+  backupError,
+  backupInterruptedError as interruptedError,
+  type BackupProgress,
+  type BackupProvider,
+  describeBackupError as describeError,
+  type ProviderCreateResult,
+  redactSecrets,
+  StrataError,
+} from '@strata/core';
+import { errnoText, lstatOrUndefined, publishFile, removeQuietly, reserveFile, sqliteIdentity, syncFile } from './backup-files.js';
+import { defaultInMemoryCopyMaxBytes, loadBetterSqlite3, type SqliteDatabaseLike } from './backup-driver.js';
+
+export { defaultInMemoryCopyMaxBytes, MAX_DEFAULT_IN_MEMORY_COPY_BYTES } from './backup-driver.js';
+export { sqliteIdentity } from './backup-files.js';
 
 /** Options for {@link createSqliteBackupProvider}. */
 export interface SqliteBackupProviderOptions {
@@ -30,27 +39,15 @@ export interface SqliteBackupProviderOptions {
   inMemoryCopyMaxBytes?: number;
 }
 
-export const DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 10_000;
+/** How long a SQLite backup or restore waits for another connection's lock by default. */
+export const DEFAULT_SQLITE_BACKUP_BUSY_TIMEOUT_MS = 10_000;
 
-/** The ceiling of the default {@link SqliteBackupProviderOptions.inMemoryCopyMaxBytes}: 1 GiB. */
-export const MAX_DEFAULT_IN_MEMORY_COPY_BYTES = 1024 * 1024 * 1024;
 /** SQLite's largest single allocation (SQLITE_MAX_ALLOCATION_SIZE): sqlite3_serialize cannot go beyond. */
 const SQLITE_MAX_ALLOCATION = 2_147_483_391;
 /** The serialized database is written (and hashed) in slices of this size. */
 const WRITE_CHUNK_BYTES = 8 * 1024 * 1024;
 /** …and flushed to disk in the background every this many bytes, so the final fsync is short. */
 const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
-
-/**
- * Default of {@link SqliteBackupProviderOptions.inMemoryCopyMaxBytes}: 1 GiB, or a quarter of the
- * memory available to the process (its cgroup limit when it has one) when that is less.
- */
-export function defaultInMemoryCopyMaxBytes(): number {
-  const total = totalmem();
-  const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
-  const available = constrained && constrained > 0 && constrained < total ? constrained : total;
-  return Math.min(MAX_DEFAULT_IN_MEMORY_COPY_BYTES, Math.floor(available / 4));
-}
 
 /** Passing this many pages to one backup step copies the whole database at once. */
 const ALL_PAGES = 0x7fffffff;
@@ -79,7 +76,7 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
     });
   }
   const filename = resolve(options.filename);
-  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS;
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_SQLITE_BACKUP_BUSY_TIMEOUT_MS;
   const inMemoryMax = options.inMemoryCopyMaxBytes ?? defaultInMemoryCopyMaxBytes();
   if (!Number.isInteger(inMemoryMax) || inMemoryMax < 0) {
     throw new StrataError('STRATA_CONFIG_INVALID', `inMemoryCopyMaxBytes=${inMemoryMax} is not a whole number of bytes ≥ 0`, {
@@ -235,20 +232,6 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
       return { target: `sqlite:${target}` };
     },
   };
-}
-
-/** `sqlite:<real path>`: the file's real path (symlinks resolved), or its folder's when it does not exist yet. */
-export function sqliteIdentity(filename: string): string {
-  const absolute = resolve(filename);
-  try {
-    return `sqlite:${realpathSync(absolute)}`;
-  } catch {
-    try {
-      return `sqlite:${join(realpathSync(dirname(absolute)), basename(absolute))}`;
-    } catch {
-      return `sqlite:${absolute}`;
-    }
-  }
 }
 
 /** The online backup made no progress for the whole wait: another connection held a lock. */
