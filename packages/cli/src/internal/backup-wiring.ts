@@ -72,13 +72,16 @@ export async function decideBackup(target: TargetDialect, settings: Settings): P
   const unavailable = provider.unavailable?.();
   if (!unavailable) return { backup: true, provider };
   const setting = unavailable.tool === undefined ? undefined : TOOL_SETTINGS[unavailable.tool];
+  // The configured path, where the reason names it, is followed by the setting it came from.
+  const path = setting?.value(settings);
+  const reason = setting && path ? unavailable.reason.replace(path, `${path} (${setting.key})`) : unavailable.reason;
   if (enabled === true) {
-    throw new StrataError('STRATA_BACKUP_FAILED', `Backups are required (backup.enabled: true) but ${unavailable.reason}${setting ? ` (${setting.key})` : ''}`, {
+    throw new StrataError('STRATA_BACKUP_FAILED', `Backups are required (backup.enabled: true) but ${reason}`, {
       hint: `${unavailable.hint}${setting ? ` or set ${setting.key} in the config` : ''}, or pass --no-backup`,
     });
   }
   const how = setting ? `set ${setting.key}, or backup.enabled: true to require a backup` : 'backup.enabled: true to require a backup';
-  return { backup: false, reason: `${unavailable.reason} (${how})` };
+  return { backup: false, reason: `${reason} (${how})` };
 }
 
 function noProvider(dialect: Dialect): string {
