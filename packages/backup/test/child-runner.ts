@@ -12,9 +12,10 @@ const POSTGRES_BACKUP_SRC = fileURLToPath(new URL('../../dialect-postgres/src/ba
 const JITI = createRequire(fileURLToPath(new URL('../../core/package.json', import.meta.url))).resolve('jiti');
 
 /**
- * Runs `body` (an async function body that gets `backup`, the @strata/backup module and the built-in
- * providers (`@strata/dialect-*/backup`) loaded from source, and `args`) in a child `node` started by bash with a file-size limit, SIGXFSZ ignored
- * so writes past the limit fail with EFBIG. The body's return value is printed as JSON.
+ * Runs `body` (an async function body that gets `backup`: the @strata/backup module merged with
+ * the built-in providers of @strata/dialect-sqlite/backup and @strata/dialect-postgres/backup,
+ * loaded from source; and `args`) in a child `node` started by bash with a file-size limit,
+ * SIGXFSZ ignored so writes past the limit fail with EFBIG. The body's return value is printed as JSON.
  */
 export function runBackupChild(
   workDir: string,

@@ -175,8 +175,8 @@ tick();
   // Issue 12 item 9: in rollback-journal mode a writer committing back to back holds the PENDING or
   // EXCLUSIVE lock nearly all the time; SQLite's busy handler (a retry at most every 100 ms) kept
   // missing the gaps and the backup failed with SQLITE_BUSY after its busy timeout (half the
-  // backups with a 1 s timeout here, before the fix). A short timeout makes the race show on any
-  // machine; the snapshot must still be taken within it.
+  // backups with a 1 s timeout, before the fix). A shorter timeout (5 s, half the default)
+  // makes the race show on any machine; the snapshot must still be taken within it.
   for (const inMemoryCopyMaxBytes of [undefined, 0] as const) {
     it(`takes its snapshot within a short busy timeout under a back-to-back writer (rollback journal, ${inMemoryCopyMaxBytes === 0 ? 'online backup API' : 'in-memory copy'})`, async () => {
       const file = join(scratch.path, 'busy.db');
@@ -196,10 +196,10 @@ tick();
       scratch.writer = await startWriter(WRITER, file);
 
       const manager = createBackupManager({
-        provider: createSqliteBackupProvider({ filename: file, busyTimeoutMs: 1000, ...(inMemoryCopyMaxBytes === undefined ? {} : { inMemoryCopyMaxBytes }) }),
+        provider: createSqliteBackupProvider({ filename: file, busyTimeoutMs: 5000, ...(inMemoryCopyMaxBytes === undefined ? {} : { inMemoryCopyMaxBytes }) }),
         directory: join(scratch.path, 'b'),
       });
-      for (let i = 0; i < 6; i += 1) {
+      for (let i = 0; i < 10; i += 1) {
         const { path } = await manager.create();
         const copy = new Database(path, { readonly: true });
         expect(copy.prepare('SELECT sum(balance) AS total FROM accounts').get()).toEqual({ total: 1_000_000 });
