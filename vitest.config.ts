@@ -10,7 +10,9 @@ export default defineConfig({
     alias: [
       { find: /^@strata\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
       { find: /^@strata\/core$/, replacement: src('./packages/core/src/index.ts') },
+      { find: /^@strata\/dialect-sqlite\/backup$/, replacement: src('./packages/dialect-sqlite/src/backup/index.ts') },
       { find: /^@strata\/dialect-sqlite$/, replacement: src('./packages/dialect-sqlite/src/index.ts') },
+      { find: /^@strata\/dialect-postgres\/backup$/, replacement: src('./packages/dialect-postgres/src/backup/index.ts') },
       { find: /^@strata\/dialect-postgres$/, replacement: src('./packages/dialect-postgres/src/index.ts') },
       { find: /^@strata\/core-schema$/, replacement: src('./packages/core-schema/src/index.ts') },
       { find: /^@strata\/backup$/, replacement: src('./packages/backup/src/index.ts') },

@@ -4,7 +4,9 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { createBackupManager, createPostgresBackupProvider, createSqliteBackupProvider } from '@strata/backup';
+import { createBackupManager } from '@strata/backup';
+import { createPostgresBackupProvider } from '@strata/dialect-postgres/backup';
+import { createSqliteBackupProvider } from '@strata/dialect-sqlite/backup';
 import { adminQuery, databaseUrl } from './pg-database.js';
 import { median, ratioRow, type Row } from './table.js';
 

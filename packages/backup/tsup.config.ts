@@ -8,6 +8,4 @@ export default defineConfig({
   shims: true,
   clean: true,
   target: 'node20',
-  // Drivers are the user's optional peers, loaded with dynamic import only when a backup needs them.
-  external: ['better-sqlite3', 'pg'],
 });

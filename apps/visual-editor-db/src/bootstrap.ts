@@ -1,4 +1,5 @@
-import { createBackupHook, createBackupManager, createSqliteBackupProvider } from '@strata/backup';
+import { createBackupHook, createBackupManager } from '@strata/backup';
+import { createSqliteBackupProvider } from '@strata/dialect-sqlite/backup';
 import { coreSchema } from '@strata/core-schema';
 import { createDatabaseManager, type FailoverInfo, type RunReport } from '@strata/core';
 import { createPostgresDialect } from '@strata/dialect-postgres';

@@ -35,10 +35,10 @@ export const DEFAULT_BACKUP_KEEP = 10;
 export const STALE_TEMP_AGE_MS = 60 * 60 * 1000;
 
 /**
- * The backup manager for one database.
+ * The backup manager for one database, over the provider its dialect hands out.
  * @example
  * const backups = createBackupManager({
- *   provider: createSqliteBackupProvider({ filename: './app.db' }),
+ *   provider: await createSqliteDialect({ filename: './app.db' }).backupProvider!(),
  *   directory: './.strata-backups',
  *   keep: 10,
  * });

@@ -5,6 +5,4 @@ export * from './backup-provider.js';
 export * from './backup-hook.js';
 export * from './backup-preflight.js';
 export * from './backup-event.js';
-export * from './sqlite-backup-provider.js';
-export * from './postgres-backup-provider.js';
 export * from './tool-version.js';

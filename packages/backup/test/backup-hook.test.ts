@@ -6,9 +6,9 @@ import {
   backupEvent,
   createBackupHook,
   createBackupManager,
-  createSqliteBackupProvider,
   type BackupProvider,
 } from '../src/index.js';
+import { createSqliteBackupProvider } from '@strata/dialect-sqlite/backup';
 import { createSampleSqlite, tempDir } from './helpers.js';
 
 let dir: ReturnType<typeof tempDir>;

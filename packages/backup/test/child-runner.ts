@@ -6,13 +6,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const CORE_SRC = fileURLToPath(new URL('../../core/src/index.ts', import.meta.url));
 const BACKUP_SRC = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+const SQLITE_BACKUP_SRC = fileURLToPath(new URL('../../dialect-sqlite/src/backup/index.ts', import.meta.url));
+const POSTGRES_BACKUP_SRC = fileURLToPath(new URL('../../dialect-postgres/src/backup/index.ts', import.meta.url));
 // jiti (core's TypeScript loader) lets a plain `node` child run this package's sources unbuilt.
 const JITI = createRequire(fileURLToPath(new URL('../../core/package.json', import.meta.url))).resolve('jiti');
 
 /**
- * Runs `body` (an async function body that gets `backup`, the @strata/backup module loaded from
- * source, and `args`) in a child `node` started by bash with a file-size limit, SIGXFSZ ignored
- * so writes past the limit fail with EFBIG. The body's return value is printed as JSON.
+ * Runs `body` (an async function body that gets `backup`: the @strata/backup module merged with
+ * the built-in providers of @strata/dialect-sqlite/backup and @strata/dialect-postgres/backup,
+ * loaded from source; and `args`) in a child `node` started by bash with a file-size limit,
+ * SIGXFSZ ignored so writes past the limit fail with EFBIG. The body's return value is printed as JSON.
  */
 export function runBackupChild(
   workDir: string,
@@ -24,7 +27,7 @@ export function runBackupChild(
     script,
     `import { createJiti } from ${JSON.stringify(pathToFileURL(JITI).href)};
 const jiti = createJiti(import.meta.url, { alias: { '@strata/core': ${JSON.stringify(CORE_SRC)} } });
-const backup = await jiti.import(${JSON.stringify(BACKUP_SRC)});
+const backup = { ...(await jiti.import(${JSON.stringify(BACKUP_SRC)})), ...(await jiti.import(${JSON.stringify(SQLITE_BACKUP_SRC)})), ...(await jiti.import(${JSON.stringify(POSTGRES_BACKUP_SRC)})) };
 const args = ${JSON.stringify(options.args ?? null)};
 const result = await (async () => { ${body} })();
 process.stdout.write(JSON.stringify(result));

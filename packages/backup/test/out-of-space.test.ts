@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createBackupManager, createSqliteBackupProvider } from '../src/index.js';
+import { createSqliteBackupProvider } from '@strata/dialect-sqlite/backup';
+import { createBackupManager } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 import { runBackupChild } from './child-runner.js';
 import { Database, tempDir } from './helpers.js';

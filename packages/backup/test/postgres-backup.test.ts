@@ -6,10 +6,11 @@ import { inspect } from 'node:util';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isStrataError, type StrataError } from '@strata/core';
-import { createBackupManager, createPostgresBackupProvider } from '../src/index.js';
+import { createPostgresBackupProvider } from '@strata/dialect-postgres/backup';
+import { createBackupManager } from '../src/index.js';
 import { adminQuery, createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
-import { runSql } from '../src/internal/postgres-sql.js';
-import { parsePostgresUrl } from '../src/internal/postgres-target.js';
+import { runSql } from '../../dialect-postgres/src/backup/postgres-sql.js';
+import { parsePostgresUrl } from '../../dialect-postgres/src/backup/postgres-target.js';
 import { tempDir } from './helpers.js';
 
 async function query<Row = Record<string, unknown>>(url: string, sql: string): Promise<Row[]> {

@@ -1,7 +1,8 @@
 import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBackupManager, createSqliteBackupProvider, type BackupManager } from '../src/index.js';
+import { createSqliteBackupProvider } from '@strata/dialect-sqlite/backup';
+import { createBackupManager, type BackupManager } from '../src/index.js';
 import { createSampleSqlite, tempDir } from './helpers.js';
 
 let dir: ReturnType<typeof tempDir>;

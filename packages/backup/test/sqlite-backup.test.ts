@@ -2,7 +2,8 @@ import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isStrataError } from '@strata/core';
-import { createBackupManager, createSqliteBackupProvider, type BackupManager } from '../src/index.js';
+import { createSqliteBackupProvider } from '@strata/dialect-sqlite/backup';
+import { createBackupManager, type BackupManager } from '../src/index.js';
 import { createSampleSqlite, Database, snapshotSqlite, tempDir } from './helpers.js';
 
 let dir: ReturnType<typeof tempDir>;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createBackupManager, createSqliteBackupProvider } from '../src/index.js';
+import { createSqliteBackupProvider } from '@strata/dialect-sqlite/backup';
+import { createBackupManager } from '../src/index.js';
 import { Database, perTestFolder, startWriter } from './helpers.js';
 
 /** A writer in another process: one committed insert every 10 ms (~100 rows/s). */

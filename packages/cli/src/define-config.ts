@@ -62,6 +62,8 @@ export interface FleetConfig {
 export interface DialectFactoryOptions {
   url: string;
   connectionString: string;
+  /** A `sqlite:` URL's database file, resolved against the project folder (other URLs: absent). */
+  filename?: string;
   schema?: string;
   table?: string;
   ddlLockTimeoutMs?: number;

@@ -24,8 +24,8 @@ const DEFAULT_LOADERS: Required<DialectLoaders> = {
 };
 
 const PACKAGES = {
-  postgres: { name: '@strata/dialect-postgres', driver: 'pg', scheme: 'postgres://' },
-  sqlite: { name: '@strata/dialect-sqlite', driver: 'better-sqlite3', scheme: 'sqlite:' },
+  postgres: { name: '@strata/dialect-postgres', driver: 'pg', scheme: 'postgres://', factory: 'createPostgresDialect' },
+  sqlite: { name: '@strata/dialect-sqlite', driver: 'better-sqlite3', scheme: 'sqlite:', factory: 'createSqliteDialect' },
 } as const;
 
 /** One database the CLI will talk to, and what it knows about it. */
@@ -63,67 +63,78 @@ export async function resolveDialect(settings: Settings, loaders: DialectLoaders
 
 async function dialectForUrl(url: string, settings: Settings, loaders: DialectLoaders): Promise<TargetDialect> {
   if (settings.dialectPackage) {
-    return { dialect: await dialectFromPackage(settings.dialectPackage, url, settings), parsed: undefined };
+    const name = settings.dialectPackage;
+    const loaded = await importDialect(name, settings, () => import(name), [name], `The config's dialect ${name} is not installed`, `npm install ${name}`);
+    return { dialect: await createFromFactory(name, loaded.default, factoryOptions(url, settings, sqliteFilename(url, settings.cwd))), parsed: undefined };
   }
   const parsed = parseTargetUrl(url, settings.cwd);
   const info = PACKAGES[parsed.kind];
-  const loader = loaders[parsed.kind] ?? DEFAULT_LOADERS[parsed.kind];
-  let loaded: Record<string, unknown>;
-  try {
-    loaded = (await importFromProject(info.name, settings.cwd, loader)) as Record<string, unknown>;
-  } catch (error) {
-    if (isModuleNotFound(error, [info.name, info.driver])) {
-      throw new StrataError('STRATA_DIALECT_MISSING', `The ${info.scheme} URL needs ${info.name}, which is not installed`, {
-        hint: `npm install ${info.name} ${info.driver}`,
-        cause: error,
-      });
-    }
-    throw error;
-  }
-  if (parsed.kind === 'postgres') {
-    const create = (loaded.createPostgresDialect ?? loaded.default) as (options: object) => Dialect;
-    return {
-      dialect: create({
-        connectionString: parsed.url,
-        ...(settings.schema ? { schema: settings.schema } : {}),
-        ...(settings.table ? { table: settings.table } : {}),
-        ...(settings.ddlLockTimeoutMs !== undefined ? { ddlLockTimeoutMs: settings.ddlLockTimeoutMs } : {}),
-        ...(settings.statementTimeoutMs !== undefined ? { statementTimeoutMs: settings.statementTimeoutMs } : {}),
-        ...(settings.concurrentLockTimeoutMs !== undefined ? { concurrentLockTimeoutMs: settings.concurrentLockTimeoutMs } : {}),
-      }),
-      parsed,
-    };
-  }
-  const create = (loaded.createSqliteDialect ?? loaded.default) as (options: object) => Dialect;
-  if (parsed.kind !== 'sqlite') throw new StrataError('STRATA_INTERNAL', 'unreachable');
-  return { dialect: create({ filename: parsed.filename, ...(settings.table ? { table: settings.table } : {}) }), parsed };
+  const loaded = await importDialect(
+    info.name,
+    settings,
+    loaders[parsed.kind] ?? DEFAULT_LOADERS[parsed.kind],
+    [info.name, info.driver],
+    `The ${info.scheme} URL needs ${info.name}, which is not installed`,
+    `npm install ${info.name} ${info.driver}`,
+  );
+  // The built-in dialects get exactly what a dialect package gets (plus nothing): one path.
+  const factory = loaded.default ?? loaded[info.factory];
+  const options = factoryOptions(parsed.url, settings, parsed.kind === 'sqlite' ? parsed.filename : undefined);
+  return { dialect: await createFromFactory(info.name, factory, options), parsed };
 }
 
-async function dialectFromPackage(name: string, url: string, settings: Settings): Promise<Dialect> {
-  let loaded: { default?: unknown };
-  try {
-    loaded = (await importFromProject(name, settings.cwd, () => import(name))) as { default?: unknown };
-  } catch (error) {
-    if (isModuleNotFound(error, [name])) {
-      throw new StrataError('STRATA_DIALECT_MISSING', `The config's dialect ${name} is not installed`, { hint: `npm install ${name}`, cause: error });
-    }
-    throw error;
-  }
-  if (typeof loaded.default !== 'function') {
-    throw new StrataError('STRATA_CONFIG_INVALID', `Dialect package ${name} has no default-exported factory`, {
-      hint: 'A dialect package must `export default (options) => dialect`',
-    });
-  }
-  const options: DialectFactoryOptions = {
+/**
+ * What every dialect factory receives, built-in or from a package: the URL (also as
+ * `connectionString`), the resolved file of a `sqlite:` URL as `filename`, and the config's
+ * table, schema and timeouts.
+ */
+function factoryOptions(url: string, settings: Settings, filename: string | undefined): DialectFactoryOptions {
+  return {
     url,
     connectionString: url,
+    ...(filename !== undefined ? { filename } : {}),
     ...(settings.schema ? { schema: settings.schema } : {}),
     ...(settings.table ? { table: settings.table } : {}),
     ...(settings.ddlLockTimeoutMs !== undefined ? { ddlLockTimeoutMs: settings.ddlLockTimeoutMs } : {}),
     ...(settings.statementTimeoutMs !== undefined ? { statementTimeoutMs: settings.statementTimeoutMs } : {}),
     ...(settings.concurrentLockTimeoutMs !== undefined ? { concurrentLockTimeoutMs: settings.concurrentLockTimeoutMs } : {}),
   };
-  const dialect = (await (loaded.default as (options: DialectFactoryOptions) => Dialect | Promise<Dialect>)(options)) as Dialect;
+}
+
+/** The file of a `sqlite:` URL given to a dialect package (any other URL: none). */
+function sqliteFilename(url: string, cwd: string): string | undefined {
+  if (!/^sqlite:/i.test(url.trim())) return undefined;
+  try {
+    const parsed = parseTargetUrl(url, cwd);
+    return parsed.kind === 'sqlite' ? parsed.filename : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function importDialect(
+  name: string,
+  settings: Settings,
+  loader: DialectLoader,
+  missing: readonly string[],
+  message: string,
+  hint: string,
+): Promise<Record<string, unknown>> {
+  try {
+    return (await importFromProject(name, settings.cwd, loader)) as Record<string, unknown>;
+  } catch (error) {
+    if (isModuleNotFound(error, [...missing])) throw new StrataError('STRATA_DIALECT_MISSING', message, { hint, cause: error });
+    throw error;
+  }
+}
+
+async function createFromFactory(name: string, factory: unknown, options: DialectFactoryOptions): Promise<Dialect> {
+  if (typeof factory !== 'function') {
+    throw new StrataError('STRATA_CONFIG_INVALID', `Dialect package ${name} has no default-exported factory`, {
+      hint: 'A dialect package must `export default (options) => dialect`',
+    });
+  }
+  const dialect = (await (factory as (options: DialectFactoryOptions) => Dialect | Promise<Dialect>)(options)) as Dialect;
   if (!dialect || typeof dialect.connect !== 'function' || typeof dialect.name !== 'string') {
     throw new StrataError('STRATA_CONFIG_INVALID', `Dialect package ${name}'s factory did not return a dialect`);
   }

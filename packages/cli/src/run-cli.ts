@@ -22,7 +22,7 @@ import { errorDocument, toJsonDocument } from './render/json.js';
 import * as text from './render/text.js';
 import { resolveSettings, type Settings } from './settings.js';
 import { type ModuleLoader, resolveSources, type ResolvedSources } from './sources.js';
-import { parseTargetUrl, redactUrl, urlPasswords } from './target.js';
+import { redactUrl, urlPasswords } from './target.js';
 
 /** What {@link runCli} needs from its process; everything is injectable for tests. */
 export interface RunCliOptions {
@@ -418,20 +418,14 @@ class CommandRun {
       });
     }
     if (rest.length || (id !== undefined && action !== 'verify' && action !== 'restore')) this.noArgs(action === 'verify' || action === 'restore' ? 2 : 1);
-    if (settings.dialectObject || settings.dialectPackage) {
-      throw new StrataError('STRATA_BACKUP_FAILED', 'strata backup works with PostgreSQL and SQLite URLs, not with a custom dialect', {
-        hint: 'Pass --url to name the database to back up',
-      });
-    }
-    const parsed = parseTargetUrl(settings.url, this.cwd);
     const pkg = await loadBackupPackage(this.options.backupLoader);
-    const manager = createManagerFor(parsed, parsed.kind, settings, pkg);
     const lockTimeoutMs = settings.lockTimeoutMs ?? 60_000;
-    // The target's dialect, opened only to read its versions and to write the history event.
+    // The target's dialect hands out the backup provider; it connects only to read versions and write the event.
     let dialect: Promise<Dialect> | undefined;
     const targetDialect = () =>
       (dialect ??= resolveDialect({ ...settings, fallbackUrl: undefined }, this.options.dialectLoaders).then((resolved) => resolved.dialect));
     try {
+      const manager = await createManagerFor(await targetDialect(), settings, pkg);
       return await this.backupAction(action as (typeof actions)[number], id, settings, manager, pkg, targetDialect, lockTimeoutMs);
     } finally {
       if (dialect) await dialect.then((d) => d.destroy?.()).catch(() => {});
@@ -442,7 +436,7 @@ class CommandRun {
     action: 'create' | 'list' | 'verify' | 'restore' | 'prune',
     id: string | undefined,
     settings: Settings,
-    manager: ReturnType<typeof createManagerFor>,
+    manager: Awaited<ReturnType<typeof createManagerFor>>,
     pkg: Awaited<ReturnType<typeof loadBackupPackage>>,
     targetDialect: () => Promise<Dialect>,
     lockTimeoutMs: number,

@@ -1,3 +1,4 @@
+import type { BackupProvider, BackupProviderOptions } from './backup-contract.js';
 import type { EventQuery, EventRecord, StateRow, StateWrite } from './state.js';
 
 /**
@@ -161,6 +162,15 @@ export interface Dialect {
    * that operation, so a run never switches databases half way.
    */
   select?(options?: { signal?: AbortSignal }): Promise<DialectSelection>;
+  /**
+   * Optional: how this dialect's database is backed up, verified and restored. Called only when a
+   * backup or restore is about to happen, so a dialect can import its provider's code lazily.
+   * Omitted when the dialect (or this database, such as SQLite's `:memory:`) cannot be backed up:
+   * strata then takes no pre-run backup and says so, and `strata backup` fails with
+   * `STRATA_BACKUP_FAILED`. Throws `STRATA_BACKUP_FAILED` or `STRATA_CONFIG_INVALID` when the
+   * provider cannot be built.
+   */
+  backupProvider?(options?: BackupProviderOptions): Promise<BackupProvider>;
 }
 
 /** Which database an operation of a composite dialect runs on, and why. */

@@ -6,6 +6,7 @@ export * from './migration-source.js';
 export * from './problem.js';
 export * from './state.js';
 export * from './dialect.js';
+export * from './backup-contract.js';
 export * from './module-source.js';
 export * from './file-source.js';
 export * from './sql-migration-file.js';

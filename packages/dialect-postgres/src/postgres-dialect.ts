@@ -4,6 +4,7 @@ import type { ConnectOptions, Dialect, DialectSession } from '@strata/core';
 import { openPostgresSession } from './postgres-session.js';
 import type { PostgresSessionSettings } from './postgres-session.js';
 import { findPostgresNonTransactional, splitPostgresStatements } from './postgres-split.js';
+import { postgresBackupMember } from './backup/postgres-backup-member.js';
 import { formatPostgresTarget, normalizePostgresUrl, passwordsInUrl, redactPostgresUrl } from './postgres-url.js';
 
 /**
@@ -165,5 +166,6 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Dia
     splitStatements: splitPostgresStatements,
     findNonTransactional: findPostgresNonTransactional,
     redact: (text) => redactSecrets(text, secrets),
+    backupProvider: postgresBackupMember(options),
   };
 }

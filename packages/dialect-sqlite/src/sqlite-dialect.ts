@@ -23,6 +23,7 @@ import { DEFAULT_LOCK_TIMEOUT_MS, retryWhileBusy } from './sqlite-lock.js';
 import { findSqliteNonTransactional } from './sqlite-non-transactional.js';
 import { createSqliteSession } from './sqlite-session.js';
 import { splitSqliteStatements } from './sqlite-split.js';
+import { sqliteBackupMember } from './backup/sqlite-backup-member.js';
 
 /** Options of {@link createSqliteDialect}. */
 export interface SqliteDialectOptions {
@@ -186,6 +187,7 @@ export function createSqliteDialect(options: SqliteDialectOptions): Dialect {
     name: 'sqlite',
     capabilities: SQLITE_CAPABILITIES,
     target: `sqlite:${filename}`,
+    backupProvider: sqliteBackupMember(filename),
 
     async connect(connect: ConnectOptions): Promise<DialectSession> {
       if (connect.signal?.aborted) throw interruptedError(filename, connect.signal);

@@ -1,6 +1,5 @@
-import { accessSync, constants } from 'node:fs';
-import { basename, delimiter, dirname, join } from 'node:path';
 import {
+  type BackupProvider,
   type BeforeRunContext,
   DEFAULT_STATE_TABLE,
   type Dialect,
@@ -16,7 +15,6 @@ import {
 import type { BackupManager } from '@strata/backup';
 import type { TargetDialect } from '../dialect-loader.js';
 import type { Settings } from '../settings.js';
-import type { ParsedTarget } from '../target.js';
 
 /** The parts of `@strata/backup` the CLI uses. */
 export type BackupPackage = typeof import('@strata/backup');
@@ -38,84 +36,72 @@ export async function loadBackupPackage(loader: BackupLoader | undefined): Promi
   }
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Config settings that name a tool's path, by the tool's name (what a provider's `toolPaths` keys are). */
+const TOOL_SETTINGS: Readonly<Record<string, { key: string; value: (settings: Settings) => string | undefined }>> = {
+  pg_dump: { key: 'backup.pgDumpPath', value: (settings) => settings.backup.pgDumpPath },
+};
 
-/** True when `name` is an executable file in one of PATH's folders. */
-export function isOnPath(name: string, env: Record<string, string | undefined>): boolean {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return true;
-    } catch {
-      // Not in this folder.
-    }
+/** The tool paths of the config, for {@link Dialect.backupProvider}. */
+function toolPaths(settings: Settings): Record<string, string> {
+  const paths: Record<string, string> = {};
+  for (const [tool, setting] of Object.entries(TOOL_SETTINGS)) {
+    const value = setting.value(settings);
+    if (value !== undefined) paths[tool] = value;
   }
-  return false;
+  return paths;
 }
 
 /** Whether a target gets a backup before a run, and if not, why (said out loud, never silently). */
-export type BackupDecision = { backup: true } | { backup: false; reason: string };
+export type BackupDecision = { backup: true; provider: BackupProvider } | { backup: false; reason: string };
 
 /**
- * Decides the backup of a target: SQLite files by default, PostgreSQL when `pg_dump` is on PATH,
- * in-memory databases and dialects without a provider never. `backup.enabled: true` makes a
- * missing `pg_dump` or provider an error (exit 6); `false` turns backups off.
+ * Decides the backup of a target from its dialect: a dialect that hands out a backup provider
+ * gets a backup unless the provider says it cannot take one here (pg_dump missing); a dialect
+ * without one (a third-party dialect, an in-memory SQLite database) never. `backup.enabled: true`
+ * makes both an error (exit 6); `false` turns backups off.
  */
-export function decideBackup(target: TargetDialect, settings: Settings, env: Record<string, string | undefined>): BackupDecision {
+export async function decideBackup(target: TargetDialect, settings: Settings): Promise<BackupDecision> {
   const enabled = settings.backup.enabled;
   if (enabled === false) return { backup: false, reason: 'backups are disabled in the config (backup.enabled: false)' };
-  const parsed = target.parsed;
-  if (parsed?.kind === 'sqlite') {
-    if (parsed.memory) return { backup: false, reason: 'an in-memory SQLite database has nothing to back up' };
-    return { backup: true };
+  const dialect = target.dialect;
+  if (typeof dialect.backupProvider !== 'function') {
+    if (enabled === true) throw noProviderError(dialect, 'Backups are required (backup.enabled: true) but');
+    return { backup: false, reason: `${noProvider(dialect)} (back it up yourself before a run)` };
   }
-  if (parsed?.kind === 'postgres') {
-    const pgDump = settings.backup.pgDumpPath;
-    const found = pgDump !== undefined && pgDump.includes('/') ? isExecutable(pgDump) : isOnPath(pgDump ?? 'pg_dump', env);
-    if (found) return { backup: true };
-    const where = pgDump !== undefined && pgDump.includes('/') ? `${pgDump} (backup.pgDumpPath) is not an executable` : `${pgDump ?? 'pg_dump'} is not on PATH`;
-    if (enabled === true) {
-      throw new StrataError('STRATA_BACKUP_FAILED', `Backups are required (backup.enabled: true) but ${where}`, {
-        hint: 'Install the PostgreSQL client tools (apt-get install postgresql-client, brew install libpq) or set backup.pgDumpPath in the config, or pass --no-backup',
-      });
-    }
-    return { backup: false, reason: `${where} (set backup.pgDumpPath, or backup.enabled: true to require a backup)` };
-  }
+  const provider = await dialect.backupProvider({ toolPaths: toolPaths(settings) });
+  const unavailable = provider.unavailable?.();
+  if (!unavailable) return { backup: true, provider };
+  const setting = unavailable.tool === undefined ? undefined : TOOL_SETTINGS[unavailable.tool];
+  // The configured path, where the reason names it, is followed by the setting it came from.
+  const path = setting?.value(settings);
+  const reason = setting && path ? unavailable.reason.replace(path, `${path} (${setting.key})`) : unavailable.reason;
   if (enabled === true) {
-    throw new StrataError('STRATA_BACKUP_FAILED', `Backups are required (backup.enabled: true) but strata cannot back up dialect ${target.dialect.name}`, {
-      hint: 'Back the database up yourself and pass --no-backup, or set backup.enabled: false',
+    throw new StrataError('STRATA_BACKUP_FAILED', `Backups are required (backup.enabled: true) but ${reason}`, {
+      hint: `${unavailable.hint}${setting ? ` or set ${setting.key} in the config` : ''}, or pass --no-backup`,
     });
   }
-  return { backup: false, reason: `strata has no backup provider for dialect ${target.dialect.name}` };
+  const how = setting ? `set ${setting.key}, or backup.enabled: true to require a backup` : 'backup.enabled: true to require a backup';
+  return { backup: false, reason: `${reason} (${how})` };
 }
 
-/** A backup manager for one target (SQLite file or PostgreSQL URL). */
-export function createManagerFor(parsed: ParsedTarget | undefined, dialectName: string, settings: Settings, backup: BackupPackage, tenant?: string): BackupManager {
-  const common = { directory: settings.backup.dir, ...(settings.backup.keep ? { keep: settings.backup.keep } : {}), ...(tenant !== undefined ? { tenant } : {}) };
-  const pgDump = settings.backup.pgDumpPath;
-  // A pg_dump given by path brings its siblings: the same installation's pg_restore and psql.
-  const pgTools = pgDump === undefined
-    ? {}
-    : pgDump.includes('/')
-      ? { pgDumpPath: pgDump, pgRestorePath: join(dirname(pgDump), basename(pgDump).replace(/pg_dump/, 'pg_restore')), psqlPath: join(dirname(pgDump), basename(pgDump).replace(/pg_dump/, 'psql')) }
-      : { pgDumpPath: pgDump };
-  if (parsed?.kind === 'sqlite' && !parsed.memory) {
-    return backup.createBackupManager({ provider: backup.createSqliteBackupProvider({ filename: parsed.filename }), ...common });
-  }
-  if (parsed?.kind === 'postgres') {
-    return backup.createBackupManager({ provider: backup.createPostgresBackupProvider({ connectionString: parsed.url, ...pgTools }), ...common });
-  }
-  throw new StrataError('STRATA_BACKUP_FAILED', `strata cannot back up ${parsed?.kind === 'sqlite' ? 'an in-memory SQLite database' : `dialect ${dialectName}`}`, {
-    hint: 'Backups work on SQLite files and PostgreSQL URLs',
+function noProvider(dialect: Dialect): string {
+  return `dialect ${dialect.name} provides no backups of ${dialect.target}`;
+}
+
+function noProviderError(dialect: Dialect, prefix?: string): StrataError {
+  return new StrataError('STRATA_BACKUP_FAILED', `${prefix ? `${prefix} ` : ''}${noProvider(dialect)}`, {
+    hint: 'A dialect takes backups by providing backupProvider (see @strata/core BackupProvider). Back the database up yourself and pass --no-backup, or set backup.enabled: false',
   });
+}
+
+/** A backup manager for one target, over the provider its dialect hands out. */
+export async function createManagerFor(dialect: Dialect, settings: Settings, backup: BackupPackage, provider?: BackupProvider, tenant?: string): Promise<BackupManager> {
+  const common = { directory: settings.backup.dir, ...(settings.backup.keep ? { keep: settings.backup.keep } : {}), ...(tenant !== undefined ? { tenant } : {}) };
+  if (!provider) {
+    if (typeof dialect.backupProvider !== 'function') throw noProviderError(dialect);
+    provider = await dialect.backupProvider({ toolPaths: toolPaths(settings) });
+  }
+  return backup.createBackupManager({ provider, ...common });
 }
 
 /**
@@ -127,7 +113,8 @@ export function createManagerFor(parsed: ParsedTarget | undefined, dialectName: 
 export function createBackupHooks(options: {
   targets: readonly TargetDialect[];
   settings: Settings;
-  env: Record<string, string | undefined>;
+  /** Unused since providers find their tools themselves; kept so callers need not change. */
+  env?: Record<string, string | undefined>;
   loader: BackupLoader | undefined;
   onSkip: (reason: string) => void;
   onBackup: (id: string) => void;
@@ -146,13 +133,13 @@ export function createBackupHooks(options: {
         options.onSkip(`no backup provider for ${context.dialect.target}`);
         return undefined;
       }
-      const decision = decideBackup(target, options.settings, options.env);
+      const decision = await decideBackup(target, options.settings);
       if (!decision.backup) {
         options.onSkip(decision.reason);
         return undefined;
       }
       const backup = await loadBackupPackage(options.loader);
-      const manager = createManagerFor(target.parsed, target.dialect.name, options.settings, backup, options.tenant);
+      const manager = await createManagerFor(target.dialect, options.settings, backup, decision.provider, options.tenant);
       const table = options.settings.table ?? DEFAULT_STATE_TABLE;
       let result: Awaited<ReturnType<ReturnType<typeof backup.createBackupHook>['beforeRun']>>;
       try {

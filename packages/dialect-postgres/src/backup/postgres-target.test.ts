@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseToolMajorVersion, serverMajorVersion } from '../postgres-backup-provider.js';
+import { parseToolMajorVersion, serverMajorVersion } from './postgres-backup-provider.js';
 import { describeTarget, parsePostgresUrl, secretsOf, targetFromConfig, toConninfo, targetIdentity, toolEnvironment } from './postgres-target.js';
 
 describe('parsePostgresUrl', () => {

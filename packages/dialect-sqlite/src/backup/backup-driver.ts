@@ -1,6 +1,7 @@
-import { backupError } from './backup-error.js';
+import { totalmem } from 'node:os';
+import { backupError } from '@strata/core';
 
-/** The part of better-sqlite3's `Database` the SQLite provider uses (structural: no type dependency). */
+/** The part of better-sqlite3's `Database` the backup provider uses (structural). */
 export interface SqliteDatabaseLike {
   backup(
     destination: string,
@@ -19,17 +20,7 @@ export type SqliteDatabaseConstructor = new (
   options?: { readonly?: boolean; fileMustExist?: boolean; timeout?: number },
 ) => SqliteDatabaseLike;
 
-/** The part of pg's `Client` the PostgreSQL provider uses. */
-export interface PgClientLike {
-  connect(): Promise<unknown>;
-  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: Row[] }>;
-  end(): Promise<void>;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-}
-
-export type PgClientConstructor = new (config: Record<string, unknown>) => PgClientLike;
-
-/** Loads better-sqlite3 (an optional peer dependency) on first use. */
+/** Loads better-sqlite3 on first use (the provider itself is loaded only for a backup). */
 export async function loadBetterSqlite3(): Promise<SqliteDatabaseConstructor> {
   try {
     const module = (await import('better-sqlite3')) as { default?: unknown };
@@ -42,12 +33,16 @@ export async function loadBetterSqlite3(): Promise<SqliteDatabaseConstructor> {
   }
 }
 
-/** Loads pg's Client, or `undefined` when pg is not installed (psql is used instead). */
-export async function loadPgClient(): Promise<PgClientConstructor | undefined> {
-  try {
-    const module = (await import('pg')) as { default?: { Client?: unknown }; Client?: unknown };
-    return (module.default?.Client ?? module.Client) as PgClientConstructor;
-  } catch {
-    return undefined;
-  }
+/** The ceiling of the default `inMemoryCopyMaxBytes`: 1 GiB. */
+export const MAX_DEFAULT_IN_MEMORY_COPY_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Default of `inMemoryCopyMaxBytes`: 1 GiB, or a quarter of the memory available to the process
+ * (its cgroup limit when it has one) when that is less.
+ */
+export function defaultInMemoryCopyMaxBytes(): number {
+  const total = totalmem();
+  const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  const available = constrained && constrained > 0 && constrained < total ? constrained : total;
+  return Math.min(MAX_DEFAULT_IN_MEMORY_COPY_BYTES, Math.floor(available / 4));
 }

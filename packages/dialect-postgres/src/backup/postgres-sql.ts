@@ -1,5 +1,5 @@
-import { backupError, describeError } from './backup-error.js';
-import { loadPgClient } from './load-driver.js';
+import { backupError, describeBackupError as describeError } from '@strata/core';
+import { loadPgClient } from './load-pg.js';
 import { describeTarget, toConninfo, toolEnvironment, toPgConfig, type PostgresTarget } from './postgres-target.js';
 import { runTool, ToolStartError } from './run-tool.js';
 

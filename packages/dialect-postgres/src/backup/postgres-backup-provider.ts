@@ -1,8 +1,14 @@
 import { stat } from 'node:fs/promises';
-import { IDENTIFIER_PATTERN, isStrataError, redactSecrets, StrataError } from '@strata/core';
-import type { BackupProvider } from './backup-provider.js';
-import { backupError, interruptedError } from './internal/backup-error.js';
-import { firstLine, quoteIdentifier, runSql } from './internal/postgres-sql.js';
+import {
+  backupError,
+  backupInterruptedError as interruptedError,
+  type BackupProvider,
+  IDENTIFIER_PATTERN,
+  isStrataError,
+  redactSecrets,
+  StrataError,
+} from '@strata/core';
+import { firstLine, quoteIdentifier, runSql } from './postgres-sql.js';
 import {
   describeTarget,
   parsePostgresUrl,
@@ -13,11 +19,11 @@ import {
   toolEnvironment,
   type PostgresConnectionConfig,
   type PostgresTarget,
-} from './internal/postgres-target.js';
-import { restoreByScript, restorePrelude, schemasInToc, type ScriptRestoreResult } from './internal/postgres-restore.js';
-import { runTool, ToolStartError, type ToolResult } from './internal/run-tool.js';
+} from './postgres-target.js';
+import { restoreByScript, restorePrelude, schemasInToc, type ScriptRestoreResult } from './postgres-restore.js';
+import { runTool, ToolStartError, type ToolResult } from './run-tool.js';
 
-export type { PostgresConnectionConfig } from './internal/postgres-target.js';
+export type { PostgresConnectionConfig } from './postgres-target.js';
 
 /** Options for {@link createPostgresBackupProvider}: `connectionString` or `connection`. */
 export interface PostgresBackupProviderOptions {

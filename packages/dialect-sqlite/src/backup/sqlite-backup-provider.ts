@@ -1,13 +1,23 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, realpathSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { redactSecrets, StrataError } from '@strata/core';
-import type { BackupProvider, BackupProgress, ProviderCreateResult } from './backup-provider.js';
-import { backupError, describeError, interruptedError } from './internal/backup-error.js';
-import { loadBetterSqlite3, type SqliteDatabaseLike } from './internal/load-driver.js';
-import { errnoText, lstatOrUndefined, publishFile, removeQuietly, reserveFile, syncFile } from './internal/secure-files.js';
+import {
+  backupError,
+  backupInterruptedError as interruptedError,
+  type BackupProgress,
+  type BackupProvider,
+  describeBackupError as describeError,
+  type ProviderCreateResult,
+  redactSecrets,
+  StrataError,
+} from '@strata/core';
+import { errnoText, lstatOrUndefined, publishFile, removeQuietly, reserveFile, sqliteIdentity, syncFile } from './backup-files.js';
+import { defaultInMemoryCopyMaxBytes, loadBetterSqlite3, type SqliteDatabaseLike } from './backup-driver.js';
+import { beginSnapshot, LockWaitError, onlineBackup } from './sqlite-online-copy.js';
+
+export { defaultInMemoryCopyMaxBytes, MAX_DEFAULT_IN_MEMORY_COPY_BYTES } from './backup-driver.js';
+export { sqliteIdentity } from './backup-files.js';
 
 /** Options for {@link createSqliteBackupProvider}. */
 export interface SqliteBackupProviderOptions {
@@ -30,30 +40,15 @@ export interface SqliteBackupProviderOptions {
   inMemoryCopyMaxBytes?: number;
 }
 
-export const DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 10_000;
+/** How long a SQLite backup or restore waits for another connection's lock by default. */
+export const DEFAULT_SQLITE_BACKUP_BUSY_TIMEOUT_MS = 10_000;
 
-/** The ceiling of the default {@link SqliteBackupProviderOptions.inMemoryCopyMaxBytes}: 1 GiB. */
-export const MAX_DEFAULT_IN_MEMORY_COPY_BYTES = 1024 * 1024 * 1024;
 /** SQLite's largest single allocation (SQLITE_MAX_ALLOCATION_SIZE): sqlite3_serialize cannot go beyond. */
 const SQLITE_MAX_ALLOCATION = 2_147_483_391;
 /** The serialized database is written (and hashed) in slices of this size. */
 const WRITE_CHUNK_BYTES = 8 * 1024 * 1024;
 /** …and flushed to disk in the background every this many bytes, so the final fsync is short. */
 const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
-
-/**
- * Default of {@link SqliteBackupProviderOptions.inMemoryCopyMaxBytes}: 1 GiB, or a quarter of the
- * memory available to the process (its cgroup limit when it has one) when that is less.
- */
-export function defaultInMemoryCopyMaxBytes(): number {
-  const total = totalmem();
-  const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
-  const available = constrained && constrained > 0 && constrained < total ? constrained : total;
-  return Math.min(MAX_DEFAULT_IN_MEMORY_COPY_BYTES, Math.floor(available / 4));
-}
-
-/** Passing this many pages to one backup step copies the whole database at once. */
-const ALL_PAGES = 0x7fffffff;
 
 /**
  * Backs up a SQLite database file from a consistent snapshot read through SQLite, even while
@@ -79,7 +74,7 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
     });
   }
   const filename = resolve(options.filename);
-  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS;
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_SQLITE_BACKUP_BUSY_TIMEOUT_MS;
   const inMemoryMax = options.inMemoryCopyMaxBytes ?? defaultInMemoryCopyMaxBytes();
   if (!Number.isInteger(inMemoryMax) || inMemoryMax < 0) {
     throw new StrataError('STRATA_CONFIG_INVALID', `inMemoryCopyMaxBytes=${inMemoryMax} is not a whole number of bytes ≥ 0`, {
@@ -129,6 +124,8 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
       let source: SqliteDatabaseLike | undefined;
       try {
         source = new Database(filename, { fileMustExist: true, timeout: busyTimeoutMs });
+        // Both paths copy inside this one read transaction (the backup step uses it too).
+        await beginSnapshot(source, { signal, busyTimeoutMs, what });
         const snapshot = inMemoryCopyMaxBytes > 0 ? serializeUpTo(source, inMemoryCopyMaxBytes) : undefined;
         if (snapshot) {
           source.close();
@@ -237,92 +234,27 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
   };
 }
 
-/** `sqlite:<real path>`: the file's real path (symlinks resolved), or its folder's when it does not exist yet. */
-export function sqliteIdentity(filename: string): string {
-  const absolute = resolve(filename);
-  try {
-    return `sqlite:${realpathSync(absolute)}`;
-  } catch {
-    try {
-      return `sqlite:${join(realpathSync(dirname(absolute)), basename(absolute))}`;
-    } catch {
-      return `sqlite:${absolute}`;
-    }
-  }
-}
-
-/** The online backup made no progress for the whole wait: another connection held a lock. */
-class LockWaitError extends Error {}
-
-async function onlineBackup(
-  source: SqliteDatabaseLike,
-  destination: string,
-  options: { signal?: AbortSignal; onProgress?: (progress: BackupProgress) => void; busyTimeoutMs: number; what: string },
-): Promise<void> {
-  const deadline = Date.now() + options.busyTimeoutMs;
-  const sourcePages = Number(source.pragma('page_count', { simple: true }));
-  for (;;) {
-    let lastRemaining = -1;
-    let stalledSince = Date.now();
-    const result = await source.backup(destination, {
-      progress: ({ totalPages, remainingPages }) => {
-        if (options.signal?.aborted) throw interruptedError(options.what);
-        if (remainingPages !== lastRemaining) {
-          lastRemaining = remainingPages;
-          stalledSince = Date.now();
-        } else if (Date.now() - stalledSince > options.busyTimeoutMs) {
-          throw new LockWaitError(`the database stayed locked by another connection for more than ${options.busyTimeoutMs} ms (SQLITE_BUSY)`);
-        }
-        options.onProgress?.({ stage: 'copy', done: totalPages - remainingPages, total: totalPages, unit: 'pages' });
-        return ALL_PAGES;
-      },
-    });
-    // better-sqlite3 resolves with 0 pages, as if done, when the FIRST step got SQLITE_BUSY or
-    // SQLITE_LOCKED (another connection holds the write lock): nothing was copied. Wait and retry.
-    if (result.totalPages > 0 || sourcePages === 0) {
-      options.onProgress?.({ stage: 'copy', done: result.totalPages, total: result.totalPages, unit: 'pages' });
-      return;
-    }
-    if (options.signal?.aborted) throw interruptedError(options.what);
-    if (Date.now() >= deadline) {
-      throw new LockWaitError(`the database stayed locked by another connection for more than ${options.busyTimeoutMs} ms (SQLITE_BUSY)`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /**
- * The whole database as one buffer, read by `sqlite3_serialize` in the same read transaction in
- * which its size was checked (so the size bound holds even while other connections write), or
+ * The whole database as one buffer, read by `sqlite3_serialize` in the caller's read transaction
+ * ({@link beginSnapshot}), in which its size is checked (so the size bound holds even while other connections write), or
  * `undefined` when it is empty or bigger than `maxBytes` or SQLite cannot allocate the buffer:
  * the caller then uses the online backup API. A WAL database's copy is marked as a
  * rollback-journal database (header bytes 18–19 = 1, as `PRAGMA journal_mode = DELETE` on the
  * copy would), so it opens read-only without `-wal`/`-shm` files.
  */
 function serializeUpTo(source: SqliteDatabaseLike, maxBytes: number): Buffer | undefined {
-  source.exec('BEGIN');
   let image: Buffer | undefined;
-  try {
-    const pages = Number(source.pragma('page_count', { simple: true }));
-    const pageSize = Number(source.pragma('page_size', { simple: true }));
-    const size = pages * pageSize;
-    if (pages > 0 && size <= maxBytes) {
-      try {
-        image = source.serialize();
-      } catch (error) {
-        if (!/out of memory/i.test(describeError(error))) throw error;
-      }
-      if (image && image.length !== size) throw new Error(`sqlite3_serialize returned ${image.length} bytes, expected ${size}`);
-    }
-  } catch (error) {
+  const pages = Number(source.pragma('page_count', { simple: true }));
+  const pageSize = Number(source.pragma('page_size', { simple: true }));
+  const size = pages * pageSize;
+  if (pages > 0 && size <= maxBytes) {
     try {
-      source.exec('ROLLBACK');
-    } catch {
-      // SQLite may already have ended the transaction; the original error is what matters.
+      image = source.serialize();
+    } catch (error) {
+      if (!/out of memory/i.test(describeError(error))) throw error;
     }
-    throw error;
+    if (image && image.length !== size) throw new Error(`sqlite3_serialize returned ${image.length} bytes, expected ${size}`);
   }
-  source.exec('COMMIT');
   if (image && image[18] === 2 && image[19] === 2) {
     image[18] = 1;
     image[19] = 1;
