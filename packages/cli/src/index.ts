@@ -9,6 +9,7 @@ export { resolveSettings, DEFAULT_MIGRATIONS_DIR, DEFAULT_BACKUP_DIR, type Setti
 export { parseCommandLine, type CommandLine, type ParsedOptions } from './argv.js';
 export { COMMANDS, GLOBAL_OPTIONS, type CommandSpec, type OptionSpec } from './command-specs.js';
 export { resolveDialect, type DialectLoader, type DialectLoaders, type ResolvedDialect, type TargetDialect } from './dialect-loader.js';
+export { cachedFileSource } from './internal/checksum-cache.js';
 export { resolveSources, loadModulePackage, type ModuleLoader, type ResolvedSources } from './sources.js';
 export { loadEnvFile } from './env-file.js';
 export { createOutput, shouldUseColor, type Output, type OutputOptions, type WritableLike } from './output.js';

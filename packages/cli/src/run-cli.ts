@@ -1,5 +1,5 @@
 import { dirname, resolve as resolvePath } from 'node:path';
-import { createMigrator, defaultCacheDirectory, type Dialect, type Migrator, type MigratorEvent, type MigratorHooks, StrataError, TOOL_VERSION } from '@strata/core';
+import { createMigrator, type Dialect, type Migrator, type MigratorEvent, type MigratorHooks, StrataError, TOOL_VERSION } from '@strata/core';
 import { type CommandLine, countOption, listOption, parseCommandLine, stringOption } from './argv.js';
 import { findCommand } from './command-specs.js';
 import { findConfigFile, findProjectRoot, loadConfigFile } from './config.js';
@@ -13,6 +13,7 @@ import { appliedVersions, type BackupLoader, createBackupHooks, createLockHolder
 import { loadOnce, withLintGate } from './internal/lint-gate.js';
 import { confirm } from './internal/confirm.js';
 import { setPreferCommonJs } from './internal/import-package.js';
+import { defaultCacheDirectory } from './internal/checksum-cache.js';
 import { backupProgressLine, createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
 import { renderCommandHelp, renderMainHelp } from './render/help.js';
 import { createRunProgress } from './run-progress.js';

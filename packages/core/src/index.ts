@@ -16,4 +16,3 @@ export { DEFAULT_LOCK_RETRIES } from './internal/lock-retry.js';
 export { TOOL_VERSION } from './internal/tool-version.js';
 export * from './failover.js';
 export * from './database-manager.js';
-export { defaultCacheDirectory } from './internal/file-cache.js';
