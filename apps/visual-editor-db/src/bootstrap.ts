@@ -1,8 +1,9 @@
 import { createBackupHook, createBackupManager, createSqliteBackupProvider } from '@strata/backup';
 import { coreSchema } from '@strata/core-schema';
-import { createDatabaseManager, type FailoverInfo, type RunReport } from '@strata/core';
+import type { FailoverInfo, RunReport } from '@strata/core';
 import { createPostgresDialect } from '@strata/dialect-postgres';
 import { createSqliteDialect } from '@strata/dialect-sqlite';
+import { createDatabaseManager } from './database-manager.js';
 
 /** Options for {@link bootstrapDatabase}. */
 export interface BootstrapOptions {

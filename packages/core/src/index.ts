@@ -15,4 +15,3 @@ export { createMigrator, DEFAULT_LOCK_TIMEOUT_MS } from './migrator.js';
 export { DEFAULT_LOCK_RETRIES } from './internal/lock-retry.js';
 export { TOOL_VERSION } from './internal/tool-version.js';
 export * from './failover.js';
-export * from './database-manager.js';
