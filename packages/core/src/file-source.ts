@@ -2,7 +2,6 @@ import { type Dirent, readdirSync, type Stats } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { assertModuleName, DEFAULT_MODULE, type Migration, migrationId } from './migration.js';
 import type { MigrationSource, SourceLoadResult } from './migration-source.js';
-import type { Problem } from './problem.js';
 import { createFileMigration, type FileLoadContext, type FileVariant } from './internal/file-migration.js';
 import { DEFAULT_MAX_FILE_BYTES } from './internal/file-limits.js';
 import { externalTarget, isRegularFile, readMigrationText, realpathOrSelf } from './internal/read-migration-file.js';
