@@ -1,12 +1,12 @@
 export * from './errors.js';
-export * from './version.js';
+export { type Version, isValidVersion, parseVersion, compareVersions, formatVersion, bumpVersion } from './version.js';
 export * from './checksum.js';
 export * from './migration.js';
 export * from './migration-source.js';
 export * from './problem.js';
 export * from './state.js';
 export * from './dialect.js';
-export * from './module-source.js';
+export { defineModule, isMigrationModule, type MigrationModule, type MigrationModuleDefinition, type ModuleMigrationDefinition } from './module-source.js';
 export * from './file-source.js';
 export * from './sql-migration-file.js';
 export * from './planner.js';
