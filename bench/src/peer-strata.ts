@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFileSource, createMigrator, defineModule, type Dialect, type MigrationSource } from '@strata/core';
+import { cachedFileSource } from '@strata/cli';
 import coreSchema from '@strata/core-schema';
 import { createPostgresDialect } from '@strata/dialect-postgres';
 import { createSqliteDialect } from '@strata/dialect-sqlite';
@@ -53,7 +54,8 @@ export function strataPeer(mode: 'tx-each' | 'single' | 'files' | 'files-cached'
       // The CLI's cache folder for this set: the first W3 run fills it (the files have aged by then).
       const checksumCache = mode === 'files-cached' ? join(dir, '..', `.checksum-cache-${set.key}`) : false;
       // A fresh source per run, as a fresh process would have (a file source reads the folder on load).
-      return (target) => strataUp(target, files ? createFileSource({ directory: dir, module: 'app', checksumCache }) : strataModule(set), mode === 'single');
+      const fileSource = () => (checksumCache === false ? createFileSource({ directory: dir, module: 'app' }) : cachedFileSource({ directory: dir, module: 'app' }, checksumCache));
+      return (target) => strataUp(target, files ? fileSource() : strataModule(set), mode === 'single');
     },
   };
 }

@@ -1,9 +1,10 @@
 import { createBackupHook, createBackupManager } from '@strata/backup';
 import { createSqliteBackupProvider } from '@strata/dialect-sqlite/backup';
 import { coreSchema } from '@strata/core-schema';
-import { createDatabaseManager, type FailoverInfo, type RunReport } from '@strata/core';
+import type { FailoverInfo, RunReport } from '@strata/core';
 import { createPostgresDialect } from '@strata/dialect-postgres';
 import { createSqliteDialect } from '@strata/dialect-sqlite';
+import { createDatabaseManager } from './database-manager.js';
 
 /** Options for {@link bootstrapDatabase}. */
 export interface BootstrapOptions {

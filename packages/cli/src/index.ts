@@ -1,19 +1,11 @@
+// The public API: runCli (what the bin calls), the config helpers, exit codes, the command
+// functions (each returns a result object; rendering is separate) and the CLI's checksum-cached
+// file source. Argv parsing, settings, output and the other wiring are internal.
 export { runCli, type RunCliOptions } from './run-cli.js';
 export { isFleetWorker, runFleetWorker, type FleetWorkerHost } from './fleet/fleet-workers.js';
 export { defineConfig, CONFIG_KEYS, type StrataConfig, type BackupConfig, type FleetConfig, type DialectFactoryOptions } from './define-config.js';
 export { EXIT_CODES, EXIT_SIGINT, EXIT_SIGTERM, exitCodeFor, exitCodeForCode, exitCodeForProblems } from './exit-codes.js';
-export { parseDuration, parseAge } from './duration.js';
-export { slugify, MAX_SLUG_LENGTH } from './slugify.js';
-export { parseTargetUrl, pickUrl, redactUrl, urlPasswords, DEFAULT_URL, type ParsedTarget, type UrlSource } from './target.js';
-export { loadConfig, validateConfig, findConfigFile, CONFIG_FILE_NAMES, type LoadedConfig } from './config.js';
-export { resolveSettings, DEFAULT_MIGRATIONS_DIR, DEFAULT_BACKUP_DIR, type Settings, type MigrationsFolder } from './settings.js';
-export { parseCommandLine, type CommandLine, type ParsedOptions } from './argv.js';
-export { COMMANDS, GLOBAL_OPTIONS, type CommandSpec, type OptionSpec } from './command-specs.js';
-export { resolveDialect, type DialectLoader, type DialectLoaders, type ResolvedDialect, type TargetDialect } from './dialect-loader.js';
-export { resolveSources, loadModulePackage, type ModuleLoader, type ResolvedSources } from './sources.js';
-export { loadEnvFile } from './env-file.js';
-export { createOutput, shouldUseColor, type Output, type OutputOptions, type WritableLike } from './output.js';
-export { toJsonDocument, errorDocument, type FallbackJson } from './render/json.js';
+export { cachedFileSource } from './internal/checksum-cache.js';
 export { init, type InitCommandOptions, type InitResult } from './commands/init.js';
 export { newMigration, highestVersion, type NewCommandOptions, type NewResult } from './commands/new.js';
 export { status, toProblemResults, type StatusCommandOptions, type StatusResult, type StatusMigration, type ProblemResult } from './commands/status.js';

@@ -1,20 +1,23 @@
 import { dirname, resolve as resolvePath } from 'node:path';
-import { createMigrator, defaultCacheDirectory, type Dialect, type Migrator, type MigratorEvent, type MigratorHooks, StrataError, TOOL_VERSION } from '@strata/core';
-import { type CommandLine, countOption, listOption, parseCommandLine, stringOption } from './argv.js';
+import { createMigrator, type Migrator, type MigratorEvent, type MigratorHooks, StrataError, TOOL_VERSION } from '@strata/core';
+import { type CommandLine, parseCommandLine, stringOption } from './argv.js';
+import type { CommandContext } from './command-context.js';
 import { findCommand } from './command-specs.js';
+import { MIGRATOR_COMMANDS } from './commands-migrator.js';
 import { findConfigFile, findProjectRoot, loadConfigFile } from './config.js';
 import { FLEET_COMMANDS } from './fleet/fleet-options.js';
 import { type DialectLoaders, resolveDialect, type ResolvedDialect } from './dialect-loader.js';
-import { parseAge, parseDuration } from './duration.js';
+import { parseDuration } from './duration.js';
 import { loadEnvFile, loadProjectEnv } from './env-file.js';
 import { assertDatabaseExists, READ_ONLY_COMMANDS } from './read-only.js';
-import { exitCodeFor, exitCodeForProblems } from './exit-codes.js';
-import { appliedVersions, type BackupLoader, createBackupHooks, createLockHolder, createManagerFor, loadBackupPackage, recordEvent } from './internal/backup-wiring.js';
+import { exitCodeFor } from './exit-codes.js';
+import { type BackupLoader, createBackupHooks } from './internal/backup-wiring.js';
 import { loadOnce, withLintGate } from './internal/lint-gate.js';
 import { windowSpecs } from './windows/window-config.js';
 import { withWindowNames } from './windows/window-gate.js';
 import { confirm } from './internal/confirm.js';
 import { setPreferCommonJs } from './internal/import-package.js';
+import { defaultCacheDirectory } from './internal/checksum-cache.js';
 import { backupProgressLine, createOutput, type Output, shouldUseColor, type WritableLike } from './output.js';
 import { renderCommandHelp, renderMainHelp } from './render/help.js';
 import { createRunProgress } from './run-progress.js';
@@ -149,26 +152,25 @@ function interruptible<T>(work: Promise<T>, command: string | undefined, signal:
 }
 
 /** One command being run: settings, dialect, sources, migrator, rendering. */
-class CommandRun {
+class CommandRun implements CommandContext {
   migrator: Migrator | undefined;
   /** Set during a run whose steps share one transaction: why a step that ran is not done yet. */
   private oneTransaction: string | undefined;
   /** A line for stderr once the command succeeded. */
   note: string | undefined;
   private resolved: ResolvedDialect | undefined;
-  private settings: Settings | undefined;
-  private readonly command: string;
+  readonly command: string;
 
   constructor(
-    private readonly line: CommandLine,
-    private readonly options: RunCliOptions,
-    private readonly out: Output,
-    private readonly env: Record<string, string | undefined>,
-    private readonly cwd: string,
-    private readonly isTTY: boolean,
+    readonly line: CommandLine,
+    readonly options: RunCliOptions,
+    readonly out: Output,
+    readonly env: Record<string, string | undefined>,
+    readonly cwd: string,
+    readonly isTTY: boolean,
   ) {
     this.command = line.command!;
-    // Live only where Output draws progress (see `progress:` above); elsewhere one holder line.
+    // Live only where Output draws progress; elsewhere one holder line.
     this.live = createRunProgress(out, (options.stderrIsTTY ?? false) && !out.quiet && !out.json);
   }
 
@@ -177,24 +179,24 @@ class CommandRun {
     this.live.stop();
   }
 
-  private opt(name: string): string | undefined {
+  opt(name: string): string | undefined {
     return stringOption(this.line.options, name);
   }
 
-  private flag(name: string): boolean {
+  flag(name: string): boolean {
     return this.line.options[name] === true;
   }
 
-  private emit(result: object, renderText: () => void): void {
+  emit(result: object, renderText: () => void): void {
     if (this.out.json) this.out.document(toJsonDocument(result));
     else renderText();
   }
 
-  private confirm(question: string, refusal: string): Promise<void> {
+  confirm(question: string, refusal: string): Promise<void> {
     return confirm(question, refusal, { yes: this.flag('yes'), isTTY: this.isTTY, stdin: this.options.stdin, prompt: this.options.stderr });
   }
 
-  private noArgs(max = 0): void {
+  noArgs(max = 0): void {
     if (this.line.args.length > max) {
       throw new StrataError('STRATA_USAGE', `Unexpected argument ${JSON.stringify(this.line.args[max])} for strata ${this.command}`, {
         hint: `Run \`strata ${this.command} --help\` for usage`,
@@ -225,7 +227,7 @@ class CommandRun {
       this.note = `note: no strata.config.* found (from ${this.cwd} up to ${findProjectRoot(this.cwd) ?? this.cwd}) and no --url or DATABASE_URL: used the embedded default ${settings.url}`;
     }
 
-    if (this.command === 'new') return this.newMigration(settings);
+    if (this.command === 'new') return (await import('./commands-new.js')).newCommand(this, settings);
     if (this.command === 'backup') return this.backup(settings);
     if (this.command === 'lint') {
       const { runLint } = await import('./internal/lint-wiring.js');
@@ -292,7 +294,6 @@ class CommandRun {
     }
     if (out.verbose && !(this.command === 'validate' && this.flag('offline'))) await this.describeDialect(resolved, settings);
     this.resolved = resolved;
-    this.settings = settings;
     return this.migratorCommand(this.migrator, sources, settings);
   }
 
@@ -387,271 +388,15 @@ class CommandRun {
     }
   }
 
-  private async newMigration(settings: Settings): Promise<number> {
-    if (this.line.args.length !== 1) {
-      throw new StrataError('STRATA_USAGE', this.line.args.length ? 'strata new takes one name (quote it if it has spaces)' : 'strata new needs a name', {
-        hint: 'strata new add_users',
-      });
-    }
-    const bumps = (['major', 'minor', 'patch'] as const).filter((b) => this.flag(b));
-    if (bumps.length > 1) throw new StrataError('STRATA_USAGE', `Give only one of --major, --minor, --patch (got ${bumps.map((b) => `--${b}`).join(', ')})`);
-    if (this.flag('sql') && this.flag('ts')) throw new StrataError('STRATA_USAGE', 'Give only one of --sql, --ts');
-    const module = this.opt('module') ?? 'app';
-    const folder = settings.folders.find((f) => f.module === module);
-    if (!folder) {
-      throw new StrataError('STRATA_USAGE', `Module ${module} has no migrations folder`, {
-        hint: `Add it to the config: migrations: { ${module}: './migrations/${module}' }`,
-      });
-    }
-    const { newMigration } = await import('./commands/new.js');
-    const result = await newMigration({ cwd: this.cwd, folder, name: this.line.args[0]!, bump: bumps[0] ?? 'minor', format: this.flag('ts') ? 'ts' : 'sql' });
-    this.emit(result, () => text.renderNew(this.out, result));
-    return 0;
-  }
-
   private async backup(settings: Settings): Promise<number> {
-    const [action, id, ...rest] = this.line.args;
-    const actions = ['create', 'list', 'verify', 'restore', 'prune'] as const;
-    if (!action || !(actions as readonly string[]).includes(action)) {
-      throw new StrataError('STRATA_USAGE', action ? `Unknown backup action ${JSON.stringify(action)}` : 'strata backup needs an action', {
-        hint: `One of: ${actions.join(', ')} (strata backup --help)`,
-      });
-    }
-    if (rest.length || (id !== undefined && action !== 'verify' && action !== 'restore')) this.noArgs(action === 'verify' || action === 'restore' ? 2 : 1);
-    const pkg = await loadBackupPackage(this.options.backupLoader);
-    const lockTimeoutMs = settings.lockTimeoutMs ?? 60_000;
-    // The target's dialect hands out the backup provider; it connects only to read versions and write the event.
-    let dialect: Promise<Dialect> | undefined;
-    const targetDialect = () =>
-      (dialect ??= resolveDialect({ ...settings, fallbackUrl: undefined }, this.options.dialectLoaders).then((resolved) => resolved.dialect));
-    try {
-      const manager = await createManagerFor(await targetDialect(), settings, pkg);
-      return await this.backupAction(action as (typeof actions)[number], id, settings, manager, pkg, targetDialect, lockTimeoutMs);
-    } finally {
-      if (dialect) await dialect.then((d) => d.destroy?.()).catch(() => {});
-    }
-  }
-
-  private async backupAction(
-    action: 'create' | 'list' | 'verify' | 'restore' | 'prune',
-    id: string | undefined,
-    settings: Settings,
-    manager: Awaited<ReturnType<typeof createManagerFor>>,
-    pkg: Awaited<ReturnType<typeof loadBackupPackage>>,
-    targetDialect: () => Promise<Dialect>,
-    lockTimeoutMs: number,
-  ): Promise<number> {
-    const { out } = this;
-    const maxAge = this.opt('max-age');
-    const { backup } = await import('./commands/backup.js');
-    const lock = createLockHolder(targetDialect, lockTimeoutMs);
-    const result = await backup({
-      underLock: (work) => lock.run(work),
-      lockTimeoutMs,
-      onProgress: backupProgressLine(out),
-      onProgressEnd: () => out.progress(undefined),
-      versions: async () => {
-        try {
-          return await appliedVersions(await targetDialect(), lockTimeoutMs);
-        } catch (error) {
-          out.debug(`schema versions unavailable: ${(error as Error).message}`);
-          return {};
-        }
-      },
-      record: async (entry) => {
-        try {
-          const event = pkg.backupEvent(entry.manifest, entry.outcome, {
-            action: entry.action,
-            ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
-            ...(entry.error !== undefined ? { error: entry.error } : {}),
-            ...(entry.details ? { details: entry.details } : {}),
-            secrets: settings.secrets,
-          });
-          await recordEvent(await targetDialect(), event, lockTimeoutMs, lock.session);
-          return true;
-        } catch (error) {
-          const message = `the ${entry.action} event could not be written to the history: ${(error as Error).message}`;
-          if (entry.outcome === 'ok') out.warn(`warning: ${message}`);
-          else out.debug(message);
-          return false;
-        }
-      },
-      action,
-      manager,
-      ...(id ? { id } : {}),
-      ...(this.opt('into') ? { into: this.opt('into')! } : {}),
-      ...(this.flag('from-other-target') ? { fromOtherTarget: true } : {}),
-      ...(this.flag('all') ? { all: true } : {}),
-      ...(this.flag('dry-run') ? { dryRun: true } : {}),
-      ...(countOption(this.line.options, 'keep') ? { keep: countOption(this.line.options, 'keep')! } : {}),
-      ...(maxAge ? { maxAgeMs: parseAge(maxAge) } : {}),
-      ...(this.options.signal ? { signal: this.options.signal } : {}),
-      confirm: (question) => this.confirm(question, `Refusing to restore over the live database ${manager.provider.database} without confirmation`),
-    });
-    this.emit(result, () => text.renderBackup(out, result));
-    return result.action === 'verify' && !result.result.ok ? 6 : 0;
+    const { backupCommand } = await import('./commands-backup.js');
+    return backupCommand(this, settings);
   }
 
   private async migratorCommand(migrator: Migrator, sources: ResolvedSources, settings: Settings): Promise<number> {
-    const { out } = this;
-    const signal = this.options.signal;
-    switch (this.command) {
-      case 'status': {
-        this.noArgs();
-        const { status } = await import('./commands/status.js');
-        const result = await status({ migrator });
-        const note = sources.missingDefaultFolder && sources.sources.length === 0
-          ? `No migrations: ${sources.missingDefaultFolder.shown} does not exist (create one with \`strata init\` or \`strata new <name>\`).`
-          : undefined;
-        const windows = await (await import('./windows/window-wiring.js')).statusWindows(sources.sources, result, settings, this.env);
-        this.emit(windows.length ? { ...result, windows } : result, () => {
-          text.renderStatus(out, result, note);
-          for (const w of windows) out.info(`${w.migrationId}: ${w.text}`);
-        });
-        const problemsCode = exitCodeForProblems(result.problems);
-        if (problemsCode === 0 && this.flag('fail-on-pending')) {
-          const pending = result.migrations.filter((m) => m.state === 'pending').map((m) => m.id);
-          if (pending.length) {
-            const error = new StrataError('STRATA_PENDING_MIGRATIONS', `${pending.length} migration${pending.length === 1 ? ' is' : 's are'} pending: ${pending.slice(0, 5).join(', ')}${pending.length > 5 ? ', …' : ''}`, {
-              hint: 'Run `strata up` (status --fail-on-pending exits 3 until nothing is pending)',
-            });
-            text.renderError(out, error);
-            return exitCodeFor(error);
-          }
-        }
-        return problemsCode;
-      }
-      case 'validate': {
-        this.noArgs();
-        const { validate } = await import('./commands/validate.js');
-        // Dialect files of other dialects (and a failover's fallback) are checked with their own splitter.
-        const { otherDialectCheckers } = await import('./internal/statement-checkers.js');
-        const others = await otherDialectCheckers(this.settings!.folders, this.resolved!.primary.dialect.name, this.options.dialectLoaders);
-        const fallback = this.resolved!.fallback?.dialect;
-        const alsoCheck = fallback && !others.some((o) => o.name === fallback.name) ? [...others, fallback] : others;
-        const result = await validate({ migrator, offline: this.flag('offline'), alsoCheck });
-        this.emit(result, () => text.renderValidate(out, result));
-        return exitCodeForProblems(result.problems);
-      }
-      case 'plan': {
-        this.noArgs();
-        const { plan } = await import('./commands/plan.js');
-        const steps = countOption(this.line.options, 'steps');
-        const result = await plan({
-          migrator,
-          direction: this.flag('down') || steps !== undefined ? 'down' : 'up',
-          ...(this.opt('to') ? { to: this.opt('to')! } : {}),
-          ...(steps ? { steps } : {}),
-          allowOutOfOrder: this.flag('allow-out-of-order'),
-        });
-        // Findings of strata lint on the steps to apply (when @strata/lint is installed).
-        const { lintSteps } = await import('./internal/lint-gate.js');
-        const lint = result.direction === 'up' && result.problems.length === 0
-          ? await lintSteps(result.steps.map((step) => step.id), result.dialect, { sources: sources.sources, settings, cwd: this.cwd, modules: this.options.modules ?? {}, lintLoader: this.options.lintLoader, onSkip: (reason) => out.debug(reason) })
-          : undefined;
-        const renderLint = lint?.findings.length ? (await import('./render/lint.js')).renderLint : undefined;
-        this.emit({ ...result, lint: lint ? { errors: lint.errors, warnings: lint.warnings, suppressed: lint.suppressed, findings: lint.findings } : null }, () => {
-          text.renderPlan(out, result);
-          if (lint && renderLint) renderLint(out, lint);
-        });
-        return exitCodeForProblems(result.problems);
-      }
-      case 'up': {
-        this.noArgs();
-        const { up } = await import('./commands/up.js');
-        const report = await up({
-          migrator,
-          ...(this.opt('to') ? { to: this.opt('to')! } : {}),
-          dryRun: this.flag('dry-run'),
-          singleTransaction: this.flag('single-transaction'),
-          allowOutOfOrder: this.flag('allow-out-of-order'),
-          // The hooks run with --no-backup too (the lint gate); the backup hook itself honours the flag.
-          noBackup: false,
-          ...(signal ? { signal } : {}),
-          beforeStep: (await import('./windows/window-wiring.js')).upWindowCheck({ settings, env: this.env, waitFor: this.opt('wait-for-window'), singleTransaction: this.flag('single-transaction'), out, isTTY: this.isTTY }),
-        });
-        if (this.flag('no-backup') && report.steps.length && !report.dryRun) out.warn('no backup: skipped by --no-backup');
-        this.emit(report, () => text.renderRun(out, report));
-        return report.deferred ? (await import('./windows/window-wiring.js')).reportDeferred(out, report.deferred) : 0;
-      }
-      case 'down': {
-        this.noArgs();
-        const to = this.opt('to');
-        const steps = countOption(this.line.options, 'steps');
-        if (to && steps) throw new StrataError('STRATA_USAGE', 'Give --to or --steps, not both', { hint: 'strata down --steps 2, or strata down --to app@1.0.0' });
-        const { down } = await import('./commands/down.js');
-        const report = await down({
-          migrator,
-          ...(to ? { to } : {}),
-          ...(steps ? { steps } : {}),
-          dryRun: this.flag('dry-run'),
-          noBackup: this.flag('no-backup'),
-          ...(signal ? { signal } : {}),
-          confirm: (ids) =>
-            this.confirm(
-              `Revert ${ids.length} migration${ids.length === 1 ? '' : 's'} on ${migrator.dialect.target}: ${ids.join(', ')}?`,
-              `Refusing to revert ${ids.length} migration${ids.length === 1 ? '' : 's'} (${ids.join(', ')}) without confirmation`,
-            ),
-        });
-        if (this.flag('no-backup') && report.steps.length && !report.dryRun) out.warn('no backup: skipped by --no-backup');
-        this.emit(report, () => text.renderRun(out, report));
-        return 0;
-      }
-      case 'repair': {
-        this.noArgs();
-        const { repair } = await import('./commands/repair.js');
-        const list = (name: string) => {
-          const values = listOption(this.line.options, name);
-          return values.includes('all') ? ('all' as const) : values;
-        };
-        const ids = (name: string) => {
-          const values = listOption(this.line.options, name);
-          if (values.includes('all')) throw new StrataError('STRATA_USAGE', `--${name} takes migration ids, not "all"`, { hint: `strata repair --${name} app@1.2.0` });
-          return values;
-        };
-        const result = await repair({
-          migrator,
-          acceptChecksums: list('accept-checksum'),
-          dropFailed: list('drop-failed'),
-          forgetMissing: list('forget'),
-          markApplied: ids('mark-applied'),
-          markReverted: ids('mark-reverted'),
-          dryRun: this.flag('dry-run'),
-          confirm: async (preview) => {
-            if (!this.flag('yes')) {
-              out.info('This will change the state table:');
-              text.renderRepairActions(out, preview);
-            }
-            await this.confirm(
-              `Apply ${preview.actions.length} repair${preview.actions.length === 1 ? '' : 's'} to ${preview.target}?`,
-              `Refusing to apply ${preview.actions.length} repair${preview.actions.length === 1 ? '' : 's'} without confirmation`,
-            );
-          },
-        });
-        this.emit(result, () => text.renderRepair(out, result));
-        return 0;
-      }
-      case 'baseline': {
-        const version = this.line.args[0];
-        if (!version) throw new StrataError('STRATA_USAGE', 'strata baseline needs a version', { hint: 'strata baseline 1.4.0, or strata baseline core@1.1.0' });
-        this.noArgs(1);
-        const { baseline } = await import('./commands/baseline.js');
-        const result = await baseline({ migrator, version, dryRun: this.flag('dry-run') });
-        this.emit(result, () => text.renderBaseline(out, result));
-        return 0;
-      }
-      case 'history': {
-        this.noArgs();
-        const { history } = await import('./commands/history.js');
-        const limit = countOption(this.line.options, 'limit');
-        const migrationId = this.opt('migration');
-        const result = await history({ migrator, ...(limit ? { limit } : {}), ...(migrationId ? { migrationId } : {}) });
-        this.emit(result, () => text.renderHistory(out, result));
-        return 0;
-      }
-      default:
-        throw new StrataError('STRATA_USAGE', `Unknown command ${JSON.stringify(this.command)}`, { hint: 'Run `strata --help`' });
-    }
+    const run = MIGRATOR_COMMANDS[this.command];
+    if (!run) throw new StrataError('STRATA_USAGE', `Unknown command ${JSON.stringify(this.command)}`, { hint: 'Run `strata --help`' });
+    return run(this, { migrator, sources, settings, resolved: this.resolved!, signal: this.options.signal });
   }
 }
 

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { createFileSource, isMigrationModule, type MigrationModule, type MigrationSource, StrataError } from '@strata/core';
+import { cachedFileSource } from './internal/checksum-cache.js';
 import { importFromProject, isModuleNotFound } from './internal/import-package.js';
 import type { MigrationsFolder } from './settings.js';
 
@@ -20,7 +21,7 @@ export interface ResolvedSources {
 /**
  * Builds the sources: one file source per migrations folder, then each module package. A folder
  * given explicitly (flag or config) must exist; the default `./migrations` may be absent.
- * `checksumCache`: the folder where SQL files' checksums are remembered (see createFileSource).
+ * `checksumCache`: the folder where SQL files' checksums are remembered (see cachedFileSource).
  */
 export async function resolveSources(
   folders: readonly MigrationsFolder[],
@@ -45,16 +46,14 @@ export async function resolveSources(
         hint: 'Create it (strata init creates ./migrations), or fix --migrations / the config\'s migrations',
       });
     }
-    sources.push(
-      createFileSource({
-        directory: folder.directory,
-        displayName: folder.shown,
-        module: folder.module,
-        onWarning,
-        checksumCache,
-        ...(maxFileBytes !== undefined ? { maxFileBytes } : {}),
-      }),
-    );
+    const options = {
+      directory: folder.directory,
+      displayName: folder.shown,
+      module: folder.module,
+      onWarning,
+      ...(maxFileBytes !== undefined ? { maxFileBytes } : {}),
+    };
+    sources.push(checksumCache === false ? createFileSource(options) : cachedFileSource(options, checksumCache));
     used.push(folder);
   }
   const modules: string[] = [];

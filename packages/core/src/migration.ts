@@ -63,9 +63,8 @@ export function defineMigration(definition: MigrationDefinition): MigrationDefin
 }
 
 /**
- * How a migration's body is resolved for one dialect. A source may produce it lazily (the file
- * source's checksum cache defers reading a file until `up`, `down`, `checksumText` or a line is
- * asked for, with those fields as accessors): wrap a body rather than copying it with a spread.
+ * How a migration's body is resolved for one dialect. A source may produce it lazily (a file
+ * source given a cache reads a file only when `up`, `down`, `checksumText` or a line is asked for).
  */
 export interface ResolvedBody {
   up: MigrationBody;
@@ -73,8 +72,8 @@ export interface ResolvedBody {
   /** The canonical text the checksum is computed from. */
   checksumText: string;
   /**
-   * The `sha256-v1` checksum of `checksumText`, when the source already knows it (the file
-   * source's checksum cache); the engine hashes `checksumText` otherwise.
+   * The `sha256-v1` checksum of `checksumText`, when the source already knows it (a file source's
+   * cache); the engine hashes `checksumText` otherwise.
    */
   checksum?: string;
   /** Whether `down` is defined, when the source knows it without producing the body. */

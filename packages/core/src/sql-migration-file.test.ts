@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isStrataError, type StrataError } from './errors.js';
 import { parseSqlMigration } from './sql-migration-file.js';
@@ -174,5 +176,29 @@ describe('parseSqlMigration', () => {
     // The error points at the down marker.
     expect(error.message).toBe(`${FILE}:2: a -- strata:down section without an up section`);
     expect(error.hint).toMatch(/-- strata:up/);
+  });
+});
+
+describe('parseSqlMigration on a big file', () => {
+  // Issue 10 item 10: the parser split the text into lines and joined them again, so a 60 MB file
+  // peaked at about five copies. A child process with a heap limit of about two and a half copies
+  // of a 48 MiB file fails with "heap out of memory" on that parser (and on any that copies the
+  // text more than once); slicing sections out of the text keeps it near one copy.
+  it('parses a 48 MiB file within a heap of about two and a half copies of it', () => {
+    const script = [
+      `const { createRequire } = require('node:module');`,
+      `const { createJiti } = createRequire(${JSON.stringify(fileURLToPath(new URL('../package.json', import.meta.url)))})('jiti');`,
+      `createJiti(${JSON.stringify(fileURLToPath(import.meta.url))}).import(${JSON.stringify(fileURLToPath(new URL('./sql-migration-file.ts', import.meta.url)))}).then(({ parseSqlMigration }) => {`,
+      `  const line = 'INSERT INTO t VALUES (1);\\n';`,
+      `  const text = '-- strata:up\\n' + line.repeat(Math.floor((48 * 1024 * 1024) / line.length)) + '-- strata:down\\nDROP TABLE t;\\n';`,
+      `  const parsed = parseSqlMigration(text, 'big.sql');`,
+      `  console.log(JSON.stringify({ up: parsed.up.length, down: parsed.down, downLine: parsed.downLine }));`,
+      `});`,
+    ].join('\n');
+    const result = spawnSync(process.execPath, ['--max-old-space-size=128', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+    expect(result.stderr).not.toMatch(/heap out of memory/);
+    expect(result.status, result.stderr).toBe(0);
+    const lines = Math.floor((48 * 1024 * 1024) / 26);
+    expect(JSON.parse(result.stdout)).toEqual({ up: lines * 26 - 1, down: 'DROP TABLE t;\n', downLine: lines + 3 });
   });
 });

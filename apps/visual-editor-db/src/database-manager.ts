@@ -1,10 +1,15 @@
-import type { Dialect } from './dialect.js';
-import { createFailoverDialect } from './failover.js';
-import type { MigrationSource } from './migration-source.js';
-import { createMigrator } from './migrator.js';
-import type { Migrator, MigratorOptions, RunReport, StatusReport } from './migrator-types.js';
-import type { EventRecord } from './state.js';
-import { compareVersions } from './version.js';
+import {
+  compareVersions,
+  createFailoverDialect,
+  createMigrator,
+  type Dialect,
+  type EventRecord,
+  type MigrationSource,
+  type Migrator,
+  type MigratorOptions,
+  type RunReport,
+  type StatusReport,
+} from '@strata/core';
 
 /**
  * The seed project's migration manager, kept for users who know it: the {@link Migrator} with

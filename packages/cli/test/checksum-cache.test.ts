@@ -4,10 +4,10 @@
  * that turns out wrong, and `baseline`, which records checksums without running anything.
  */
 import * as realFs from 'node:fs';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { targetFactory } from './fixtures/targets.js';
 
 // The race window made deterministic: right after strata's stat of one path, run a swap.
 let afterStat: { path: string; run: () => void } | undefined;
@@ -28,14 +28,21 @@ vi.mock('node:fs', async (importOriginal) => {
 });
 
 const { checksum, createFileSource, createMigrator } = await import('@strata/core');
-const { createSqliteDialect } = await import('@strata/dialect-sqlite');
+const { createSqliteDialect } = await import('@strata/dialect-sqlite' as string);
+const { cachedFileSource } = await import('../src/internal/checksum-cache.js');
 
 const X = '-- strata:up\nCREATE TABLE t (id integer);\n-- strata:down\nDROP TABLE t;\n';
 const Y = '-- strata:up\nCREATE TABLE t (id bigint);\n-- strata:down\nDROP TABLE t;\n';
 
-const factory = targetFactory();
-afterAll(() => factory.cleanup());
-const temp = factory.tempDir;
+const made: string[] = [];
+const temp = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 let releases: string;
 let plain: string;
@@ -64,7 +71,7 @@ describe('the checksum cache', () => {
     point('A');
     const directory = join(releases, 'current');
     const cache = temp('strata-cache-');
-    const load = async () => (await createFileSource({ directory, checksumCache: cache }).load()).migrations[0]!.resolve('sqlite');
+    const load = async () => (await cachedFileSource({ directory }, cache).load()).migrations[0]!.resolve('sqlite');
 
     // An entry for the name that matches neither A nor B: the next load stats the path, misses, reads.
     point('C');
@@ -82,7 +89,7 @@ describe('the checksum cache', () => {
 
   it('clears itself when a remembered checksum turns out wrong, and the next run is right', async () => {
     const cache = temp('strata-cache-');
-    const source = () => createFileSource({ directory: plain, checksumCache: cache });
+    const source = () => cachedFileSource({ directory: plain }, cache);
     await source().load();
     const [name] = cacheFiles(cache);
     const document = JSON.parse(readFileSync(join(cache, name!), 'utf8'));
@@ -101,16 +108,16 @@ describe('the checksum cache', () => {
   it('baseline records the checksum of what the file holds, not what a stale cache says', async () => {
     const cache = temp('strata-cache-');
     const filename = join(temp('strata-cache-db-'), 'db.sqlite');
-    await createFileSource({ directory: plain, checksumCache: cache }).load();
+    await cachedFileSource({ directory: plain }, cache).load();
     const [name] = cacheFiles(cache);
     const document = JSON.parse(readFileSync(join(cache, name!), 'utf8'));
     document.files['1.0.0_t.sql'][5] = 'd'.repeat(64);
     writeFileSync(join(cache, name!), JSON.stringify(document));
 
-    const stale = createMigrator({ dialect: createSqliteDialect({ filename }), sources: [createFileSource({ directory: plain, checksumCache: cache })] });
+    const stale = createMigrator({ dialect: createSqliteDialect({ filename }), sources: [cachedFileSource({ directory: plain }, cache)] });
     await expect(stale.baseline('1.0.0')).rejects.toMatchObject({ code: 'STRATA_CHECKSUM_MISMATCH' });
     await stale.close();
-    const again = createMigrator({ dialect: createSqliteDialect({ filename }), sources: [createFileSource({ directory: plain, checksumCache: cache })] });
+    const again = createMigrator({ dialect: createSqliteDialect({ filename }), sources: [cachedFileSource({ directory: plain }, cache)] });
     expect((await again.baseline('1.0.0')).baselined).toEqual(['app@1.0.0']);
     expect((await again.status()).migrations).toMatchObject([{ id: 'app@1.0.0', state: 'applied' }]);
     await again.close();

@@ -1,18 +1,7 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
-import { TOOL_VERSION } from './tool-version.js';
-
-/**
- * What a run learnt from one SQL migration file and may trust next time without reading it:
- * its `sha256-v1` checksum and the directives the planner needs.
- */
-export interface CachedSqlFile {
-  checksum: string;
-  dependsOn: string[];
-  transaction: boolean;
-  hasDown: boolean;
-}
+import { isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { createFileSource, type FileSourceOptions, type MigrationSource, type SqlFileCache, type SqlFileFacts, TOOL_VERSION } from '@strata/core';
 
 /**
  * Bump when the file's meaning changes: the checksum algorithm, or what `parseSqlMigration`
@@ -59,13 +48,67 @@ function systemHome(): string | undefined {
 }
 
 /**
+ * A file source whose SQL files' checksums and directives are remembered in `cacheDirectory`
+ * between runs (docs/decisions/008-checksum-cache.md): a file whose stat signature is unchanged is
+ * read only when its body is needed, and checked against the remembered checksum then. No cache
+ * on network file systems. The cache file is written after each load.
+ */
+export function cachedFileSource(options: FileSourceOptions, cacheDirectory: string): MigrationSource {
+  const directory = resolvePath(options.directory);
+  if (onNetworkFileSystem(directory)) return createFileSource(options);
+  let cache: FileChecksumCache | undefined;
+  const source = createFileSource({
+    ...options,
+    // Opened per load: a load that starts later trusts files that aged meanwhile.
+    cache: {
+      lookup: (fileName, path) => cache?.lookup(fileName, path),
+      remember: (fileName, stats, facts) => cache?.remember(fileName, stats, facts),
+      clear: () => cache?.clear(),
+    },
+  });
+  return {
+    ...source,
+    load: async () => {
+      cache = new FileChecksumCache(resolvePath(cacheDirectory), directory);
+      const result = await source.load();
+      cache.save();
+      return result;
+    },
+  };
+}
+
+/**
+ * Linux file system magic numbers where `stat` may be served from a client-side attribute cache
+ * while `open` sees newer content (NFS's close-to-open consistency, SMB/CIFS, FUSE, 9p, VirtualBox
+ * shares, Ceph, AFS): no checksum cache there. From `statfs(2)`.
+ */
+const NETWORK_FILE_SYSTEMS = new Set([0x6969, 0x517b, 0xff534d42, 0xfe534d42, 0x65735546, 0x01021997, 0x786f4256, 0x00c36400, 0x5346414f]);
+
+function onNetworkFileSystem(directory: string): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    return NETWORK_FILE_SYSTEMS.has(statfsSync(directory).type);
+  } catch {
+    return true; // cannot tell: read the files
+  }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // the read that follows reports why
+  }
+}
+
+/**
  * Checksums of one migrations folder's SQL files, keyed by each file's stat signature (size,
  * modification and change times, inode, device). A file whose signature matches is not read:
  * any write changes its ctime, which no user-level tool can set back. Best effort: an unreadable,
  * corrupt or foreign cache file is ignored, and a failed write is silent (the next run reads the
  * files again). Never a source of truth for what is applied: only for what a file holds.
  */
-export class FileChecksumCache {
+export class FileChecksumCache implements SqlFileCache {
   private readonly file: string;
   private readonly known: Map<string, Entry>;
   private readonly next = new Map<string, Entry>();
@@ -82,16 +125,16 @@ export class FileChecksumCache {
     this.trustBefore = startedAt - RACY_WINDOW_MS;
   }
 
-  /** Whether there is an entry for `fileName` to check a stat against. */
-  has(fileName: string): boolean {
-    return this.known.has(fileName);
-  }
-
-  /** The remembered facts of `fileName` when `stats` match its entry; else undefined. */
-  lookup(fileName: string, stats: Stats): CachedSqlFile | undefined {
+  /**
+   * The remembered facts of `fileName` when a stat of `path` matches its entry; else undefined.
+   * Only a file the cache has an entry for is stat-ed (a cold cache costs no extra stat).
+   */
+  lookup(fileName: string, path: string): SqlFileFacts | undefined {
     const entry = this.known.get(fileName);
+    if (entry === undefined) return undefined;
+    const stats = statOrUndefined(path);
     if (
-      entry === undefined ||
+      stats === undefined ||
       entry[0] !== stats.size ||
       entry[1] !== stats.mtimeMs ||
       entry[2] !== stats.ctimeMs ||
@@ -105,7 +148,7 @@ export class FileChecksumCache {
   }
 
   /** Remembers a file just read and parsed; `stats` must have been taken before the read. */
-  remember(fileName: string, stats: Stats, facts: CachedSqlFile): void {
+  remember(fileName: string, stats: Stats, facts: SqlFileFacts): void {
     // Changed too recently to be sure a later edit would show in the timestamps: hash it again next run.
     if (stats.ctimeMs >= this.trustBefore || stats.mtimeMs >= this.trustBefore) return;
     this.next.set(fileName, [stats.size, stats.mtimeMs, stats.ctimeMs, stats.ino, stats.dev, facts.checksum, facts.transaction ? 1 : 0, facts.hasDown ? 1 : 0, ...facts.dependsOn]);

@@ -2,10 +2,11 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checksum } from './checksum.js';
-import { isStrataError } from './errors.js';
-import { createFileSource } from './file-source.js';
-import { defaultCacheDirectory, RACY_WINDOW_MS } from './internal/file-cache.js';
+import { checksum, createFileSource, type FileSourceOptions, isStrataError } from '@strata/core';
+import { cachedFileSource, defaultCacheDirectory, RACY_WINDOW_MS } from './checksum-cache.js';
+
+/** A file source as the CLI makes it: with the cache in `cacheDirectory`, or plain for `false`. */
+const fileSource = (options: FileSourceOptions, cacheDirectory: string | false) => (cacheDirectory === false ? createFileSource(options) : cachedFileSource(options, cacheDirectory));
 
 const made: string[] = [];
 const temp = (prefix: string) => {
@@ -26,7 +27,7 @@ const FILES: Record<string, string> = {
 
 /** What a load tells the engine about every migration and its body on `dialect`. */
 async function snapshot(directory: string, cacheDirectory: string | false, dialect = 'sqlite') {
-  const { migrations, problems } = await createFileSource({ directory, checksumCache: cacheDirectory }).load();
+  const { migrations, problems } = await fileSource({ directory }, cacheDirectory).load();
   const out: Record<string, unknown> = {};
   for (const m of migrations) {
     const body = await m.resolve(dialect);
@@ -101,7 +102,7 @@ describe('the file source checksum cache', () => {
     const fake = 'f'.repeat(64);
     document.files['1.0.0_first.sql'][5] = fake;
     writeFileSync(file, JSON.stringify(document));
-    const { migrations } = await createFileSource({ directory, checksumCache: cacheDirectory }).load();
+    const { migrations } = await fileSource({ directory }, cacheDirectory).load();
     const body = await migrations.find((m) => m.id === 'app@1.0.0')!.resolve('sqlite');
     expect(body.checksum).toBe(fake);
     // The body is read when needed, and a text that does not match what was vouched for is refused.
@@ -176,7 +177,7 @@ describe('the file source checksum cache', () => {
     const document = JSON.parse(readFileSync(file, 'utf8'));
     document.files['1.0.0_first.sql'][5] = 'f'.repeat(64);
     writeFileSync(file, JSON.stringify(document));
-    const rememberedChecksum = async () => (await (await createFileSource({ directory, checksumCache: cacheDirectory }).load()).migrations[0]!.resolve('sqlite')).checksum;
+    const rememberedChecksum = async () => (await (await fileSource({ directory }, cacheDirectory).load()).migrations[0]!.resolve('sqlite')).checksum;
     expect(await rememberedChecksum()).toBe('f'.repeat(64)); // trusted: mode 0600, ours
     // Group- or world-writable: ignored (and rewritten from the files, so tamper again each time).
     writeFileSync(file, JSON.stringify(document));
@@ -195,7 +196,7 @@ describe('the file source checksum cache', () => {
     const dir = vanishDir;
     const cacheDirectory = temp('strata-cache-');
     await snapshot(dir, cacheDirectory);
-    const { migrations } = await createFileSource({ directory: dir, checksumCache: cacheDirectory }).load();
+    const { migrations } = await fileSource({ directory: dir }, cacheDirectory).load();
     unlinkSync(join(dir, '1.0.0_first.sql'));
     const body = await migrations[0]!.resolve('sqlite');
     expect(() => body.up).toThrow(/1\.0\.0_first\.sql: cannot be read \(ENOENT\)/);
