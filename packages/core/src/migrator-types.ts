@@ -1,4 +1,4 @@
-import type { Dialect, FailoverInfo } from './dialect.js';
+import type { Dialect, FailoverInfo, LockHolder } from './dialect.js';
 import type { StrataError } from './errors.js';
 import type { MigrationSource } from './migration-source.js';
 import type { Plan, StatusEntry } from './planner.js';
@@ -69,7 +69,11 @@ export interface BeforeRunResult {
 
 /** Progress of a run, for spinners and logs. */
 export type MigratorEvent =
-  | { type: 'lock-wait'; target: string }
+  /**
+   * Waiting for the migration lock: once when the wait starts, then again (with `holder` and
+   * `waitedMs`) when core learns who holds the lock and whenever the holder changes.
+   */
+  | { type: 'lock-wait'; target: string; holder?: LockHolder; waitedMs?: number }
   | { type: 'lock-acquired'; waitedMs: number }
   | { type: 'run-start'; direction: 'up' | 'down'; steps: number; dryRun: boolean; singleTransaction: boolean; runId: string }
   | { type: 'step-start'; id: string; direction: 'up' | 'down'; index: number; total: number }

@@ -193,7 +193,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       emit({ type: 'lock-wait', target: d.target });
       const started = performance.now();
       try {
-        await session.acquireLock();
+        await session.acquireLock({ onWait: (wait) => emit({ type: 'lock-wait', target: d.target, ...wait }) });
       } catch (error) {
         if (isStrataError(error) && error.code === 'STRATA_LOCK_TIMEOUT') {
           // The history says who waited in vain, and for whom (best effort: append-only).
