@@ -422,6 +422,7 @@ function createSession(connection: Connection, settings: MariaDbSessionSettings,
       }
     },
     lockHolder: findLockHolder,
+    endHolderSql: (pid) => `KILL ${pid}`,
   };
   return composeSession({ connection: session, lock, state: mariaDbFlavour(settings.table, settings.eventsTable), target, options });
 }

@@ -51,7 +51,7 @@ describe('mariadb dialect', () => {
     expect(holder.clientAddress).toBeTruthy();
     // Core's lock loop writes the message from the holder the dialect found.
     expect(error.message).toContain(`held by pid ${facts.connectionId}, from `);
-    expect(error.hint).toContain(`session ${facts.connectionId}`);
+    expect(error.hint).toContain(`KILL ${facts.connectionId}`);
     await first.releaseLock();
     // Released twice: RELEASE_LOCK says it was not ours any more, which is a lost lock (exit 4), as on PostgreSQL.
     await expect(first.releaseLock()).rejects.toMatchObject({ code: 'STRATA_LOCK_LOST' });

@@ -51,7 +51,11 @@ export function composeSession(parts: SessionParts): DialectSession {
       if (held) return;
       if (inTransaction) throw new StrataError('STRATA_DIALECT_CONTRACT', 'acquireLock was called inside a transaction; the lock must be taken with none open');
       await waitForLock(
-        { tryLock: () => lock.tryLock(), ...(lock.lockHolder ? { lockHolder: () => lock.lockHolder!() } : {}) },
+        {
+          tryLock: () => lock.tryLock(),
+          ...(lock.lockHolder ? { lockHolder: () => lock.lockHolder!() } : {}),
+          ...(lock.endHolderSql ? { endHolderSql: (pid: number) => lock.endHolderSql!(pid) } : {}),
+        },
         {
           target,
           lockTimeoutMs: options.lockTimeoutMs,

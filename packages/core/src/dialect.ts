@@ -217,6 +217,8 @@ export interface DialectLock {
   lockHolder?(): Promise<LockHolder | undefined>;
   /** The lock's name in the database, for messages (`strata:app.strata_migrations`). */
   readonly lockName?: string;
+  /** The statement that ends a stuck holder, for the timeout's hint (`KILL 42`). */
+  endHolderSql?(pid: number): string;
 }
 
 /**

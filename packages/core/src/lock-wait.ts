@@ -21,6 +21,8 @@ export interface LockPrimitives {
   /** Takes the lock if it is free, without waiting; true when this session now holds it. */
   tryLock(): Promise<boolean>;
   lockHolder?(): Promise<LockHolder | undefined>;
+  /** The statement that ends a stuck holder, for the hint (`SELECT pg_terminate_backend(42)`, `KILL 42`). */
+  endHolderSql?(pid: number): string;
 }
 
 export interface WaitForLockOptions extends AcquireLockOptions {
@@ -72,7 +74,8 @@ export async function waitForLock(lock: LockPrimitives, options: WaitForLockOpti
     if (lock.lockHolder && waitedMs >= nextHolderLookup) {
       nextHolderLookup = waitedMs + HOLDER_EVERY_MS;
       holder = await lock.lockHolder().catch(() => undefined);
-      const key = holder ? JSON.stringify(holder, Object.keys(holder).sort()) : undefined;
+      // Another holder, not the same one's query or idle time: those change while it sits there.
+      const key = holder ? JSON.stringify([holder.pid, holder.host, holder.clientAddress, holder.applicationName, holder.since]) : undefined;
       if (key !== lastHolder) {
         lastHolder = key;
         options.onWait?.({ ...(holder ? { holder } : {}), waitedMs: Math.round(waitedMs) });
@@ -90,7 +93,7 @@ export async function waitForLock(lock: LockPrimitives, options: WaitForLockOpti
     {
       hint:
         holder?.pid !== undefined
-          ? `Wait for the other run to finish or raise --lock-timeout; if session ${holder.pid} is stuck, end it`
+          ? `Wait for the other run to finish or raise --lock-timeout; if session ${holder.pid} is stuck, end it${lock.endHolderSql ? ` with ${lock.endHolderSql(holder.pid)}` : ''}`
           : 'Wait for the other run to finish or raise --lock-timeout',
       details: { ...(holder ? { holder } : {}), ...(options.lockName ? { lockName: options.lockName } : {}), lockTimeoutMs: options.lockTimeoutMs },
     },

@@ -131,7 +131,7 @@ export function eventValues(event: EventRecord, timestamp: (iso: string) => unkn
 export function isoTimestamp(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   const text = String(value);
-  if (text.length === 24 && text.endsWith('Z')) return text;
+  if (text.length === 24 && text[10] === 'T' && text.endsWith('Z')) return text;
   const date = new Date(text);
   if (Number.isNaN(date.getTime())) throw new StrataError('STRATA_INTERNAL', `The state table holds a time that is not one: ${JSON.stringify(text.slice(0, 40))}`);
   return date.toISOString();
