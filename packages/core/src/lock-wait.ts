@@ -36,8 +36,12 @@ export interface WaitForLockOptions extends AcquireLockOptions {
 /** First pause between tries; it grows by half each time up to {@link MAX_PAUSE_MS}. */
 const FIRST_PAUSE_MS = 50;
 const MAX_PAUSE_MS = 500;
-/** How often the holder is looked up again while waiting (it costs a query or two). */
-const HOLDER_EVERY_MS = 1000;
+/**
+ * When the holder is first looked up, and how often again (it costs a query or two on the
+ * server, per waiting runner): a wait that ends quickly never looks.
+ */
+const HOLDER_FIRST_MS = 500;
+const HOLDER_EVERY_MS = 2000;
 
 /** A holder in one line: `pid 42, application "strata", from 10.0.0.5, since …, running "…"`. */
 export function describeLockHolder(holder: LockHolder): string {
@@ -64,7 +68,7 @@ export async function waitForLock(lock: LockPrimitives, options: WaitForLockOpti
   let pause = FIRST_PAUSE_MS;
   let lastHolder: string | undefined;
   let holder: LockHolder | undefined;
-  let nextHolderLookup = 0;
+  let nextHolderLookup = HOLDER_FIRST_MS;
   for (;;) {
     if (options.signal?.aborted) {
       throw new StrataError('STRATA_INTERRUPTED', `Interrupted while waiting for the migration lock on ${options.target}`, { cause: options.signal.reason });
