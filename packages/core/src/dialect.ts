@@ -157,12 +157,19 @@ export interface Dialect {
    * out of a logged or serialised dialect object.
    */
   redact?(text: string): string;
+}
+
+/**
+ * A dialect made of others (failover): not part of what a dialect implements, but a shape of its
+ * own that core recognises with `isCompositeDialect`.
+ */
+export interface CompositeDialect extends Dialect {
   /**
-   * Composite dialects only (failover): picks the concrete dialect for one operation. Core calls
-   * it once at the start of every migrator operation and uses the dialect it returns throughout
-   * that operation, so a run never switches databases half way.
+   * Picks the concrete dialect for one operation. Core calls it once at the start of every
+   * migrator operation and uses the dialect it returns throughout that operation, so a run never
+   * switches databases half way.
    */
-  select?(options?: { signal?: AbortSignal }): Promise<DialectSelection>;
+  select(options?: { signal?: AbortSignal }): Promise<DialectSelection>;
 }
 
 /** Which database an operation of a composite dialect runs on, and why. */

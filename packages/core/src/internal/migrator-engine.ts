@@ -1,4 +1,5 @@
 import { type Dialect, type DialectSelection, type DialectSession, resolveCapabilities } from '../dialect.js';
+import { isCompositeDialect } from '../failover.js';
 import { isStrataError, redactSecrets, StrataError, toStrataError } from '../errors.js';
 import { guardSession } from './guard-session.js';
 import { type LoadedMigrations, loadMigrations } from './load-migrations.js';
@@ -34,7 +35,7 @@ export function createEngine(options: MigratorOptions) {
 
   /** The concrete dialect for one operation (a failover dialect picks primary or fallback once). */
   const select = async (signal?: AbortSignal): Promise<DialectSelection> =>
-    dialect.select ? dialect.select(signal ? { signal } : {}) : { dialect };
+    isCompositeDialect(dialect) ? dialect.select(signal ? { signal } : {}) : { dialect };
 
   const connect = async (d: Dialect, purpose: 'migrate' | 'read', signal?: AbortSignal): Promise<DialectSession> => {
     try {
