@@ -1,7 +1,12 @@
 import type { Connection } from 'mysql2/promise';
-import { StrataError, isStrataError, redactSecrets } from '@strata/core';
-import type { ConnectOptions, DialectSession, EventQuery, EventRecord, LockHolder, StateRow, StateWrite } from '@strata/core';
+import { StrataError, composeSession, isStrataError, redactSecrets } from '@strata/core';
+import type { ConnectOptions, DialectConnection, DialectLock, DialectSession, StateFlavour } from '@strata/core';
 import { isDelimiterCommand, splitMariaDbStatements } from './mariadb-split.js';
+import { ER_LOCK_WAIT_TIMEOUT, ER_PARSE_ERROR, ER_QUERY_INTERRUPTED, asDriverError, describeHolder, isConnectionError, sanitizeCause, sqlError, toHolder, where } from './mariadb-errors.js';
+import type { Location, MariaDbLockHolder } from './mariadb-errors.js';
+
+export { describeHolder, isConnectionError, sanitizeCause } from './mariadb-errors.js';
+export type { MariaDbLockHolder } from './mariadb-errors.js';
 
 /** What a session needs from its dialect: validated settings and a way to open connections. */
 export interface MariaDbSessionSettings {
@@ -21,131 +26,25 @@ export interface MariaDbSessionSettings {
   statementTimeoutMs: number;
 }
 
-/** A lock holder with the facts MariaDB has and {@link LockHolder} has no field for. */
-export interface MariaDbLockHolder extends LockHolder {
-  user?: string;
-  database?: string;
-  /** PROCESSLIST `COMMAND` (`Sleep` for an idle holder) and how long it has been in it. */
-  command?: string;
-  secondsInCommand?: number;
-}
+export const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
 
-/** The fields of a mysql2 error (server or socket) that strata looks at. */
-interface DriverError {
-  message?: string;
-  code?: string;
-  errno?: number;
-  sqlState?: string;
-  sqlMessage?: string;
-  fatal?: boolean;
-}
-
-const asDriverError = (error: unknown): DriverError =>
-  typeof error === 'object' && error !== null ? (error as DriverError) : { message: String(error) };
-
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST']);
-/** 1927 ER_CONNECTION_KILLED (MariaDB), 2006/2013 server gone / lost during query, 1053 shutdown. */
-const CONNECTION_ERRNOS = new Set([1053, 1927, 2006, 2013]);
-const ER_LOCK_WAIT_TIMEOUT = 1205;
-const ER_QUERY_INTERRUPTED = 1317;
-const ER_PARSE_ERROR = 1064;
-
-export function isConnectionError(error: unknown): boolean {
-  const driver = asDriverError(error);
-  if (driver.fatal === true) return true;
-  if (driver.code && CONNECTION_CODES.has(driver.code)) return true;
-  if (driver.errno !== undefined && CONNECTION_ERRNOS.has(driver.errno)) return true;
-  return /closed state|Connection lost/i.test(driver.message ?? '');
-}
-
-/** A copy of a driver error that is safe to keep as `cause`: message redacted, plain fields only. */
-export function sanitizeCause(error: unknown, secrets: readonly string[]): Error {
-  const driver = asDriverError(error);
-  const copy = new Error(redactSecrets(String(driver.message ?? error), secrets)) as Error & Record<string, unknown>;
-  for (const key of ['code', 'errno', 'sqlState'] as const) if (driver[key] !== undefined) copy[key] = driver[key];
-  return copy;
-}
-
-interface Location {
-  statement?: number;
-  line?: number;
-}
-
-function where(location: Location): string {
-  if (location.statement !== undefined && location.line !== undefined) return `Statement ${location.statement} (line ${location.line}) `;
-  if (location.statement !== undefined) return `Statement ${location.statement} `;
-  return 'Statement ';
-}
-
-/** `STRATA_SQL_ERROR` with `statement`, `line`, `sqlState` and MariaDB's own `errno`. */
-function sqlError(error: unknown, location: Location, secrets: readonly string[], hint?: string): StrataError {
-  const driver = asDriverError(error);
-  const sqlState = driver.sqlState && /^[0-9A-Z]{5}$/.test(driver.sqlState) ? driver.sqlState : undefined;
-  const code = [sqlState, driver.errno].filter((part) => part !== undefined).join('/');
-  const text = redactSecrets(driver.sqlMessage ?? driver.message ?? String(error), secrets);
-  return new StrataError('STRATA_SQL_ERROR', `${where(location)}failed: ${text}${code ? ` [${code}]` : ''}`, {
-    hint: hint ?? 'Fix the statement and run again',
-    cause: sanitizeCause(error, secrets),
-    details: {
-      ...(location.statement !== undefined ? { statement: location.statement } : {}),
-      ...(location.line !== undefined ? { line: location.line } : {}),
-      ...(sqlState ? { sqlState } : {}),
-      ...(driver.errno !== undefined ? { errno: driver.errno } : {}),
-    },
-  });
-}
-
-const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
-
-const MIGRATION_COLUMNS = ['module', 'version', 'name', 'checksum', 'checksum_algo', 'status', 'applied_at', 'execution_ms', 'applied_by', 'tool_version'];
-const EVENT_COLUMNS = ['at', 'action', 'migration_id', 'outcome', 'duration_ms', 'actor', 'host', 'tool_version', 'backup_id', 'error_code', 'error_message', 'sql_state', 'details'];
-
-/** The state tables: same columns as the built-in dialects; binary collation so ids compare exactly. */
-function stateTablesDdl(migrations: string, events: string): Record<'migrations' | 'events', string> {
-  const options = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+/**
+ * How MariaDB spells the state tables; core builds them, their reads and writes from this. Binary
+ * collation so ids compare exactly; DATETIME(3) holds UTC (the session time zone never enters).
+ */
+export function mariaDbFlavour(migrations: string, events: string): StateFlavour {
   return {
-    migrations: `CREATE TABLE IF NOT EXISTS ${quote(migrations)} (
-  module VARCHAR(255) NOT NULL,
-  version VARCHAR(255) NOT NULL,
-  name TEXT NOT NULL,
-  checksum VARCHAR(128) NOT NULL,
-  checksum_algo VARCHAR(32) NOT NULL,
-  status VARCHAR(16) NOT NULL CHECK (status IN ('applied', 'running', 'failed')),
-  applied_at DATETIME(3) NOT NULL COMMENT 'UTC',
-  execution_ms INT NOT NULL,
-  applied_by TEXT NOT NULL,
-  tool_version VARCHAR(64) NOT NULL,
-  PRIMARY KEY (module, version)
-) ${options}`,
-    events: `CREATE TABLE IF NOT EXISTS ${quote(events)} (
-  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  \`at\` DATETIME(3) NOT NULL COMMENT 'UTC',
-  action VARCHAR(32) NOT NULL,
-  migration_id VARCHAR(512) NULL,
-  outcome VARCHAR(16) NOT NULL,
-  duration_ms INT NULL,
-  actor TEXT NOT NULL,
-  host TEXT NOT NULL,
-  tool_version VARCHAR(64) NOT NULL,
-  backup_id TEXT NULL,
-  error_code VARCHAR(64) NULL,
-  error_message TEXT NULL,
-  sql_state VARCHAR(16) NULL,
-  details JSON NULL,
-  KEY ${quote(`${events}_migration_id`.slice(0, 64))} (migration_id)
-) ${options}`,
+    tables: { migrations, events },
+    quote,
+    placeholder: () => '?',
+    types: { key: 'VARCHAR(255)', ref: 'VARCHAR(512)', text: 'TEXT', timestamp: 'DATETIME(3)', integer: 'INT', json: 'JSON', id: 'BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY' },
+    tableOptions: 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',
+    upsert: 'on-duplicate-key',
+    tableExistsSql: 'SELECT COUNT(*) AS found FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+    timestampParam: (iso) => new Date(iso).toISOString().replace('T', ' ').slice(0, 23),
+    timestampSelect: (column) => `DATE_FORMAT(${column}, '%Y-%m-%dT%H:%i:%s.%fZ')`,
   };
 }
-
-/** ISO 8601 → `DATETIME(3)` text in UTC (the session time zone never enters). */
-function toDatetime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) throw new StrataError('STRATA_INTERNAL', `Not an ISO 8601 time: ${JSON.stringify(iso)}`);
-  return date.toISOString().replace('T', ' ').slice(0, 23);
-}
-/** Reads a `DATETIME(3)` column as ISO 8601 UTC. */
-const isoColumn = (column: string) => `DATE_FORMAT(${quote(column)}, '%Y-%m-%dT%H:%i:%s.%fZ') AS ${quote(column)}`;
-const isoValue = (value: unknown) => new Date(String(value)).toISOString();
 
 /** The default GET_LOCK name: one per database and state table (GET_LOCK names are server-wide, 64 characters at most). */
 export function defaultLockName(database: string, table: string): string {
@@ -156,18 +55,6 @@ export function defaultLockName(database: string, table: string): string {
   return `${name.slice(0, 55)}~${hash.toString(16).padStart(8, '0')}`;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
-const truncate = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 /**
  * Opens a MariaDB session: one dedicated mysql2 connection. Migrate sessions get
@@ -210,8 +97,6 @@ export async function openMariaDbSession(settings: MariaDbSessionSettings, optio
 
 function createSession(connection: Connection, settings: MariaDbSessionSettings, options: ConnectOptions, database: string, connectionId: number): DialectSession {
   const { secrets, target } = settings;
-  const migrations = quote(settings.table);
-  const events = quote(settings.eventsTable);
   const lockName = settings.lockName ?? defaultLockName(database, settings.table);
 
   let closed = false;
@@ -316,14 +201,6 @@ function createSession(connection: Connection, settings: MariaDbSessionSettings,
     }
   };
 
-  const tableExists = async (table: string): Promise<boolean> => {
-    const rows = await run<{ found: number }>(
-      'SELECT COUNT(*) AS found FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
-      [table],
-    );
-    return Number(rows[0]?.found) > 0;
-  };
-
   const findLockHolder = async (): Promise<MariaDbLockHolder | undefined> => {
     const [owner] = await run<{ id: number | null }>('SELECT IS_USED_LOCK(?) AS id', [lockName]);
     if (owner?.id === null || owner?.id === undefined) return undefined;
@@ -343,7 +220,7 @@ function createSession(connection: Connection, settings: MariaDbSessionSettings,
     return holder;
   };
 
-  const session: DialectSession = {
+  const session: DialectConnection = {
     query: run,
 
     async execute(script) {
@@ -402,145 +279,6 @@ function createSession(connection: Connection, settings: MariaDbSessionSettings,
       }
     },
 
-    async acquireLock() {
-      ensureOpen();
-      if (lockHeld) return; // GET_LOCK is re-entrant and counted: never take it twice
-      if (inTransaction) throw new StrataError('STRATA_DIALECT_CONTRACT', 'acquireLock was called inside a transaction; the lock must be taken with none open');
-      const deadline = Date.now() + Math.max(0, options.lockTimeoutMs);
-      let delay = 50;
-      for (;;) {
-        if (options.signal?.aborted) {
-          throw new StrataError('STRATA_INTERRUPTED', `Interrupted while waiting for the migration lock ${lockName}`, { cause: options.signal.reason });
-        }
-        const [row] = await run<{ locked: number | null }>('SELECT GET_LOCK(?, 0) AS locked', [lockName]);
-        if (Number(row?.locked) === 1) {
-          lockHeld = true;
-          return;
-        }
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) break;
-        await sleep(Math.min(delay, remaining), options.signal);
-        delay = Math.min(500, Math.round(delay * 1.6));
-      }
-      const holder = await findLockHolder().catch(() => undefined);
-      throw new StrataError(
-        'STRATA_LOCK_TIMEOUT',
-        `Migration lock ${lockName} on ${target} not acquired within ${options.lockTimeoutMs} ms: ${holder ? `held by ${describeHolder(holder)}` : 'its holder could not be identified'}`,
-        {
-          hint: holder?.pid !== undefined
-            ? `Wait for the other run to finish or raise --lock-timeout; if that connection is stuck, end it with KILL ${holder.pid}`
-            : 'Wait for the other run to finish or raise --lock-timeout',
-          details: { ...(holder ? { holder } : {}), lockName, lockTimeoutMs: options.lockTimeoutMs },
-        },
-      );
-    },
-
-    async releaseLock() {
-      ensureOpen();
-      lockHeld = false;
-      const [row] = await run<{ released: number | null }>('SELECT RELEASE_LOCK(?) AS released', [lockName]);
-      if (Number(row?.released) !== 1) {
-        throw new StrataError('STRATA_INTERNAL', `Migration lock ${lockName} was not held by this session when releasing it`, {
-          hint: 'A migration may have called RELEASE_LOCK or RELEASE_ALL_LOCKS(); check that no other run overlapped',
-          details: { lockName, released: row?.released ?? null },
-        });
-      }
-    },
-
-    async ensureStateTables() {
-      // Every CREATE TABLE commits implicitly, even IF NOT EXISTS on an existing table: look
-      // first, so that calling this inside a transaction (core does, after a failure) commits nothing.
-      const ddl = stateTablesDdl(settings.table, settings.eventsTable);
-      if (!(await tableExists(settings.table))) await run(ddl.migrations);
-      if (!(await tableExists(settings.eventsTable))) await run(ddl.events);
-    },
-
-    async readState(): Promise<StateRow[]> {
-      if (!(await tableExists(settings.table))) return [];
-      const columns = MIGRATION_COLUMNS.map((column) => (column === 'applied_at' ? isoColumn(column) : quote(column)));
-      const rows = await run<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${migrations} ORDER BY module, applied_at, version`);
-      return rows.map((row) => ({
-        module: String(row.module),
-        version: String(row.version),
-        name: String(row.name),
-        checksum: String(row.checksum),
-        checksumAlgo: String(row.checksum_algo),
-        status: row.status as StateRow['status'],
-        appliedAt: isoValue(row.applied_at),
-        executionMs: Number(row.execution_ms),
-        appliedBy: String(row.applied_by),
-        toolVersion: String(row.tool_version),
-      }));
-    },
-
-    async readEvents(query: EventQuery): Promise<EventRecord[]> {
-      if (!(await tableExists(settings.eventsTable))) return [];
-      const filters: string[] = [];
-      const params: unknown[] = [];
-      if (query.migrationId !== undefined) {
-        filters.push('migration_id = ?');
-        params.push(query.migrationId);
-      }
-      if (query.module !== undefined) {
-        filters.push('LEFT(migration_id, CHAR_LENGTH(?)) = ?');
-        params.push(`${query.module}@`, `${query.module}@`);
-      }
-      const limit = Math.max(0, Math.trunc(Number(query.limit ?? 100)) || 0);
-      const columns = EVENT_COLUMNS.map((column) => (column === 'at' ? isoColumn(column) : quote(column)));
-      const rows = await run<Record<string, unknown>>(
-        `SELECT id, ${columns.join(', ')} FROM ${events}${filters.length ? ` WHERE ${filters.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`,
-        params,
-      );
-      const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
-      return rows.map((row) => ({
-        id: Number(row.id),
-        at: isoValue(row.at),
-        action: row.action as EventRecord['action'],
-        migrationId: text(row.migration_id),
-        outcome: row.outcome as EventRecord['outcome'],
-        durationMs: row.duration_ms === null || row.duration_ms === undefined ? null : Number(row.duration_ms),
-        actor: String(row.actor),
-        host: String(row.host),
-        toolVersion: String(row.tool_version),
-        backupId: text(row.backup_id),
-        errorCode: text(row.error_code),
-        errorMessage: text(row.error_message),
-        sqlState: text(row.sql_state),
-        // MariaDB's JSON is LONGTEXT: a string; MySQL's native JSON comes back parsed.
-        details: (typeof row.details === 'string' ? JSON.parse(row.details) : (row.details ?? null)) as Record<string, unknown> | null,
-      }));
-    },
-
-    async writeState(writes: readonly StateWrite[]) {
-      const marks = (count: number) => Array.from({ length: count }, () => '?').join(', ');
-      for (const write of writes) {
-        if (write.kind === 'insert') {
-          // An apply: a row already there fails on the primary key instead of being replaced.
-          const r = write.row;
-          const values = [r.module, r.version, r.name, r.checksum, r.checksumAlgo, r.status, toDatetime(r.appliedAt), Math.trunc(r.executionMs), r.appliedBy, r.toolVersion];
-          await run(`INSERT INTO ${migrations} (${MIGRATION_COLUMNS.map(quote).join(', ')}) VALUES (${marks(values.length)})`, values);
-        } else if (write.kind === 'upsert') {
-          const r = write.row;
-          const values = [r.module, r.version, r.name, r.checksum, r.checksumAlgo, r.status, toDatetime(r.appliedAt), Math.trunc(r.executionMs), r.appliedBy, r.toolVersion];
-          const updated = MIGRATION_COLUMNS.slice(2);
-          await run(
-            `INSERT INTO ${migrations} (${MIGRATION_COLUMNS.map(quote).join(', ')}) VALUES (${marks(values.length)}) ` +
-              `ON DUPLICATE KEY UPDATE ${updated.map((column) => `${quote(column)} = ?`).join(', ')}`,
-            [...values, ...values.slice(2)],
-          );
-        } else if (write.kind === 'delete') {
-          await run(`DELETE FROM ${migrations} WHERE module = ? AND version = ?`, [write.module, write.version]);
-        } else {
-          const e = write.event;
-          const values = [
-            toDatetime(e.at), e.action, e.migrationId, e.outcome, e.durationMs === null ? null : Math.trunc(e.durationMs), e.actor, e.host, e.toolVersion,
-            e.backupId, e.errorCode, e.errorMessage, e.sqlState, e.details === null || e.details === undefined ? null : JSON.stringify(e.details),
-          ];
-          await run(`INSERT INTO ${events} (${EVENT_COLUMNS.map(quote).join(', ')}) VALUES (${marks(values.length)})`, values);
-        }
-      }
-    },
-
     async cancel() {
       if (closed || !(busy || running)) return;
       cancelRequested = true; // also stops execute() before its next statement
@@ -592,34 +330,29 @@ function createSession(connection: Connection, settings: MariaDbSessionSettings,
       connection.destroy();
     },
   };
-  return session;
-}
 
-function toHolder(row: Record<string, unknown>): MariaDbLockHolder {
-  const holder: MariaDbLockHolder = {};
-  if (row.id !== null && row.id !== undefined) holder.pid = Number(row.id);
-  if (row.user) holder.user = String(row.user);
-  if (row.host) {
-    holder.clientAddress = String(row.host);
-    holder.host = String(row.host).replace(/:\d+$/, '');
-  }
-  if (row.db) holder.database = String(row.db);
-  if (row.command) holder.command = String(row.command);
-  if (row.time !== null && row.time !== undefined) holder.secondsInCommand = Number(row.time);
-  // UNIX_TIMESTAMP reads the DATETIME in the session time zone, so this is right whatever it is.
-  if (row.since_epoch !== null && row.since_epoch !== undefined) holder.since = new Date(Number(row.since_epoch) * 1000).toISOString();
-  if (row.info) holder.query = truncate(redactSecrets(String(row.info).replace(/\s+/g, ' ').trim()).replace(/(IDENTIFIED\s+(?:BY|WITH\s+\S+\s+(?:BY|AS))\s+)'(?:[^'\\]|\\.|'')*'/gi, "$1'***'").replace(/(PASSWORD\s*\(\s*)'(?:[^'\\]|\\.|'')*'/gi, "$1'***'"), 200);
-  return holder;
-}
-
-export function describeHolder(holder: MariaDbLockHolder): string {
-  const parts: string[] = [];
-  if (holder.pid !== undefined) parts.push(`connection ${holder.pid}`);
-  if (holder.user) parts.push(`user ${holder.user}`);
-  if (holder.applicationName) parts.push(`application "${holder.applicationName}"`);
-  if (holder.clientAddress) parts.push(`from ${holder.clientAddress}`);
-  if (holder.command) parts.push(`${holder.command}${holder.secondsInCommand !== undefined ? ` for ${holder.secondsInCommand} s` : ''}`);
-  if (holder.since) parts.push(`since ${holder.since}`);
-  if (holder.query) parts.push(`running "${truncate(holder.query, 80)}"`);
-  return parts.join(', ');
+  /** GET_LOCK with no wait: core's loop does the waiting. The lock is re-entrant, so never take it twice. */
+  const lock: DialectLock = {
+    lockName,
+    async tryLock() {
+      if (lockHeld) return true;
+      const [row] = await run<{ locked: number | null }>('SELECT GET_LOCK(?, 0) AS locked', [lockName]);
+      lockHeld = Number(row?.locked) === 1;
+      return lockHeld;
+    },
+    async releaseLock() {
+      ensureOpen();
+      lockHeld = false;
+      const [row] = await run<{ released: number | null }>('SELECT RELEASE_LOCK(?) AS released', [lockName]);
+      if (Number(row?.released) !== 1) {
+        throw new StrataError('STRATA_LOCK_LOST', `Migration lock ${lockName} on ${target} was no longer held by this run when releasing it`, {
+          hint: 'A migration may have called RELEASE_LOCK or RELEASE_ALL_LOCKS(), or the connection was replaced: check that no other run overlapped',
+          details: { lockName, released: row?.released ?? null },
+        });
+      }
+    },
+    lockHolder: findLockHolder,
+    endHolderSql: (pid) => `KILL ${pid}`,
+  };
+  return composeSession({ connection: session, lock, state: mariaDbFlavour(settings.table, settings.eventsTable), target, options });
 }

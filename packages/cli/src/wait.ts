@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { type Dialect, isStrataError } from '@strata/core';
+import { type Dialect, isCompositeDialect, isStrataError } from '@strata/core';
 
 /**
  * Driver error codes that waiting will not fix: bad credentials, a missing database, a malformed
@@ -28,7 +28,7 @@ export async function waitForDatabase(dialect: Dialect, options: WaitOptions): P
   let delay = 250;
   for (let attempt = 1; ; attempt++) {
     try {
-      const target = dialect.select ? (await dialect.select(options.signal ? { signal: options.signal } : {})).dialect : dialect;
+      const target = isCompositeDialect(dialect) ? (await dialect.select(options.signal ? { signal: options.signal } : {})).dialect : dialect;
       const session = await target.connect({ purpose: 'read', lockTimeoutMs: options.lockTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
       await session.close();
       return;

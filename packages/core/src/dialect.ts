@@ -1,5 +1,7 @@
 import type { BackupProvider, BackupProviderOptions } from './backup-contract.js';
+import type { AcquireLockOptions } from './lock-wait.js';
 import type { EventQuery, EventRecord, StateRow, StateWrite } from './state.js';
+import type { StateFlavour } from './state-store.js';
 
 /**
  * What a dialect can do. Dialects declare only what differs from the defaults; core fills the
@@ -157,12 +159,6 @@ export interface Dialect {
    */
   redact?(text: string): string;
   /**
-   * Composite dialects only (failover): picks the concrete dialect for one operation. Core calls
-   * it once at the start of every migrator operation and uses the dialect it returns throughout
-   * that operation, so a run never switches databases half way.
-   */
-  select?(options?: { signal?: AbortSignal }): Promise<DialectSelection>;
-  /**
    * Optional: how this dialect's database is backed up, verified and restored. Called only when a
    * backup or restore is about to happen, so a dialect can import its provider's code lazily.
    * Omitted when the dialect (or this database, such as SQLite's `:memory:`) cannot be backed up:
@@ -171,6 +167,19 @@ export interface Dialect {
    * provider cannot be built.
    */
   backupProvider?(options?: BackupProviderOptions): Promise<BackupProvider>;
+}
+
+/**
+ * A dialect made of others (failover): not part of what a dialect implements, but a shape of its
+ * own that core recognises with `isCompositeDialect`.
+ */
+export interface CompositeDialect extends Dialect {
+  /**
+   * Picks the concrete dialect for one operation. Core calls it once at the start of every
+   * migrator operation and uses the dialect it returns throughout that operation, so a run never
+   * switches databases half way.
+   */
+  select(options?: { signal?: AbortSignal }): Promise<DialectSelection>;
 }
 
 /** Which database an operation of a composite dialect runs on, and why. */
@@ -193,8 +202,46 @@ export interface FailoverInfo {
 }
 
 /**
- * One connection to the database. Core calls its members one at a time (never concurrently,
- * except {@link cancel}), and closes it once.
+ * Role 1 of a session: one connection with transactions. Core calls its members one at a time
+ * (never concurrently, except `cancel`), and closes it once. A dialect written today supplies
+ * this, a {@link DialectLock} and a {@link StateFlavour}, and builds its session with
+ * {@link composeSession}: core owns the state store and the lock loop.
+ */
+export type DialectConnection = Pick<DialectSession, 'query' | 'execute' | 'begin' | 'commit' | 'rollback' | 'close'> &
+  Partial<Pick<DialectSession, 'inTransaction' | 'cancel' | 'describe'>>;
+
+/** Engine-specific extras a connection may add (SQLite's foreign-key handling); core asks for them by name. */
+export type DialectConnectionExtras = Partial<Pick<DialectSession, 'setForeignKeys' | 'checkForeignKeys' | 'findRebuildHazards'>>;
+
+/**
+ * Role 2 of a session: the migration lock, held by the session (a session lock: PostgreSQL's
+ * advisory lock, MariaDB's `GET_LOCK`). Core owns the waiting ({@link waitForLock}): backoff,
+ * `lockTimeoutMs`, the AbortSignal, the `lock-wait` events and `STRATA_LOCK_TIMEOUT`.
+ */
+export interface DialectLock {
+  /**
+   * Takes the lock if it is free, without waiting, holding no transaction or snapshot; true when
+   * this session now holds it. Must not take it twice when it is re-entrant (`GET_LOCK`, advisory
+   * locks): a second call while held returns true without taking it again.
+   */
+  tryLock(): Promise<boolean>;
+  /**
+   * Releases the lock. Throws `STRATA_LOCK_LOST` (exit 4) when the session did not hold it any more
+   * (a migration released it, the connection was replaced): the run may have overlapped another.
+   */
+  releaseLock(): Promise<void>;
+  /** Who holds the lock now (any session), or undefined when nobody does. */
+  lockHolder?(): Promise<LockHolder | undefined>;
+  /** The lock's name in the database, for messages (`strata:app.strata_migrations`). */
+  readonly lockName?: string;
+  /** The statement that ends a stuck holder, for the timeout's hint (`KILL 42`). */
+  endHolderSql?(pid: number): string;
+}
+
+/**
+ * The session core works with: a connection, a lock and a state store. Dialects build it with
+ * {@link composeSession}; the built-in ones still assemble some members by hand for their own
+ * fast paths (see decision 017).
  */
 export interface DialectSession {
   /**
@@ -222,8 +269,10 @@ export interface DialectSession {
    * Takes the migration lock, waiting at most `lockTimeoutMs` while holding no transaction or
    * snapshot. Throws `STRATA_LOCK_TIMEOUT` with `details.holder` ({@link LockHolder}) on timeout.
    * With `supportsSessionLock: false` this opens a write transaction that core ends with `commit`.
+   * `options.onWait` is called while waiting, when the holder is learnt and whenever it changes
+   * ({@link composeSession} does this through core's loop; a hand-written lock may ignore it).
    */
-  acquireLock(): Promise<void>;
+  acquireLock(options?: AcquireLockOptions): Promise<void>;
   /**
    * Releases the lock taken by {@link acquireLock}; checks that it was really held (PostgreSQL's
    * `pg_advisory_unlock` result). Called once per run, after the last commit or rollback.

@@ -1,4 +1,4 @@
-import type { Dialect, DialectSelection } from './dialect.js';
+import type { CompositeDialect, Dialect, DialectSelection } from './dialect.js';
 import { isStrataError, redactSecrets } from './errors.js';
 
 /** Options for {@link createFailoverDialect}. */
@@ -28,7 +28,7 @@ export const DEFAULT_FAILOVER_CONNECT_TIMEOUT_MS = 5000;
  *   fallback: createSqliteDialect({ filename: './fallback.db' }),
  * });
  */
-export function createFailoverDialect(options: FailoverDialectOptions): Dialect {
+export function createFailoverDialect(options: FailoverDialectOptions): CompositeDialect {
   const { primary, fallback } = options;
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_FAILOVER_CONNECT_TIMEOUT_MS;
 
@@ -93,7 +93,7 @@ async function probe(primary: Dialect, timeoutMs: number, signal: AbortSignal | 
 }
 
 /** True when `dialect` is a failover dialect (it selects a target per operation). */
-export function isCompositeDialect(dialect: Dialect): boolean {
-  return typeof dialect.select === 'function';
+export function isCompositeDialect(dialect: Dialect): dialect is CompositeDialect {
+  return typeof (dialect as Partial<CompositeDialect>).select === 'function';
 }
 

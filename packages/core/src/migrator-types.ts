@@ -70,7 +70,10 @@ export interface BeforeRunResult {
 
 /** Progress of a run, for spinners and logs. */
 export type MigratorEvent =
-  /** Sent when the wait starts, and again once the holder is known or changes (`holder`, `waitedMs` so far). */
+  /**
+   * Waiting for the migration lock: once when the wait starts, then again (with `holder` and
+   * `waitedMs`) when core learns who holds the lock and whenever the holder changes.
+   */
   | { type: 'lock-wait'; target: string; holder?: LockHolder; waitedMs?: number }
   | { type: 'lock-acquired'; waitedMs: number }
   | { type: 'run-start'; direction: 'up' | 'down'; steps: number; dryRun: boolean; singleTransaction: boolean; runId: string }

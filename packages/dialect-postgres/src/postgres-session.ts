@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { StrataError, isStrataError, redactSecrets } from '@strata/core';
+import { StrataError, isStrataError, redactSecrets, waitForLock } from '@strata/core';
 import type { ConnectOptions, DialectSession, EventQuery, EventRecord, StateRow, StateWrite } from '@strata/core';
 import { describeBlockers, findRelationLockHolders, relationsOf } from './postgres-blockers.js';
 import {
@@ -14,7 +14,7 @@ import {
 } from './postgres-errors.js';
 import type { ScriptLocation } from './postgres-errors.js';
 import { connectClient } from './postgres-connect.js';
-import { acquireAdvisoryLock, findAdvisoryLockHolder, postgresAdvisoryLockKey } from './postgres-lock.js';
+import { findAdvisoryLockHolder, postgresAdvisoryLockKey } from './postgres-lock.js';
 import {
   guardedTryLockSql,
   guardedUnlockSql,
@@ -611,21 +611,32 @@ function createSession(
       }
     },
 
-    async acquireLock() {
+    async acquireLock(acquire) {
       ensureOpen();
       if (lockHeld) return;
       if (inTransaction()) {
         throw new StrataError('STRATA_DIALECT_CONTRACT', 'acquireLock was called inside a transaction; the lock must be taken with none open');
       }
-      await acquireAdvisoryLock({
-        run,
-        key: lockKey,
-        lockName,
-        timeoutMs: options.lockTimeoutMs,
-        signal: options.signal,
-        firstTry: lockAndLook,
-        tryLock: async () => lockTried((await run(guardedTryLockSql(identity)))[0]),
-      });
+      // The first try also reads what comes next (lockAndLook); core's loop does the waiting.
+      let first = true;
+      await waitForLock(
+        {
+          tryLock: async () => {
+            if (!first) return lockTried((await run(guardedTryLockSql(identity)))[0]);
+            first = false;
+            return lockAndLook();
+          },
+          lockHolder: () => findAdvisoryLockHolder(run, lockKey),
+          endHolderSql: (pid) => `SELECT pg_terminate_backend(${pid})`,
+        },
+        {
+          target: settings.target,
+          lockName,
+          lockTimeoutMs: options.lockTimeoutMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(acquire?.onWait ? { onWait: acquire.onWait } : {}),
+        },
+      );
       lockHeld = true;
     },
 

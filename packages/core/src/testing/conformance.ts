@@ -3,6 +3,7 @@ import { type Dialect, type DialectSession, resolveCapabilities } from '../diale
 import { isStrataError } from '../errors.js';
 import { defineModule } from '../module-source.js';
 import { createMigrator } from '../migrator.js';
+import type { MigratorEvent } from '../migrator-types.js';
 import { CHECKSUM_ALGORITHM, type EventRecord, type StateRow } from '../state.js';
 
 /** A fresh, empty database for one conformance test, and how to throw it away. */
@@ -203,6 +204,40 @@ export function describeDialectConformance(options: DialectConformanceOptions): 
       await first.releaseLock();
       await second.acquireLock();
       await second.releaseLock();
+    });
+
+    it.skipIf(options.skipLockContention ?? false)('while a run waits for a session lock, names the holder in lock-wait events and in the timeout', async () => {
+      await fresh();
+      if (!resolveCapabilities(target.dialect).supportsSessionLock) return; // a write lock: covered above
+      const first = await open();
+      await first.acquireLock();
+      const events: MigratorEvent[] = [];
+      const module = defineModule({ name: 'app', migrations: [{ version: '1.0.0', name: 'one', up: 'CREATE TABLE conf_wait (id INTEGER PRIMARY KEY)' }] });
+      const waiting = createMigrator({ dialect: target.secondDialect ?? target.dialect, sources: [module], lockTimeoutMs: 1500, onEvent: (e) => events.push(e) });
+      const error = await waiting.up().catch((e: unknown) => e);
+      expect(isStrataError(error) && error.code).toBe('STRATA_LOCK_TIMEOUT');
+      const waits = events.filter((e) => e.type === 'lock-wait');
+      expect(waits[0]).toEqual({ type: 'lock-wait', target: (target.secondDialect ?? target.dialect).target });
+      if (first.lockHolder) {
+        const holder = await first.lockHolder();
+        expect(holder).toBeDefined();
+        const same = holder?.pid !== undefined ? { pid: holder.pid } : {};
+        expect((error as { details: { holder?: unknown } }).details.holder).toMatchObject(same);
+        // Core's loop reports the holder once it learns it, and again only when another session holds it.
+        expect(waits.slice(1)).toEqual([{ type: 'lock-wait', target: expect.any(String), holder: expect.objectContaining(same), waitedMs: expect.any(Number) }]);
+      }
+      await first.releaseLock();
+      expect((await waiting.up()).steps.map((step) => step.id)).toEqual(['app@1.0.0']);
+    });
+
+    it.skipIf(options.skipLockContention ?? false)('a release that finds the lock gone is STRATA_LOCK_LOST', async () => {
+      await fresh();
+      if (!resolveCapabilities(target.dialect).supportsSessionLock) return;
+      const session = await open();
+      await session.acquireLock();
+      await session.releaseLock();
+      const error = await session.releaseLock().catch((e: unknown) => e);
+      expect(isStrataError(error) && error.code).toBe('STRATA_LOCK_LOST');
     });
 
     it('closes idempotently', async () => {
