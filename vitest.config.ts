@@ -17,9 +17,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // .ci/run reads the JSON report to print its one-line summary (summed over all projects).
-    ...(process.env.STRATA_VITEST_JSON
-      ? { reporters: ['default', 'json'], outputFile: { json: process.env.STRATA_VITEST_JSON } }
-      : {}),
+    ...(process.env.STRATA_VITEST_JSON ? { reporters: ['default', 'json'], outputFile: { json: process.env.STRATA_VITEST_JSON } } : {}),
     projects: [
       { extends: true, test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'] } },
       {

@@ -9,6 +9,8 @@ const BIN = fileURLToPath(new URL('../apps/strata/dist/strata.cjs', import.meta.
  */
 export default function setup(): void {
   if (!existsSync(BIN)) {
-    throw new Error(`The e2e tests run the built bin, and ${BIN} does not exist. Run \`pnpm build\` first (\`pnpm test:e2e\` and \`pnpm test\` build before testing).`);
+    throw new Error(
+      `The e2e tests run the built bin, and ${BIN} does not exist. Run \`pnpm build\` first (\`pnpm test:e2e\` and \`pnpm test\` build before testing).`,
+    );
   }
 }

@@ -79,9 +79,9 @@ export function decideBackup(target: TargetDialect, settings: Settings, env: Rec
   }
   if (parsed?.kind === 'postgres') {
     const pgDump = settings.backup.pgDumpPath;
-    const found = pgDump !== undefined && pgDump.includes('/') ? isExecutable(pgDump) : isOnPath(pgDump ?? 'pg_dump', env);
+    const found = pgDump?.includes('/') ? isExecutable(pgDump) : isOnPath(pgDump ?? 'pg_dump', env);
     if (found) return { backup: true };
-    const where = pgDump !== undefined && pgDump.includes('/') ? `${pgDump} (backup.pgDumpPath) is not an executable` : `${pgDump ?? 'pg_dump'} is not on PATH`;
+    const where = pgDump?.includes('/') ? `${pgDump} (backup.pgDumpPath) is not an executable` : `${pgDump ?? 'pg_dump'} is not on PATH`;
     if (enabled === true) {
       throw new StrataError('STRATA_BACKUP_FAILED', `Backups are required (backup.enabled: true) but ${where}`, {
         hint: 'Install the PostgreSQL client tools (apt-get install postgresql-client, brew install libpq) or set backup.pgDumpPath in the config, or pass --no-backup',
