@@ -1,43 +1,46 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { exactAliases } from './test-support/sources.js';
 
-const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-
-// Tests import sibling packages from source, so a change is tested without a rebuild. The CLI's
-// end-to-end and packaging tests spawn the built binaries instead (the root `test` script builds).
+// Three layers, each its own project (`pnpm test:unit`, `test:integration`, `test:e2e`; `pnpm test`
+// builds and runs all three):
+// - unit: the tests next to the code (packages/*/src); pure, no build and no database server.
+// - integration: real PostgreSQL, SQLite files and MariaDB, packages from source (decision 005).
+// - e2e: the built `strata` bin spawned in temp projects, and the packed tarballs.
 export default defineConfig({
   resolve: {
-    alias: [
-      { find: /^@strata\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
-      { find: /^@strata\/core$/, replacement: src('./packages/core/src/index.ts') },
-      { find: /^@strata\/dialect-sqlite\/backup$/, replacement: src('./packages/dialect-sqlite/src/backup/index.ts') },
-      { find: /^@strata\/dialect-sqlite$/, replacement: src('./packages/dialect-sqlite/src/index.ts') },
-      { find: /^@strata\/dialect-postgres\/backup$/, replacement: src('./packages/dialect-postgres/src/backup/index.ts') },
-      { find: /^@strata\/dialect-postgres$/, replacement: src('./packages/dialect-postgres/src/index.ts') },
-      { find: /^@strata\/core-schema$/, replacement: src('./packages/core-schema/src/index.ts') },
-      { find: /^@strata\/backup$/, replacement: src('./packages/backup/src/index.ts') },
-      { find: /^@strata\/lint$/, replacement: src('./packages/lint/src/index.ts') },
-      { find: /^@strata\/cli$/, replacement: src('./packages/cli/src/index.ts') },
-    ],
+    // Tests import sibling packages from source, so a change is tested without a rebuild. One map
+    // for every runner: test-support/sources.ts.
+    alias: exactAliases(),
   },
   test: {
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // .ci/run reads the JSON report to print its one-line summary (summed over both projects).
-    ...(process.env.STRATA_VITEST_JSON
-      ? { reporters: ['default', 'json'], outputFile: { json: process.env.STRATA_VITEST_JSON } }
-      : {}),
+    // .ci/run reads the JSON report to print its one-line summary (summed over all projects).
+    ...(process.env.STRATA_VITEST_JSON ? { reporters: ['default', 'json'], outputFile: { json: process.env.STRATA_VITEST_JSON } } : {}),
     projects: [
-      // `pnpm test:unit`: the tests next to the code; pure, no build and no database server.
       { extends: true, test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'] } },
       {
         extends: true,
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
-          // PostgreSQL must be reachable (tests never skip); the CLI's tests need the build.
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'tests/*/**/*.test.ts',
+            'apps/visual-editor-db/test/**/*.test.ts',
+            'examples/*/test/**/*.test.ts',
+          ],
+          // PostgreSQL must be reachable (tests never skip).
           globalSetup: ['./test-support/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['apps/strata/test/**/*.test.ts'],
+          // PostgreSQL must be reachable, and the bin built (a missing build fails here, by name).
+          globalSetup: ['./test-support/global-setup.ts', './test-support/e2e-setup.ts'],
         },
       },
     ],

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const destination = resolve(process.cwd(), process.argv[2] ?? join(root, 'packed'));
-const pnpm = process.env.npm_execpath && process.env.npm_execpath.includes('pnpm') ? [process.execPath, process.env.npm_execpath] : ['pnpm'];
+const pnpm = process.env.npm_execpath?.includes('pnpm') ? [process.execPath, process.env.npm_execpath] : ['pnpm'];
 const run = (args, cwd) => execFileSync(pnpm[0], [...pnpm.slice(1), ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 
 const packages = JSON.parse(run(['ls', '-r', '--depth', '-1', '--json'], root)).filter((p) => !p.private && p.path !== root.replace(/\/$/, ''));

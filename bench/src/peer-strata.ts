@@ -5,7 +5,7 @@ import { cachedFileSource } from '@strata/cli';
 import coreSchema from '@strata/core-schema';
 import { createPostgresDialect } from '@strata/dialect-postgres';
 import { createSqliteDialect } from '@strata/dialect-sqlite';
-import { type MigrationSet, type Peer, type Target } from './peer-types.js';
+import type { MigrationSet, Peer, Target } from './peer-types.js';
 
 export function strataDialect(target: Target): Dialect {
   return target.dialect === 'postgres' ? createPostgresDialect({ connectionString: target.url }) : createSqliteDialect({ filename: target.filename });

@@ -25,7 +25,7 @@ export function ratioRow(workload: string, subject: string, ms: number, baseline
 export function printTable(rows: Row[]): string {
   const lines = ['| workload | subject | median ms | vs baseline | ratio | target | met |', '| --- | --- | ---: | --- | ---: | --- | --- |'];
   for (const row of rows) {
-    const ratio = row.baselineMs ? (row.ms / row.baselineMs).toFixed(2) + 'x' : '';
+    const ratio = row.baselineMs ? `${(row.ms / row.baselineMs).toFixed(2)}x` : '';
     lines.push(
       `| ${row.workload} | ${row.subject} | ${row.ms.toFixed(1)} | ${row.baseline ?? ''} | ${ratio} | ${row.target ?? ''} | ${row.ok === undefined ? '' : row.ok ? 'yes' : 'NO'} |`,
     );

@@ -3,11 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SOURCE_ENTRIES } from '../../../test-support/sources.js';
 
-const CORE_SRC = fileURLToPath(new URL('../../core/src/index.ts', import.meta.url));
-const BACKUP_SRC = fileURLToPath(new URL('../src/index.ts', import.meta.url));
-const SQLITE_BACKUP_SRC = fileURLToPath(new URL('../../dialect-sqlite/src/backup/index.ts', import.meta.url));
-const POSTGRES_BACKUP_SRC = fileURLToPath(new URL('../../dialect-postgres/src/backup/index.ts', import.meta.url));
+const BACKUP_SRC = SOURCE_ENTRIES['@strata/backup']!;
+const SQLITE_BACKUP_SRC = SOURCE_ENTRIES['@strata/dialect-sqlite/backup']!;
+const POSTGRES_BACKUP_SRC = SOURCE_ENTRIES['@strata/dialect-postgres/backup']!;
 // jiti (core's TypeScript loader) lets a plain `node` child run this package's sources unbuilt.
 const JITI = createRequire(fileURLToPath(new URL('../../core/package.json', import.meta.url))).resolve('jiti');
 
@@ -26,7 +26,7 @@ export function runBackupChild(
   writeFileSync(
     script,
     `import { createJiti } from ${JSON.stringify(pathToFileURL(JITI).href)};
-const jiti = createJiti(import.meta.url, { alias: { '@strata/core': ${JSON.stringify(CORE_SRC)} } });
+const jiti = createJiti(import.meta.url, { alias: ${JSON.stringify(SOURCE_ENTRIES)} });
 const backup = { ...(await jiti.import(${JSON.stringify(BACKUP_SRC)})), ...(await jiti.import(${JSON.stringify(SQLITE_BACKUP_SRC)})), ...(await jiti.import(${JSON.stringify(POSTGRES_BACKUP_SRC)})) };
 const args = ${JSON.stringify(options.args ?? null)};
 const result = await (async () => { ${body} })();

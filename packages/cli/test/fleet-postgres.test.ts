@@ -31,7 +31,7 @@ describe('strata up --fleet schemas:<pattern> over PostgreSQL schemas', () => {
   // Full size (issue 16): 200 schemas in one database.
   it('applies every migration to 200 tenant schemas, each with its own state tables, once each', { timeout: 600_000 }, async () => {
     const names = schemas('tenant', 200);
-    await sql(names.map((s) => `CREATE SCHEMA ${s};`).join('\n') + '\nCREATE SCHEMA tenantx; CREATE SCHEMA other_001;');
+    await sql(`${names.map((s) => `CREATE SCHEMA ${s};`).join('\n')}\nCREATE SCHEMA tenantx; CREATE SCHEMA other_001;`);
     const dir = fleetProject(3);
     // No --concurrency: the default comes from the cores and the server's free connections.
     const ran = await run(['up', '--fleet', 'schemas:tenant_*', '--url', database.url, '--json'], dir);
@@ -59,7 +59,7 @@ describe('strata up --fleet schemas:<pattern> over PostgreSQL schemas', () => {
 
   it('a failing schema and an unreachable database are reported; the other tenants are applied', async () => {
     const names = schemas('acct', 6);
-    await sql(names.map((s) => `CREATE SCHEMA ${s};`).join('\n') + '\nCREATE TABLE acct_002.t2 (x int);');
+    await sql(`${names.map((s) => `CREATE SCHEMA ${s};`).join('\n')}\nCREATE TABLE acct_002.t2 (x int);`);
     const dir = fleetProject(3);
     const unreachable = 'postgres://postgres:Sekr1tPw@127.0.0.1:1/nowhere';
     writeFileSync(join(dir, 'fleet.json'), JSON.stringify([...names.map((schema) => ({ name: schema, url: database.url, schema })), { name: 'down-db', url: unreachable }]));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Dialect } from '@strata/core';
 
 type DialectFactory = (options: object) => Dialect;
-// Imported by name at run time (vitest aliases them to source); the cli package does not depend on them.
+// Imported by name at run time, as the CLI loads dialects (test-only dev dependencies of the cli package).
 const sqliteDialect = async (options: object) => ((await import('@strata/dialect-sqlite' as string)) as { createSqliteDialect: DialectFactory }).createSqliteDialect(options);
 const postgresDialect = async (options: object) => ((await import('@strata/dialect-postgres' as string)) as { createPostgresDialect: DialectFactory }).createPostgresDialect(options);
 import { runCli, type RunCliOptions } from '../src/run-cli.js';

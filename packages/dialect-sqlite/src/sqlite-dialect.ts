@@ -175,7 +175,7 @@ export function createSqliteDialect(options: SqliteDialectOptions): Dialect {
   /** The dialect's one shared connection; concurrent first connects wait for the same one. */
   const sharedConnection = async (connect: ConnectOptions): Promise<SqliteConnection> => {
     const current = await shared;
-    if (current !== undefined && current.db.open) return current;
+    if (current?.db.open) return current;
     shared = openSharedConnection(connect);
     shared.catch(() => {
       shared = undefined;

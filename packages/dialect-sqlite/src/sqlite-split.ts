@@ -43,7 +43,6 @@ const CH_MINUS = 45;
 const CH_SLASH = 47;
 const CH_SEMI = 59;
 const CH_LBRACKET = 91;
-const CH_RBRACKET = 93;
 const CH_UNDERSCORE = 95;
 const CH_BACKTICK = 96;
 

@@ -63,7 +63,7 @@ function volatileFunction(expr: unknown): string | undefined {
 /** `col` when the expression is `col IS NOT NULL`. */
 function notNullColumn(expr: unknown): string | undefined {
   const test = ((expr ?? {}) as Node).NullTest as Node | undefined;
-  if (!test || test.nulltesttype !== 'IS_NOT_NULL') return undefined;
+  if (test?.nulltesttype !== 'IS_NOT_NULL') return undefined;
   const fields = (((test.arg ?? {}) as Node).ColumnRef as Node | undefined)?.fields;
   return lastName(fields) || undefined;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isPostgresParserLoaded, lintMigrations } from '../src/index.js';
+import { lintMigrations } from '../src/index.js';
+import { isPostgresParserLoaded } from '../src/postgres-parse.js';
 
 // Its own file, so its own process: nothing else has loaded the parser yet.
 describe('the PostgreSQL parser', () => {

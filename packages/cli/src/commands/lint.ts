@@ -66,6 +66,7 @@ export async function lint(options: LintCommandOptions): Promise<LintCommandResu
     const migration = byId.get(planned.id)!;
     const context = only !== undefined && !only.has(migration.id);
     const file = migration.file;
+    // biome-ignore lint/complexity/useOptionalChain: `file?.endsWith` would not narrow `file` to a string below.
     const isSqlFile = file !== undefined && file.endsWith('.sql');
     if (!isSqlFile && migration.load) {
       if (!context) skipped.push({ id: migration.id, reason: 'a script migration (.ts/.js): its SQL is built at run time' });

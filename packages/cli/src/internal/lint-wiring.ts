@@ -107,7 +107,7 @@ export async function runLint(context: LintRunContext): Promise<number> {
     const changed = changedFiles(since, cwd);
     only = new Set(
       migrations
-        .filter((m) => m.file !== undefined && m.file.endsWith('.sql') && [m.file, m.file.replace(/\.sql$/, `.${dialect}.sql`)].some((file) => changed.has(resolvePath(cwd, file))))
+        .filter((m) => m.file?.endsWith('.sql') && [m.file, m.file.replace(/\.sql$/, `.${dialect}.sql`)].some((file) => changed.has(resolvePath(cwd, file))))
         .map((m) => m.id),
     );
   }
