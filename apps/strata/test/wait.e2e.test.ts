@@ -144,7 +144,7 @@ describe('waiting for the migration lock that another strata run holds', () => {
   // Needs core's lock loop to send lock-wait again with the holder (H1's branch, issue 14):
   // until that is merged core sends one lock-wait without a holder, and this test fails.
   // The renderer itself is tested in packages/cli/src/run-progress.test.ts.
-  it.skip('postgres, on a pipe: one line naming the holder (pid, host, application, since)', async () => {
+  it('postgres, on a pipe: one line naming the holder (pid, host, application, since)', async () => {
     const ran = await holderAndWaiter('postgres', (dir, url) => run(dir, ['up', '--no-backup', '--url', url, '--lock-timeout', '60s']));
     expect(ran.code, ran.stdout + ran.stderr).toBe(0);
     const lines = ran.stdout.split('\n').filter((line) => line.startsWith('waiting for the lock on '));
