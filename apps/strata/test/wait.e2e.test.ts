@@ -101,7 +101,7 @@ describe('waiting for the migration lock that another strata run holds', () => {
   /** A project whose first migration holds the lock a few seconds, and the URL of its (fresh) database. */
   async function lockedProject(dialect: 'postgres' | 'sqlite') {
     // SQLite runs in the thread: a recursive count keeps the write lock for a few seconds.
-    const slow = SLOW[dialect] ?? 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 8000000) SELECT count(*) FROM c;';
+    const slow = SLOW[dialect] ?? 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40000000) SELECT count(*) FROM c;';
     const dir = project({ 'migrations/1.0.0_slow.sql': `-- strata:up\n${slow}\nCREATE TABLE slow_${dialect} (id int);\n-- strata:down\nDROP TABLE slow_${dialect};\n` });
     if (dialect === 'sqlite') return { dir, url: 'sqlite:./locked.db' };
     const fresh = await createTestDatabase('strata_lockwait');
