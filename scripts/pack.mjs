@@ -12,9 +12,12 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const destination = resolve(process.cwd(), process.argv[2] ?? join(root, 'packed'));
 const pnpm = process.env.npm_execpath?.includes('pnpm') ? [process.execPath, process.env.npm_execpath] : ['pnpm'];
-const run = (args, cwd) => execFileSync(pnpm[0], [...pnpm.slice(1), ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const run = (args, cwd) =>
+  execFileSync(pnpm[0], [...pnpm.slice(1), ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 
-const packages = JSON.parse(run(['ls', '-r', '--depth', '-1', '--json'], root)).filter((p) => !p.private && p.path !== root.replace(/\/$/, ''));
+const packages = JSON.parse(run(['ls', '-r', '--depth', '-1', '--json'], root)).filter(
+  (p) => !p.private && p.path !== root.replace(/\/$/, ''),
+);
 if (existsSync(destination)) for (const file of readdirSync(destination)) if (file.endsWith('.tgz')) rmSync(join(destination, file));
 mkdirSync(destination, { recursive: true });
 for (const pkg of packages) {
@@ -24,4 +27,7 @@ for (const pkg of packages) {
   }
   run(['pack', '--pack-destination', destination], pkg.path);
 }
-for (const file of readdirSync(destination).filter((f) => f.endsWith('.tgz')).sort()) console.log(join(destination, file));
+for (const file of readdirSync(destination)
+  .filter((f) => f.endsWith('.tgz'))
+  .sort())
+  console.log(join(destination, file));

@@ -5,7 +5,19 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 
 // Loaded at run time from the project or this package's dependencies, never bundled: the sibling
 // packages that dialects share (core) or that users install one by one (dialects), drivers, jiti.
-const external = ['@strata/core', '@strata/backup', '@strata/core-schema', '@strata/dialect-sqlite', '@strata/dialect-postgres', '@strata/lint', 'better-sqlite3', 'pg', 'libpg-query', 'jiti', 'slugify'];
+const external = [
+  '@strata/core',
+  '@strata/backup',
+  '@strata/core-schema',
+  '@strata/dialect-sqlite',
+  '@strata/dialect-postgres',
+  '@strata/lint',
+  'better-sqlite3',
+  'pg',
+  'libpg-query',
+  'jiti',
+  'slugify',
+];
 
 export default defineConfig([
   {

@@ -16,7 +16,9 @@ const MB = 1024 * 1024;
 function makeSqlite(file: string, megabytes: number): void {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, payload BLOB NOT NULL); CREATE INDEX idx_items_name ON items (name);');
+  db.exec(
+    'CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, payload BLOB NOT NULL); CREATE INDEX idx_items_name ON items (name);',
+  );
   const rows = Math.round((megabytes * MB) / 1150);
   db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
            INSERT INTO items (name, payload) SELECT hex(randomblob(16)), randomblob(1000) FROM n`);
@@ -35,7 +37,9 @@ async function makePostgres(name: string, megabytes: number): Promise<string> {
     const rows = Math.round((megabytes * MB) / 1200);
     await client.query(`CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL, payload text NOT NULL)`);
     // Incompressible-ish payload so pg_dump's compression does not make the comparison trivial.
-    await client.query(`INSERT INTO items SELECT g, md5(g::text), string_agg(md5(random()::text), '') FROM generate_series(1, ${rows}) g, generate_series(1, 32) k GROUP BY g`);
+    await client.query(
+      `INSERT INTO items SELECT g, md5(g::text), string_agg(md5(random()::text), '') FROM generate_series(1, ${rows}) g, generate_series(1, 32) k GROUP BY g`,
+    );
     await client.query('CREATE INDEX idx_items_name ON items (name)');
     await client.query('VACUUM ANALYZE items');
   } finally {
@@ -136,13 +140,36 @@ export async function benchBackup(options: { work: string; rounds: number; megab
   const w = `backup, SQLite ${(sqliteSize / MB).toFixed(0)} MB`;
   const raw = median(sqliteRaw);
   rows.push({ workload: w, subject: 'sqlite3 db ".backup"', ms: raw });
-  rows.push(ratioRow(w, 'strata backup create (serialize + write ‖ SHA-256 + fsync + manifest)', median(sqliteStrata), 'sqlite3 .backup', raw, 1.5));
+  rows.push(
+    ratioRow(w, 'strata backup create (serialize + write ‖ SHA-256 + fsync + manifest)', median(sqliteStrata), 'sqlite3 .backup', raw, 1.5),
+  );
   rows.push({ workload: w, subject: 'strata backup verify (SHA-256 + integrity_check)', ms: median(sqliteVerify) });
-  rows.push({ workload: w, subject: 'SHA-256 of the copy alone (in memory; the floor of the create)', ms: median(sqliteHashOnly), baseline: 'sqlite3 .backup', baselineMs: raw });
-  rows.push({ workload: w, subject: 'strata backup create above the in-memory threshold (online API, then SHA-256)', ms: median(sqliteBackupApi), baseline: 'sqlite3 .backup', baselineMs: raw });
+  rows.push({
+    workload: w,
+    subject: 'SHA-256 of the copy alone (in memory; the floor of the create)',
+    ms: median(sqliteHashOnly),
+    baseline: 'sqlite3 .backup',
+    baselineMs: raw,
+  });
+  rows.push({
+    workload: w,
+    subject: 'strata backup create above the in-memory threshold (online API, then SHA-256)',
+    ms: median(sqliteBackupApi),
+    baseline: 'sqlite3 .backup',
+    baselineMs: raw,
+  });
   const rawRestore = median(sqliteRestoreRaw);
   rows.push({ workload: w, subject: 'sqlite3 live ".restore backup"', ms: rawRestore });
-  rows.push(ratioRow(w, 'strata backup restore in place (SHA-256 check, then backup API in one write transaction)', median(sqliteRestoreStrata), 'sqlite3 .restore', rawRestore, 1.3));
+  rows.push(
+    ratioRow(
+      w,
+      'strata backup restore in place (SHA-256 check, then backup API in one write transaction)',
+      median(sqliteRestoreStrata),
+      'sqlite3 .restore',
+      rawRestore,
+      1.3,
+    ),
+  );
 
   const name = `strata_bench_backup_${process.pid}`;
   const url = await makePostgres(name, megabytes);
@@ -172,14 +199,20 @@ export async function benchBackup(options: { work: string; rounds: number; megab
     const pgRestoreStrata: number[] = [];
     const restoreDirectory = join(work, 'pg-restore-backups');
     mkdirSync(restoreDirectory, { recursive: true });
-    const restoreManager = createBackupManager({ provider: createPostgresBackupProvider({ connectionString: url }), directory: restoreDirectory });
+    const restoreManager = createBackupManager({
+      provider: createPostgresBackupProvider({ connectionString: url }),
+      directory: restoreDirectory,
+    });
     const restoreBackup = await restoreManager.create();
     const empty = `${name}_empty`;
     try {
       for (let r = 0; r < rounds; r++) {
         await adminQuery(`DROP DATABASE IF EXISTS ${empty} WITH (FORCE)`);
         await adminQuery(`CREATE DATABASE ${empty} TEMPLATE template0`);
-        const raw = () => pgRestoreRaw.push(timed('pg_restore', ['--no-owner', '--single-transaction', '--exit-on-error', '-d', databaseUrl(empty), restoreBackup.path]));
+        const raw = () =>
+          pgRestoreRaw.push(
+            timed('pg_restore', ['--no-owner', '--single-transaction', '--exit-on-error', '-d', databaseUrl(empty), restoreBackup.path]),
+          );
         const strata = async () => {
           const started = performance.now();
           await restoreManager.restore(restoreBackup.manifest.id);
@@ -209,11 +242,22 @@ export async function benchBackup(options: { work: string; rounds: number; megab
     const wp = `backup, PostgreSQL ${(size / MB).toFixed(0)} MB`;
     const rawPg = median(pgRaw);
     rows.push({ workload: wp, subject: 'pg_dump -Fc', ms: rawPg });
-    rows.push(ratioRow(wp, 'strata backup create (pg_dump -Fc + version check + SHA-256 + manifest)', median(pgStrata), 'pg_dump -Fc', rawPg, 1.1));
+    rows.push(
+      ratioRow(wp, 'strata backup create (pg_dump -Fc + version check + SHA-256 + manifest)', median(pgStrata), 'pg_dump -Fc', rawPg, 1.1),
+    );
     rows.push({ workload: wp, subject: 'strata backup verify (SHA-256 + pg_restore --list)', ms: median(pgVerify) });
     const rawPgRestore = median(pgRestoreRaw);
     rows.push({ workload: wp, subject: 'pg_restore --single-transaction into an empty database', ms: rawPgRestore });
-    rows.push(ratioRow(wp, 'strata backup restore in place (SHA-256 check, then drop + replay in one transaction)', median(pgRestoreStrata), 'pg_restore', rawPgRestore, 1.3));
+    rows.push(
+      ratioRow(
+        wp,
+        'strata backup restore in place (SHA-256 check, then drop + replay in one transaction)',
+        median(pgRestoreStrata),
+        'pg_restore',
+        rawPgRestore,
+        1.3,
+      ),
+    );
   } finally {
     await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }

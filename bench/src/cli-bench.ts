@@ -36,6 +36,12 @@ export async function benchCli(options: { work: string; rounds: number; count: n
   return [
     { workload: 'CLI start-up', subject: 'node -e 0', ms: nodeMs },
     ratioRow('CLI start-up', 'strata --version', median(version), 'node -e 0', nodeMs, 1.3),
-    { workload: `CLI W3 SQLite: up, nothing to do, ${count} applied`, subject: 'strata up (whole process)', ms: median(upNothing), baseline: 'node -e 0', baselineMs: nodeMs },
+    {
+      workload: `CLI W3 SQLite: up, nothing to do, ${count} applied`,
+      subject: 'strata up (whole process)',
+      ms: median(upNothing),
+      baseline: 'node -e 0',
+      baselineMs: nodeMs,
+    },
   ];
 }

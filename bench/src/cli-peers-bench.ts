@@ -35,9 +35,17 @@ interface Command {
 
 function timeCommand(c: Command): number {
   const started = performance.now();
-  const result = spawnSync(c.command, c.args, { cwd: c.cwd, env: { ...process.env, ...c.env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(c.command, c.args, {
+    cwd: c.cwd,
+    env: { ...process.env, ...c.env },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const ms = performance.now() - started;
-  if (result.status !== 0) throw new Error(`${c.command} ${c.args.join(' ')} failed (${result.status ?? result.signal}): ${(result.stderr || result.stdout).slice(0, 2000)}`);
+  if (result.status !== 0)
+    throw new Error(
+      `${c.command} ${c.args.join(' ')} failed (${result.status ?? result.signal}): ${(result.stderr || result.stdout).slice(0, 2000)}`,
+    );
   return ms;
 }
 
@@ -49,8 +57,13 @@ function knexProject(dir: string, set: MigrationSet, target: Target, tag: string
   if (!existsSync(folder)) {
     mkdirSync(folder, { recursive: true });
     set.migrations.forEach((m, i) => {
-      const up = splitStatements(m.sql).map((s) => `  await knex.raw(${lit(s)});`).join('\n');
-      writeFileSync(join(folder, `${seq(i)}_${m.name}.cjs`), `exports.up = async (knex) => {\n${up}\n};\nexports.down = async (knex) => {\n  await knex.raw(${lit(m.down)});\n};\n`);
+      const up = splitStatements(m.sql)
+        .map((s) => `  await knex.raw(${lit(s)});`)
+        .join('\n');
+      writeFileSync(
+        join(folder, `${seq(i)}_${m.name}.cjs`),
+        `exports.up = async (knex) => {\n${up}\n};\nexports.down = async (knex) => {\n  await knex.raw(${lit(m.down)});\n};\n`,
+      );
     });
   }
   const connection = target.dialect === 'postgres' ? lit(target.url) : `{ filename: ${lit(target.filename)} }`;
@@ -68,8 +81,13 @@ function kyselyProject(dir: string, set: MigrationSet): string {
   const folder = join(dir, 'kysely-migrations');
   mkdirSync(folder, { recursive: true });
   set.migrations.forEach((m, i) => {
-    const up = splitStatements(m.sql).map((s) => `  await sql.raw(${lit(s)}).execute(db);`).join('\n');
-    writeFileSync(join(folder, `${seq(i)}_${m.name}.mjs`), `import { sql } from 'kysely';\nexport async function up(db) {\n${up}\n}\nexport async function down(db) {\n  await sql.raw(${lit(m.down)}).execute(db);\n}\n`);
+    const up = splitStatements(m.sql)
+      .map((s) => `  await sql.raw(${lit(s)}).execute(db);`)
+      .join('\n');
+    writeFileSync(
+      join(folder, `${seq(i)}_${m.name}.mjs`),
+      `import { sql } from 'kysely';\nexport async function up(db) {\n${up}\n}\nexport async function down(db) {\n  await sql.raw(${lit(m.down)}).execute(db);\n}\n`,
+    );
   });
   const script = join(dir, 'kysely-up.mjs');
   writeFileSync(
@@ -285,20 +303,50 @@ export async function benchCliPeers(options: { rounds: number; count: number }):
       const strataUrl = target.dialect === 'postgres' ? target.url : `sqlite:${target.filename}`;
       const list: W3Subject[] = [
         // The checksum cache in the work folder: each bench run starts cold, the first W3 run fills it.
-        { key: 'strata', label: 'strata up', node: false, command: { command: NODE, args: [STRATA, 'up', '--url', strataUrl, '--no-backup'], env: { STRATA_CACHE_DIR: join(dir, '.strata-cache') }, cwd: dir } },
-        { key: 'knex', label: `knex ${v('knex')} CLI: knex migrate:latest (knexfile, .cjs files)`, node: true, command: { command: NODE, args: [knexCli, 'migrate:latest', '--knexfile', knexProject(dir, set, target, tag)], cwd: dir } },
+        {
+          key: 'strata',
+          label: 'strata up',
+          node: false,
+          command: {
+            command: NODE,
+            args: [STRATA, 'up', '--url', strataUrl, '--no-backup'],
+            env: { STRATA_CACHE_DIR: join(dir, '.strata-cache') },
+            cwd: dir,
+          },
+        },
+        {
+          key: 'knex',
+          label: `knex ${v('knex')} CLI: knex migrate:latest (knexfile, .cjs files)`,
+          node: true,
+          command: { command: NODE, args: [knexCli, 'migrate:latest', '--knexfile', knexProject(dir, set, target, tag)], cwd: dir },
+        },
       ];
       if (target.dialect === 'postgres') {
         list.push({
           key: 'npm',
           label: `node-pg-migrate ${v('node-pg-migrate')} CLI: node-pg-migrate up (SQL files)`,
           node: true,
-          command: { command: NODE, args: [packageFile('node-pg-migrate', 'bin/node-pg-migrate.js'), 'up', '-m', npmFolder], env: { DATABASE_URL: target.url }, cwd: dir },
+          command: {
+            command: NODE,
+            args: [packageFile('node-pg-migrate', 'bin/node-pg-migrate.js'), 'up', '-m', npmFolder],
+            env: { DATABASE_URL: target.url },
+            cwd: dir,
+          },
         });
       }
       list.push(
-        { key: 'umzug', label: `umzug ${v('umzug')}: node script (glob of SQL files, table storage; no CLI for SQL)`, node: true, command: { command: NODE, args: [umzugScript, target.dialect, where], cwd: dir } },
-        { key: 'kysely', label: `Kysely ${v('kysely')}: node script (Migrator + FileMigrationProvider, .mjs files)`, node: true, command: { command: NODE, args: [kyselyScript, target.dialect, where], cwd: dir } },
+        {
+          key: 'umzug',
+          label: `umzug ${v('umzug')}: node script (glob of SQL files, table storage; no CLI for SQL)`,
+          node: true,
+          command: { command: NODE, args: [umzugScript, target.dialect, where], cwd: dir },
+        },
+        {
+          key: 'kysely',
+          label: `Kysely ${v('kysely')}: node script (Migrator + FileMigrationProvider, .mjs files)`,
+          node: true,
+          command: { command: NODE, args: [kyselyScript, target.dialect, where], cwd: dir },
+        },
       );
       if (target.dialect === 'postgres') {
         const url = new URL(target.url);
@@ -308,16 +356,46 @@ export async function benchCliPeers(options: { rounds: number; count: number }):
           node: true,
           command: {
             command: NODE,
-            args: [packageFile('postgrator-cli', 'index.js'), '--no-config', '--driver', 'pg', '--host', url.hostname, '--port', url.port || '5432', '--database', target.database, '--username', decodeURIComponent(url.username), '--migration-pattern', join(postgratorFolder, '*')],
+            args: [
+              packageFile('postgrator-cli', 'index.js'),
+              '--no-config',
+              '--driver',
+              'pg',
+              '--host',
+              url.hostname,
+              '--port',
+              url.port || '5432',
+              '--database',
+              target.database,
+              '--username',
+              decodeURIComponent(url.username),
+              '--migration-pattern',
+              join(postgratorFolder, '*'),
+            ],
             cwd: dir,
           },
         });
       } else {
-        list.push({ key: 'postgrator', label: `postgrator ${v('postgrator')}: node script on better-sqlite3 (postgrator-cli needs sqlite3)`, node: true, command: { command: NODE, args: [postgratorScript, where], cwd: dir } });
+        list.push({
+          key: 'postgrator',
+          label: `postgrator ${v('postgrator')}: node script on better-sqlite3 (postgrator-cli needs sqlite3)`,
+          node: true,
+          command: { command: NODE, args: [postgratorScript, where], cwd: dir },
+        });
       }
       list.push(
-        { key: 'dbmate', label: `dbmate ${v('dbmate')} (Go binary)`, node: false, command: { command: dbmate, args: dbmateArgs(target, dbmateFolder), cwd: dir } },
-        { key: 'dbmateNpm', label: `dbmate ${v('dbmate')} via its npm bin (node wrapper + Go binary)`, node: false, command: { command: NODE, args: [packageFile('dbmate', 'dist/cli.js'), ...dbmateArgs(target, dbmateFolder)], cwd: dir } },
+        {
+          key: 'dbmate',
+          label: `dbmate ${v('dbmate')} (Go binary)`,
+          node: false,
+          command: { command: dbmate, args: dbmateArgs(target, dbmateFolder), cwd: dir },
+        },
+        {
+          key: 'dbmateNpm',
+          label: `dbmate ${v('dbmate')} via its npm bin (node wrapper + Go binary)`,
+          node: false,
+          command: { command: NODE, args: [packageFile('dbmate', 'dist/cli.js'), ...dbmateArgs(target, dbmateFolder)], cwd: dir },
+        },
       );
       return list;
     };
@@ -339,7 +417,8 @@ export async function benchCliPeers(options: { rounds: number; count: number }):
         }
         const mine = subjectsFor(target, `${dialect}-${key}`).filter((s) => s.key === key || (key === 'dbmate' && s.key === 'dbmateNpm'));
         timeCommand(mine[0]!.command);
-        if (!(await lastTableExists(target, count))) throw new Error(`CLI peers: ${mine[0]!.label} did not apply the ${count} migrations on ${dialect}`);
+        if (!(await lastTableExists(target, count)))
+          throw new Error(`CLI peers: ${mine[0]!.label} did not apply the ${count} migrations on ${dialect}`);
         for (const s of mine) {
           subjects.push(s);
           targets.set(s.key, target);
@@ -368,7 +447,14 @@ export async function benchCliPeers(options: { rounds: number; count: number }):
       // W1, fresh database each run.
       const sqliteFile = () => join(w1Dir, `w1-${w1Number++}.db`);
       push('w1sqlite/bare', timeCommand({ command: NODE, args: [bareScript, sqliteFile()], cwd: w1Dir }));
-      push('w1sqlite/strata', timeCommand({ command: NODE, args: [STRATA, 'up', '--modules', '@strata/core-schema', '--url', `sqlite:${sqliteFile()}`, '--no-backup'], cwd: w1Dir }));
+      push(
+        'w1sqlite/strata',
+        timeCommand({
+          command: NODE,
+          args: [STRATA, 'up', '--modules', '@strata/core-schema', '--url', `sqlite:${sqliteFile()}`, '--no-backup'],
+          cwd: w1Dir,
+        }),
+      );
       const pgKeys = ['psql', 'bare', 'strata'];
       for (const key of [...pgKeys.slice(r % 3), ...pgKeys.slice(0, r % 3)]) {
         const db = await createDatabase(`w1cli${key}`);
@@ -392,11 +478,22 @@ export async function benchCliPeers(options: { rounds: number; count: number }):
     const med = (key: string) => median(samples.get(key)!);
     const node = med('node');
     rows.push({ workload: 'CLI start-up (whole process)', subject: 'node -e 0', ms: node });
-    rows.push({ workload: 'CLI start-up (whole process)', subject: 'strata --version', ms: med('version'), baseline: 'node -e 0', baselineMs: node, target: '<= 1.3x', ok: med('version') / node <= 1.3 });
+    rows.push({
+      workload: 'CLI start-up (whole process)',
+      subject: 'strata --version',
+      ms: med('version'),
+      baseline: 'node -e 0',
+      baselineMs: node,
+      target: '<= 1.3x',
+      ok: med('version') / node <= 1.3,
+    });
     for (const group of w3) {
       const w = `CLI W3 ${group.db}: up, nothing to do, ${count} applied (whole process)`;
       const strata = med(`${group.db}/strata`);
-      const best = group.subjects.filter((s) => s.node).map((s) => ({ s, ms: med(`${group.db}/${s.key}`) })).sort((a, b) => a.ms - b.ms)[0]!;
+      const best = group.subjects
+        .filter((s) => s.node)
+        .map((s) => ({ s, ms: med(`${group.db}/${s.key}`) }))
+        .sort((a, b) => a.ms - b.ms)[0]!;
       rows.push({
         workload: w,
         subject: `strata up (${count} SQL files; checksum cache, filled by the first run); ${(strata / node).toFixed(2)}x node -e 0; best Node peer takes ${(best.ms / strata).toFixed(2)}x strata's time`,
@@ -406,15 +503,38 @@ export async function benchCliPeers(options: { rounds: number; count: number }):
         target: '<= 0.67x (>= 1.5x ahead)',
         ok: best.ms / strata >= 1.5,
       });
-      for (const s of group.subjects.filter((x) => x.key !== 'strata')) rows.push({ workload: w, subject: s.label, ms: med(`${group.db}/${s.key}`), baseline: 'strata up', baselineMs: strata });
+      for (const s of group.subjects.filter((x) => x.key !== 'strata'))
+        rows.push({ workload: w, subject: s.label, ms: med(`${group.db}/${s.key}`), baseline: 'strata up', baselineMs: strata });
     }
     const w1s = 'CLI W1 SQLite: core schema on a fresh file (whole process)';
     rows.push({ workload: w1s, subject: 'node script: bare better-sqlite3, both bodies in one tx', ms: med('w1sqlite/bare') });
-    rows.push({ workload: w1s, subject: 'strata up --modules @strata/core-schema --no-backup', ms: med('w1sqlite/strata'), baseline: 'bare better-sqlite3 script', baselineMs: med('w1sqlite/bare'), target: '<= 1.3x', ok: med('w1sqlite/strata') / med('w1sqlite/bare') <= 1.3 });
+    rows.push({
+      workload: w1s,
+      subject: 'strata up --modules @strata/core-schema --no-backup',
+      ms: med('w1sqlite/strata'),
+      baseline: 'bare better-sqlite3 script',
+      baselineMs: med('w1sqlite/bare'),
+      target: '<= 1.3x',
+      ok: med('w1sqlite/strata') / med('w1sqlite/bare') <= 1.3,
+    });
     const w1p = 'CLI W1 PostgreSQL: core schema on a fresh database (whole process)';
     rows.push({ workload: w1p, subject: 'psql -1 -f', ms: med('w1pg/psql') });
-    rows.push({ workload: w1p, subject: 'node script: bare pg, the psql file in one query (the floor of any Node tool)', ms: med('w1pg/bare'), baseline: 'psql -1', baselineMs: med('w1pg/psql') });
-    rows.push({ workload: w1p, subject: 'strata up --modules @strata/core-schema --no-backup', ms: med('w1pg/strata'), baseline: 'psql -1', baselineMs: med('w1pg/psql'), target: '<= 1.5x', ok: med('w1pg/strata') / med('w1pg/psql') <= 1.5 });
+    rows.push({
+      workload: w1p,
+      subject: 'node script: bare pg, the psql file in one query (the floor of any Node tool)',
+      ms: med('w1pg/bare'),
+      baseline: 'psql -1',
+      baselineMs: med('w1pg/psql'),
+    });
+    rows.push({
+      workload: w1p,
+      subject: 'strata up --modules @strata/core-schema --no-backup',
+      ms: med('w1pg/strata'),
+      baseline: 'psql -1',
+      baselineMs: med('w1pg/psql'),
+      target: '<= 1.5x',
+      ok: med('w1pg/strata') / med('w1pg/psql') <= 1.5,
+    });
   } finally {
     for (const db of databases) await dropDatabase(db);
     rmSync(dir, { recursive: true, force: true });

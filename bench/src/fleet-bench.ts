@@ -13,7 +13,12 @@ const dist = (pkg: string) => pathToFileURL(fileURLToPath(new URL(`../../package
 /** Runs a command under /usr/bin/time: wall time and the peak RSS of the process tree's largest member. */
 function measure(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { ms: number; rssMb: number } {
   const started = performance.now();
-  const result = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], { cwd, encoding: 'utf8', env: { ...process.env, STRATA_NO_CACHE: '1', ...env }, maxBuffer: 1 << 28 });
+  const result = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, STRATA_NO_CACHE: '1', ...env },
+    maxBuffer: 1 << 28,
+  });
   const ms = performance.now() - started;
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
   const kb = Number(result.stderr.trim().split('\n').pop());
@@ -27,7 +32,7 @@ import { ${kind === 'sqlite' ? 'createSqliteDialect' : 'createPostgresDialect'} 
 const [migrations, ...tenants] = process.argv.slice(2);
 const source = createFileSource({ directory: migrations });
 for (const tenant of tenants) {
-  const dialect = ${kind === 'sqlite' ? 'createSqliteDialect({ filename: tenant })' : "createPostgresDialect({ connectionString: process.env.URL, schema: tenant })"};
+  const dialect = ${kind === 'sqlite' ? 'createSqliteDialect({ filename: tenant })' : 'createPostgresDialect({ connectionString: process.env.URL, schema: tenant })'};
   const migrator = createMigrator({ dialect, sources: [source] });
   await migrator.up();
   await migrator.close();
@@ -40,7 +45,12 @@ for (const tenant of tenants) {
  * at concurrency 1, 2, 4, 8 (SQLite: on worker threads from 2 up; also once on the main thread), against a shell loop of `strata up` per tenant and a plain Node
  * script looping the migrator. SQLite: T files; PostgreSQL: T schemas in one database.
  */
-export async function benchFleet(options: { work: string; rounds: number; tenants: number; dialects: ('sqlite' | 'postgres')[] }): Promise<Row[]> {
+export async function benchFleet(options: {
+  work: string;
+  rounds: number;
+  tenants: number;
+  dialects: ('sqlite' | 'postgres')[];
+}): Promise<Row[]> {
   if (!existsSync(BIN)) return [{ workload: 'W5 fleet', subject: 'skipped: apps/strata is not built', ms: 0 }];
   const { work, tenants } = options;
   const migrationsPerTenant = 10;
@@ -69,17 +79,51 @@ export async function benchFleet(options: { work: string; rounds: number; tenant
     for (let round = 0; round < options.rounds; round++) {
       for (const concurrency of [1, 2, 4, 8]) {
         fresh();
-        row(workload, `strata up --fleet (concurrency ${concurrency})`, measure(process.execPath, [BIN, 'up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', String(concurrency), '--quiet'], project));
+        row(
+          workload,
+          `strata up --fleet (concurrency ${concurrency})`,
+          measure(
+            process.execPath,
+            [BIN, 'up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', String(concurrency), '--quiet'],
+            project,
+          ),
+        );
       }
       // The same fleet on the main thread alone (as before worker threads): the threads' gain, same sitting.
       fresh();
-      row(workload, 'strata up --fleet, main thread only (STRATA_FLEET_THREADS=0, concurrency 8)', measure(process.execPath, [BIN, 'up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', '8', '--quiet'], project, { STRATA_FLEET_THREADS: '0' }));
+      row(
+        workload,
+        'strata up --fleet, main thread only (STRATA_FLEET_THREADS=0, concurrency 8)',
+        measure(process.execPath, [BIN, 'up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', '8', '--quiet'], project, {
+          STRATA_FLEET_THREADS: '0',
+        }),
+      );
       fresh();
-      row(workload, 'strata up --fleet --single-transaction (concurrency 2)', measure(process.execPath, [BIN, 'up', '--fleet', 'sqlite:tenants/*.db', '--single-transaction', '--concurrency', '2', '--quiet'], project));
+      row(
+        workload,
+        'strata up --fleet --single-transaction (concurrency 2)',
+        measure(
+          process.execPath,
+          [BIN, 'up', '--fleet', 'sqlite:tenants/*.db', '--single-transaction', '--concurrency', '2', '--quiet'],
+          project,
+        ),
+      );
       fresh();
-      row(workload, 'shell loop of strata up per tenant', measure('sh', ['-c', `for f in tenants/*.db; do "${process.execPath}" "${BIN}" up --url "sqlite:$f" --no-backup --quiet || exit 1; done`], project));
+      row(
+        workload,
+        'shell loop of strata up per tenant',
+        measure(
+          'sh',
+          ['-c', `for f in tenants/*.db; do "${process.execPath}" "${BIN}" up --url "sqlite:$f" --no-backup --quiet || exit 1; done`],
+          project,
+        ),
+      );
       const files = fresh();
-      row(workload, 'plain Node script looping createMigrator', measure(process.execPath, ['loop-sqlite.mjs', join(project, 'migrations'), ...files], project));
+      row(
+        workload,
+        'plain Node script looping createMigrator',
+        measure(process.execPath, ['loop-sqlite.mjs', join(project, 'migrations'), ...files], project),
+      );
     }
   }
 
@@ -99,15 +143,36 @@ export async function benchFleet(options: { work: string; rounds: number; tenant
     };
     for (let round = 0; round < options.rounds; round++) {
       for (const concurrency of [1, 2, 4, 8]) {
-        await withFresh(`strata up --fleet (concurrency ${concurrency})`, (url) => measure(process.execPath, [BIN, 'up', '--fleet', 'schemas:tenant_*', '--url', url, '--concurrency', String(concurrency), '--quiet'], project));
+        await withFresh(`strata up --fleet (concurrency ${concurrency})`, (url) =>
+          measure(
+            process.execPath,
+            [BIN, 'up', '--fleet', 'schemas:tenant_*', '--url', url, '--concurrency', String(concurrency), '--quiet'],
+            project,
+          ),
+        );
       }
-      await withFresh('strata up --fleet --single-transaction (concurrency 8)', (url) => measure(process.execPath, [BIN, 'up', '--fleet', 'schemas:tenant_*', '--url', url, '--single-transaction', '--concurrency', '8', '--quiet'], project));
+      await withFresh('strata up --fleet --single-transaction (concurrency 8)', (url) =>
+        measure(
+          process.execPath,
+          [BIN, 'up', '--fleet', 'schemas:tenant_*', '--url', url, '--single-transaction', '--concurrency', '8', '--quiet'],
+          project,
+        ),
+      );
       await withFresh('shell loop of strata up per tenant', (url) => {
         writeFileSync(join(project, 'schemas.txt'), names.join('\n'));
         // The CLI takes the schema from the config: the loop writes one per tenant.
-        return measure('sh', ['-c', `while read s; do printf '{"schema":"%s"}' "$s" > strata.config.json; "${process.execPath}" "${BIN}" up --url "${url}" --no-backup --quiet || exit 1; done < schemas.txt; rm -f strata.config.json`], project);
+        return measure(
+          'sh',
+          [
+            '-c',
+            `while read s; do printf '{"schema":"%s"}' "$s" > strata.config.json; "${process.execPath}" "${BIN}" up --url "${url}" --no-backup --quiet || exit 1; done < schemas.txt; rm -f strata.config.json`,
+          ],
+          project,
+        );
       });
-      await withFresh('plain Node script looping createMigrator', (url) => measure(process.execPath, ['loop-postgres.mjs', join(project, 'migrations'), ...names], project, { URL: url }));
+      await withFresh('plain Node script looping createMigrator', (url) =>
+        measure(process.execPath, ['loop-postgres.mjs', join(project, 'migrations'), ...names], project, { URL: url }),
+      );
     }
   }
   return rows;

@@ -42,12 +42,17 @@ const count = Number(values.migrations);
 const work = mkdtempSync(join(tmpdir(), 'strata-bench-'));
 
 const rows: Row[] = [];
-const postgresVersion = spawnSync('psql', ['--version']).stdout?.toString().trim().replace(/^psql \(PostgreSQL\) /, '') || '?';
+const postgresVersion =
+  spawnSync('psql', ['--version'])
+    .stdout?.toString()
+    .trim()
+    .replace(/^psql \(PostgreSQL\) /, '') || '?';
 const env = `node ${process.version}, ${spawnSync('nproc').stdout.toString().trim()} cores (${cpus()[0]?.model ?? '?'}), PostgreSQL client ${postgresVersion}, ${rounds} rounds (median)`;
 console.log(`strata bench — ${env}\n`);
 try {
   if (only.has('plan')) rows.push(...(await benchPlan(rounds)));
-  if (only.has('sqlite') || only.has('status')) rows.push(...(await benchSqlite({ work, rounds, count, status: only.has('status'), apply: only.has('sqlite') })));
+  if (only.has('sqlite') || only.has('status'))
+    rows.push(...(await benchSqlite({ work, rounds, count, status: only.has('status'), apply: only.has('sqlite') })));
   if (only.has('postgres')) rows.push(...(await benchPostgres({ work, rounds, count })));
   if (only.has('cli')) rows.push(...(await benchCli({ work, rounds, count })));
   const perFileRounds = Number(values['per-file-rounds']);
@@ -57,8 +62,12 @@ try {
   // Not in the default set: it builds a ~200 MB SQLite file and a PostgreSQL database of that size.
   // Not in the default set either: W5 spawns a process per tenant for its shell-loop baseline.
   if (only.has('fleet') || only.has('fleet-sqlite') || only.has('fleet-pg')) {
-    const dialects = only.has('fleet') ? (['sqlite', 'postgres'] as const) : ([...(only.has('fleet-sqlite') ? ['sqlite'] : []), ...(only.has('fleet-pg') ? ['postgres'] : [])] as ('sqlite' | 'postgres')[]);
-    rows.push(...(await benchFleet({ work, rounds: Number(values.rounds), tenants: Number(values['fleet-tenants']), dialects: [...dialects] })));
+    const dialects = only.has('fleet')
+      ? (['sqlite', 'postgres'] as const)
+      : ([...(only.has('fleet-sqlite') ? ['sqlite'] : []), ...(only.has('fleet-pg') ? ['postgres'] : [])] as ('sqlite' | 'postgres')[]);
+    rows.push(
+      ...(await benchFleet({ work, rounds: Number(values.rounds), tenants: Number(values['fleet-tenants']), dialects: [...dialects] })),
+    );
   }
   if (only.has('backup')) rows.push(...(await benchBackup({ work, rounds, megabytes: Number(values['backup-mb']) })));
 } finally {

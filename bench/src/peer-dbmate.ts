@@ -12,11 +12,15 @@ export function dbmateBinary(): string {
 /** dbmate's file format: `<version>_<name>.sql` with `-- migrate:up` / `-- migrate:down`. */
 export function writeDbmateFiles(set: MigrationSet, dir: string): void {
   mkdirSync(dir, { recursive: true });
-  set.migrations.forEach((m, i) => writeFileSync(join(dir, `${seq(i)}_${m.name}.sql`), `-- migrate:up\n${m.sql}\n\n-- migrate:down\n${m.down}\n`));
+  set.migrations.forEach((m, i) =>
+    writeFileSync(join(dir, `${seq(i)}_${m.name}.sql`), `-- migrate:up\n${m.sql}\n\n-- migrate:down\n${m.down}\n`),
+  );
 }
 
 export function dbmateUrl(target: Target): string {
-  return target.dialect === 'postgres' ? `${target.url}${target.url.includes('?') ? '&' : '?'}sslmode=disable` : `sqlite:${target.filename}`;
+  return target.dialect === 'postgres'
+    ? `${target.url}${target.url.includes('?') ? '&' : '?'}sslmode=disable`
+    : `sqlite:${target.filename}`;
 }
 
 export function dbmateArgs(target: Target, dir: string): string[] {
@@ -32,7 +36,9 @@ export function run(command: string, args: string[], options: { cwd?: string; en
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(0, 2000)}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(0, 2000)}`)),
+    );
   });
 }
 

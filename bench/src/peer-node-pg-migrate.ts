@@ -7,7 +7,9 @@ import { type MigrationSet, type Peer, peerVersion, seq } from './peer-types.js'
 /** node-pg-migrate's SQL file format: `<n>_<name>.sql` with `-- Up Migration` / `-- Down Migration`. */
 export function writeNodePgMigrateFiles(set: MigrationSet, dir: string): void {
   mkdirSync(dir, { recursive: true });
-  set.migrations.forEach((m, i) => writeFileSync(join(dir, `${seq(i)}_${m.name}.sql`), `-- Up Migration\n${m.sql}\n-- Down Migration\n${m.down}\n`));
+  set.migrations.forEach((m, i) =>
+    writeFileSync(join(dir, `${seq(i)}_${m.name}.sql`), `-- Up Migration\n${m.sql}\n-- Down Migration\n${m.down}\n`),
+  );
 }
 
 /**

@@ -44,7 +44,12 @@ export const postgratorPeer: Peer = {
         const client = new pg.Client({ connectionString: target.url });
         await client.connect();
         try {
-          const postgrator = new Postgrator({ migrationPattern, driver: 'pg', database: target.database, execQuery: (query) => client.query(query) });
+          const postgrator = new Postgrator({
+            migrationPattern,
+            driver: 'pg',
+            database: target.database,
+            execQuery: (query) => client.query(query),
+          });
           return (await postgrator.migrate()).length;
         } finally {
           await client.end();

@@ -8,7 +8,9 @@ import { createSqliteDialect } from '@strata/dialect-sqlite';
 import type { MigrationSet, Peer, Target } from './peer-types.js';
 
 export function strataDialect(target: Target): Dialect {
-  return target.dialect === 'postgres' ? createPostgresDialect({ connectionString: target.url }) : createSqliteDialect({ filename: target.filename });
+  return target.dialect === 'postgres'
+    ? createPostgresDialect({ connectionString: target.url })
+    : createSqliteDialect({ filename: target.filename });
 }
 
 /** strata's version for position i of a set: 1.i.0 (W1 keeps the core module's own 1.0.0 / 1.1.0). */
@@ -17,13 +19,18 @@ const version = (i: number) => `1.${i}.0`;
 /** The set as strata migrations: W1 is the real `core` module, W2 an in-memory module `app`. */
 export function strataModule(set: MigrationSet): MigrationSource {
   if (set.key === 'w1') return coreSchema;
-  return defineModule({ name: 'app', migrations: set.migrations.map((m, i) => ({ version: version(i), name: m.name, up: m.sql, down: m.down })) });
+  return defineModule({
+    name: 'app',
+    migrations: set.migrations.map((m, i) => ({ version: version(i), name: m.name, up: m.sql, down: m.down })),
+  });
 }
 
 /** The set as a folder of strata SQL files (what the CLI reads). */
 export function writeStrataFiles(set: MigrationSet, dir: string): void {
   mkdirSync(dir, { recursive: true });
-  set.migrations.forEach((m, i) => writeFileSync(join(dir, `${version(i)}_${m.name}.sql`), `-- strata:up\n${m.sql}\n-- strata:down\n${m.down}\n`));
+  set.migrations.forEach((m, i) =>
+    writeFileSync(join(dir, `${version(i)}_${m.name}.sql`), `-- strata:up\n${m.sql}\n-- strata:down\n${m.down}\n`),
+  );
 }
 
 async function strataUp(target: Target, source: MigrationSource, singleTransaction: boolean): Promise<number> {
@@ -54,7 +61,10 @@ export function strataPeer(mode: 'tx-each' | 'single' | 'files' | 'files-cached'
       // The CLI's cache folder for this set: the first W3 run fills it (the files have aged by then).
       const checksumCache = mode === 'files-cached' ? join(dir, '..', `.checksum-cache-${set.key}`) : false;
       // A fresh source per run, as a fresh process would have (a file source reads the folder on load).
-      const fileSource = () => (checksumCache === false ? createFileSource({ directory: dir, module: 'app' }) : cachedFileSource({ directory: dir, module: 'app' }, checksumCache));
+      const fileSource = () =>
+        checksumCache === false
+          ? createFileSource({ directory: dir, module: 'app' })
+          : cachedFileSource({ directory: dir, module: 'app' }, checksumCache);
       return (target) => strataUp(target, files ? fileSource() : strataModule(set), mode === 'single');
     },
   };

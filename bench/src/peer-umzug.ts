@@ -10,7 +10,9 @@ import { type Peer, peerVersion } from './peer-types.js';
 export class PgUmzugStorage implements UmzugStorage {
   constructor(private readonly client: pg.Client) {}
   async executed(): Promise<string[]> {
-    await this.client.query('CREATE TABLE IF NOT EXISTS umzug_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    await this.client.query(
+      'CREATE TABLE IF NOT EXISTS umzug_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
     const { rows } = await this.client.query<{ name: string }>('SELECT name FROM umzug_migrations ORDER BY name');
     return rows.map((r) => r.name);
   }
@@ -25,7 +27,9 @@ export class PgUmzugStorage implements UmzugStorage {
 export class SqliteUmzugStorage implements UmzugStorage {
   constructor(private readonly db: Database.Database) {}
   async executed(): Promise<string[]> {
-    this.db.exec("CREATE TABLE IF NOT EXISTS umzug_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')))");
+    this.db.exec(
+      "CREATE TABLE IF NOT EXISTS umzug_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')))",
+    );
     return (this.db.prepare('SELECT name FROM umzug_migrations ORDER BY name').all() as { name: string }[]).map((r) => r.name);
   }
   async logMigration({ name }: { name: string }): Promise<void> {
@@ -52,7 +56,10 @@ export const umzugPeer: Peer = {
         await client.connect();
         try {
           const umzug = new Umzug({
-            migrations: set.migrations.map((m, i) => ({ name: `${String(i + 1).padStart(4, '0')}_${m.name}`, up: async () => void (await client.query(m.sql)) })),
+            migrations: set.migrations.map((m, i) => ({
+              name: `${String(i + 1).padStart(4, '0')}_${m.name}`,
+              up: async () => void (await client.query(m.sql)),
+            })),
             storage: new PgUmzugStorage(client),
             logger: undefined,
           });
@@ -64,7 +71,10 @@ export const umzugPeer: Peer = {
       const db = new Database(target.filename);
       try {
         const umzug = new Umzug({
-          migrations: set.migrations.map((m, i) => ({ name: `${String(i + 1).padStart(4, '0')}_${m.name}`, up: async () => void db.exec(m.sql) })),
+          migrations: set.migrations.map((m, i) => ({
+            name: `${String(i + 1).padStart(4, '0')}_${m.name}`,
+            up: async () => void db.exec(m.sql),
+          })),
           storage: new SqliteUmzugStorage(db),
           logger: undefined,
         });

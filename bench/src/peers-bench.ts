@@ -111,7 +111,12 @@ export async function benchPeers(dialect: DialectName, options: Options): Promis
           const fresh = await freshTarget(dialect, work, `${set.key}${s.key.slice(0, 8)}`);
           let keep = false;
           try {
-            const ms = await timed(runners.get(`${s.key}/${set.key}`)!, fresh.target, set.migrations.length, `${db} ${set.key} ${s.peer.name}`);
+            const ms = await timed(
+              runners.get(`${s.key}/${set.key}`)!,
+              fresh.target,
+              set.migrations.length,
+              `${db} ${set.key} ${s.peer.name}`,
+            );
             if (!FILE_KEYS.has(s.key)) push(`${s.key}/${set.key}`, ms);
             keep = set.key === 'w2' && r === 0 && s.w3;
             if (keep) filled.set(s.key, fresh);
@@ -151,7 +156,11 @@ export async function benchPeers(dialect: DialectName, options: Options): Promis
       if (s.role === 'strata') {
         // Issue 3: at most 1.2x psql -1 on PostgreSQL; issue 2: at most 1.3x the matching loop on SQLite.
         const [bName, bMs, max] =
-          dialect === 'postgres' ? [baselineName, base, 1.2] : s.key === 'strataSingle' ? ['loop, one tx', med('loop1/w2'), 1.3] : [baselineName, base, 1.3];
+          dialect === 'postgres'
+            ? [baselineName, base, 1.2]
+            : s.key === 'strataSingle'
+              ? ['loop, one tx', med('loop1/w2'), 1.3]
+              : [baselineName, base, 1.3];
         rows.push({ workload: w, subject: label, ms, baseline: bName, baselineMs: bMs, target: `<= ${max}x`, ok: ms / bMs <= max });
       } else if (s.key === baseline) {
         rows.push({ workload: w, subject: label, ms });
@@ -169,7 +178,15 @@ export async function benchPeers(dialect: DialectName, options: Options): Promis
       if (FILE_KEYS.has(s.key)) continue;
       const ms = med(`${s.key}/w1`);
       if (s.role === 'strata') {
-        rows.push({ workload: w, subject: `${s.peer.name}; ${(ms / base).toFixed(2)}x ${baselineName}`, ms, baseline: `best Node peer: ${best.s.peer.name.split(' (')[0]}`, baselineMs: best.ms, target: '< 1x (ahead of every Node peer)', ok: ms < best.ms });
+        rows.push({
+          workload: w,
+          subject: `${s.peer.name}; ${(ms / base).toFixed(2)}x ${baselineName}`,
+          ms,
+          baseline: `best Node peer: ${best.s.peer.name.split(' (')[0]}`,
+          baselineMs: best.ms,
+          target: '< 1x (ahead of every Node peer)',
+          ok: ms < best.ms,
+        });
       } else if (s.key === baseline) {
         rows.push({ workload: w, subject: s.peer.name, ms });
       } else {
@@ -185,7 +202,15 @@ export async function benchPeers(dialect: DialectName, options: Options): Promis
     for (const s of subjects.filter((x) => x.w3)) {
       const ms = med(`${s.key}/w3`);
       if (s.role === 'strata') {
-        rows.push({ workload: w, subject: s.peer.name, ms, baseline: `best Node peer: ${best.s.peer.name.split(' (')[0]}`, baselineMs: best.ms, target: '< 1x (ahead of every Node peer)', ok: ms < best.ms });
+        rows.push({
+          workload: w,
+          subject: s.peer.name,
+          ms,
+          baseline: `best Node peer: ${best.s.peer.name.split(' (')[0]}`,
+          baselineMs: best.ms,
+          target: '< 1x (ahead of every Node peer)',
+          ok: ms < best.ms,
+        });
       } else {
         rows.push({ workload: w, subject: s.peer.name, ms, baseline: 'strata up (SQL files)', baselineMs: ref });
       }

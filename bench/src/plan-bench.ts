@@ -22,8 +22,16 @@ export async function benchPlan(rounds: number): Promise<Row[]> {
       });
       if (i < 900) {
         state.push({
-          module: `mod${m}`, version, name: `m${i}`, checksum: 'c'.repeat(64), checksumAlgo: 'sha256-v1', status: 'applied',
-          appliedAt: '2026-01-01T00:00:00.000Z', executionMs: 1, appliedBy: 'bench', toolVersion: '0',
+          module: `mod${m}`,
+          version,
+          name: `m${i}`,
+          checksum: 'c'.repeat(64),
+          checksumAlgo: 'sha256-v1',
+          status: 'applied',
+          appliedAt: '2026-01-01T00:00:00.000Z',
+          executionMs: 1,
+          appliedBy: 'bench',
+          toolVersion: '0',
         });
       }
     }

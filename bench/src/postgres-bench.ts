@@ -35,7 +35,12 @@ async function pgLoop(url: string, count: number): Promise<number> {
   return performance.now() - started;
 }
 
-async function strataUp(url: string, sources: Parameters<typeof createMigrator>[0]['sources'], singleTransaction: boolean, expected: number): Promise<number> {
+async function strataUp(
+  url: string,
+  sources: Parameters<typeof createMigrator>[0]['sources'],
+  singleTransaction: boolean,
+  expected: number,
+): Promise<number> {
   const started = performance.now();
   const migrator = createMigrator({ dialect: createPostgresDialect({ connectionString: url }), sources });
   const report = await migrator.up({ singleTransaction });
@@ -48,12 +53,23 @@ async function strataUp(url: string, sources: Parameters<typeof createMigrator>[
 export async function benchPostgres(options: { work: string; rounds: number; count: number }): Promise<Row[]> {
   const { work, rounds, count } = options;
   const w2File = join(work, 'w2.sql');
-  writeFileSync(w2File, RECORD_TABLE + Array.from({ length: count }, (_, i) => `${smallMigrationSql(i)}\n${record(smallVersion(i))}`).join(''));
+  writeFileSync(
+    w2File,
+    RECORD_TABLE + Array.from({ length: count }, (_, i) => `${smallMigrationSql(i)}\n${record(smallVersion(i))}`).join(''),
+  );
   const w1File = join(work, 'w1.sql');
   const coreBodies = coreSchema.definitions.map((d) => (d.up as Record<string, string>).postgres);
   writeFileSync(w1File, RECORD_TABLE + coreBodies.map((body, i) => `${body}\n${record(`1.${i}.0`)}`).join('\n'));
 
-  const s = { psql: [] as number[], loop: [] as number[], strata: [] as number[], strataSingle: [] as number[], w1psql: [] as number[], w1strata: [] as number[], w3: [] as number[] };
+  const s = {
+    psql: [] as number[],
+    loop: [] as number[],
+    strata: [] as number[],
+    strataSingle: [] as number[],
+    w1psql: [] as number[],
+    w1strata: [] as number[],
+    w3: [] as number[],
+  };
   const module = smallModule(count);
   for (let r = 0; r < rounds; r++) {
     for (const [key, run] of [

@@ -70,7 +70,10 @@ export async function benchSqlite(options: Options): Promise<Row[]> {
     const folder = join(work, 'status-migrations');
     writeSmallMigrations(folder, count);
     const filesFile = freshFile(work);
-    const fromFiles = createMigrator({ dialect: createSqliteDialect({ filename: filesFile }), sources: [createFileSource({ directory: folder })] });
+    const fromFiles = createMigrator({
+      dialect: createSqliteDialect({ filename: filesFile }),
+      sources: [createFileSource({ directory: folder })],
+    });
     await fromFiles.up({ singleTransaction: true });
     const inMemory = createMigrator({ dialect: createSqliteDialect({ filename: memoryFile }), sources: [smallModule(count)] });
     const memorySamples: number[] = [];
@@ -94,7 +97,11 @@ export async function benchSqlite(options: Options): Promise<Row[]> {
     const files = median(fileSamples);
     rows.push({ workload: w, subject: 'status (in-memory module)', ms: memory, target: '< 30 ms', ok: memory < 30 });
     rows.push({ workload: w, subject: `status (${count} SQL files)`, ms: files, target: '< 30 ms', ok: files < 30 });
-    rows.push({ workload: `SQLite W3: up, nothing to do, ${count} applied`, subject: `strata up (${count} SQL files, in-process)`, ms: median(upSamples) });
+    rows.push({
+      workload: `SQLite W3: up, nothing to do, ${count} applied`,
+      subject: `strata up (${count} SQL files, in-process)`,
+      ms: median(upSamples),
+    });
     await inMemory.close();
   }
   return rows;

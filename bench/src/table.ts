@@ -23,7 +23,10 @@ export function ratioRow(workload: string, subject: string, ms: number, baseline
 }
 
 export function printTable(rows: Row[]): string {
-  const lines = ['| workload | subject | median ms | vs baseline | ratio | target | met |', '| --- | --- | ---: | --- | ---: | --- | --- |'];
+  const lines = [
+    '| workload | subject | median ms | vs baseline | ratio | target | met |',
+    '| --- | --- | ---: | --- | ---: | --- | --- |',
+  ];
   for (const row of rows) {
     const ratio = row.baselineMs ? `${(row.ms / row.baselineMs).toFixed(2)}x` : '';
     lines.push(

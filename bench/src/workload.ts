@@ -28,6 +28,9 @@ export function smallModule(count: number): MigrationModule {
 export function writeSmallMigrations(directory: string, count: number): void {
   mkdirSync(directory, { recursive: true });
   for (let i = 0; i < count; i++) {
-    writeFileSync(join(directory, `${smallVersion(i)}_create_t_${i}.sql`), `-- strata:up\n${smallMigrationSql(i)}\n-- strata:down\nDROP TABLE t_${i};\n`);
+    writeFileSync(
+      join(directory, `${smallVersion(i)}_create_t_${i}.sql`),
+      `-- strata:up\n${smallMigrationSql(i)}\n-- strata:down\nDROP TABLE t_${i};\n`,
+    );
   }
 }

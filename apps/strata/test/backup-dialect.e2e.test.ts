@@ -76,7 +76,11 @@ function project(withProvider: boolean, config: Record<string, unknown> = {}): s
 }
 
 const manifests = (dir: string) =>
-  existsSync(join(dir, '.strata-backups')) ? readdirSync(join(dir, '.strata-backups')).filter((f) => f.endsWith('.json')).sort() : [];
+  existsSync(join(dir, '.strata-backups'))
+    ? readdirSync(join(dir, '.strata-backups'))
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+    : [];
 
 beforeAll(() => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first`);
@@ -91,20 +95,34 @@ describe('a third-party dialect with its own backup provider', () => {
     expect(ran).toMatchObject({ dialect: 'toy', backupId: expect.stringMatching(/^\d{8}T\d{6}/) });
     const [pre] = manifests(dir);
     const manifest = JSON.parse(readFileSync(join(dir, '.strata-backups', pre!), 'utf8'));
-    expect(manifest).toMatchObject({ id: ran.backupId, dialect: 'toy', target: `toy:${realpathSync(join(dir, 'app.db'))}`, verified: true });
+    expect(manifest).toMatchObject({
+      id: ran.backupId,
+      dialect: 'toy',
+      target: `toy:${realpathSync(join(dir, 'app.db'))}`,
+      verified: true,
+    });
     expect(manifest.file).toMatch(/\.toy$/);
 
     const created = json(strata(dir, ['backup', 'create', '--json']));
-    expect(created).toMatchObject({ action: 'create', recorded: true, backup: { dialect: 'toy', schemaVersions: { app: '1.1.0' }, verified: true } });
+    expect(created).toMatchObject({
+      action: 'create',
+      recorded: true,
+      backup: { dialect: 'toy', schemaVersions: { app: '1.1.0' }, verified: true },
+    });
     const list = json(strata(dir, ['backup', 'list', '--json']));
     expect(list.backups.map((b: { id: string }) => b.id)).toEqual([created.backup.id, ran.backupId]);
-    expect(json(strata(dir, ['backup', 'verify', created.backup.id, '--json']))).toMatchObject({ action: 'verify', result: { hashOk: true, providerOk: true, problems: [] } });
+    expect(json(strata(dir, ['backup', 'verify', created.backup.id, '--json']))).toMatchObject({
+      action: 'verify',
+      result: { hashOk: true, providerOk: true, problems: [] },
+    });
 
     const restored = json(strata(dir, ['backup', 'restore', ran.backupId, '--into', './copy.db', '--json']));
     expect(restored).toMatchObject({ action: 'restore', result: { id: ran.backupId, target: 'toy:./copy.db' } });
     const copy = new Database(join(dir, 'copy.db'), { readonly: true });
     // The pre-run backup was taken before 1.0.0 ran: the seed is there, the migrations' tables are not.
-    expect(copy.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('seed', 'items') ORDER BY name").all()).toEqual([{ name: 'seed' }]);
+    expect(copy.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('seed', 'items') ORDER BY name").all()).toEqual([
+      { name: 'seed' },
+    ]);
     copy.close();
   });
 });
@@ -130,7 +148,10 @@ describe('a dialect without a backup provider', () => {
   it('backup.enabled: true stops up before anything runs (exit 6)', () => {
     const dir = project(false, { backup: { enabled: true } });
     const ran = strata(dir, ['up', '--json']);
-    expect(json(ran, 6).error).toMatchObject({ code: 'STRATA_BACKUP_FAILED', message: expect.stringContaining('Backups are required (backup.enabled: true) but dialect toy provides no backups') });
+    expect(json(ran, 6).error).toMatchObject({
+      code: 'STRATA_BACKUP_FAILED',
+      message: expect.stringContaining('Backups are required (backup.enabled: true) but dialect toy provides no backups'),
+    });
     const db = new Database(join(dir, 'app.db'), { readonly: true });
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'items'").get()).toEqual({ n: 0 });
     db.close();

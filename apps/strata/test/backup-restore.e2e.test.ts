@@ -56,10 +56,18 @@ async function snapshot(url: string): Promise<Record<string, unknown>> {
   try {
     return {
       schemas: await col(`SELECT nspname FROM pg_namespace WHERE ${notSystem('nspname')} ORDER BY 1`),
-      relations: await col(`SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${notSystem('n.nspname')} ORDER BY 1, 2`),
-      columns: await col(`SELECT table_schema, table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE ${notSystem('table_schema')} ORDER BY 1, 2, 3`),
-      types: await col(`SELECT n.nspname, t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'e' ORDER BY 1, 2`),
-      constraints: await col(`SELECT conrelid::regclass::text, conname, contype FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE ${notSystem('n.nspname')} ORDER BY 1, 2`),
+      relations: await col(
+        `SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${notSystem('n.nspname')} ORDER BY 1, 2`,
+      ),
+      columns: await col(
+        `SELECT table_schema, table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE ${notSystem('table_schema')} ORDER BY 1, 2, 3`,
+      ),
+      types: await col(
+        `SELECT n.nspname, t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'e' ORDER BY 1, 2`,
+      ),
+      constraints: await col(
+        `SELECT conrelid::regclass::text, conname, contype FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE ${notSystem('n.nspname')} ORDER BY 1, 2`,
+      ),
       extensions: await col('SELECT extname FROM pg_extension ORDER BY 1'),
       parent: await col('SELECT * FROM parent ORDER BY id'),
       state: await col('SELECT module, version, checksum, status, applied_at FROM strata_migrations ORDER BY 1, 2'),
@@ -128,20 +136,33 @@ describe('strata backup restore in place on PostgreSQL', () => {
   it('waits for the migration lock: a restore during a running `up` times out with exit 4 and changes nothing', async () => {
     const db = await createTestDatabase('strata_bk_restore_lock');
     try {
-      const dir = project({ 'migrations/1.0.0_t.sql': sql("CREATE TABLE t (v text);\nINSERT INTO t VALUES ('backed up');", 'DROP TABLE t;') });
+      const dir = project({
+        'migrations/1.0.0_t.sql': sql("CREATE TABLE t (v text);\nINSERT INTO t VALUES ('backed up');", 'DROP TABLE t;'),
+      });
       const env = { DATABASE_URL: db.url };
       json(strata(dir, ['up', '--json'], env));
       const id = json(strata(dir, ['backup', 'create', '--json'], env)).backup.id;
-      writeFileSync(join(dir, 'migrations/1.1.0_slow.sql'), sql("UPDATE t SET v = 'migrated';\nSELECT pg_sleep(6);", "UPDATE t SET v = 'backed up';"));
+      writeFileSync(
+        join(dir, 'migrations/1.1.0_slow.sql'),
+        sql("UPDATE t SET v = 'migrated';\nSELECT pg_sleep(6);", "UPDATE t SET v = 'backed up';"),
+      );
       const running = spawn(process.execPath, [BIN, 'up', '--no-backup'], {
         cwd: dir,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, XDG_CACHE_HOME: join(tmpdir(), 'strata-e2e-xdg-cache'), ...env },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? dir,
+          XDG_CACHE_HOME: join(tmpdir(), 'strata-e2e-xdg-cache'),
+          ...env,
+        },
         stdio: 'ignore',
       });
       const done = new Promise<number | null>((resolve) => running.on('close', resolve));
       // Wait until the run holds the lock (its migration is sleeping).
       for (let i = 0; i < 100; i += 1) {
-        const rows = await adminQuery<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()", [db.name]);
+        const rows = await adminQuery<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()",
+          [db.name],
+        );
         if (Number(rows[0]?.n) > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -231,7 +252,9 @@ function sqliteSnapshot(path: string): Record<string, unknown> {
   const db = new Database(path, { readonly: true });
   try {
     return {
-      schema: db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all(),
+      schema: db
+        .prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+        .all(),
       parent: db.prepare('SELECT * FROM parent ORDER BY id').all(),
       state: db.prepare('SELECT * FROM strata_migrations ORDER BY module, version').all(),
       events: db.prepare('SELECT id, action, migration_id FROM strata_events ORDER BY id').all(),
@@ -321,7 +344,9 @@ describe('strata backup restore in place on SQLite', () => {
         const names = (after.prepare('SELECT name FROM parent').all() as { name: string }[]).map((r) => r.name);
         const blobs = (after.prepare('SELECT count(*) AS n FROM blobs').get() as { n: number }).n;
         // All old or all new.
-        expect([JSON.stringify([names, blobs])]).toContain(JSON.stringify(names[0] === 'after' ? [['after', 'after'], 750] : [names, 1500]));
+        expect([JSON.stringify([names, blobs])]).toContain(
+          JSON.stringify(names[0] === 'after' ? [['after', 'after'], 750] : [names, 1500]),
+        );
       } finally {
         after.close();
       }

@@ -22,7 +22,10 @@ function json(ran: Ran, code = 0): any {
 
 const sql = (up: string, down: string) => `-- strata:up\n${up}\n-- strata:down\n${down}\n`;
 const MIGRATIONS = {
-  'migrations/1.0.0_items.sql': sql("CREATE TABLE items (id integer primary key, name text not null);\nINSERT INTO items (id, name) VALUES (1, 'a'), (2, 'b');", 'DROP TABLE items;'),
+  'migrations/1.0.0_items.sql': sql(
+    "CREATE TABLE items (id integer primary key, name text not null);\nINSERT INTO items (id, name) VALUES (1, 'a'), (2, 'b');",
+    'DROP TABLE items;',
+  ),
 };
 
 /** A SQLite file with one table and `name` in it. */
@@ -39,7 +42,10 @@ const valueOf = (path: string) => {
     db.close();
   }
 };
-const manifests = (dir: string) => readdirSync(join(dir, '.strata-backups')).filter((f) => f.endsWith('.json')).sort();
+const manifests = (dir: string) =>
+  readdirSync(join(dir, '.strata-backups'))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 
 beforeAll(() => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first`);
@@ -86,7 +92,9 @@ describe('backups of several targets in one folder', () => {
     delete legacy.sequence;
     writeFileSync(legacyPath, JSON.stringify(legacy));
     expect(json(strata(dir, ['backup', 'list', '--json', ...B])).backups.map((b: any) => b.id)).toEqual([idsB[1]]);
-    expect(json(strata(dir, ['backup', 'list', '--all', '--json', ...B])).backups.find((b: any) => b.id === legacyId)).toMatchObject({ target: null });
+    expect(json(strata(dir, ['backup', 'list', '--all', '--json', ...B])).backups.find((b: any) => b.id === legacyId)).toMatchObject({
+      target: null,
+    });
 
     // prune --keep 1 on SQLite a: only a's backups go (dry run first).
     const dry = json(strata(dir, ['backup', 'prune', '--keep', '1', '--dry-run', '--json', ...A]));
@@ -116,7 +124,9 @@ describe('backups of several targets in one folder', () => {
 
     const refused = strata(dir, ['backup', 'restore', idB, '--yes', '--url', 'sqlite:a.db']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr.split('\n')[0]).toContain(`STRATA_BACKUP_OTHER_TARGET: Backup ${idB} belongs to sqlite:${realpathSync(join(dir, 'b.db'))}, not to this target sqlite:${realpathSync(join(dir, 'a.db'))}`);
+    expect(refused.stderr.split('\n')[0]).toContain(
+      `STRATA_BACKUP_OTHER_TARGET: Backup ${idB} belongs to sqlite:${realpathSync(join(dir, 'b.db'))}, not to this target sqlite:${realpathSync(join(dir, 'a.db'))}`,
+    );
     expect(refused.stderr).not.toMatch(/verification/);
     expect(refused.stderr).toContain('--from-other-target');
     expect(valueOf(join(dir, 'a.db'))).toBe('a');
@@ -134,7 +144,10 @@ describe('backups of several targets in one folder', () => {
     const fake = JSON.parse(readFileSync(join(pgDir, `${idB}.json`), 'utf8'));
     const pgId = idB.replace(/-[0-9a-f]{6}$/, '-abcdef');
     copyFileSync(join(pgDir, fake.file), join(pgDir, `${pgId}.dump`));
-    writeFileSync(join(pgDir, `${pgId}.json`), JSON.stringify({ ...fake, id: pgId, file: `${pgId}.dump`, dialect: 'postgres', target: 'postgres://db:5432/prod' }));
+    writeFileSync(
+      join(pgDir, `${pgId}.json`),
+      JSON.stringify({ ...fake, id: pgId, file: `${pgId}.dump`, dialect: 'postgres', target: 'postgres://db:5432/prod' }),
+    );
     const otherDialect = strata(dir, ['backup', 'restore', pgId, '--from-other-target', '--yes', '--url', 'sqlite:a.db']);
     expect(otherDialect.code).toBe(2);
     expect(otherDialect.stderr).toMatch(/is of a postgres database/);
@@ -152,7 +165,10 @@ describe('retention', () => {
       const at = new Date(Date.now() + 365 * 86_400_000 + n * 1000);
       const id = `${at.toISOString().replace(/[-:.]/g, '')}-f0000${n}`;
       copyFileSync(join(folder, real.file), join(folder, `${id}.sqlite`));
-      writeFileSync(join(folder, `${id}.json`), JSON.stringify({ ...real, id, file: `${id}.sqlite`, createdAt: at.toISOString(), sequence: real.sequence + n }));
+      writeFileSync(
+        join(folder, `${id}.json`),
+        JSON.stringify({ ...real, id, file: `${id}.sqlite`, createdAt: at.toISOString(), sequence: real.sequence + n }),
+      );
       return id;
     });
     writeFileSync(join(dir, 'migrations/1.1.0_more.sql'), sql('CREATE TABLE more (id integer);', 'DROP TABLE more;'));
@@ -199,7 +215,9 @@ describe('when the pre-run backup is taken', () => {
     writeFileSync(join(dir, 'migrations/1.1.0_more.sql'), sql('CREATE TABLE more (id integer);', 'DROP TABLE more;'));
     const skipped = strata(dir, ['up', '--json']);
     expect(json(skipped).backupId).toBeNull();
-    expect(skipped.stderr).toMatch(/no backup: sqlite:.* is \d+(\.\d)? kB, over the pre-run backup limit of 4\.0 kB \(backup\.maxBytes\).*backup\.enabled: true/);
+    expect(skipped.stderr).toMatch(
+      /no backup: sqlite:.* is \d+(\.\d)? kB, over the pre-run backup limit of 4\.0 kB \(backup\.maxBytes\).*backup\.enabled: true/,
+    );
 
     writeFileSync(join(dir, 'strata.config.json'), JSON.stringify({ backup: { maxBytes: '4kB', enabled: true } }));
     writeFileSync(join(dir, 'migrations/1.2.0_most.sql'), sql('CREATE TABLE most (id integer);', 'DROP TABLE most;'));
@@ -220,7 +238,9 @@ describe('when the pre-run backup is taken', () => {
       db.close();
       const ran = strata(dir, ['up', '--json']);
       expect(ran.code, ran.stderr).toBe(6);
-      expect(JSON.parse(ran.stdout).error.message).toMatch(/Not enough free space for a backup of sqlite:.* needs about \d+\.\d MB .* \d+(\.\d)? (kB|MB) is free/);
+      expect(JSON.parse(ran.stdout).error.message).toMatch(
+        /Not enough free space for a backup of sqlite:.* needs about \d+\.\d MB .* \d+(\.\d)? (kB|MB) is free/,
+      );
       expect(json(strata(dir, ['status', '--json'])).migrations.map((m: any) => m.state)).toEqual(['pending']);
       expect(readdirSync(small)).toEqual([]);
     } finally {
@@ -258,6 +278,8 @@ describe('backup.pgDumpPath', () => {
     writeFileSync(join(dir, 'migrations/1.2.0_most.sql'), sql('CREATE TABLE most (id integer);', 'DROP TABLE most;'));
     const wrong = strata(dir, ['up', '--json'], env);
     expect(wrong.code).toBe(6);
-    expect(JSON.parse(wrong.stdout).error).toMatchObject({ message: expect.stringContaining(`${join(realpathSync(dir), 'no/pg_dump')} (backup.pgDumpPath) is not an executable`) });
+    expect(JSON.parse(wrong.stdout).error).toMatchObject({
+      message: expect.stringContaining(`${join(realpathSync(dir), 'no/pg_dump')} (backup.pgDumpPath) is not an executable`),
+    });
   });
 });

@@ -22,15 +22,51 @@ function json(ran: Ran, code = 0): any {
 const sql = (up: string, down: string) => `-- strata:up\n${up}\n-- strata:down\n${down}\n`;
 
 const MIGRATIONS = {
-  'migrations/1.0.0_items.sql': sql("CREATE TABLE items (id integer primary key, name text not null);\nINSERT INTO items (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c');", 'DROP TABLE items;'),
+  'migrations/1.0.0_items.sql': sql(
+    "CREATE TABLE items (id integer primary key, name text not null);\nINSERT INTO items (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c');",
+    'DROP TABLE items;',
+  ),
   'migrations/1.1.0_tags.sql': sql('CREATE TABLE tags (id integer primary key);', 'DROP TABLE tags;'),
 };
 
-const MANIFEST_KEYS = ['createdAt', 'database', 'dialect', 'durationMs', 'file', 'format', 'id', 'runId', 'schemaVersions', 'sequence', 'sha256', 'size', 'target', 'toolVersion', 'verified', 'verifyMs'];
-const EVENT_KEYS = ['action', 'actor', 'at', 'backupId', 'details', 'durationMs', 'errorCode', 'errorMessage', 'host', 'id', 'migrationId', 'outcome', 'sqlState', 'toolVersion'];
+const MANIFEST_KEYS = [
+  'createdAt',
+  'database',
+  'dialect',
+  'durationMs',
+  'file',
+  'format',
+  'id',
+  'runId',
+  'schemaVersions',
+  'sequence',
+  'sha256',
+  'size',
+  'target',
+  'toolVersion',
+  'verified',
+  'verifyMs',
+];
+const EVENT_KEYS = [
+  'action',
+  'actor',
+  'at',
+  'backupId',
+  'details',
+  'durationMs',
+  'errorCode',
+  'errorMessage',
+  'host',
+  'id',
+  'migrationId',
+  'outcome',
+  'sqlState',
+  'toolVersion',
+];
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
+  if (!existsSync(BIN))
+    throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
 });
 
 describe('strata backup on SQLite', () => {
@@ -79,7 +115,12 @@ describe('strata backup on SQLite', () => {
     // list: newest first, the run's backup and the manual one.
     const list = json(strata(dir, ['backup', 'list', '--json']));
     expect(Object.keys(list).sort()).toEqual(['action', 'all', 'backups', 'directory', 'target']);
-    expect(list).toMatchObject({ action: 'list', all: false, directory: join(dir, '.strata-backups'), target: `sqlite:${realpathSync(join(dir, 'strata.db'))}` });
+    expect(list).toMatchObject({
+      action: 'list',
+      all: false,
+      directory: join(dir, '.strata-backups'),
+      target: `sqlite:${realpathSync(join(dir, 'strata.db'))}`,
+    });
     expect(list.backups.map((b: any) => b.id)).toEqual([id, up.backupId]);
     expect(Object.keys(list.backups[0]).sort()).toEqual(MANIFEST_KEYS);
 
@@ -100,13 +141,20 @@ describe('strata backup on SQLite', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr.split('\n')[0]).toMatch(/^error STRATA_CONFIRMATION_REQUIRED: /);
     expect(refused.stderr).toContain('--yes');
-    expect(json(strata(dir, ['backup', 'restore', id, '--json']), 2).error).toMatchObject({ code: 'STRATA_CONFIRMATION_REQUIRED', hint: expect.stringContaining('--yes') });
+    expect(json(strata(dir, ['backup', 'restore', id, '--json']), 2).error).toMatchObject({
+      code: 'STRATA_CONFIRMATION_REQUIRED',
+      hint: expect.stringContaining('--yes'),
+    });
     expect(rows()).toEqual(['a', 'c', 'z']);
 
     const restored = json(strata(dir, ['backup', 'restore', id, '--yes', '--json']));
     expect(Object.keys(restored).sort()).toEqual(['action', 'recorded', 'result']);
     expect(Object.keys(restored.result).sort()).toEqual(['durationMs', 'id', 'manifest', 'replacedLive', 'target']);
-    expect(restored).toMatchObject({ action: 'restore', recorded: true, result: { id, replacedLive: true, target: `sqlite:${join(dir, 'strata.db')}` } });
+    expect(restored).toMatchObject({
+      action: 'restore',
+      recorded: true,
+      result: { id, replacedLive: true, target: `sqlite:${join(dir, 'strata.db')}` },
+    });
     expect(rows()).toEqual(['a', 'b', 'c']);
 
     // The restored database has the history of the backup's moment, plus the restore.
@@ -145,7 +193,11 @@ describe('strata backup on SQLite', () => {
     const copy = new Database(join(dir, 'copy.db'), { readonly: true });
     expect(copy.prepare('SELECT count(*) AS n FROM items').get()).toEqual({ n: 3 });
     copy.close();
-    expect(json(strata(dir, ['history', '--json'])).events[0]).toMatchObject({ action: 'restore', backupId: id, details: { replacedLive: false, into: 'copy.db' } });
+    expect(json(strata(dir, ['history', '--json'])).events[0]).toMatchObject({
+      action: 'restore',
+      backupId: id,
+      details: { replacedLive: false, into: 'copy.db' },
+    });
   });
 });
 
@@ -164,7 +216,11 @@ describe('strata backup on PostgreSQL', () => {
     json(strata(dir, ['up', '--no-backup', '--json'], env));
     const created = json(strata(dir, ['backup', 'create', '--json'], env));
     expect(created).toMatchObject({ action: 'create', recorded: true, backup: { dialect: 'postgres', schemaVersions: { app: '1.1.0' } } });
-    expect(json(strata(dir, ['history', '--json'], env)).events[0]).toMatchObject({ action: 'backup', outcome: 'ok', backupId: created.backup.id });
+    expect(json(strata(dir, ['history', '--json'], env)).events[0]).toMatchObject({
+      action: 'backup',
+      outcome: 'ok',
+      backupId: created.backup.id,
+    });
 
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();

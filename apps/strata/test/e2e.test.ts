@@ -16,7 +16,8 @@ function json(ran: Ran): any {
   return JSON.parse(ran.stdout);
 }
 
-const sql = (up: string, down?: string, head = '') => `${head}-- strata:up\n${up}\n${down === undefined ? '' : `-- strata:down\n${down}\n`}`;
+const sql = (up: string, down?: string, head = '') =>
+  `${head}-- strata:up\n${up}\n${down === undefined ? '' : `-- strata:down\n${down}\n`}`;
 
 const TWO_MIGRATIONS = {
   'migrations/1.0.0_create_users.sql': sql('CREATE TABLE users (id integer primary key, name text);', 'DROP TABLE users;'),
@@ -24,22 +25,33 @@ const TWO_MIGRATIONS = {
 };
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
+  if (!existsSync(BIN))
+    throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
 });
 
 describe('strata start-up', () => {
   const loads = (args: string[], cwd: string): string[] => {
     const dir = mkdtempSync(join(tmpdir(), 'strata-loads-'));
     const log = join(dir, 'loaded.txt');
-    writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  appendFileSync(${JSON.stringify(log)}, url + '\\n');\n  return next(url, context);\n}\n`);
-    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+    writeFileSync(
+      join(dir, 'hooks.mjs'),
+      `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  appendFileSync(${JSON.stringify(log)}, url + '\\n');\n  return next(url, context);\n}\n`,
+    );
+    writeFileSync(
+      join(dir, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+    );
     // The bin is CommonJS: what it `require`s never reaches the ESM hooks, so list the require cache at exit.
     writeFileSync(
       join(dir, 'required.cjs'),
       `const { appendFileSync } = require('node:fs');\nconst { pathToFileURL } = require('node:url');\nprocess.on('exit', () => {\n  const files = Object.keys(require.cache).filter((f) => !f.includes('strata-loads-') && f !== ${JSON.stringify(BIN)});\n  if (files.length) appendFileSync(${JSON.stringify(log)}, files.map((f) => pathToFileURL(f).href + '\\n').join(''));\n});\n`,
     );
     const preload = ['--require', join(dir, 'required.cjs'), '--import', pathToFileURL(join(dir, 'register.mjs')).href];
-    const result = spawnSync(process.execPath, [...preload, BIN, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    const result = spawnSync(process.execPath, [...preload, BIN, ...args], {
+      cwd,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
     expect(result.status, result.stderr).toBe(0);
     return readFileSync(log, 'utf8').trim().split('\n');
   };
@@ -63,7 +75,10 @@ describe('strata on SQLite', () => {
   it('init, new, up, status, plan, validate, down, history: the whole cycle with --json shapes', () => {
     const dir = project();
     expect(strata(dir, ['init']).code).toBe(0);
-    expect(JSON.parse(readFileSync(join(dir, 'strata.config.json'), 'utf8'))).toEqual({ url: 'sqlite:./strata.db', migrations: './migrations' });
+    expect(JSON.parse(readFileSync(join(dir, 'strata.config.json'), 'utf8'))).toEqual({
+      url: 'sqlite:./strata.db',
+      migrations: './migrations',
+    });
     const again = strata(dir, ['init']);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/^error STRATA_USAGE: A config file already exists/);
@@ -81,7 +96,9 @@ describe('strata on SQLite', () => {
     // status only reads: on a database that does not exist yet it says so and creates nothing.
     const missing = strata(dir, ['status']);
     expect(missing.code).toBe(5);
-    expect(missing.stderr.split('\n')[0]).toBe(`error STRATA_DATABASE_MISSING: SQLite database ${join(dir, 'strata.db')} does not exist (from the url in ${join(dir, 'strata.config.json')})`);
+    expect(missing.stderr.split('\n')[0]).toBe(
+      `error STRATA_DATABASE_MISSING: SQLite database ${join(dir, 'strata.db')} does not exist (from the url in ${join(dir, 'strata.config.json')})`,
+    );
     expect(existsSync(join(dir, 'strata.db'))).toBe(false);
     writeFileSync(join(dir, 'strata.db'), ''); // an empty file is an empty SQLite database
 
@@ -90,7 +107,11 @@ describe('strata on SQLite', () => {
     const status = json(pending);
     expect(Object.keys(status).sort()).toEqual(['dialect', 'migrations', 'problems', 'target']);
     expect(status.dialect).toBe('sqlite');
-    expect(status.migrations.map((m: any) => [m.id, m.state])).toEqual([['app@1.0.0', 'pending'], ['app@1.1.0', 'pending'], ['app@1.1.1', 'pending']]);
+    expect(status.migrations.map((m: any) => [m.id, m.state])).toEqual([
+      ['app@1.0.0', 'pending'],
+      ['app@1.1.0', 'pending'],
+      ['app@1.1.1', 'pending'],
+    ]);
     expect(Object.keys(status.migrations[0]).sort()).toEqual(['appliedAt', 'checksum', 'file', 'id', 'module', 'name', 'state', 'version']);
 
     const plan = json(strata(dir, ['plan', '--to', '1.1.0', '--json']));
@@ -107,7 +128,11 @@ describe('strata on SQLite', () => {
     // A new database holds nothing yet: no pre-run backup, said on stderr (issue 12).
     expect(report.backupId).toBeNull();
     expect(up.stderr).toMatch(/no backup: .*holds nothing yet/);
-    expect(report.steps.map((s: any) => [s.id, s.outcome])).toEqual([['app@1.0.0', 'applied'], ['app@1.1.0', 'applied'], ['app@1.1.1', 'applied']]);
+    expect(report.steps.map((s: any) => [s.id, s.outcome])).toEqual([
+      ['app@1.0.0', 'applied'],
+      ['app@1.1.0', 'applied'],
+      ['app@1.1.1', 'applied'],
+    ]);
     expect(Object.keys(report.steps[0]).sort()).toEqual(['direction', 'durationMs', 'id', 'module', 'name', 'outcome', 'version']);
     expect(existsSync(join(dir, '.strata-backups'))).toBe(false);
 
@@ -124,7 +149,10 @@ describe('strata on SQLite', () => {
     expect(refused.stderr).toContain('pass --yes');
     const down = strata(dir, ['down', '--steps', '2', '--yes', '--no-backup', '--json']);
     expect(down.code, down.stderr).toBe(0);
-    expect(json(down).steps.map((s: any) => [s.id, s.outcome])).toEqual([['app@1.1.1', 'reverted'], ['app@1.1.0', 'reverted']]);
+    expect(json(down).steps.map((s: any) => [s.id, s.outcome])).toEqual([
+      ['app@1.1.1', 'reverted'],
+      ['app@1.1.0', 'reverted'],
+    ]);
     expect(down.stderr).toContain('no backup: skipped by --no-backup');
 
     const history = json(strata(dir, ['history', '--limit', '3', '--json']));
@@ -136,7 +164,10 @@ describe('strata on SQLite', () => {
   it('loads a strata.config.ts through jiti, importing defineConfig from strata', () => {
     const dir = project(TWO_MIGRATIONS);
     expect(strata(dir, ['init', '--ts']).code).toBe(0);
-    writeFileSync(join(dir, 'strata.config.ts'), "import { defineConfig } from 'strata-migrate';\nconst url: string = 'sqlite:./from-ts.db';\nexport default defineConfig({ url, migrations: './migrations' });\n");
+    writeFileSync(
+      join(dir, 'strata.config.ts'),
+      "import { defineConfig } from 'strata-migrate';\nconst url: string = 'sqlite:./from-ts.db';\nexport default defineConfig({ url, migrations: './migrations' });\n",
+    );
     writeFileSync(join(dir, 'from-ts.db'), '');
     const ran = strata(dir, ['status', '--json']);
     expect(ran.code, ran.stderr).toBe(0);
@@ -156,7 +187,10 @@ describe('strata on SQLite', () => {
     const up = strata(dir, ['up', '--modules', '@strata/core-schema']);
     expect(up.code, up.stderr).toBe(0);
     const status = json(strata(dir, ['status', '--modules', '@strata/core-schema', '--json']));
-    expect(status.migrations.map((m: any) => [m.id, m.state])).toEqual([['core@1.0.0', 'applied'], ['core@1.1.0', 'applied']]);
+    expect(status.migrations.map((m: any) => [m.id, m.state])).toEqual([
+      ['core@1.0.0', 'applied'],
+      ['core@1.1.0', 'applied'],
+    ]);
   });
 
   it('baseline marks migrations applied without running them; repair previews, then needs --yes', () => {
@@ -167,7 +201,10 @@ describe('strata on SQLite', () => {
     // users was never created: baseline ran nothing.
     expect(strata(dir, ['up', '--no-backup']).code).toBe(0);
 
-    writeFileSync(join(dir, 'migrations/1.1.0_create_orders.sql'), sql('CREATE TABLE orders (id integer primary key, user_id integer); ', 'DROP TABLE orders;'));
+    writeFileSync(
+      join(dir, 'migrations/1.1.0_create_orders.sql'),
+      sql('CREATE TABLE orders (id integer primary key, user_id integer); ', 'DROP TABLE orders;'),
+    );
     const preview = strata(dir, ['repair', '--json']);
     expect(preview.code).toBe(0);
     expect(json(preview)).toMatchObject({ suggested: true, applied: false, actions: [{ kind: 'accept-checksum', id: 'app@1.1.0' }] });
@@ -198,7 +235,11 @@ describe('strata on SQLite', () => {
   });
 
   it('exit 3: an invalid version file, before connecting, one line per file', () => {
-    const dir = project({ ...TWO_MIGRATIONS, 'migrations/v1.2.0_bad.sql': sql('SELECT 1;'), 'migrations/01.2.0_bad.sql': sql('SELECT 1;') });
+    const dir = project({
+      ...TWO_MIGRATIONS,
+      'migrations/v1.2.0_bad.sql': sql('SELECT 1;'),
+      'migrations/01.2.0_bad.sql': sql('SELECT 1;'),
+    });
     const ran = strata(dir, ['up']);
     expect(ran.code).toBe(3);
     expect(ran.stderr.split('\n')[0]).toMatch(/^error STRATA_INVALID_VERSION: .*01\.2\.0_bad\.sql/);
@@ -237,7 +278,11 @@ describe('strata on SQLite', () => {
 
   it('exit 7 after a failed non-transactional migration, until repaired', () => {
     const dir = project({
-      'migrations/1.0.0_nt.sql': sql('CREATE TABLE c (id integer);\nINSERT INTO nowhere VALUES (1);', 'DROP TABLE c;', '-- strata:transaction off\n'),
+      'migrations/1.0.0_nt.sql': sql(
+        'CREATE TABLE c (id integer);\nINSERT INTO nowhere VALUES (1);',
+        'DROP TABLE c;',
+        '-- strata:transaction off\n',
+      ),
     });
     expect(strata(dir, ['up', '--no-backup']).code).toBe(1);
     const up = strata(dir, ['up', '--no-backup']);
@@ -256,7 +301,10 @@ describe('strata on SQLite', () => {
     const file = join(dir, 'strata.db');
     const holder: ChildProcess = spawn(
       process.execPath,
-      ['-e', `const D = require(${JSON.stringify(require.resolve('better-sqlite3'))}); const db = new D(${JSON.stringify(file)}); db.exec('BEGIN IMMEDIATE'); console.log('locked'); setTimeout(() => {}, 60000);`],
+      [
+        '-e',
+        `const D = require(${JSON.stringify(require.resolve('better-sqlite3'))}); const db = new D(${JSON.stringify(file)}); db.exec('BEGIN IMMEDIATE'); console.log('locked'); setTimeout(() => {}, 60000);`,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {
@@ -279,7 +327,13 @@ describe('strata on SQLite', () => {
   });
 
   it('picks the target by --url, then DATABASE_URL, then the config file', () => {
-    const dir = project({ ...TWO_MIGRATIONS, 'strata.config.json': JSON.stringify({ url: 'sqlite:./config.db' }), 'config.db': '', 'env.db': '', 'flag.db': '' });
+    const dir = project({
+      ...TWO_MIGRATIONS,
+      'strata.config.json': JSON.stringify({ url: 'sqlite:./config.db' }),
+      'config.db': '',
+      'env.db': '',
+      'flag.db': '',
+    });
     const target = (args: string[], env: Record<string, string> = {}) => json(strata(dir, ['status', '--json', ...args], env)).target;
     expect(target([])).toBe(`sqlite:${join(dir, 'config.db')}`);
     expect(target([], { DATABASE_URL: 'sqlite:./env.db' })).toBe(`sqlite:${join(dir, 'env.db')}`);
@@ -298,7 +352,10 @@ describe('strata with the checksum cache', () => {
     const [cacheFile, ...others] = readdirSync(cache).map((name) => join(cache, name));
     expect(others).toEqual([]);
     expect(statSync(cacheFile!).mode & 0o777).toBe(0o600);
-    expect(Object.keys(JSON.parse(readFileSync(cacheFile!, 'utf8')).files).sort()).toEqual(['1.0.0_create_users.sql', '1.1.0_create_orders.sql']);
+    expect(Object.keys(JSON.parse(readFileSync(cacheFile!, 'utf8')).files).sort()).toEqual([
+      '1.0.0_create_users.sql',
+      '1.1.0_create_orders.sql',
+    ]);
     expect(strata(dir, ['status'], env).code).toBe(0);
 
     // An edit of the same size, in place: the kernel moves ctime, so the file is read again.
@@ -393,7 +450,9 @@ describe('strata on PostgreSQL', () => {
     const noPassword = new URL(database.url);
     const missingNoPassword = new URL(noPassword.href);
     missingNoPassword.pathname = '/strata_no_such_database';
-    const migrations = { 'migrations/1.0.0_broken.sql': sql('CREATE TABLE leak_check (id int);\nSELECT * FROM no_such_table;', 'DROP TABLE leak_check;') };
+    const migrations = {
+      'migrations/1.0.0_broken.sql': sql('CREATE TABLE leak_check (id int);\nSELECT * FROM no_such_table;', 'DROP TABLE leak_check;'),
+    };
     const cases: { url: string; env: Record<string, string>; args: string[]; code: number }[] = [
       { url: missing.href, env: {}, args: ['status'], code: 5 },
       { url: missing.href, env: {}, args: ['up'], code: 5 },
@@ -414,7 +473,8 @@ describe('strata on PostgreSQL', () => {
         expect(ran.code, `${label}: ${ran.stderr}`).toBe(code);
         expect(ran.stdout + ran.stderr, label).not.toContain(secret);
         expect(ran.stdout + ran.stderr, label).not.toContain(envSecret);
-        if (extra.includes('--json')) expect(json(ran).error.code, label).toBe(code === 5 ? 'STRATA_CONNECTION_FAILED' : 'STRATA_MIGRATION_FAILED');
+        if (extra.includes('--json'))
+          expect(json(ran).error.code, label).toBe(code === 5 ? 'STRATA_CONNECTION_FAILED' : 'STRATA_MIGRATION_FAILED');
         // The verbose lines did run: the target is shown, redacted.
         if (extra.includes('--verbose')) expect(ran.stderr, label).toMatch(/target: postgres:\/\/.*\(from the config file\)/);
       }

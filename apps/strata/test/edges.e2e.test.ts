@@ -11,7 +11,9 @@ import { createTestDatabase, type TestDatabase } from '../../../test-support/pos
 import { BIN, project, type Ran, strata } from './bin.js';
 
 const require = createRequire(import.meta.url);
-const Database = require(require.resolve('better-sqlite3', { paths: [fileURLToPath(new URL('..', import.meta.url))] })) as typeof import('better-sqlite3');
+const Database = require(
+  require.resolve('better-sqlite3', { paths: [fileURLToPath(new URL('..', import.meta.url))] }),
+) as typeof import('better-sqlite3');
 
 function json(ran: Ran): any {
   return JSON.parse(ran.stdout);
@@ -63,7 +65,10 @@ describe('strata keeps passwords out of the database', () => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const rows = (await client.query('SELECT error_message, details::text AS details FROM strata_events')).rows as { error_message: string | null; details: string | null }[];
+      const rows = (await client.query('SELECT error_message, details::text AS details FROM strata_events')).rows as {
+        error_message: string | null;
+        details: string | null;
+      }[];
       expect(rows.filter((row) => row.error_message?.includes('leaked')).length).toBe(3);
       const stored = JSON.stringify(rows);
       expect(stored).not.toContain(urlSecret);
@@ -116,7 +121,10 @@ describe('strata refuses oversized and statement-less migration files', () => {
     truncateSync(huge, 582 * 1024 * 1024);
     const ran = strata(dir, ['up', '--json', '--url', 'sqlite:./app.db']);
     expect(ran.code, ran.stderr).toBe(3);
-    expect(JSON.parse(ran.stdout).error).toMatchObject({ code: 'STRATA_FILE_TOO_LARGE', message: expect.stringMatching(/1\.1\.0_dump\.sql: the file is 582 MiB, over the migration file size limit of 64 MiB/) });
+    expect(JSON.parse(ran.stdout).error).toMatchObject({
+      code: 'STRATA_FILE_TOO_LARGE',
+      message: expect.stringMatching(/1\.1\.0_dump\.sql: the file is 582 MiB, over the migration file size limit of 64 MiB/),
+    });
     // A lower limit from the environment or the config.
     truncateSync(huge, 0);
     writeFileSync(huge, `-- strata:up\n${'SELECT 1;\n'.repeat(200)}`);
@@ -155,12 +163,17 @@ describe('strata reads URLs with raw reserved characters in the password as user
     const password = 'Raw@pw#nowhere.invalid/x?y%zz';
     const url = `postgres://${server.username}:${password}@${server.host}${server.pathname}`;
     const dir = project({ 'migrations/1.0.0_ok.sql': '-- strata:up\nCREATE TABLE url_ok (id int);\n' });
-    for (const args of [['up', '--no-backup'], ['status', '--verbose'], ['history', '--json']]) {
+    for (const args of [
+      ['up', '--no-backup'],
+      ['status', '--verbose'],
+      ['history', '--json'],
+    ]) {
       const ran = strata(dir, [...args, '--url', url]);
       expect(ran.code, `${args.join(' ')}: ${ran.stderr}`).toBe(0);
       const all = ran.stdout + ran.stderr;
       for (const fragment of ['Raw', 'nowhere', 'y%zz', '#']) expect(all, args.join(' ')).not.toContain(fragment);
-      if (args[0] === 'status') expect(ran.stderr).toContain(`target: postgres://${server.username}:***@${server.host}${server.pathname} (from --url)`);
+      if (args[0] === 'status')
+        expect(ran.stderr).toContain(`target: postgres://${server.username}:***@${server.host}${server.pathname} (from --url)`);
     }
   });
 });
@@ -173,7 +186,11 @@ describe('SIGINT during a SQLite run', () => {
       'migrations/1.1.0_heavy.sql': `-- strata:up\nCREATE TABLE heavy AS ${heavy};\n`,
       'migrations/1.2.0_after.sql': '-- strata:up\nCREATE TABLE after_table (id integer);\n',
     });
-    const child = spawn(process.execPath, [BIN, 'up', '--no-backup'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'up', '--no-backup'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -191,7 +208,9 @@ describe('SIGINT during a SQLite run', () => {
     }
     const message = /error STRATA_INTERRUPTED: (.*)/.exec(output)?.[1] ?? '';
     const db = new Database(join(dir, 'strata.db'), { readonly: true });
-    const applied = (db.prepare('SELECT module, version FROM strata_migrations ORDER BY version').all() as { module: string; version: string }[]).map((r) => `${r.module}@${r.version}`);
+    const applied = (
+      db.prepare('SELECT module, version FROM strata_migrations ORDER BY version').all() as { module: string; version: string }[]
+    ).map((r) => `${r.module}@${r.version}`);
     db.close();
     // Whatever the timing, the message lists exactly what the state table holds.
     expect(message).toContain(`applied ${applied.join(', ')};`);

@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PUBLISHED = ['packages/core', 'packages/dialect-sqlite', 'packages/dialect-postgres', 'packages/core-schema', 'packages/backup', 'packages/cli', 'apps/strata'];
+const PUBLISHED = [
+  'packages/core',
+  'packages/dialect-sqlite',
+  'packages/dialect-postgres',
+  'packages/core-schema',
+  'packages/backup',
+  'packages/cli',
+  'apps/strata',
+];
 
 describe('engines', () => {
   it('every published package (and the workspace) says node >=20.12', () => {

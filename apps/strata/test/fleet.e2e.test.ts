@@ -14,13 +14,19 @@ const ids = Array.from({ length: MIGRATIONS }, (_, i) => `app@1.${i + 1}.0`);
 
 function migrationsProject(): string {
   const files: Record<string, string> = {};
-  for (let i = 1; i <= MIGRATIONS; i++) files[`migrations/1.${i}.0_t${i}.sql`] = `-- strata:up\nCREATE TABLE t${i} (id INTEGER PRIMARY KEY, v TEXT);\n-- strata:down\nDROP TABLE t${i};\n`;
+  for (let i = 1; i <= MIGRATIONS; i++)
+    files[`migrations/1.${i}.0_t${i}.sql`] =
+      `-- strata:up\nCREATE TABLE t${i} (id INTEGER PRIMARY KEY, v TEXT);\n-- strata:down\nDROP TABLE t${i};\n`;
   return project(files, 'strata-fleet-e2e-');
 }
 
 /** Starts the bin and SIGKILLs it once `lines` tenants have reported; resolves with what it printed. */
 function killMidway(cwd: string, args: string[], lines: number): Promise<{ signal: NodeJS.Signals | null; stdout: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, STRATA_NO_CACHE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, STRATA_NO_CACHE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
@@ -58,9 +64,18 @@ describe('strata up --fleet (built bin)', () => {
     for (const name of names) {
       const db = new Database(join(dir, 'tenants', `${name}.db`), { readonly: true });
       try {
-        const rows = db.prepare("SELECT module || '@' || version AS id, status FROM strata_migrations ORDER BY version").all() as { id: string; status: string }[];
-        const applies = db.prepare("SELECT migration_id AS id FROM strata_events WHERE action = 'apply' AND outcome = 'ok' ORDER BY id").all() as { id: string }[];
-        expect({ name, rows: rows.map((r) => `${r.id}:${r.status}`), applies: applies.map((r) => r.id) }).toEqual({ name, rows: ids.map((id) => `${id}:applied`), applies: ids });
+        const rows = db.prepare("SELECT module || '@' || version AS id, status FROM strata_migrations ORDER BY version").all() as {
+          id: string;
+          status: string;
+        }[];
+        const applies = db
+          .prepare("SELECT migration_id AS id FROM strata_events WHERE action = 'apply' AND outcome = 'ok' ORDER BY id")
+          .all() as { id: string }[];
+        expect({ name, rows: rows.map((r) => `${r.id}:${r.status}`), applies: applies.map((r) => r.id) }).toEqual({
+          name,
+          rows: ids.map((id) => `${id}:applied`),
+          applies: ids,
+        });
       } finally {
         db.close();
       }
@@ -80,8 +95,12 @@ describe('strata up --fleet (built bin)', () => {
       expect(rerun.code, rerun.stderr).toBe(0);
       expect(rerun.stdout).toMatch(/^fleet up: 40 ok, 0 failed, 0 skipped of 40 tenants/m);
       for (const schema of schemas) {
-        const rows = (await client.query(`SELECT module || '@' || version || ':' || status AS id FROM ${schema}.strata_migrations ORDER BY version`)).rows.map((r) => r.id);
-        const applies = (await client.query(`SELECT migration_id AS id FROM ${schema}.strata_events WHERE action = 'apply' AND outcome = 'ok' ORDER BY id`)).rows.map((r) => r.id);
+        const rows = (
+          await client.query(`SELECT module || '@' || version || ':' || status AS id FROM ${schema}.strata_migrations ORDER BY version`)
+        ).rows.map((r) => r.id);
+        const applies = (
+          await client.query(`SELECT migration_id AS id FROM ${schema}.strata_events WHERE action = 'apply' AND outcome = 'ok' ORDER BY id`)
+        ).rows.map((r) => r.id);
         expect({ schema, rows, applies }).toEqual({ schema, rows: ids.map((id) => `${id}:applied`), applies: ids });
       }
     } finally {
@@ -97,14 +116,23 @@ describe('strata up --fleet (built bin)', () => {
     const broken = new Database(join(dir, 'tenants', 'w05.db'));
     broken.exec('CREATE TABLE t3 (x INTEGER)');
     broken.close();
-    const ran = strata(dir, ['up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', '4', '--verbose', '--json'], { STRATA_NO_CACHE: '1' });
+    const ran = strata(dir, ['up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', '4', '--verbose', '--json'], {
+      STRATA_NO_CACHE: '1',
+    });
     expect(ran.code, ran.stderr).toBe(1);
     expect(ran.stderr).toMatch(/^fleet: 4 worker threads$/m);
-    type Doc = { summary: { ok: number; failed: number; migrations: number }; tenants: { name: string; applied: number; reverted: number; exitCode: number; error: { code: string } | null }[] };
+    type Doc = {
+      summary: { ok: number; failed: number; migrations: number };
+      tenants: { name: string; applied: number; reverted: number; exitCode: number; error: { code: string } | null }[];
+    };
     const document = JSON.parse(ran.stdout) as Doc;
     expect(document.summary).toMatchObject({ ok: 11, failed: 1, migrations: 11 * MIGRATIONS + 2 });
     // The worker's steps reach the report: two applied before the failing third.
-    expect(document.tenants.find((t) => t.name === 'w05')).toMatchObject({ applied: 2, exitCode: 1, error: { code: 'STRATA_MIGRATION_FAILED' } });
+    expect(document.tenants.find((t) => t.name === 'w05')).toMatchObject({
+      applied: 2,
+      exitCode: 1,
+      error: { code: 'STRATA_MIGRATION_FAILED' },
+    });
     const rows = (name: string) => {
       const db = new Database(join(dir, 'tenants', `${name}.db`), { readonly: true });
       try {
@@ -115,7 +143,9 @@ describe('strata up --fleet (built bin)', () => {
     };
     for (const name of names) expect({ name, rows: rows(name).length }).toEqual({ name, rows: name === 'w05' ? 2 : MIGRATIONS });
 
-    const down = strata(dir, ['down', '--fleet', 'sqlite:tenants/*.db', '--steps', '1', '--yes', '--concurrency', '4', '--json'], { STRATA_NO_CACHE: '1' });
+    const down = strata(dir, ['down', '--fleet', 'sqlite:tenants/*.db', '--steps', '1', '--yes', '--concurrency', '4', '--json'], {
+      STRATA_NO_CACHE: '1',
+    });
     expect(down.code, down.stderr).toBe(0);
     expect((JSON.parse(down.stdout) as Doc).tenants.every((t) => t.reverted === 1)).toBe(true);
     expect(rows('w00')).toHaveLength(MIGRATIONS - 1);
@@ -130,7 +160,9 @@ describe('strata up --fleet (built bin)', () => {
     expect(folders).toHaveLength(4);
     for (const [index, folder] of folders.entries()) {
       const manifest = readdirSync(join(dir, '.strata-backups', 'fleet', folder)).find((f) => f.endsWith('.json'))!;
-      expect((JSON.parse(readFileSync(join(dir, '.strata-backups', 'fleet', folder, manifest), 'utf8')) as { tenant: string }).tenant).toBe(`w0${index}`);
+      expect((JSON.parse(readFileSync(join(dir, '.strata-backups', 'fleet', folder, manifest), 'utf8')) as { tenant: string }).tenant).toBe(
+        `w0${index}`,
+      );
     }
   });
 
@@ -139,7 +171,11 @@ describe('strata up --fleet (built bin)', () => {
     mkdirSync(join(dir, 'tenants'));
     const names = Array.from({ length: 60 }, (_, i) => `s${String(i).padStart(2, '0')}`);
     for (const name of names) writeFileSync(join(dir, 'tenants', `${name}.db`), '');
-    const child = spawn(process.execPath, [BIN, 'up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', '4'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, STRATA_NO_CACHE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'up', '--fleet', 'sqlite:tenants/*.db', '--concurrency', '4'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, STRATA_NO_CACHE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let sent = false;
@@ -160,7 +196,9 @@ describe('strata up --fleet (built bin)', () => {
         const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'strata_migrations'").get();
         if (!hasTable) continue;
         const applied = (db.prepare('SELECT count(*) AS n FROM strata_migrations').get() as { n: number }).n;
-        const events = (db.prepare("SELECT count(*) AS n FROM strata_events WHERE action = 'apply' AND outcome = 'ok'").get() as { n: number }).n;
+        const events = (
+          db.prepare("SELECT count(*) AS n FROM strata_events WHERE action = 'apply' AND outcome = 'ok'").get() as { n: number }
+        ).n;
         expect({ name, applied }).toEqual({ name, applied: events });
       } finally {
         db.close();

@@ -15,9 +15,15 @@ let tarballs: string[];
 
 beforeAll(() => {
   folder = mkdtempSync(join(tmpdir(), 'strata-package-lint-'));
-  const packed = spawnSync(process.execPath, [join(ROOT, 'scripts', 'pack.mjs'), folder], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+  const packed = spawnSync(process.execPath, [join(ROOT, 'scripts', 'pack.mjs'), folder], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
   expect(packed.status, packed.stderr).toBe(0);
-  tarballs = readdirSync(folder).filter((f) => f.endsWith('.tgz')).map((f) => join(folder, f));
+  tarballs = readdirSync(folder)
+    .filter((f) => f.endsWith('.tgz'))
+    .map((f) => join(folder, f));
   expect(tarballs).toHaveLength(8);
 }, 300_000);
 afterAll(() => {
@@ -35,13 +41,24 @@ describe('the packed packages', () => {
   it('pass @arethetypeswrong/cli for ESM and CommonJS consumers', () => {
     for (const tarball of tarballs) {
       const ignore = tarball.includes('strata-core-0') ? ['--ignore-rules', 'cjs-resolves-to-esm'] : [];
-      const ran = spawnSync(bin('attw'), [tarball, '--profile', 'node16', '--format', 'ascii', ...ignore], { encoding: 'utf8', timeout: 120_000 });
+      const ran = spawnSync(bin('attw'), [tarball, '--profile', 'node16', '--format', 'ascii', ...ignore], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       expect(ran.status, `${tarball}\n${ran.stdout}${ran.stderr}`).toBe(0);
     }
   }, 300_000);
 
   it('each carry a LICENSE, keywords and a description', () => {
-    for (const dir of ['packages/core', 'packages/dialect-sqlite', 'packages/dialect-postgres', 'packages/core-schema', 'packages/backup', 'packages/cli', 'apps/strata']) {
+    for (const dir of [
+      'packages/core',
+      'packages/dialect-sqlite',
+      'packages/dialect-postgres',
+      'packages/core-schema',
+      'packages/backup',
+      'packages/cli',
+      'apps/strata',
+    ]) {
       expect(existsSync(join(ROOT, dir, 'LICENSE')), dir).toBe(true);
       const manifest = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8'));
       expect(manifest.license, dir).toBe('MIT');

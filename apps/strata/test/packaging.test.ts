@@ -15,7 +15,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['packages/core', 'packages/dialect-sqlite', 'packages/dialect-postgres', 'packages/cli', 'packages/backup', 'packages/core-schema', 'packages/lint', 'apps/strata'];
+const PACKAGES = [
+  'packages/core',
+  'packages/dialect-sqlite',
+  'packages/dialect-postgres',
+  'packages/cli',
+  'packages/backup',
+  'packages/core-schema',
+  'packages/lint',
+  'apps/strata',
+];
 const INSTALL_TIMEOUT_MS = 900_000;
 
 /** The environment for npm and the installed bin: no pnpm/npm lifecycle variables from the test runner. */
@@ -26,11 +35,22 @@ function cleanEnv(): NodeJS.ProcessEnv {
     const keep = /^npm_config_(registry|cache|.*proxy|strict_ssl|cafile)$/.test(lower);
     // NODE_PATH: pnpm's bin shims (vitest's included) point it at the monorepo's hoisted packages,
     // and the bin's `require` honours it: the empty project must not see the workspace's dialects.
-    if (!keep && (lower.startsWith('npm_') || lower.startsWith('pnpm_') || lower === 'database_url' || lower === 'node_path' || lower.startsWith('strata_'))) continue;
+    if (
+      !keep &&
+      (lower.startsWith('npm_') ||
+        lower.startsWith('pnpm_') ||
+        lower === 'database_url' ||
+        lower === 'node_path' ||
+        lower.startsWith('strata_'))
+    )
+      continue;
     env[key] = value;
   }
   // The monorepo's own bins (node_modules/.bin on the runner's PATH) must not stand in for the installed ones.
-  const path = (env.PATH ?? '').split(delimiter).filter((entry) => !entry.startsWith(ROOT)).join(delimiter);
+  const path = (env.PATH ?? '')
+    .split(delimiter)
+    .filter((entry) => !entry.startsWith(ROOT))
+    .join(delimiter);
   return { ...env, PATH: path, NO_COLOR: '1' };
 }
 
@@ -49,13 +69,26 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'strata-packaging-'));
   tarballs = join(work, 'tarballs');
   for (const pkg of PACKAGES) {
-    if (!existsSync(join(ROOT, pkg, 'dist'))) throw new Error(`${pkg}/dist is missing: build first (npx turbo run build; the root test script does)`);
+    if (!existsSync(join(ROOT, pkg, 'dist')))
+      throw new Error(`${pkg}/dist is missing: build first (npx turbo run build; the root test script does)`);
   }
   // The README's way: `pnpm run pack` packs every publishable package into one folder.
   const packed = run(process.execPath, [join(ROOT, 'scripts', 'pack.mjs'), tarballs], ROOT);
-  if (packed.status !== 0) throw new Error(`scripts/pack.mjs failed (exit ${packed.status}${packed.error ? `, ${packed.error.message}` : ''}):\n${tail(packed.stderr || packed.stdout)}`);
+  if (packed.status !== 0)
+    throw new Error(
+      `scripts/pack.mjs failed (exit ${packed.status}${packed.error ? `, ${packed.error.message}` : ''}):\n${tail(packed.stderr || packed.stdout)}`,
+    );
   const all = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'));
-  expect(all.sort()).toEqual(['strata-backup-0.1.0.tgz', 'strata-cli-0.1.0.tgz', 'strata-core-0.1.0.tgz', 'strata-core-schema-0.1.0.tgz', 'strata-dialect-postgres-0.1.0.tgz', 'strata-dialect-sqlite-0.1.0.tgz', 'strata-lint-0.1.0.tgz', 'strata-migrate-0.1.0.tgz']);
+  expect(all.sort()).toEqual([
+    'strata-backup-0.1.0.tgz',
+    'strata-cli-0.1.0.tgz',
+    'strata-core-0.1.0.tgz',
+    'strata-core-schema-0.1.0.tgz',
+    'strata-dialect-postgres-0.1.0.tgz',
+    'strata-dialect-sqlite-0.1.0.tgz',
+    'strata-lint-0.1.0.tgz',
+    'strata-migrate-0.1.0.tgz',
+  ]);
   expect(packed.stdout.trim().split('\n')).toEqual(all.map((f) => join(tarballs, f)));
   // SQLite only: the PostgreSQL dialect is installed later, by the PostgreSQL journey.
   postgresTarball = join(tarballs, 'strata-dialect-postgres-0.1.0.tgz');
@@ -66,7 +99,12 @@ beforeAll(() => {
   mkdirSync(app);
   const init = run('npm', ['init', '-y'], app);
   if (init.status !== 0) throw new Error(`npm init -y failed:\n${tail(init.stderr)}`);
-  const install = run('npm', ['install', '--no-audit', '--no-fund', ...files.map((f) => join(tarballs, f)), 'better-sqlite3@~12.11.1'], app, INSTALL_TIMEOUT_MS);
+  const install = run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', ...files.map((f) => join(tarballs, f)), 'better-sqlite3@~12.11.1'],
+    app,
+    INSTALL_TIMEOUT_MS,
+  );
   if (install.status !== 0) {
     const why = install.error ? `${install.error.message}${install.signal ? ` (${install.signal})` : ''}` : `exit ${install.status}`;
     throw new Error(
@@ -96,7 +134,14 @@ function subproject(name: string, manifest: Record<string, unknown> = {}): strin
 
 describe('the packed packages, installed with npm into an empty project', () => {
   it('packs dist and real versions, not workspace: ranges', () => {
-    for (const name of ['strata-migrate', '@strata/cli', '@strata/dialect-sqlite', '@strata/core', '@strata/backup', '@strata/core-schema']) {
+    for (const name of [
+      'strata-migrate',
+      '@strata/cli',
+      '@strata/dialect-sqlite',
+      '@strata/core',
+      '@strata/backup',
+      '@strata/core-schema',
+    ]) {
       const dir = join(app, 'node_modules', name);
       const manifest = readFileSync(join(dir, 'package.json'), 'utf8');
       expect(manifest, name).not.toContain('workspace:');
@@ -160,7 +205,10 @@ describe('the packed packages, installed with npm into an empty project', () => 
 
   it('loads a CommonJS config that requires defineConfig from strata-migrate', () => {
     const dir = subproject('cjs-config', { type: 'commonjs' });
-    writeFileSync(join(dir, 'strata.config.js'), "const { defineConfig } = require('strata-migrate');\nmodule.exports = defineConfig({ url: 'sqlite:./from-cjs.db' });\n");
+    writeFileSync(
+      join(dir, 'strata.config.js'),
+      "const { defineConfig } = require('strata-migrate');\nmodule.exports = defineConfig({ url: 'sqlite:./from-cjs.db' });\n",
+    );
     expect(strata(['up'], dir).code).toBe(0);
     const status = strata(['status', '--json'], dir);
     expect(status.code, status.stdout + status.stderr).toBe(0);
@@ -182,7 +230,9 @@ describe('the packed packages, installed with npm into an empty project', () => 
     try {
       const ran = strata(['up', '--url', 'sqlite:./no-addon.db', '--no-backup']);
       expect(ran.code, ran.stdout + ran.stderr).toBe(2);
-      expect(ran.stderr.split('\n')[0]).toMatch(/^error STRATA_DIALECT_MISSING: better-sqlite3 is installed but its native addon cannot be loaded \(Could not locate the bindings file/);
+      expect(ran.stderr.split('\n')[0]).toMatch(
+        /^error STRATA_DIALECT_MISSING: better-sqlite3 is installed but its native addon cannot be loaded \(Could not locate the bindings file/,
+      );
       expect(ran.stderr).toMatch(/hint: .*pnpm approve-builds.*npm rebuild better-sqlite3/);
     } finally {
       renameSync(hidden, build);
@@ -200,7 +250,10 @@ describe('journey: the README Quick start on SQLite, step by step', () => {
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('strata.db');
     const first = strata(['new', 'create_invoices'], dir);
     expect(first.stdout.trim()).toBe(join('migrations', '0.1.0_create_invoices.sql'));
-    writeFileSync(join(dir, first.stdout.trim()), sql('CREATE TABLE invoices (id integer PRIMARY KEY, amount integer NOT NULL);', 'DROP TABLE invoices;'));
+    writeFileSync(
+      join(dir, first.stdout.trim()),
+      sql('CREATE TABLE invoices (id integer PRIMARY KEY, amount integer NOT NULL);', 'DROP TABLE invoices;'),
+    );
     const up = strata(['up'], dir);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toMatch(/applied\s+app@0\.1\.0/);
@@ -211,7 +264,10 @@ describe('journey: the README Quick start on SQLite, step by step', () => {
     const second = strata(['new', 'add invoice notes'], dir).stdout.trim();
     writeFileSync(join(dir, second), sql('ALTER TABLE invoices ADD COLUMN notes text;', 'ALTER TABLE invoices DROP COLUMN notes;'));
     const third = strata(['new', 'create_payments'], dir).stdout.trim();
-    writeFileSync(join(dir, third), sql('CREATE TABLE payments (id integer PRIMARY KEY, invoice_id integer REFERENCES invoices(id));', 'DROP TABLE payments;'));
+    writeFileSync(
+      join(dir, third),
+      sql('CREATE TABLE payments (id integer PRIMARY KEY, invoice_id integer REFERENCES invoices(id));', 'DROP TABLE payments;'),
+    );
     const plan = strata(['plan'], dir);
     expect(plan.stdout).toContain('ADD COLUMN notes');
     expect(plan.stdout).toContain('CREATE TABLE payments');
@@ -226,7 +282,11 @@ describe('journey: the README Quick start on SQLite, step by step', () => {
     const status = strata(['status', '--json', '--fail-on-pending'], deep);
     expect(status.code, status.stderr).toBe(0);
     expect(json(status).target).toBe(`sqlite:${join(dir, 'strata.db')}`);
-    expect(json(status).migrations.map((m: { id: string; state: string }) => `${m.id} ${m.state}`)).toEqual(['app@0.1.0 applied', 'app@0.2.0 applied', 'app@0.3.0 applied']);
+    expect(json(status).migrations.map((m: { id: string; state: string }) => `${m.id} ${m.state}`)).toEqual([
+      'app@0.1.0 applied',
+      'app@0.2.0 applied',
+      'app@0.3.0 applied',
+    ]);
     expect(existsSync(join(deep, 'strata.db'))).toBe(false);
 
     const down = strata(['down', '--steps', '1', '--yes'], deep);
@@ -249,7 +309,8 @@ describe('journey: PostgreSQL, once @strata/dialect-postgres and pg are installe
   let database: TestDatabase;
   beforeAll(async () => {
     const install = run('npm', ['install', '--no-audit', '--no-fund', postgresTarball, 'pg@^8.16'], app, INSTALL_TIMEOUT_MS);
-    if (install.status !== 0) throw new Error(`npm install of @strata/dialect-postgres and pg failed:\n${tail(install.stderr || install.stdout)}`);
+    if (install.status !== 0)
+      throw new Error(`npm install of @strata/dialect-postgres and pg failed:\n${tail(install.stderr || install.stdout)}`);
     database = await createTestDatabase('strata_journey');
   }, INSTALL_TIMEOUT_MS);
   afterAll(async () => {
@@ -258,17 +319,32 @@ describe('journey: PostgreSQL, once @strata/dialect-postgres and pg are installe
 
   it('runs a .postgres.sql variant instead of the generic file, with a TypeScript config', async () => {
     const dir = subproject('pg-journey');
-    writeFileSync(join(dir, 'strata.config.ts'), `import { defineConfig } from 'strata-migrate';\nexport default defineConfig({ url: ${JSON.stringify(database.url)}, migrations: './migrations' });\n`);
+    writeFileSync(
+      join(dir, 'strata.config.ts'),
+      `import { defineConfig } from 'strata-migrate';\nexport default defineConfig({ url: ${JSON.stringify(database.url)}, migrations: './migrations' });\n`,
+    );
     mkdirSync(join(dir, 'migrations'));
-    writeFileSync(join(dir, 'migrations', '1.0.0_create_events.sql'), sql('CREATE TABLE events (id integer PRIMARY KEY, payload text);', 'DROP TABLE events;'));
-    writeFileSync(join(dir, 'migrations', '1.0.0_create_events.postgres.sql'), sql('CREATE TABLE events (id bigserial PRIMARY KEY, payload jsonb);', 'DROP TABLE events;'));
+    writeFileSync(
+      join(dir, 'migrations', '1.0.0_create_events.sql'),
+      sql('CREATE TABLE events (id integer PRIMARY KEY, payload text);', 'DROP TABLE events;'),
+    );
+    writeFileSync(
+      join(dir, 'migrations', '1.0.0_create_events.postgres.sql'),
+      sql('CREATE TABLE events (id bigserial PRIMARY KEY, payload jsonb);', 'DROP TABLE events;'),
+    );
     const up = strata(['up', '--no-backup'], dir);
     expect(up.code, up.stdout + up.stderr).toBe(0);
-    expect(json(strata(['status', '--json'], dir))).toMatchObject({ dialect: 'postgres', migrations: [{ id: 'app@1.0.0', state: 'applied' }], problems: [] });
+    expect(json(strata(['status', '--json'], dir))).toMatchObject({
+      dialect: 'postgres',
+      migrations: [{ id: 'app@1.0.0', state: 'applied' }],
+      problems: [],
+    });
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const { rows } = await client.query("SELECT data_type FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'payload'");
+      const { rows } = await client.query(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'payload'",
+      );
       expect(rows).toEqual([{ data_type: 'jsonb' }]);
     } finally {
       await client.end();
@@ -279,7 +355,10 @@ describe('journey: PostgreSQL, once @strata/dialect-postgres and pg are installe
     const dir = subproject('failover', {});
     mkdirSync(join(dir, 'migrations'));
     writeFileSync(join(dir, 'migrations', '1.0.0_t.sql'), sql('CREATE TABLE t (id integer);', 'DROP TABLE t;'));
-    const ran = strata(['up', '--no-backup', '--url', 'postgres://postgres@127.0.0.1:1/nowhere', '--fallback-url', 'sqlite:./fallback.db'], dir);
+    const ran = strata(
+      ['up', '--no-backup', '--url', 'postgres://postgres@127.0.0.1:1/nowhere', '--fallback-url', 'sqlite:./fallback.db'],
+      dir,
+    );
     expect(ran.code, ran.stdout + ran.stderr).toBe(0);
     expect(ran.stdout + ran.stderr).toMatch(/FALLBACK in use/);
     expect(existsSync(join(dir, 'fallback.db'))).toBe(true);
@@ -292,16 +371,36 @@ describe('journey: the Quick start installed with pnpm (strict node_modules, a T
   // @strata/* dependencies between the tarballs up on the registry (where they are not yet):
   // `pnpm.overrides` points them at the tarballs. pnpm 10 builds better-sqlite3 only once approved.
   // The store and its side-effects cache are usually warm; a cold one builds better-sqlite3 again.
-  const PNPM_PACKAGES = ['strata-migrate', '@strata/cli', '@strata/core', '@strata/backup', '@strata/core-schema', '@strata/dialect-sqlite'];
+  const PNPM_PACKAGES = [
+    'strata-migrate',
+    '@strata/cli',
+    '@strata/core',
+    '@strata/backup',
+    '@strata/core-schema',
+    '@strata/dialect-sqlite',
+  ];
   const tarball = (name: string) => join(tarballs, `${name.replace('@', '').replace('/', '-')}-0.1.0.tgz`);
   let dir: string;
   beforeAll(() => {
     dir = join(work, 'pnpm-app');
     mkdirSync(dir);
-    const overrides = Object.fromEntries(PNPM_PACKAGES.filter((name) => name.startsWith('@strata/')).map((name) => [name, `file:${tarball(name)}`]));
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'pnpm-journey', private: true, pnpm: { onlyBuiltDependencies: ['better-sqlite3'], overrides } }, null, 2));
-    const install = run('pnpm', ['add', '--save-dev', '--prefer-offline', ...PNPM_PACKAGES.map(tarball), 'better-sqlite3@~12.11.1'], dir, INSTALL_TIMEOUT_MS);
-    if (install.status !== 0) throw new Error(`pnpm add of the packed tarballs failed (exit ${install.status}${install.error ? `, ${install.error.message}` : ''}):\n${tail(install.stderr || install.stdout)}`);
+    const overrides = Object.fromEntries(
+      PNPM_PACKAGES.filter((name) => name.startsWith('@strata/')).map((name) => [name, `file:${tarball(name)}`]),
+    );
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'pnpm-journey', private: true, pnpm: { onlyBuiltDependencies: ['better-sqlite3'], overrides } }, null, 2),
+    );
+    const install = run(
+      'pnpm',
+      ['add', '--save-dev', '--prefer-offline', ...PNPM_PACKAGES.map(tarball), 'better-sqlite3@~12.11.1'],
+      dir,
+      INSTALL_TIMEOUT_MS,
+    );
+    if (install.status !== 0)
+      throw new Error(
+        `pnpm add of the packed tarballs failed (exit ${install.status}${install.error ? `, ${install.error.message}` : ''}):\n${tail(install.stderr || install.stdout)}`,
+      );
   }, INSTALL_TIMEOUT_MS + 60_000);
 
   /** `pnpm exec strata …`, as the README says for pnpm projects. */
@@ -317,12 +416,20 @@ describe('journey: the Quick start installed with pnpm (strict node_modules, a T
     expect(init.code, init.stdout + init.stderr).toBe(0);
     const first = pstrata(['new', 'create_invoices']).stdout.trim();
     expect(first).toBe(join('migrations', '0.1.0_create_invoices.sql'));
-    writeFileSync(join(dir, first), sql('CREATE TABLE invoices (id integer PRIMARY KEY, amount integer NOT NULL);', 'DROP TABLE invoices;'));
+    writeFileSync(
+      join(dir, first),
+      sql('CREATE TABLE invoices (id integer PRIMARY KEY, amount integer NOT NULL);', 'DROP TABLE invoices;'),
+    );
     const second = pstrata(['new', 'add invoice notes', '--ts']).stdout.trim();
     expect(second).toBe(join('migrations', '0.2.0_add_invoice_notes.ts'));
     const template = readFileSync(join(dir, second), 'utf8');
     expect(template).not.toContain('@strata/core');
-    writeFileSync(join(dir, second), template.replace('-- write the change here', 'ALTER TABLE invoices ADD COLUMN notes text').replace('-- undo the change here', 'ALTER TABLE invoices DROP COLUMN notes'));
+    writeFileSync(
+      join(dir, second),
+      template
+        .replace('-- write the change here', 'ALTER TABLE invoices ADD COLUMN notes text')
+        .replace('-- undo the change here', 'ALTER TABLE invoices DROP COLUMN notes'),
+    );
 
     const up = pstrata(['up']);
     expect(up.code, up.stdout + up.stderr).toBe(0);
@@ -331,7 +438,10 @@ describe('journey: the Quick start installed with pnpm (strict node_modules, a T
     const status = pstrata(['status', '--json', '--fail-on-pending']);
     expect(status.code, status.stderr).toBe(0);
     expect(json(status)).toMatchObject({ dialect: 'sqlite', target: `sqlite:${join(dir, 'strata.db')}`, problems: [] });
-    expect(json(status).migrations.map((m: { id: string; state: string }) => `${m.id} ${m.state}`)).toEqual(['app@0.1.0 applied', 'app@0.2.0 applied']);
+    expect(json(status).migrations.map((m: { id: string; state: string }) => `${m.id} ${m.state}`)).toEqual([
+      'app@0.1.0 applied',
+      'app@0.2.0 applied',
+    ]);
     const down = pstrata(['down', '--steps', '1', '--yes']);
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toMatch(/reverted\s+app@0\.2\.0/);
@@ -339,15 +449,34 @@ describe('journey: the Quick start installed with pnpm (strict node_modules, a T
 
     // The TS migration type-checks against the project's own packages (types from strata-migrate).
     const tsc = (config: Record<string, unknown>) => {
-      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, ...config }));
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            target: 'es2022',
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            strict: true,
+            noEmit: true,
+            skipLibCheck: true,
+            types: [],
+          },
+          ...config,
+        }),
+      );
       return run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], dir);
     };
     const checked = tsc({ include: ['migrations/*.ts'] });
     expect(checked.status, checked.stdout + checked.stderr).toBe(0);
     // …and tsc does check it: a wrong body is an error naming the type.
-    writeFileSync(join(dir, 'wrong.ts'), "import type { MigrationDefinition } from 'strata-migrate';\nexport default { up: 42 } satisfies MigrationDefinition;\n");
+    writeFileSync(
+      join(dir, 'wrong.ts'),
+      "import type { MigrationDefinition } from 'strata-migrate';\nexport default { up: 42 } satisfies MigrationDefinition;\n",
+    );
     const wrong = tsc({ files: ['wrong.ts'] });
     expect(wrong.status).not.toBe(0);
-    expect(wrong.stdout).toMatch(/^wrong\.ts\(2,\d+\): error TS2322: Type 'number' is not assignable to type 'MigrationBody \| DialectBodies'/m);
+    expect(wrong.stdout).toMatch(
+      /^wrong\.ts\(2,\d+\): error TS2322: Type 'number' is not assignable to type 'MigrationBody \| DialectBodies'/m,
+    );
   }, 300_000);
 });

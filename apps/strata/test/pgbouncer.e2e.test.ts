@@ -126,7 +126,8 @@ async function query<Row>(url: string, sql: string): Promise<Row[]> {
 function migrations(): Record<string, string> {
   const files: Record<string, string> = { 'migrations/1.0.0_log.sql': '-- strata:up\nCREATE TABLE applied_log (version text);\n' };
   for (let i = 1; i <= 6; i++) {
-    files[`migrations/1.${i}.0_step.sql`] = `-- strata:up\nINSERT INTO applied_log VALUES ('1.${i}.0');\nCREATE TABLE t_${i} (id int);\nSELECT pg_sleep(0.4);\n`;
+    files[`migrations/1.${i}.0_step.sql`] =
+      `-- strata:up\nINSERT INTO applied_log VALUES ('1.${i}.0');\nCREATE TABLE t_${i} (id int);\nSELECT pg_sleep(0.4);\n`;
   }
   return files;
 }
@@ -153,15 +154,23 @@ describe('strata through PgBouncer', () => {
       const first = strataAsync(dir, args);
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline) {
-        const rows = await query<{ n: string }>(database.url, 'SELECT count(*)::text AS n FROM strata_migrations').catch(() => [{ n: '0' }]);
+        const rows = await query<{ n: string }>(database.url, 'SELECT count(*)::text AS n FROM strata_migrations').catch(() => [
+          { n: '0' },
+        ]);
         if (Number(rows[0]!.n) > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const runs = await Promise.all([first, strataAsync(dir, args), strataAsync(dir, args)]);
-      const log = await query<{ version: string; n: string }>(database.url, 'SELECT version, count(*)::text AS n FROM applied_log GROUP BY version ORDER BY version').catch(() => []);
+      const log = await query<{ version: string; n: string }>(
+        database.url,
+        'SELECT version, count(*)::text AS n FROM applied_log GROUP BY version ORDER BY version',
+      ).catch(() => []);
       // Nothing twice.
       for (const row of log) expect(row, JSON.stringify(runs)).toMatchObject({ n: '1' });
-      const state = await query<{ version: string; status: string }>(database.url, 'SELECT version, status FROM strata_migrations ORDER BY version').catch(() => []);
+      const state = await query<{ version: string; status: string }>(
+        database.url,
+        'SELECT version, status FROM strata_migrations ORDER BY version',
+      ).catch(() => []);
       expect(state.every((row) => row.status === 'applied')).toBe(true);
       expect(log.map((row) => row.version)).toEqual(state.map((row) => row.version).filter((v) => v !== '1.0.0'));
       // Each run either finished or stopped with a clear error; at least one was refused for the pooler.
@@ -180,7 +189,10 @@ describe('strata through PgBouncer', () => {
       // The fix the error names: the same command with --direct-url finishes the job, once.
       const direct = await strataAsync(dir, ['up', '--url', pooled, '--direct-url', database.url, '--no-backup', '--json']);
       expect(direct.code, direct.stdout + direct.stderr).toBe(0);
-      const after = await query<{ version: string; n: string }>(database.url, 'SELECT version, count(*)::text AS n FROM applied_log GROUP BY version ORDER BY version');
+      const after = await query<{ version: string; n: string }>(
+        database.url,
+        'SELECT version, count(*)::text AS n FROM applied_log GROUP BY version ORDER BY version',
+      );
       expect(after).toEqual(VERSIONS.slice(1).map((version) => ({ version, n: '1' })));
     } finally {
       await bouncer.stop();
@@ -193,11 +205,16 @@ describe('strata through PgBouncer', () => {
     try {
       const dir = project(migrations());
       const pooled = bouncer.url(db.name);
-      const runs = await Promise.all([0, 1, 2].map(() => strataAsync(dir, ['up', '--url', pooled, '--no-backup', '--lock-timeout', '30s', '--json'])));
+      const runs = await Promise.all(
+        [0, 1, 2].map(() => strataAsync(dir, ['up', '--url', pooled, '--no-backup', '--lock-timeout', '30s', '--json'])),
+      );
       for (const run of runs) expect(run.code, run.stdout + run.stderr).toBe(0);
       const applied = runs.flatMap((run) => (JSON.parse(run.stdout) as { steps: { id: string }[] }).steps.map((step) => step.id));
       expect(applied.sort()).toEqual(VERSIONS.map((v) => `app@${v}`));
-      const log = await query<{ version: string; n: string }>(db.url, 'SELECT version, count(*)::text AS n FROM applied_log GROUP BY version ORDER BY version');
+      const log = await query<{ version: string; n: string }>(
+        db.url,
+        'SELECT version, count(*)::text AS n FROM applied_log GROUP BY version ORDER BY version',
+      );
       expect(log).toEqual(VERSIONS.slice(1).map((version) => ({ version, n: '1' })));
     } finally {
       await bouncer.stop();
@@ -215,7 +232,10 @@ describe('strata through PgBouncer', () => {
       });
       const runs = await Promise.all([0, 1, 2].map(() => strataAsync(dir, ['up', '--no-backup', '--lock-timeout', '30s', '--json'])));
       for (const run of runs) expect(run.code, run.stdout + run.stderr).toBe(0);
-      const log = await query<{ version: string; n: string }>(db.url, 'SELECT version, count(*)::text AS n FROM applied_log GROUP BY version ORDER BY version');
+      const log = await query<{ version: string; n: string }>(
+        db.url,
+        'SELECT version, count(*)::text AS n FROM applied_log GROUP BY version ORDER BY version',
+      );
       expect(log).toEqual(VERSIONS.slice(1).map((version) => ({ version, n: '1' })));
     } finally {
       await bouncer.stop();

@@ -11,12 +11,17 @@ const MIGRATIONS = {
 };
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
+  if (!existsSync(BIN))
+    throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
 });
 
 describe('config discovery', () => {
   it('finds the config from a subfolder and resolves its paths against its folder; --verbose names both', () => {
-    const dir = project({ ...MIGRATIONS, 'package.json': '{}', 'strata.config.json': JSON.stringify({ url: 'sqlite:./app.db', migrations: './migrations' }) });
+    const dir = project({
+      ...MIGRATIONS,
+      'package.json': '{}',
+      'strata.config.json': JSON.stringify({ url: 'sqlite:./app.db', migrations: './migrations' }),
+    });
     const deep = join(dir, 'src', 'deep');
     mkdirSync(deep, { recursive: true });
     const up = strata(deep, ['up', '--no-backup', '--verbose']);
@@ -30,14 +35,19 @@ describe('config discovery', () => {
     expect(existsSync(join(deep, 'strata.db'))).toBe(false);
     const status = strata(deep, ['status', '--json']);
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ target: `sqlite:${join(dir, 'app.db')}`, migrations: [{ id: 'app@1.0.0', state: 'applied' }] });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      target: `sqlite:${join(dir, 'app.db')}`,
+      migrations: [{ id: 'app@1.0.0', state: 'applied' }],
+    });
   });
 
   it('says on stderr when up used the embedded default (no config, no URL)', () => {
     const dir = project(MIGRATIONS);
     const up = strata(dir, ['up', '--no-backup']);
     expect(up.code, up.stderr).toBe(0);
-    expect(up.stderr).toMatch(/^note: no strata\.config\.\* found .* and no --url or DATABASE_URL: used the embedded default sqlite:.*strata\.db$/m);
+    expect(up.stderr).toMatch(
+      /^note: no strata\.config\.\* found .* and no --url or DATABASE_URL: used the embedded default sqlite:.*strata\.db$/m,
+    );
     const withUrl = strata(dir, ['up', '--url', 'sqlite:./other.db', '--no-backup']);
     expect(withUrl.stderr).not.toContain('embedded default');
   });
@@ -49,7 +59,9 @@ describe('read-only commands', () => {
     for (const command of [['status'], ['validate'], ['plan'], ['history']]) {
       const ran = strata(dir, [...command, '--url', 'sqlite:./typo.db']);
       expect(ran.code, `${command}: ${ran.stderr}`).toBe(5);
-      expect(ran.stderr.split('\n')[0]).toBe(`error STRATA_DATABASE_MISSING: SQLite database ${join(dir, 'typo.db')} does not exist (from --url)`);
+      expect(ran.stderr.split('\n')[0]).toBe(
+        `error STRATA_DATABASE_MISSING: SQLite database ${join(dir, 'typo.db')} does not exist (from --url)`,
+      );
       expect(ran.stderr.split('\n')[1]).toMatch(/^hint: Check the path, or run `strata up` to create the database/);
       const json = strata(dir, [...command, '--url', 'sqlite:./typo.db', '--json']);
       expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'STRATA_DATABASE_MISSING' });
@@ -63,7 +75,13 @@ describe('read-only commands', () => {
 
 describe('.env beside the config', () => {
   it('is read automatically (its relative SQLite URL belongs to the project); set variables and --env-file win', () => {
-    const dir = project({ ...MIGRATIONS, 'package.json': '{}', 'strata.config.json': '{}', '.env': 'DATABASE_URL=sqlite:./from-dotenv.db\n', 'other.env': 'DATABASE_URL=sqlite:./from-env-file.db\n' });
+    const dir = project({
+      ...MIGRATIONS,
+      'package.json': '{}',
+      'strata.config.json': '{}',
+      '.env': 'DATABASE_URL=sqlite:./from-dotenv.db\n',
+      'other.env': 'DATABASE_URL=sqlite:./from-env-file.db\n',
+    });
     const sub = join(dir, 'scripts');
     mkdirSync(sub);
     const up = strata(sub, ['up', '--no-backup', '--verbose']);
@@ -73,7 +91,8 @@ describe('.env beside the config', () => {
     expect(existsSync(join(dir, 'from-dotenv.db'))).toBe(true);
     writeFileSync(join(dir, 'set.db'), '');
     writeFileSync(join(dir, 'from-env-file.db'), '');
-    const target = (args: string[], env: Record<string, string> = {}) => JSON.parse(strata(dir, ['status', '--json', ...args], env).stdout).target;
+    const target = (args: string[], env: Record<string, string> = {}) =>
+      JSON.parse(strata(dir, ['status', '--json', ...args], env).stdout).target;
     expect(target([], { DATABASE_URL: 'sqlite:./set.db' })).toBe(`sqlite:${join(dir, 'set.db')}`);
     expect(target(['--env-file', 'other.env'])).toBe(`sqlite:${join(dir, 'from-env-file.db')}`);
   });
@@ -103,7 +122,9 @@ describe('the pre-run backup', () => {
     const ran = strata(dir, ['up', '--url', 'sqlite:./a.db']);
     expect(ran.code, ran.stderr).toBe(6);
     expect(ran.stderr).toMatch(/^error STRATA_BACKUP_FAILED: .*\.strata-backups/);
-    expect(ran.stderr).toMatch(/hint: Set backup\.dir in strata\.config\.\* to a writable folder \(now .*\.strata-backups\), or pass --no-backup/);
+    expect(ran.stderr).toMatch(
+      /hint: Set backup\.dir in strata\.config\.\* to a writable folder \(now .*\.strata-backups\), or pass --no-backup/,
+    );
   });
 });
 
@@ -113,10 +134,14 @@ describe('init and new', () => {
     const init = strata(dir, ['init', '--json']);
     expect(init.code, init.stderr).toBe(0);
     expect(JSON.parse(init.stdout).gitignore).toEqual(['strata.db', '.strata-backups/']);
-    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('node_modules\n\n# strata: the local database and its backups\nstrata.db\n.strata-backups/\n');
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe(
+      'node_modules\n\n# strata: the local database and its backups\nstrata.db\n.strata-backups/\n',
+    );
     const fresh = project();
     expect(strata(fresh, ['init']).stdout).toContain('added strata.db, .strata-backups/ to .gitignore');
-    expect(readFileSync(join(fresh, '.gitignore'), 'utf8')).toBe('# strata: the local database and its backups\nstrata.db\n.strata-backups/\n');
+    expect(readFileSync(join(fresh, '.gitignore'), 'utf8')).toBe(
+      '# strata: the local database and its backups\nstrata.db\n.strata-backups/\n',
+    );
   });
 
   it('new transliterates names in other scripts', () => {
@@ -156,7 +181,12 @@ describe("new's templates", () => {
     expect(template).not.toContain('@strata/core');
     expect(template).toContain('} satisfies MigrationDefinition;');
     // The project has no node_modules at all: the type-only import is erased when the file loads.
-    writeFileSync(file, template.replace('-- write the change here', 'CREATE TABLE things (id integer)').replace('-- undo the change here', 'DROP TABLE things'));
+    writeFileSync(
+      file,
+      template
+        .replace('-- write the change here', 'CREATE TABLE things (id integer)')
+        .replace('-- undo the change here', 'DROP TABLE things'),
+    );
     const up = strata(dir, ['up', '--no-backup']);
     expect(up.code, up.stdout + up.stderr).toBe(0);
     expect(up.stdout).toMatch(/applied\s+app@0\.1\.0/);

@@ -9,7 +9,18 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const WORKSPACE = ['packages/core', 'packages/dialect-sqlite', 'packages/dialect-postgres', 'packages/core-schema', 'packages/backup', 'packages/cli', 'apps/strata', 'apps/visual-editor-db', 'bench', 'examples/dialect-mariadb'];
+const WORKSPACE = [
+  'packages/core',
+  'packages/dialect-sqlite',
+  'packages/dialect-postgres',
+  'packages/core-schema',
+  'packages/backup',
+  'packages/cli',
+  'apps/strata',
+  'apps/visual-editor-db',
+  'bench',
+  'examples/dialect-mariadb',
+];
 const CHANGESET_BIN = join(ROOT, 'node_modules', '@changesets', 'cli', 'bin.js');
 const scratches: string[] = [];
 afterAll(() => {
@@ -17,7 +28,9 @@ afterAll(() => {
 });
 
 /** A scratch copy of the workspace's manifests with `changesets` as the only pending changesets; returns the versions after `changeset version`. */
-function versionAfter(changesets: Record<string, string>): Record<string, { version: string; manifest: Record<string, Record<string, string>> }> {
+function versionAfter(
+  changesets: Record<string, string>,
+): Record<string, { version: string; manifest: Record<string, Record<string, string>> }> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-release-'));
   scratches.push(dir);
   for (const file of ['package.json', 'pnpm-workspace.yaml', '.changeset/config.json', ...WORKSPACE.map((w) => `${w}/package.json`)]) {
@@ -39,7 +52,14 @@ describe('changeset version', () => {
   it('a core minor gives core 0.2.0 and its dependants a patch at most, never a major', () => {
     const after = versionAfter({ 'core-minor': '---\n"@strata/core": minor\n---\n\nA new core feature.\n' });
     expect(after['@strata/core']!.version).toBe('0.2.0');
-    for (const name of ['@strata/dialect-sqlite', '@strata/dialect-postgres', '@strata/core-schema', '@strata/backup', '@strata/cli', 'strata-migrate']) {
+    for (const name of [
+      '@strata/dialect-sqlite',
+      '@strata/dialect-postgres',
+      '@strata/core-schema',
+      '@strata/backup',
+      '@strata/cli',
+      'strata-migrate',
+    ]) {
       expect(after[name]!.version, name).toMatch(/^0\.1\.[01]$/);
     }
     // The peer ranges still admit the new core.

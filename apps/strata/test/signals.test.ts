@@ -60,7 +60,8 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ch
 }
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
+  if (!existsSync(BIN))
+    throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
 });
 
 describe.each([
@@ -110,13 +111,19 @@ describe.each([
     }
 
     // First migration applied, second rolled back: no table, no state row, nothing running.
-    const { rows: tables } = await client.query("SELECT to_regclass('first_table')::text AS first, to_regclass('slow_table')::text AS slow");
+    const { rows: tables } = await client.query(
+      "SELECT to_regclass('first_table')::text AS first, to_regclass('slow_table')::text AS slow",
+    );
     expect(tables[0]).toEqual({ first: 'first_table', slow: null });
     const { rows: state } = await client.query('SELECT * FROM strata_migrations');
     expect(state.map((row) => `${row.module}@${row.version}`)).toEqual(['app@1.0.0']);
-    const { rows: sessions } = await client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    const { rows: sessions } = await client.query(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
     expect(sessions[0].n).toBe(0);
-    const { rows: locks } = await client.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+    const { rows: locks } = await client.query(
+      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    );
     expect(locks[0].n).toBe(0);
     const status = strataSync(dir, ['status', '--url', database.url, '--json']);
     expect(status.code, status.stderr).toBe(0);
@@ -160,8 +167,12 @@ describe('SIGTERM between migrations on SQLite', () => {
     const Database = require(require.resolve('better-sqlite3', { paths: [fileURLToPath(new URL('..', import.meta.url))] }));
     const db = new Database(join(dir, 'strata.db'), { readonly: true });
     try {
-      const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
-      const applied = (db.prepare('SELECT module, version FROM strata_migrations').all() as { module: string; version: string }[]).map((r) => `${r.module}@${r.version}`);
+      const tables = new Set(
+        (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name),
+      );
+      const applied = (db.prepare('SELECT module, version FROM strata_migrations').all() as { module: string; version: string }[]).map(
+        (r) => `${r.module}@${r.version}`,
+      );
       expect(applied).toContain('app@1.0.0');
       expect(applied).not.toContain('app@1.2.0');
       expect(tables.has('after_table')).toBe(false);

@@ -25,7 +25,7 @@ function script(name: string, body: string): string {
 
 describe('isTerminal', () => {
   it('says no for pipes and files', () => {
-    const file = script('answers.cjs', "fdWriter(2).write(JSON.stringify([isTerminal(1), isTerminal(2), isTerminal(9)]));");
+    const file = script('answers.cjs', 'fdWriter(2).write(JSON.stringify([isTerminal(1), isTerminal(2), isTerminal(9)]));');
     const out = openSync(join(dir, 'out.txt'), 'w');
     const piped = spawnSync(process.execPath, [file], { encoding: 'utf8' });
     const toFile = spawnSync(process.execPath, [file], { encoding: 'utf8', stdio: ['ignore', out, 'pipe'] });
@@ -49,7 +49,10 @@ describe('isTerminal', () => {
 
 describe('fdWriter', () => {
   it('writes every byte to a pipe, multi-byte text included, larger than the pipe buffer', () => {
-    const file = script('big.cjs', "const w = fdWriter(1);\nfor (let i = 0; i < 2000; i++) w.write('ligne été ' + i + ' ' + 'x'.repeat(100) + '\\n');");
+    const file = script(
+      'big.cjs',
+      "const w = fdWriter(1);\nfor (let i = 0; i < 2000; i++) w.write('ligne été ' + i + ' ' + 'x'.repeat(100) + '\\n');",
+    );
     const result = spawnSync(process.execPath, [file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     expect(result.status).toBe(0);
     const lines = result.stdout.split('\n');

@@ -12,7 +12,8 @@ import { BIN, project, strata } from './bin.js';
 
 let database: TestDatabase;
 beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
+  if (!existsSync(BIN))
+    throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata-migrate...\` first (the root test script does)`);
   database = await createTestDatabase('strata_wait');
 });
 afterAll(async () => {
@@ -43,9 +44,16 @@ function proxy(port: number, to: URL): Promise<Server> {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-function run(cwd: string, args: string[], command = [process.execPath, BIN]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cwd: string,
+  args: string[],
+  command = [process.execPath, BIN],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command[0]!, [...command.slice(1), ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, XDG_CACHE_HOME: join(tmpdir(), 'strata-e2e-xdg-cache') } });
+    const child = spawn(command[0]!, [...command.slice(1), ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, XDG_CACHE_HOME: join(tmpdir(), 'strata-e2e-xdg-cache') },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -85,7 +93,13 @@ describe('--wait', () => {
     expect(ran.stderr).toMatch(/^waiting for /);
     expect(ran.stderr).toMatch(/^error STRATA_CONNECTION_FAILED: /m);
     const real = new URL(database.url);
-    const missing = strata(dir, ['status', '--url', `postgres://${real.username}@${real.host}/strata_no_such_db_for_wait`, '--wait', '30s']);
+    const missing = strata(dir, [
+      'status',
+      '--url',
+      `postgres://${real.username}@${real.host}/strata_no_such_db_for_wait`,
+      '--wait',
+      '30s',
+    ]);
     expect(missing.code).toBe(5);
     expect(missing.stderr).not.toContain('waiting for');
   }, 90_000);
@@ -101,8 +115,11 @@ describe('waiting for the migration lock that another strata run holds', () => {
   /** A project whose first migration holds the lock a few seconds, and the URL of its (fresh) database. */
   async function lockedProject(dialect: 'postgres' | 'sqlite') {
     // SQLite runs in the thread: a recursive count keeps the write lock for a few seconds.
-    const slow = SLOW[dialect] ?? 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40000000) SELECT count(*) FROM c;';
-    const dir = project({ 'migrations/1.0.0_slow.sql': `-- strata:up\n${slow}\nCREATE TABLE slow_${dialect} (id int);\n-- strata:down\nDROP TABLE slow_${dialect};\n` });
+    const slow =
+      SLOW[dialect] ?? 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40000000) SELECT count(*) FROM c;';
+    const dir = project({
+      'migrations/1.0.0_slow.sql': `-- strata:up\n${slow}\nCREATE TABLE slow_${dialect} (id int);\n-- strata:down\nDROP TABLE slow_${dialect};\n`,
+    });
     if (dialect === 'sqlite') return { dir, url: 'sqlite:./locked.db' };
     const fresh = await createTestDatabase('strata_lockwait');
     databases.push(fresh);
@@ -110,7 +127,10 @@ describe('waiting for the migration lock that another strata run holds', () => {
   }
 
   /** Starts the holder, and the waiter once the holder has the lock (its step is running). */
-  async function holderAndWaiter(dialect: 'postgres' | 'sqlite', waiter: (dir: string, url: string) => Promise<{ code: number | null; stdout: string; stderr: string }>) {
+  async function holderAndWaiter(
+    dialect: 'postgres' | 'sqlite',
+    waiter: (dir: string, url: string) => Promise<{ code: number | null; stdout: string; stderr: string }>,
+  ) {
     const { dir, url } = await lockedProject(dialect);
     const holding = run(dir, ['up', '--no-backup', '--verbose', '--url', url]);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -123,7 +143,9 @@ describe('waiting for the migration lock that another strata run holds', () => {
 
   for (const dialect of ['postgres', 'sqlite'] as const) {
     it(`${dialect}: on a pipe, waits and then finds nothing left to do; no live line`, async () => {
-      const ran = await holderAndWaiter(dialect, (dir, url) => run(dir, ['up', '--no-backup', '--verbose', '--url', url, '--lock-timeout', '60s']));
+      const ran = await holderAndWaiter(dialect, (dir, url) =>
+        run(dir, ['up', '--no-backup', '--verbose', '--url', url, '--lock-timeout', '60s']),
+      );
       expect(ran.code, ran.stdout + ran.stderr).toBe(0);
       // It did wait (the holder's step ran a few more seconds), then had nothing to apply.
       expect(Number(/lock acquired after (\d+) ms/.exec(ran.stderr)?.[1]), ran.stderr).toBeGreaterThanOrEqual(500);
@@ -133,7 +155,17 @@ describe('waiting for the migration lock that another strata run holds', () => {
   }
 
   it('postgres, on a terminal (script -qc: a pseudo-TTY): a live lock-wait line, rewritten while it waits', async () => {
-    const ran = await holderAndWaiter('postgres', (dir, url) => run(dir, ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} up --no-backup --url ${JSON.stringify(url)} --lock-timeout 60s`, '/dev/null'], ['script']));
+    const ran = await holderAndWaiter('postgres', (dir, url) =>
+      run(
+        dir,
+        [
+          '-qec',
+          `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} up --no-backup --url ${JSON.stringify(url)} --lock-timeout 60s`,
+          '/dev/null',
+        ],
+        ['script'],
+      ),
+    );
     expect(ran.code, ran.stdout + ran.stderr).toBe(0);
     // script relays the terminal: the live line is rewritten in place (CR, erase line).
     const frames = ran.stdout.split('\r\x1b[K').filter((f) => f.startsWith('waiting for the '));

@@ -17,7 +17,8 @@ function project(files: Record<string, string>): string {
 }
 
 const json = (ran: Ran): any => JSON.parse(ran.stdout);
-const sql = (up: string, down?: string, head = '') => `${head}-- strata:up\n${up}\n${down === undefined ? '' : `-- strata:down\n${down}\n`}`;
+const sql = (up: string, down?: string, head = '') =>
+  `${head}-- strata:up\n${up}\n${down === undefined ? '' : `-- strata:down\n${down}\n`}`;
 
 const databases: TestDatabase[] = [];
 /** A fresh PostgreSQL database for one test. */
@@ -68,7 +69,10 @@ describe('dialect files: each variant has its own directives, body and checksum'
     const sqlite = strata(dir, ['up', '--no-backup', '--json']);
     expect(sqlite.code, sqlite.stderr).toBe(0);
     const sqliteStatus = json(strata(dir, ['status', '--json']));
-    expect(sqliteStatus.migrations.map((m: any) => m.file)).toEqual([join('migrations', '1.0.0_users.sql'), join('migrations', '1.1.0_users_name.sql')]);
+    expect(sqliteStatus.migrations.map((m: any) => m.file)).toEqual([
+      join('migrations', '1.0.0_users.sql'),
+      join('migrations', '1.1.0_users_name.sql'),
+    ]);
   });
 
   it('reads -- strata:depends from the dialect file that runs, not from the generic one', async () => {
@@ -76,7 +80,11 @@ describe('dialect files: each variant has its own directives, body and checksum'
     const dir = project({
       'strata.config.json': JSON.stringify({ migrations: { app: './migrations', billing: './billing' } }),
       'migrations/1.0.0_a.sql': sql('CREATE TABLE a (id integer);', 'DROP TABLE a;'),
-      'migrations/1.0.0_a.postgres.sql': sql('CREATE TABLE a (id integer REFERENCES b (id));', 'DROP TABLE a;', '-- strata:depends billing@1.0.0\n'),
+      'migrations/1.0.0_a.postgres.sql': sql(
+        'CREATE TABLE a (id integer REFERENCES b (id));',
+        'DROP TABLE a;',
+        '-- strata:depends billing@1.0.0\n',
+      ),
       'billing/1.0.0_b.sql': sql('CREATE TABLE b (id integer primary key);', 'DROP TABLE b;'),
     });
     const onPostgres = strata(dir, ['plan', '--url', url, '--json']);
@@ -91,7 +99,10 @@ describe('dialect files: each variant has its own directives, body and checksum'
     const url = await pgUrl();
     const dir = project(VARIANTS);
     expect(strata(dir, ['up', '--url', url, '--no-backup']).code).toBe(0);
-    writeFileSync(join(dir, 'migrations/1.1.0_users_name.postgres.sql'), `-- edited\n${VARIANTS['migrations/1.1.0_users_name.postgres.sql']}`);
+    writeFileSync(
+      join(dir, 'migrations/1.1.0_users_name.postgres.sql'),
+      `-- edited\n${VARIANTS['migrations/1.1.0_users_name.postgres.sql']}`,
+    );
     const status = strata(dir, ['status', '--url', url, '--json']);
     expect(status.code).toBe(3);
     const problem = json(status).problems[0];
@@ -112,8 +123,15 @@ describe('dialect files: each variant has its own directives, body and checksum'
 describe('dialect-only migrations', () => {
   const FILES = {
     'migrations/1.0.0_users.sql': sql('CREATE TABLE users (id integer primary key, name text);', 'DROP TABLE users;'),
-    'migrations/1.1.0_users_search.postgres.sql': sql("-- strata:lint-ignore pg/index-not-concurrent users has no rows when this runs\nCREATE INDEX users_search ON users USING gin (to_tsvector('simple', name));", 'DROP INDEX users_search;'),
-    'migrations/1.2.0_orders.sql': sql('CREATE TABLE orders (id integer primary key);', 'DROP TABLE orders;', '-- strata:depends app@1.1.0\n'),
+    'migrations/1.1.0_users_search.postgres.sql': sql(
+      "-- strata:lint-ignore pg/index-not-concurrent users has no rows when this runs\nCREATE INDEX users_search ON users USING gin (to_tsvector('simple', name));",
+      'DROP INDEX users_search;',
+    ),
+    'migrations/1.2.0_orders.sql': sql(
+      'CREATE TABLE orders (id integer primary key);',
+      'DROP TABLE orders;',
+      '-- strata:depends app@1.1.0\n',
+    ),
   };
 
   it('is not applicable on SQLite: never pending, never an error, not in the plan', () => {
@@ -208,14 +226,16 @@ describe('validate: everything knowable without a database', () => {
         ['STRATA_INVALID_MIGRATION', join('migrations', '1.3.0_w.sql')],
       ]),
     );
-    expect(report.problems.find((p: any) => p.code === 'STRATA_NON_TRANSACTIONAL_STATEMENT').message).toContain('down section, statement 1, line 4');
+    expect(report.problems.find((p: any) => p.code === 'STRATA_NON_TRANSACTIONAL_STATEMENT').message).toContain(
+      'down section, statement 1, line 4',
+    );
     // With a target, the same file problems are found (and the target must answer).
     const online = strata(dir, ['validate', '--url', UNREACHABLE]);
     expect(online.code).toBe(5);
     expect(online.stderr).toContain('strata validate --offline');
   });
 
-  it('checks a dialect file of another dialect with that dialect\'s rules (a .postgres.sql file, SQLite target)', () => {
+  it("checks a dialect file of another dialect with that dialect's rules (a .postgres.sql file, SQLite target)", () => {
     const dir = project({
       'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);', 'DROP TABLE t;'),
       'migrations/1.1.0_i.sql': sql('CREATE INDEX t_a ON t (a);', 'DROP INDEX t_a;'),
@@ -224,7 +244,9 @@ describe('validate: everything knowable without a database', () => {
     for (const args of [['--offline'], []]) {
       const validate = strata(dir, ['validate', '--json', ...args]);
       expect(validate.code, validate.stdout).toBe(3);
-      expect(json(validate).problems.map((p: any) => [p.code, p.file])).toEqual([['STRATA_NON_TRANSACTIONAL_STATEMENT', join('migrations', '1.1.0_i.postgres.sql')]]);
+      expect(json(validate).problems.map((p: any) => [p.code, p.file])).toEqual([
+        ['STRATA_NON_TRANSACTIONAL_STATEMENT', join('migrations', '1.1.0_i.postgres.sql')],
+      ]);
     }
   });
 
@@ -266,31 +288,45 @@ describe('messages that tell the truth', () => {
       expect(text.stderr).toContain('app@1.0.0: rolled back');
       expect(text.stderr).toContain('app@1.1.0: failed');
       expect(text.stderr).toContain('app@1.2.0: not run');
-      expect(text.stderr).toContain('hint: Nothing of this run was applied: its one transaction was rolled back, with the 1 step before app@1.1.0');
+      expect(text.stderr).toContain(
+        'hint: Nothing of this run was applied: its one transaction was rolled back, with the 1 step before app@1.1.0',
+      );
       const ran = strata(dir, ['up', '--single-transaction', '--no-backup', '--json', ...url]);
       expect(json(ran).error.steps).toEqual([
         { id: 'app@1.0.0', direction: 'up', outcome: 'rolled-back' },
         { id: 'app@1.1.0', direction: 'up', outcome: 'failed' },
         { id: 'app@1.2.0', direction: 'up', outcome: 'not-run' },
       ]);
-      expect(json(strata(dir, ['status', '--json', ...url])).migrations.map((m: any) => m.state)).toEqual(['pending', 'pending', 'pending']);
+      expect(json(strata(dir, ['status', '--json', ...url])).migrations.map((m: any) => m.state)).toEqual([
+        'pending',
+        'pending',
+        'pending',
+      ]);
     });
 
     it(`reports the steps of a dry run as rolled back, in text and JSON (${dialect})`, async () => {
-      const dir = project({ 'migrations/1.0.0_t.sql': THREE['migrations/1.0.0_t.sql'], 'migrations/1.2.0_v.sql': THREE['migrations/1.2.0_v.sql'] });
+      const dir = project({
+        'migrations/1.0.0_t.sql': THREE['migrations/1.0.0_t.sql'],
+        'migrations/1.2.0_v.sql': THREE['migrations/1.2.0_v.sql'],
+      });
       const url = dialect === 'postgres' ? ['--url', await pgUrl()] : [];
       const text = strata(dir, ['up', '--dry-run', ...url]);
       expect(text.code, text.stderr).toBe(0);
       expect(text.stdout + text.stderr).not.toMatch(/^\s*applied\s/m);
       expect(text.stdout).toContain('rolled back app@1.0.0');
       const report = json(strata(dir, ['up', '--dry-run', '--json', ...url]));
-      expect(report.steps.map((s: any) => [s.id, s.outcome])).toEqual([['app@1.0.0', 'rolled-back'], ['app@1.2.0', 'rolled-back']]);
+      expect(report.steps.map((s: any) => [s.id, s.outcome])).toEqual([
+        ['app@1.0.0', 'rolled-back'],
+        ['app@1.2.0', 'rolled-back'],
+      ]);
     });
   }
 
-  it('names the user\'s file and line for a PostgreSQL syntax error that runs past the script, never strata\'s bookkeeping SQL', async () => {
+  it("names the user's file and line for a PostgreSQL syntax error that runs past the script, never strata's bookkeeping SQL", async () => {
     const url = await pgUrl();
-    const dir = project({ 'migrations/1.0.0_t.sql': sql("CREATE TABLE t (a integer);\nINSERT INTO t VALUES (1), ('abc);", 'DROP TABLE t;') });
+    const dir = project({
+      'migrations/1.0.0_t.sql': sql("CREATE TABLE t (a integer);\nINSERT INTO t VALUES (1), ('abc);", 'DROP TABLE t;'),
+    });
     for (const args of [['--verbose'], ['--json']]) {
       const up = strata(dir, ['up', '--url', url, '--no-backup', ...args]);
       expect(up.code).toBe(1);
@@ -346,7 +382,10 @@ describe('messages that tell the truth', () => {
 
   it('shows in up the duration that history records for each step (SQLite)', () => {
     const dir = project({
-      'migrations/1.0.0_t.sql': sql('CREATE TABLE t (a integer);\nINSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x FROM c;', 'DROP TABLE t;'),
+      'migrations/1.0.0_t.sql': sql(
+        'CREATE TABLE t (a integer);\nINSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x FROM c;',
+        'DROP TABLE t;',
+      ),
       'migrations/1.1.0_u.sql': sql('CREATE TABLE u (a integer);', 'DROP TABLE u;'),
     });
     const up = json(strata(dir, ['up', '--no-backup', '--json']));
@@ -457,7 +496,10 @@ describe('PostgreSQL lock_timeout: retried with backoff for transactional steps'
   });
 
   it('does not retry with lockRetries: 0, nor a migration that runs outside a transaction', async () => {
-    for (const [config, head] of [[{ lockRetries: 0 }, ''], [{}, '-- strata:transaction off\n']] as const) {
+    for (const [config, head] of [
+      [{ lockRetries: 0 }, ''],
+      [{}, '-- strata:transaction off\n'],
+    ] as const) {
       const { dir, blocker } = await setUp(config, head);
       const up = await strataAsync(dir, ['up', '--no-backup']);
       await blocker.query('ROLLBACK');
@@ -471,7 +513,10 @@ describe('PostgreSQL lock_timeout: retried with backoff for transactional steps'
 describe('SQLite lock holder', () => {
   it('names the holder when it is a strata run (pid, host, command, since), from the label it leaves beside the file', async () => {
     const dir = project({
-      'migrations/1.0.0_slow.sql': sql('CREATE TABLE slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) SELECT count(*) AS n FROM c;', 'DROP TABLE slow;'),
+      'migrations/1.0.0_slow.sql': sql(
+        'CREATE TABLE slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) SELECT count(*) AS n FROM c;',
+        'DROP TABLE slow;',
+      ),
     });
     const label = join(dir, 'strata.db.strata-holder');
     const first = strataAsync(dir, ['up', '--no-backup']);

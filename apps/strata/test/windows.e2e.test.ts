@@ -7,7 +7,8 @@ import { BIN, project, strata } from './bin.js';
 // the window is closed or open "now" whatever the real time.
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata...\` first (the root test script does)`);
+  if (!existsSync(BIN))
+    throw new Error(`${BIN} is missing: run \`npx turbo run build --filter=strata...\` first (the root test script does)`);
 });
 
 const WINDOWS = { nightly: { days: 'mon-fri', from: '22:00', to: '04:00', timezone: 'America/New_York' } };
@@ -20,7 +21,8 @@ function files(config: object): Record<string, string> {
     'strata.config.json': JSON.stringify(config),
     'migrations/1.0.0_users.sql': 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n',
     'migrations/1.1.0_email_index.sql': '-- strata:window nightly\nCREATE INDEX users_email ON users (email);\n',
-    'migrations/1.2.0_posts.mjs': "export default { window: 'nightly', up: async ({ execute }) => { await execute('CREATE TABLE posts (id INTEGER PRIMARY KEY)'); } };\n",
+    'migrations/1.2.0_posts.mjs':
+      "export default { window: 'nightly', up: async ({ execute }) => { await execute('CREATE TABLE posts (id INTEGER PRIMARY KEY)'); } };\n",
   };
 }
 
@@ -31,7 +33,12 @@ describe('maintenance windows (the built bin)', () => {
     expect(closed.code, closed.stderr).toBe(8);
     const report = JSON.parse(closed.stdout);
     expect(report.steps.map((s: { id: string }) => s.id)).toEqual(['app@1.0.0']);
-    expect(report.deferred).toMatchObject({ code: 'STRATA_DEFERRED', migrationId: 'app@1.1.0', window: 'nightly', opensAt: '2026-03-26T02:00:00.000Z' });
+    expect(report.deferred).toMatchObject({
+      code: 'STRATA_DEFERRED',
+      migrationId: 'app@1.1.0',
+      window: 'nightly',
+      opensAt: '2026-03-26T02:00:00.000Z',
+    });
 
     const status = strata(dir, ['status'], { STRATA_TEST_NOW: CLOSED });
     expect(status.code).toBe(0);
@@ -43,7 +50,10 @@ describe('maintenance windows (the built bin)', () => {
   });
 
   it('SQLite: a script migration names its window with the window field', () => {
-    const dir = project({ ...files({ url: 'sqlite:./app.db', windows: WINDOWS }), 'migrations/1.1.0_email_index.sql': 'CREATE INDEX users_email ON users (email);\n' });
+    const dir = project({
+      ...files({ url: 'sqlite:./app.db', windows: WINDOWS }),
+      'migrations/1.1.0_email_index.sql': 'CREATE INDEX users_email ON users (email);\n',
+    });
     const closed = strata(dir, ['up', '--json'], { STRATA_TEST_NOW: CLOSED });
     expect(closed.code, closed.stderr).toBe(8);
     expect(JSON.parse(closed.stdout).deferred).toMatchObject({ migrationId: 'app@1.2.0', window: 'nightly' });
@@ -62,13 +72,16 @@ describe('maintenance windows (the built bin)', () => {
       const dir = project({
         ...files({ url: database.url, windows: WINDOWS }),
         // What a window is for: an index build that should wait for the quiet hours.
-        'migrations/1.1.0_email_index.sql': '-- strata:transaction off\n-- strata:window nightly\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n',
+        'migrations/1.1.0_email_index.sql':
+          '-- strata:transaction off\n-- strata:window nightly\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n',
       });
       const closed = strata(dir, ['up', '--json', '--no-backup'], { STRATA_TEST_NOW: CLOSED });
       expect(closed.code, closed.stderr).toBe(8);
       expect(JSON.parse(closed.stdout).deferred).toMatchObject({ migrationId: 'app@1.1.0', window: 'nightly' });
       const history = JSON.parse(strata(dir, ['history', '--json'], { STRATA_TEST_NOW: CLOSED }).stdout);
-      expect(history.events.filter((e: { action: string }) => e.action === 'deferred')).toEqual([expect.objectContaining({ migrationId: 'app@1.1.0', outcome: 'skipped' })]);
+      expect(history.events.filter((e: { action: string }) => e.action === 'deferred')).toEqual([
+        expect.objectContaining({ migrationId: 'app@1.1.0', outcome: 'skipped' }),
+      ]);
       const open = strata(dir, ['up', '--json', '--no-backup'], { STRATA_TEST_NOW: OPEN });
       expect(open.code, open.stderr).toBe(0);
       expect(JSON.parse(open.stdout).steps.map((s: { id: string }) => s.id)).toEqual(['app@1.1.0', 'app@1.2.0']);

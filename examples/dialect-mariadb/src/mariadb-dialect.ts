@@ -75,7 +75,10 @@ function checkMilliseconds(option: string, value: number | undefined, fallback: 
 
 function checkIdentifier(option: string, value: string): void {
   if (typeof value !== 'string' || !IDENTIFIER_PATTERN.test(value)) {
-    throw invalid(`Invalid MariaDB ${option} name ${JSON.stringify(String(value).slice(0, 70))}`, 'Use letters, digits and underscores only, starting with a letter or underscore');
+    throw invalid(
+      `Invalid MariaDB ${option} name ${JSON.stringify(String(value).slice(0, 70))}`,
+      'Use letters, digits and underscores only, starting with a letter or underscore',
+    );
   }
 }
 
@@ -103,9 +106,13 @@ export function createMariaDbDialect(options: MariaDbDialectOptions = {}): Diale
       fromUri = new URL(options.uri);
     } catch {
       // The URL's own error text repeats the input, password and all.
-      throw invalid(`Invalid MariaDB uri ${JSON.stringify(redactSecrets(String(options.uri)))}`, 'Give a URL such as mariadb://user:password@host:3306/database');
+      throw invalid(
+        `Invalid MariaDB uri ${JSON.stringify(redactSecrets(String(options.uri)))}`,
+        'Give a URL such as mariadb://user:password@host:3306/database',
+      );
     }
-    if (!['mariadb:', 'mysql:'].includes(fromUri.protocol)) throw invalid(`Invalid MariaDB uri scheme ${fromUri.protocol}`, 'Use mariadb:// or mysql://');
+    if (!['mariadb:', 'mysql:'].includes(fromUri.protocol))
+      throw invalid(`Invalid MariaDB uri scheme ${fromUri.protocol}`, 'Use mariadb:// or mysql://');
   }
   const decode = (text: string | undefined) => (text ? decodeURIComponent(text) : undefined);
   const host = connection.host ?? (fromUri?.hostname.replace(/^\[|\]$/g, '') || undefined);
@@ -118,8 +125,12 @@ export function createMariaDbDialect(options: MariaDbDialectOptions = {}): Diale
   checkIdentifier('table', table);
   const eventsTable = options.eventsTable ?? eventsTableFor(table);
   checkIdentifier('events table', eventsTable);
-  if (eventsTable.toLowerCase() === table.toLowerCase()) throw invalid(`The events table and the state table are both named "${table}"`, 'Give eventsTable another name');
-  if (options.lockName !== undefined && (typeof options.lockName !== 'string' || options.lockName.length === 0 || options.lockName.length > 64)) {
+  if (eventsTable.toLowerCase() === table.toLowerCase())
+    throw invalid(`The events table and the state table are both named "${table}"`, 'Give eventsTable another name');
+  if (
+    options.lockName !== undefined &&
+    (typeof options.lockName !== 'string' || options.lockName.length === 0 || options.lockName.length > 64)
+  ) {
     throw invalid(`Invalid MariaDB lockName ${JSON.stringify(String(options.lockName).slice(0, 70))}`, 'Give 1 to 64 characters');
   }
   const ddlLockTimeoutMs = checkMilliseconds('ddlLockTimeoutMs', options.ddlLockTimeoutMs, 5000);
@@ -146,7 +157,8 @@ export function createMariaDbDialect(options: MariaDbDialectOptions = {}): Diale
 
   /** One dedicated connection; never from a pool, so the lock and the transaction stay on it. */
   const openConnection = async (signal?: AbortSignal): Promise<Connection> => {
-    if (signal?.aborted) throw new StrataError('STRATA_INTERRUPTED', `Interrupted before connecting to ${target}`, { cause: signal.reason });
+    if (signal?.aborted)
+      throw new StrataError('STRATA_INTERRUPTED', `Interrupted before connecting to ${target}`, { cause: signal.reason });
     const pending = mysql.createConnection(config);
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
@@ -156,21 +168,28 @@ export function createMariaDbDialect(options: MariaDbDialectOptions = {}): Diale
     try {
       return await Promise.race([pending, aborted]);
     } catch (error) {
-      pending.then((late) => late.destroy(), () => {});
+      pending.then(
+        (late) => late.destroy(),
+        () => {},
+      );
       if (isStrataError(error)) throw error;
       const code = (error as { code?: string }).code;
-      throw new StrataError('STRATA_CONNECTION_FAILED', `Cannot connect to MariaDB at ${target}: ${redactSecrets((error as Error).message ?? String(error), secrets)}`, {
-        hint:
-          code === 'ER_ACCESS_DENIED_ERROR'
-            ? 'Check the user name and password, and the host the user may connect from'
-            : code === 'ER_BAD_DB_ERROR'
-              ? 'Create the database (CREATE DATABASE) or fix its name in the URI'
-              : code === 'ECONNREFUSED'
-                ? 'Is MariaDB running and listening on that host and port?'
-                : 'Check that the server is reachable and the URI is right',
-        cause: sanitizeCause(error, secrets),
-        details: code ? { errorCode: code } : {},
-      });
+      throw new StrataError(
+        'STRATA_CONNECTION_FAILED',
+        `Cannot connect to MariaDB at ${target}: ${redactSecrets((error as Error).message ?? String(error), secrets)}`,
+        {
+          hint:
+            code === 'ER_ACCESS_DENIED_ERROR'
+              ? 'Check the user name and password, and the host the user may connect from'
+              : code === 'ER_BAD_DB_ERROR'
+                ? 'Create the database (CREATE DATABASE) or fix its name in the URI'
+                : code === 'ECONNREFUSED'
+                  ? 'Is MariaDB running and listening on that host and port?'
+                  : 'Check that the server is reachable and the URI is right',
+          cause: sanitizeCause(error, secrets),
+          details: code ? { errorCode: code } : {},
+        },
+      );
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
     }

@@ -23,7 +23,16 @@ export interface DriverError {
 export const asDriverError = (error: unknown): DriverError =>
   typeof error === 'object' && error !== null ? (error as DriverError) : { message: String(error) };
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+]);
 /** 1927 ER_CONNECTION_KILLED (MariaDB), 2006/2013 server gone / lost during query, 1053 shutdown. */
 const CONNECTION_ERRNOS = new Set([1053, 1927, 2006, 2013]);
 export const ER_LOCK_WAIT_TIMEOUT = 1205;
@@ -90,7 +99,13 @@ export function toHolder(row: Record<string, unknown>): MariaDbLockHolder {
   if (row.time !== null && row.time !== undefined) holder.secondsInCommand = Number(row.time);
   // UNIX_TIMESTAMP reads the DATETIME in the session time zone, so this is right whatever it is.
   if (row.since_epoch !== null && row.since_epoch !== undefined) holder.since = new Date(Number(row.since_epoch) * 1000).toISOString();
-  if (row.info) holder.query = truncate(redactSecrets(String(row.info).replace(/\s+/g, ' ').trim()).replace(/(IDENTIFIED\s+(?:BY|WITH\s+\S+\s+(?:BY|AS))\s+)'(?:[^'\\]|\\.|'')*'/gi, "$1'***'").replace(/(PASSWORD\s*\(\s*)'(?:[^'\\]|\\.|'')*'/gi, "$1'***'"), 200);
+  if (row.info)
+    holder.query = truncate(
+      redactSecrets(String(row.info).replace(/\s+/g, ' ').trim())
+        .replace(/(IDENTIFIED\s+(?:BY|WITH\s+\S+\s+(?:BY|AS))\s+)'(?:[^'\\]|\\.|'')*'/gi, "$1'***'")
+        .replace(/(PASSWORD\s*\(\s*)'(?:[^'\\]|\\.|'')*'/gi, "$1'***'"),
+      200,
+    );
   return holder;
 }
 

@@ -2,7 +2,18 @@ import type { Connection } from 'mysql2/promise';
 import { StrataError, composeSession, isStrataError, redactSecrets } from '@strata/core';
 import type { ConnectOptions, DialectConnection, DialectLock, DialectSession, StateFlavour } from '@strata/core';
 import { isDelimiterCommand, splitMariaDbStatements } from './mariadb-split.js';
-import { ER_LOCK_WAIT_TIMEOUT, ER_PARSE_ERROR, ER_QUERY_INTERRUPTED, asDriverError, describeHolder, isConnectionError, sanitizeCause, sqlError, toHolder, where } from './mariadb-errors.js';
+import {
+  ER_LOCK_WAIT_TIMEOUT,
+  ER_PARSE_ERROR,
+  ER_QUERY_INTERRUPTED,
+  asDriverError,
+  describeHolder,
+  isConnectionError,
+  sanitizeCause,
+  sqlError,
+  toHolder,
+  where,
+} from './mariadb-errors.js';
 import type { Location, MariaDbLockHolder } from './mariadb-errors.js';
 
 export { describeHolder, isConnectionError, sanitizeCause } from './mariadb-errors.js';
@@ -37,7 +48,15 @@ export function mariaDbFlavour(migrations: string, events: string): StateFlavour
     tables: { migrations, events },
     quote,
     placeholder: () => '?',
-    types: { key: 'VARCHAR(255)', ref: 'VARCHAR(512)', text: 'TEXT', timestamp: 'DATETIME(3)', integer: 'INT', json: 'JSON', id: 'BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY' },
+    types: {
+      key: 'VARCHAR(255)',
+      ref: 'VARCHAR(512)',
+      text: 'TEXT',
+      timestamp: 'DATETIME(3)',
+      integer: 'INT',
+      json: 'JSON',
+      id: 'BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY',
+    },
     tableOptions: 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',
     upsert: 'on-duplicate-key',
     tableExistsSql: 'SELECT COUNT(*) AS found FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
@@ -54,7 +73,6 @@ export function defaultLockName(database: string, table: string): string {
   for (const ch of name) hash = Math.imul(hash ^ ch.codePointAt(0)!, 0x01000193) >>> 0;
   return `${name.slice(0, 55)}~${hash.toString(16).padStart(8, '0')}`;
 }
-
 
 /**
  * Opens a MariaDB session: one dedicated mysql2 connection. Migrate sessions get
@@ -76,15 +94,23 @@ export async function openMariaDbSession(settings: MariaDbSessionSettings, optio
   } catch (error) {
     connection.destroy();
     if (isConnectionError(error)) {
-      throw new StrataError('STRATA_CONNECTION_FAILED', `Lost the connection to MariaDB at ${settings.target} while preparing the session`, {
-        hint: 'Check that the server is reachable and stays up',
-        cause: sanitizeCause(error, settings.secrets),
-      });
+      throw new StrataError(
+        'STRATA_CONNECTION_FAILED',
+        `Lost the connection to MariaDB at ${settings.target} while preparing the session`,
+        {
+          hint: 'Check that the server is reachable and stays up',
+          cause: sanitizeCause(error, settings.secrets),
+        },
+      );
     }
-    throw new StrataError('STRATA_CONFIG_INVALID', `Cannot prepare the session on ${settings.target}: ${redactSecrets(asDriverError(error).message ?? '', settings.secrets)}`, {
-      hint: 'Check ddlLockTimeoutMs and statementTimeoutMs (max_statement_time needs MariaDB; leave it 0 on MySQL)',
-      cause: sanitizeCause(error, settings.secrets),
-    });
+    throw new StrataError(
+      'STRATA_CONFIG_INVALID',
+      `Cannot prepare the session on ${settings.target}: ${redactSecrets(asDriverError(error).message ?? '', settings.secrets)}`,
+      {
+        hint: 'Check ddlLockTimeoutMs and statementTimeoutMs (max_statement_time needs MariaDB; leave it 0 on MySQL)',
+        cause: sanitizeCause(error, settings.secrets),
+      },
+    );
   }
   if (!facts.db) {
     connection.destroy();
@@ -95,7 +121,13 @@ export async function openMariaDbSession(settings: MariaDbSessionSettings, optio
   return createSession(connection, settings, options, facts.db, Number(facts.id));
 }
 
-function createSession(connection: Connection, settings: MariaDbSessionSettings, options: ConnectOptions, database: string, connectionId: number): DialectSession {
+function createSession(
+  connection: Connection,
+  settings: MariaDbSessionSettings,
+  options: ConnectOptions,
+  database: string,
+  connectionId: number,
+): DialectSession {
   const { secrets, target } = settings;
   const lockName = settings.lockName ?? defaultLockName(database, settings.table);
 
@@ -129,10 +161,14 @@ function createSession(connection: Connection, settings: MariaDbSessionSettings,
   };
 
   const connectionLost = (error: unknown): StrataError =>
-    new StrataError('STRATA_CONNECTION_FAILED', `Lost the connection to MariaDB at ${target}: ${redactSecrets(asDriverError(error).message ?? String(error), secrets)}`, {
-      hint: 'The server ended the session (restart, KILL, network, wait_timeout); the open transaction was rolled back, run again',
-      cause: sanitizeCause(error, secrets),
-    });
+    new StrataError(
+      'STRATA_CONNECTION_FAILED',
+      `Lost the connection to MariaDB at ${target}: ${redactSecrets(asDriverError(error).message ?? String(error), secrets)}`,
+      {
+        hint: 'The server ended the session (restart, KILL, network, wait_timeout); the open transaction was rolled back, run again',
+        cause: sanitizeCause(error, secrets),
+      },
+    );
 
   const interrupted = (location: Location, cause?: unknown): StrataError =>
     new StrataError('STRATA_INTERRUPTED', `${where(location)}was cancelled`, {
@@ -169,9 +205,10 @@ function createSession(connection: Connection, settings: MariaDbSessionSettings,
         'STRATA_DDL_LOCK_TIMEOUT',
         `${where(location)}waited longer than lock_wait_timeout (${seconds} s) for a table or row lock${blockers.length ? `: open transactions ${blockers.map(describeHolder).join('; ')}` : ''} [HY000/1205]`,
         {
-          hint: blockers[0]?.pid !== undefined
-            ? `A long transaction holds a lock on the table: retry when it ends, end it with KILL ${blockers[0].pid}, or raise ddlLockTimeoutMs`
-            : 'A long transaction holds a lock on the table: retry when it ends or raise ddlLockTimeoutMs',
+          hint:
+            blockers[0]?.pid !== undefined
+              ? `A long transaction holds a lock on the table: retry when it ends, end it with KILL ${blockers[0].pid}, or raise ddlLockTimeoutMs`
+              : 'A long transaction holds a lock on the table: retry when it ends or raise ddlLockTimeoutMs',
           cause: sanitizeCause(error, secrets),
           details: { ...location, sqlState: driver.sqlState ?? 'HY000', errno: 1205, blockers, lockTimeoutMs: seconds * 1000 },
         },
@@ -184,7 +221,8 @@ function createSession(connection: Connection, settings: MariaDbSessionSettings,
       const within = /at line (\d+)\s*$/.exec(driver.sqlMessage ?? '');
       if (within) refined = { ...location, line: location.line + Number(within[1]) - 1 };
       if (statementText && /^\s*CREATE\b[\s\S]*?\b(PROCEDURE|FUNCTION|TRIGGER|EVENT)\b[\s\S]*\bBEGIN\b/i.test(statementText)) {
-        hint = 'Compound statements (BEGIN … END) are split at their inner `;` by strata: create routines, triggers and events with query() in a TS/JS migration';
+        hint =
+          'Compound statements (BEGIN … END) are split at their inner `;` by strata: create routines, triggers and events with query() in a TS/JS migration';
       }
     }
     return sqlError(error, refined, secrets, hint);
@@ -197,7 +235,11 @@ function createSession(connection: Connection, settings: MariaDbSessionSettings,
     } catch (error) {
       const mapped = await mapError(error, {});
       if (mapped.code !== 'STRATA_SQL_ERROR') throw mapped;
-      throw new StrataError(mapped.code, mapped.message.replace(/^Statement /, 'Query '), { hint: mapped.hint, cause: mapped.cause, details: mapped.details });
+      throw new StrataError(mapped.code, mapped.message.replace(/^Statement /, 'Query '), {
+        hint: mapped.hint,
+        cause: mapped.cause,
+        details: mapped.details,
+      });
     }
   };
 
@@ -227,10 +269,14 @@ function createSession(connection: Connection, settings: MariaDbSessionSettings,
       const statements = splitMariaDbStatements(script);
       const delimiter = statements.find((statement) => isDelimiterCommand(statement.text));
       if (delimiter) {
-        throw new StrataError('STRATA_SQL_ERROR', `Statement ${delimiter.index} (line ${delimiter.line}) failed: DELIMITER is a command of the mysql client, not SQL`, {
-          hint: 'Remove DELIMITER lines; create routines, triggers and events with query() in a TS/JS migration (the server parses BEGIN … END itself)',
-          details: { statement: delimiter.index, line: delimiter.line },
-        });
+        throw new StrataError(
+          'STRATA_SQL_ERROR',
+          `Statement ${delimiter.index} (line ${delimiter.line}) failed: DELIMITER is a command of the mysql client, not SQL`,
+          {
+            hint: 'Remove DELIMITER lines; create routines, triggers and events with query() in a TS/JS migration (the server parses BEGIN … END itself)',
+            details: { statement: delimiter.index, line: delimiter.line },
+          },
+        );
       }
       busy = true;
       cancelRequested = false;
@@ -345,10 +391,14 @@ function createSession(connection: Connection, settings: MariaDbSessionSettings,
       lockHeld = false;
       const [row] = await run<{ released: number | null }>('SELECT RELEASE_LOCK(?) AS released', [lockName]);
       if (Number(row?.released) !== 1) {
-        throw new StrataError('STRATA_LOCK_LOST', `Migration lock ${lockName} on ${target} was no longer held by this run when releasing it`, {
-          hint: 'A migration may have called RELEASE_LOCK or RELEASE_ALL_LOCKS(), or the connection was replaced: check that no other run overlapped',
-          details: { lockName, released: row?.released ?? null },
-        });
+        throw new StrataError(
+          'STRATA_LOCK_LOST',
+          `Migration lock ${lockName} on ${target} was no longer held by this run when releasing it`,
+          {
+            hint: 'A migration may have called RELEASE_LOCK or RELEASE_ALL_LOCKS(), or the connection was replaced: check that no other run overlapped',
+            details: { lockName, released: row?.released ?? null },
+          },
+        );
       }
     },
     lockHolder: findLockHolder,

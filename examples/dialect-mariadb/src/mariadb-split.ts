@@ -110,7 +110,9 @@ export function nonTransactionalReason(text: string): string | undefined {
   const [first, second, third] = leadingWords(text, 3);
   switch (first) {
     case 'START':
-      return second === 'TRANSACTION' ? `START TRANSACTION commits the open transaction and opens another: ${STRATA_OWNS_THE_TRANSACTION}` : undefined;
+      return second === 'TRANSACTION'
+        ? `START TRANSACTION commits the open transaction and opens another: ${STRATA_OWNS_THE_TRANSACTION}`
+        : undefined;
     case 'BEGIN':
       // BEGIN NOT ATOMIC … END is an anonymous compound statement, not transaction control.
       return second === undefined || (second === 'WORK' && third === undefined)
@@ -126,12 +128,17 @@ export function nonTransactionalReason(text: string): string | undefined {
         ? `LOCK TABLES commits the open transaction (and UNLOCK TABLES commits again): ${STRATA_OWNS_THE_TRANSACTION}`
         : undefined;
     case 'UNLOCK':
-      return second === 'TABLE' || second === 'TABLES' ? `UNLOCK TABLES commits the open transaction: ${STRATA_OWNS_THE_TRANSACTION}` : undefined;
+      return second === 'TABLE' || second === 'TABLES'
+        ? `UNLOCK TABLES commits the open transaction: ${STRATA_OWNS_THE_TRANSACTION}`
+        : undefined;
     case 'XA':
       return `XA transactions cannot run inside another transaction: ${STRATA_OWNS_THE_TRANSACTION}`;
     case 'SET':
-      if (second === 'TRANSACTION') return 'SET TRANSACTION (without SESSION or GLOBAL) fails inside an open transaction [25001]; use SET SESSION TRANSACTION, or run it outside a transaction';
-      return SETS_AUTOCOMMIT.test(text.slice(3)) ? `Assigning autocommit commits or ends strata's transaction: ${STRATA_OWNS_THE_TRANSACTION}` : undefined;
+      if (second === 'TRANSACTION')
+        return 'SET TRANSACTION (without SESSION or GLOBAL) fails inside an open transaction [25001]; use SET SESSION TRANSACTION, or run it outside a transaction';
+      return SETS_AUTOCOMMIT.test(text.slice(3))
+        ? `Assigning autocommit commits or ends strata's transaction: ${STRATA_OWNS_THE_TRANSACTION}`
+        : undefined;
     default:
       return undefined;
   }
@@ -141,7 +148,8 @@ export function nonTransactionalReason(text: string): string | undefined {
  * Cheap pre-check: one of the keywords above at the start of the script or after a `;`. It may
  * match too much (a `;` inside a string), never too little; only scripts it matches are split.
  */
-const MAYBE_NON_TRANSACTIONAL = /(?:^|;)(?:\s|--(?:\s[^\n]*)?(?:\n|$)|#[^\n]*(?:\n|$)|\/\*(?!M?!)[\s\S]*?\*\/)*(?:start|begin|commit|rollback|lock|unlock|xa|set)\b/i;
+const MAYBE_NON_TRANSACTIONAL =
+  /(?:^|;)(?:\s|--(?:\s[^\n]*)?(?:\n|$)|#[^\n]*(?:\n|$)|\/\*(?!M?!)[\s\S]*?\*\/)*(?:start|begin|commit|rollback|lock|unlock|xa|set)\b/i;
 
 /**
  * The statements of a script that cannot run inside strata's transaction: transaction control
@@ -186,7 +194,12 @@ function isSpace(code: number): boolean {
 
 function isWordChar(code: number): boolean {
   return (
-    (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === UNDERSCORE || code === DOLLAR || code >= 0x80
+    (code >= 97 && code <= 122) ||
+    (code >= 65 && code <= 90) ||
+    (code >= 48 && code <= 57) ||
+    code === UNDERSCORE ||
+    code === DOLLAR ||
+    code >= 0x80
   );
 }
 

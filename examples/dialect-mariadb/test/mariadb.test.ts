@@ -25,7 +25,11 @@ async function open(dialect: ReturnType<typeof createMariaDbDialect>, lockTimeou
   return session;
 }
 
-const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('should have failed'), (e: unknown) => e as StrataError);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.fail('should have failed'),
+    (e: unknown) => e as StrataError,
+  );
 
 describe('mariadb dialect', () => {
   it('redacts the password from the target and from connection errors', async () => {
@@ -64,7 +68,12 @@ describe('mariadb dialect', () => {
     const module = defineModule({
       name: 'shop',
       migrations: [
-        { version: '1.0.0', name: 'customers', up: 'CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL)', down: 'DROP TABLE customers' },
+        {
+          version: '1.0.0',
+          name: 'customers',
+          up: 'CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL)',
+          down: 'DROP TABLE customers',
+        },
         {
           version: '1.1.0',
           name: 'orders',
@@ -92,7 +101,9 @@ describe('mariadb dialect', () => {
       ['shop@1.2.0', 'applied'],
     ]);
     const session = await open(dialect);
-    expect(await session.query('SELECT c.name, o.note FROM orders o JOIN customers c ON c.id = o.customer_id')).toEqual([{ name: "O'Neil; Ltd", note: 'first' }]);
+    expect(await session.query('SELECT c.name, o.note FROM orders o JOIN customers c ON c.id = o.customer_id')).toEqual([
+      { name: "O'Neil; Ltd", note: 'first' },
+    ]);
 
     const down = await migrator.down({ steps: 1 });
     expect(down.steps.map((s) => [s.id, s.outcome])).toEqual([['shop@1.2.0', 'reverted']]);
@@ -123,7 +134,13 @@ describe('mariadb dialect', () => {
       sources: [
         defineModule({
           name: 'app',
-          migrations: [{ version: '1.0.0', name: 'half', up: 'CREATE TABLE half (id INT);\nINSERT INTO half VALUES (1);\n\nINSERT INTO nowhere VALUES (1);' }],
+          migrations: [
+            {
+              version: '1.0.0',
+              name: 'half',
+              up: 'CREATE TABLE half (id INT);\nINSERT INTO half VALUES (1);\n\nINSERT INTO nowhere VALUES (1);',
+            },
+          ],
         }),
       ],
     });
@@ -166,7 +183,9 @@ describe('mariadb dialect', () => {
     expect(routine.details).toMatchObject({ statement: 1, errno: 1064 });
     expect(routine.hint).toMatch(/Compound statements/);
     await session.query('CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END');
-    expect(await session.query("SELECT COUNT(*) AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = 'p'")).toEqual([{ n: 1 }]);
+    expect(
+      await session.query("SELECT COUNT(*) AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = 'p'"),
+    ).toEqual([{ n: 1 }]);
   });
 
   it('cancels a running statement with KILL QUERY and stops the script', async () => {
@@ -180,7 +199,11 @@ describe('mariadb dialect', () => {
     expect(error.code).toBe('STRATA_INTERRUPTED');
     expect(error.details).toMatchObject({ statement: expect.any(Number) });
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(await session.query("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'after_cancel'")).toEqual([{ n: 0 }]);
+    expect(
+      await session.query(
+        "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'after_cancel'",
+      ),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('maps a metadata lock wait to STRATA_DDL_LOCK_TIMEOUT and names the open transaction', async () => {
@@ -202,7 +225,14 @@ describe('mariadb dialect', () => {
     const { dialect } = await target();
     const module = defineModule({
       name: 'app',
-      migrations: [{ version: '1.0.0', name: 'steps', transaction: false, up: 'CREATE TABLE s1 (id INT);\nCREATE TABLE s2 (id INT);\nCREATE TABLE s1 (id INT);' }],
+      migrations: [
+        {
+          version: '1.0.0',
+          name: 'steps',
+          transaction: false,
+          up: 'CREATE TABLE s1 (id INT);\nCREATE TABLE s2 (id INT);\nCREATE TABLE s1 (id INT);',
+        },
+      ],
     });
     const migrator = createMigrator({ dialect, sources: [module], lockTimeoutMs: 5000 });
     const error = await failure(migrator.up());

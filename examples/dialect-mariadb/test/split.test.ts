@@ -52,7 +52,8 @@ describe('findMariaDbNonTransactional', () => {
   const reasons = (script: string) => findMariaDbNonTransactional(script).map((s) => [s.index, s.line, s.text.split(/\s/)[0]]);
 
   it('reports transaction control and LOCK TABLES, with index and line', () => {
-    const script = 'CREATE TABLE a (x INT);\nSTART TRANSACTION;\nINSERT INTO a VALUES (1);\nCOMMIT;\nLOCK TABLES a WRITE;\nUNLOCK TABLES;\nSET autocommit = 1;\nXA START "x";\nBEGIN;';
+    const script =
+      'CREATE TABLE a (x INT);\nSTART TRANSACTION;\nINSERT INTO a VALUES (1);\nCOMMIT;\nLOCK TABLES a WRITE;\nUNLOCK TABLES;\nSET autocommit = 1;\nXA START "x";\nBEGIN;';
     expect(reasons(script)).toEqual([
       [2, 2, 'START'],
       [4, 4, 'COMMIT'],

@@ -28,11 +28,7 @@ export interface BackupEventOptions {
  * @example
  * await session.writeState([{ kind: 'event', event: backupEvent(result.manifest, 'ok') }]);
  */
-export function backupEvent(
-  manifest: Partial<BackupManifest>,
-  outcome: EventOutcome,
-  options: BackupEventOptions = {},
-): EventRecord {
+export function backupEvent(manifest: Partial<BackupManifest>, outcome: EventOutcome, options: BackupEventOptions = {}): EventRecord {
   const host = options.host ?? hostname();
   const error = options.error;
   const strata = isStrataError(error) ? error : undefined;

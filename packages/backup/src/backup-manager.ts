@@ -61,7 +61,10 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
       names = await readdir(directory);
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return [];
-      throw backupError(`Cannot read the backup directory ${directory}: ${errnoText(error)}`, { cause: error, details: { file: directory } });
+      throw backupError(`Cannot read the backup directory ${directory}: ${errnoText(error)}`, {
+        cause: error,
+        details: { file: directory },
+      });
     }
     const manifests: BackupManifest[] = [];
     for (const name of names) {
@@ -84,7 +87,10 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
       }
     } catch (error) {
       if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ELOOP') return undefined;
-      throw backupError(`Cannot read the manifest of backup ${id}: ${errnoText(error)}`, { cause: error, details: { file: join(directory, `${id}.json`) } });
+      throw backupError(`Cannot read the manifest of backup ${id}: ${errnoText(error)}`, {
+        cause: error,
+        details: { file: join(directory, `${id}.json`) },
+      });
     }
     try {
       const manifest = parseManifest(JSON.parse(text));
@@ -205,17 +211,24 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
           // The provider hashed the bytes as it wrote them; the file on disk must hold that many.
           const onDisk = (await lstatOrUndefined(tempPath))?.size;
           if (!/^[0-9a-f]{64}$/.test(written.sha256) || onDisk !== written.size) {
-            throw backupError(`The backup of ${provider.database} does not match what the provider wrote: ${onDisk ?? 'no'} bytes on disk, ${written.size} written`, {
-              hint: 'The copy was discarded; check the backup directory\'s filesystem and retry',
-              details: { file: tempPath },
-            });
+            throw backupError(
+              `The backup of ${provider.database} does not match what the provider wrote: ${onDisk ?? 'no'} bytes on disk, ${written.size} written`,
+              {
+                hint: "The copy was discarded; check the backup directory's filesystem and retry",
+                details: { file: tempPath },
+              },
+            );
           }
           ({ sha256, size } = written);
         } else {
           onProgress?.({ stage: 'hash' });
           ({ sha256, size } = await hashFile(tempPath));
         }
-        if (size === 0) throw backupError(`The backup of ${provider.database} is empty (${tempPath})`, { hint: 'The provider wrote nothing; check the database', details: { file: tempPath } });
+        if (size === 0)
+          throw backupError(`The backup of ${provider.database} is empty (${tempPath})`, {
+            hint: 'The provider wrote nothing; check the database',
+            details: { file: tempPath },
+          });
 
         let verifyMs: number | null = null;
         if (createOptions.verify !== false) {
@@ -290,13 +303,20 @@ export function createBackupManager(options: BackupManagerOptions): BackupManage
     async checkRestore(id, restoreOptions = {}) {
       const manifest = await requireManifest(id);
       if (manifest.dialect !== provider.dialect) {
-        throw new StrataError('STRATA_BACKUP_OTHER_TARGET', `Backup ${id} is of a ${manifest.dialect} database (${manifest.database}), not of this ${provider.dialect} target ${identity}`, {
-          hint: 'A backup restores only into its own dialect: pick a backup of this target (`strata backup list`), or point --url at a database of its dialect',
-          details: { backupId: id, backupTarget: manifest.target ?? manifest.database, target: identity },
-        });
+        throw new StrataError(
+          'STRATA_BACKUP_OTHER_TARGET',
+          `Backup ${id} is of a ${manifest.dialect} database (${manifest.database}), not of this ${provider.dialect} target ${identity}`,
+          {
+            hint: 'A backup restores only into its own dialect: pick a backup of this target (`strata backup list`), or point --url at a database of its dialect',
+            details: { backupId: id, backupTarget: manifest.target ?? manifest.database, target: identity },
+          },
+        );
       }
       if (restoreOptions.into === undefined && manifest.target !== identity && !restoreOptions.allowOtherTarget) {
-        const whose = manifest.target === null ? `an unknown target (it was written before strata recorded targets; database ${manifest.database})` : manifest.target;
+        const whose =
+          manifest.target === null
+            ? `an unknown target (it was written before strata recorded targets; database ${manifest.database})`
+            : manifest.target;
         throw new StrataError('STRATA_BACKUP_OTHER_TARGET', `Backup ${id} belongs to ${whose}, not to this target ${identity}`, {
           hint: 'Nothing was changed. Pick a backup of this target (`strata backup list`), restore it elsewhere with --into, or pass --from-other-target to restore it here on purpose',
           details: { backupId: id, backupTarget: manifest.target, target: identity },

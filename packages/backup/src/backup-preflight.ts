@@ -45,10 +45,17 @@ export type PreRunBackupDecision =
 export async function decidePreRunBackup(manager: BackupManager, options: PreRunBackupOptions = {}): Promise<PreRunBackupDecision> {
   const { provider } = manager;
   if (!provider.measure) return { backup: true, bytes: undefined, freeBytes: undefined };
-  const measured = await provider.measure({ ...(options.ignoreTables ? { ignoreTables: options.ignoreTables } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+  const measured = await provider.measure({
+    ...(options.ignoreTables ? { ignoreTables: options.ignoreTables } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const applied = Object.keys(options.versions ?? {}).length > 0;
   if (measured.empty && !applied) {
-    return { backup: false, bytes: measured.bytes, reason: `${provider.database} holds nothing yet (no table, view, sequence, type, routine or extension, no applied migration)` };
+    return {
+      backup: false,
+      bytes: measured.bytes,
+      reason: `${provider.database} holds nothing yet (no table, view, sequence, type, routine or extension, no applied migration)`,
+    };
   }
   const maxBytes = options.maxBytes ?? DEFAULT_BACKUP_MAX_BYTES;
   if (measured.bytes > maxBytes && !options.force) {

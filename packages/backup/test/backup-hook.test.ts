@@ -2,12 +2,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isStrataError } from '@strata/core';
-import {
-  backupEvent,
-  createBackupHook,
-  createBackupManager,
-  type BackupProvider,
-} from '../src/index.js';
+import { backupEvent, createBackupHook, createBackupManager, type BackupProvider } from '../src/index.js';
 import { createSqliteBackupProvider } from '@strata/dialect-sqlite/backup';
 import { createSampleSqlite, tempDir } from './helpers.js';
 
@@ -33,7 +28,11 @@ describe('createBackupHook', () => {
   it('applies the manager retention after a successful backup', async () => {
     const dbFile = join(dir.path, 'app.db');
     createSampleSqlite(dbFile);
-    const manager = createBackupManager({ provider: createSqliteBackupProvider({ filename: dbFile }), directory: join(dir.path, 'b'), keep: 2 });
+    const manager = createBackupManager({
+      provider: createSqliteBackupProvider({ filename: dbFile }),
+      directory: join(dir.path, 'b'),
+      keep: 2,
+    });
     const hook = createBackupHook(manager);
     for (let i = 0; i < 4; i += 1) {
       await hook.beforeRun(context);
@@ -52,7 +51,9 @@ describe('createBackupHook', () => {
     it(`throws STRATA_BACKUP_FAILED and leaves no file when the provider fails in ${stage}`, async () => {
       const directory = join(dir.path, 'b');
       const manager = createBackupManager({ provider: failingProvider(stage), directory });
-      const error = await createBackupHook(manager).beforeRun(context).catch((e: unknown) => e);
+      const error = await createBackupHook(manager)
+        .beforeRun(context)
+        .catch((e: unknown) => e);
       expect(isStrataError(error) && error.code).toBe('STRATA_BACKUP_FAILED');
       expect(existsSync(directory) ? readdirSync(directory) : []).toEqual([]);
     });
@@ -63,7 +64,11 @@ describe('backupEvent', () => {
   it('builds a secret-free backup event from a manifest', async () => {
     const dbFile = join(dir.path, 'app.db');
     createSampleSqlite(dbFile);
-    const manager = createBackupManager({ provider: createSqliteBackupProvider({ filename: dbFile }), directory: join(dir.path, 'b'), toolVersion: '9.9.9' });
+    const manager = createBackupManager({
+      provider: createSqliteBackupProvider({ filename: dbFile }),
+      directory: join(dir.path, 'b'),
+      toolVersion: '9.9.9',
+    });
     const { manifest } = await manager.create({ runId: 'r' });
     const event = backupEvent(manifest, 'ok');
     expect(event).toMatchObject({

@@ -45,7 +45,7 @@ describe('a backup that runs out of space', () => {
         fileSizeLimitKb: 64,
         args: { provider: 'sqlite', target: dbFile, directory, inMemoryCopyMaxBytes },
       });
-      expect(child.stderr).toBe("");
+      expect(child.stderr).toBe('');
       expect(child.result).toMatchObject({
         ok: false,
         code: 'STRATA_BACKUP_FAILED',
@@ -65,7 +65,9 @@ describe('a backup that runs out of space', () => {
       const { default: pg } = await import('pg');
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();
-      await client.query("CREATE TABLE noise AS SELECT g AS id, md5(random()::text) || md5(random()::text) AS data FROM generate_series(1, 30000) g");
+      await client.query(
+        'CREATE TABLE noise AS SELECT g AS id, md5(random()::text) || md5(random()::text) AS data FROM generate_series(1, 30000) g',
+      );
       await client.end();
     });
     afterAll(async () => {
@@ -78,7 +80,11 @@ describe('a backup that runs out of space', () => {
         fileSizeLimitKb: 64,
         args: { provider: 'postgres', target: database.url, directory },
       });
-      expect(child.result).toMatchObject({ ok: false, code: 'STRATA_BACKUP_FAILED', message: expect.stringMatching(/pg_dump failed .*file-size limit/) });
+      expect(child.result).toMatchObject({
+        ok: false,
+        code: 'STRATA_BACKUP_FAILED',
+        message: expect.stringMatching(/pg_dump failed .*file-size limit/),
+      });
       expect(readdirSync(directory)).toEqual([]);
     });
   });

@@ -31,7 +31,10 @@ async function snapshot(url: string): Promise<unknown> {
        FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
       ORDER BY 1, 2, ordinal_position`,
   );
-  const indexes = await query(url, `SELECT schemaname, indexname, indexdef FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog') ORDER BY 1, 2`);
+  const indexes = await query(
+    url,
+    `SELECT schemaname, indexname, indexdef FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog') ORDER BY 1, 2`,
+  );
   const tables = await query<{ s: string; t: string }>(
     url,
     `SELECT table_schema AS s, table_name AS t FROM information_schema.tables
@@ -91,7 +94,10 @@ describe('createPostgresBackupProvider with createBackupManager', () => {
     expect(manifest.database).toBe(`postgres://postgres@127.0.0.1:5432/${database.name}`);
     expect(readFileSync(path).subarray(0, 5).toString()).toBe('PGDMP');
 
-    await query(database.url, `DROP TABLE public.notes; UPDATE app.users SET email = 'changed'; DELETE FROM app.tenants WHERE id = 5 AND NOT EXISTS (SELECT 1 FROM app.users WHERE tenant_id = 5)`);
+    await query(
+      database.url,
+      `DROP TABLE public.notes; UPDATE app.users SET email = 'changed'; DELETE FROM app.tenants WHERE id = 5 AND NOT EXISTS (SELECT 1 FROM app.users WHERE tenant_id = 5)`,
+    );
     await query(database.url, `DELETE FROM app.users WHERE id > 100`);
     expect(await snapshot(database.url)).not.toEqual(before);
 
@@ -143,7 +149,10 @@ describe('createPostgresBackupProvider with createBackupManager', () => {
   it('stops pg_dump on abort: STRATA_INTERRUPTED, nothing left', async () => {
     const slow = fakeTool(dir.path, 'pg_dump', `[ "$1" = --version ] || sleep 2\nexec pg_dump "$@"`);
     const directory = join(dir.path, 'backups');
-    const manager = createBackupManager({ provider: createPostgresBackupProvider({ connectionString: database.url, pgDumpPath: slow }), directory });
+    const manager = createBackupManager({
+      provider: createPostgresBackupProvider({ connectionString: database.url, pgDumpPath: slow }),
+      directory,
+    });
     const controller = new AbortController();
     const pending = manager.create({ signal: controller.signal });
     setTimeout(() => controller.abort(), 300);
@@ -197,7 +206,11 @@ describe('pg_dump availability and version', () => {
 
   it('refuses a pg_dump older than the server, naming both versions, before dumping', async () => {
     const marker = join(dir.path, 'dumped');
-    const old = fakeTool(dir.path, 'pg_dump', `if [ "$1" = --version ]; then echo "pg_dump (PostgreSQL) 12.0"; exit 0; fi\ntouch "${marker}"; exit 0`);
+    const old = fakeTool(
+      dir.path,
+      'pg_dump',
+      `if [ "$1" = --version ]; then echo "pg_dump (PostgreSQL) 12.0"; exit 0; fi\ntouch "${marker}"; exit 0`,
+    );
     const manager = createBackupManager({
       provider: createPostgresBackupProvider({ connectionString: database.url, pgDumpPath: old }),
       directory: join(dir.path, 'backups'),

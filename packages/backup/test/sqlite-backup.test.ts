@@ -94,7 +94,10 @@ describe('createSqliteBackupProvider with createBackupManager', () => {
       const holder = new Database(file);
       holder.exec("BEGIN IMMEDIATE; INSERT INTO users (email) VALUES ('uncommitted@example.com')");
       try {
-        const locked = createBackupManager({ provider: createSqliteBackupProvider({ filename: file, busyTimeoutMs: 2000 }), directory: backupDir });
+        const locked = createBackupManager({
+          provider: createSqliteBackupProvider({ filename: file, busyTimeoutMs: 2000 }),
+          directory: backupDir,
+        });
         const { path } = await locked.create();
         // The backup holds the committed state only.
         const copy = new Database(path, { readonly: true });
@@ -144,7 +147,10 @@ describe('createSqliteBackupProvider with createBackupManager', () => {
       provider: createSqliteBackupProvider({ filename: join(dir.path, 'missing.db') }),
       directory: backupDir,
     });
-    await expect(missing.create()).rejects.toMatchObject({ code: 'STRATA_BACKUP_FAILED', message: expect.stringContaining('does not exist') });
+    await expect(missing.create()).rejects.toMatchObject({
+      code: 'STRATA_BACKUP_FAILED',
+      message: expect.stringContaining('does not exist'),
+    });
     expect(existsSync(backupDir)).toBe(false);
     expect(existsSync(join(dir.path, 'missing.db'))).toBe(false);
   });
@@ -186,7 +192,10 @@ describe('backup file modes', () => {
     const link = join(dir.path, 'link');
     symlinkSync(own, link);
     const viaLink = createBackupManager({ provider: createSqliteBackupProvider({ filename: dbFile }), directory: link });
-    await expect(viaLink.create()).rejects.toMatchObject({ code: 'STRATA_BACKUP_FAILED', message: expect.stringContaining('symbolic link') });
+    await expect(viaLink.create()).rejects.toMatchObject({
+      code: 'STRATA_BACKUP_FAILED',
+      message: expect.stringContaining('symbolic link'),
+    });
   });
 });
 
@@ -204,7 +213,11 @@ describe('symlinks planted in the backup directory', () => {
       const victim = join(dir.path, 'victim.txt');
       writeFileSync(victim, 'precious');
       const before = statSync(victim);
-      const planted = createBackupManager({ provider: createSqliteBackupProvider({ filename: dbFile }), directory: backupDir, createId: fixedId });
+      const planted = createBackupManager({
+        provider: createSqliteBackupProvider({ filename: dbFile }),
+        directory: backupDir,
+        createId: fixedId,
+      });
       const { mkdirSync } = await import('node:fs');
       mkdirSync(backupDir, { mode: 0o700 });
       symlinkSync(victim, join(backupDir, name));

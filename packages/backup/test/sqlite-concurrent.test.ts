@@ -62,7 +62,9 @@ describe('createSqliteBackupProvider under concurrent writes', () => {
     await manager.restore(results[2]!.manifest.id, { into: copy });
     const restored = new Database(copy, { readonly: true });
     expect(restored.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect((restored.prepare('SELECT count(*) AS count FROM events').get() as { count: number }).count).toBeGreaterThanOrEqual(committedBefore);
+    expect((restored.prepare('SELECT count(*) AS count FROM events').get() as { count: number }).count).toBeGreaterThanOrEqual(
+      committedBefore,
+    );
     restored.close();
   });
 });

@@ -25,7 +25,10 @@ function databaseBytes(file: string): number {
 
 /** Takes a backup and reports which path the provider used: bytes progress = in-memory copy, pages = online backup API. */
 async function backupWith(file: string, options: { inMemoryCopyMaxBytes?: number } = {}) {
-  const manager = createBackupManager({ provider: createSqliteBackupProvider({ filename: file, ...options }), directory: join(scratch.path, 'b') });
+  const manager = createBackupManager({
+    provider: createSqliteBackupProvider({ filename: file, ...options }),
+    directory: join(scratch.path, 'b'),
+  });
   const units = new Set<string | undefined>();
   const result = await manager.create({ onProgress: (p: BackupProgress) => p.stage === 'copy' && units.add(p.unit) });
   return { manager, result, units: [...units] };
@@ -66,7 +69,11 @@ describe('SQLite backups through the in-memory copy (sqlite3_serialize, hashed w
       const { result, units } = await backupWith(file);
       expect(units).toEqual(['bytes']);
       const copy = new Database(result.path, { readonly: true });
-      const emails = (copy.prepare("SELECT email FROM users WHERE email IN ('in-wal@example.com', 'uncommitted@example.com')").all() as { email: string }[]).map((r) => r.email);
+      const emails = (
+        copy.prepare("SELECT email FROM users WHERE email IN ('in-wal@example.com', 'uncommitted@example.com')").all() as {
+          email: string;
+        }[]
+      ).map((r) => r.email);
       copy.close();
       expect(emails).toEqual(['in-wal@example.com']);
     } finally {
@@ -196,7 +203,11 @@ tick();
       scratch.writer = await startWriter(WRITER, file);
 
       const manager = createBackupManager({
-        provider: createSqliteBackupProvider({ filename: file, busyTimeoutMs: 5000, ...(inMemoryCopyMaxBytes === undefined ? {} : { inMemoryCopyMaxBytes }) }),
+        provider: createSqliteBackupProvider({
+          filename: file,
+          busyTimeoutMs: 5000,
+          ...(inMemoryCopyMaxBytes === undefined ? {} : { inMemoryCopyMaxBytes }),
+        }),
         directory: join(scratch.path, 'b'),
       });
       for (let i = 0; i < 10; i += 1) {

@@ -83,7 +83,10 @@ export function stringOption(options: ParsedOptions, name: string): string | und
 export function listOption(options: ParsedOptions, name: string): string[] {
   const value = options[name];
   const items = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
-  return items.flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean);
+  return items
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 /** A positive whole number option (`--steps`, `--limit`, `--keep`). */

@@ -24,21 +24,39 @@ export interface CommandSpec {
 /** Options every command takes. */
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   url: { type: 'string', value: '<url>', description: 'target database (beats DATABASE_URL and the config file)' },
-  config: { type: 'string', value: '<path>', description: 'config file (default: the nearest strata.config.{ts,mts,cts,js,mjs,cjs,json} up to the project root)' },
+  config: {
+    type: 'string',
+    value: '<path>',
+    description: 'config file (default: the nearest strata.config.{ts,mts,cts,js,mjs,cjs,json} up to the project root)',
+  },
   json: { type: 'boolean', description: 'print exactly one JSON document on stdout; human lines go to stderr' },
   yes: { type: 'boolean', short: 'y', description: 'confirm destructive commands without asking' },
   migrations: { type: 'string', value: '<dir>', description: "folder of module 'app' migrations (default: ./migrations)" },
-  'lock-timeout': { type: 'string', value: '<duration>', description: 'wait this long for the migration lock (500ms, 2s, 1m; default 60s)' },
+  'lock-timeout': {
+    type: 'string',
+    value: '<duration>',
+    description: 'wait this long for the migration lock (500ms, 2s, 1m; default 60s)',
+  },
   'direct-url': {
     type: 'string',
     value: '<url>',
-    description: 'PostgreSQL URL that bypasses a transaction-mode pooler; migrations connect through it (beats --url, DATABASE_URL, config)',
+    description:
+      'PostgreSQL URL that bypasses a transaction-mode pooler; migrations connect through it (beats --url, DATABASE_URL, config)',
   },
   'fallback-url': { type: 'string', value: '<url>', description: 'failover target used when --url cannot be reached in time' },
-  modules: { type: 'string', multiple: true, value: '<a,b>', description: 'packages exporting migration modules, e.g. @strata/core-schema' },
+  modules: {
+    type: 'string',
+    multiple: true,
+    value: '<a,b>',
+    description: 'packages exporting migration modules, e.g. @strata/core-schema',
+  },
   verbose: { type: 'boolean', description: 'print the effective target, dialect facts and timings' },
   quiet: { type: 'boolean', description: 'print only errors (and the JSON document with --json)' },
-  'env-file': { type: 'string', value: '<path>', description: 'read KEY=VALUE lines (already-set variables win; .env beside the config is read too)' },
+  'env-file': {
+    type: 'string',
+    value: '<path>',
+    description: 'read KEY=VALUE lines (already-set variables win; .env beside the config is read too)',
+  },
   wait: { type: 'string', value: '<duration>', description: 'retry connecting this long while the database starts (30s, 2m)' },
   'no-color': { type: 'boolean', description: 'no colour (NO_COLOR is honoured too)' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
@@ -62,7 +80,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'strata new <name> [--module m] [--major|--minor|--patch] [--sql|--ts]',
     summary: 'create the next migration file',
     options: {
-      module: { type: 'string', value: '<module>', description: "module whose folder gets the file (default: app)" },
+      module: { type: 'string', value: '<module>', description: 'module whose folder gets the file (default: app)' },
       major: { type: 'boolean', description: 'next major version' },
       minor: { type: 'boolean', description: 'next minor version (default)' },
       patch: { type: 'boolean', description: 'next patch version' },
@@ -75,12 +93,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'status',
     usage: 'strata status [--fail-on-pending]',
     summary: 'list migrations and their state; exit 3 on a problem, 7 when repair is needed',
-    options: { ...FLEET_OPTIONS, 'fail-on-pending': { type: 'boolean', description: 'exit 3 (STRATA_PENDING_MIGRATIONS) when a migration is pending: a deploy gate' } },
+    options: {
+      ...FLEET_OPTIONS,
+      'fail-on-pending': { type: 'boolean', description: 'exit 3 (STRATA_PENDING_MIGRATIONS) when a migration is pending: a deploy gate' },
+    },
     examples: ['strata status', 'strata status --json', 'strata status --fail-on-pending', 'strata status --modules @strata/core-schema'],
   },
   {
     name: 'up',
-    usage: 'strata up [--to id|version] [--dry-run] [--single-transaction] [--no-backup] [--allow-out-of-order] [--allow-lint] [--wait-for-window <max>]',
+    usage:
+      'strata up [--to id|version] [--dry-run] [--single-transaction] [--no-backup] [--allow-out-of-order] [--allow-lint] [--wait-for-window <max>]',
     summary: 'apply pending migrations',
     options: {
       to: to('apply up to and including this migration'),
@@ -89,15 +111,27 @@ export const COMMANDS: readonly CommandSpec[] = [
       'no-backup': noBackup,
       'allow-out-of-order': { type: 'boolean', description: 'apply pending migrations older than the newest applied one' },
       'allow-lint': { type: 'boolean', description: 'apply even when strata lint finds an error in a migration to apply' },
-      'wait-for-window': { type: 'string', value: '<duration>', description: 'wait this long (at most) for a closed maintenance window to open, instead of stopping with exit 8 (2h, 30m)' },
+      'wait-for-window': {
+        type: 'string',
+        value: '<duration>',
+        description: 'wait this long (at most) for a closed maintenance window to open, instead of stopping with exit 8 (2h, 30m)',
+      },
       ...FLEET_OPTIONS,
     },
-    examples: ['strata up', 'strata up --to 1.2.0', 'strata up --dry-run', 'strata up --url postgres://app@db/prod --lock-timeout 30s', 'strata up --fleet "sqlite:tenants/*.db" --concurrency 4 --canary 5', 'strata up --fleet "schemas:tenant_*" --url postgres://app@db/saas --shard 2/4'],
+    examples: [
+      'strata up',
+      'strata up --to 1.2.0',
+      'strata up --dry-run',
+      'strata up --url postgres://app@db/prod --lock-timeout 30s',
+      'strata up --fleet "sqlite:tenants/*.db" --concurrency 4 --canary 5',
+      'strata up --fleet "schemas:tenant_*" --url postgres://app@db/saas --shard 2/4',
+    ],
   },
   {
     name: 'down',
     usage: 'strata down [--to id|version | --steps n] [--dry-run] [--no-backup]',
-    summary: 'revert the most recently applied migration (application order, across modules); asks for confirmation, --yes when not on a terminal',
+    summary:
+      'revert the most recently applied migration (application order, across modules); asks for confirmation, --yes when not on a terminal',
     options: {
       to: to('revert every migration of its module after this one (it stays applied; module@0.0.0 reverts them all)'),
       steps: { type: 'string', value: '<n>', description: 'revert the n most recently applied migrations, newest first' },
@@ -132,17 +166,38 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'repair',
-    usage: 'strata repair [--accept-checksum id|all]... [--drop-failed id|all] [--forget id|all] [--mark-applied id]... [--mark-reverted id]...',
+    usage:
+      'strata repair [--accept-checksum id|all]... [--drop-failed id|all] [--forget id|all] [--mark-applied id]... [--mark-reverted id]...',
     summary: 'fix the state table; without an action it previews the suggested repairs',
     options: {
-      'accept-checksum': { type: 'string', multiple: true, value: '<id|all>', description: 'record the current checksum of a changed migration' },
-      'drop-failed': { type: 'string', multiple: true, value: '<id|all>', description: 'delete a failed/running row (check the database first)' },
-      forget: { type: 'string', multiple: true, value: '<id|all>', description: 'delete the row of an applied migration whose file is gone' },
+      'accept-checksum': {
+        type: 'string',
+        multiple: true,
+        value: '<id|all>',
+        description: 'record the current checksum of a changed migration',
+      },
+      'drop-failed': {
+        type: 'string',
+        multiple: true,
+        value: '<id|all>',
+        description: 'delete a failed/running row (check the database first)',
+      },
+      forget: {
+        type: 'string',
+        multiple: true,
+        value: '<id|all>',
+        description: 'delete the row of an applied migration whose file is gone',
+      },
       'mark-applied': { type: 'string', multiple: true, value: '<id>', description: 'record a migration as applied without running it' },
-      'mark-reverted': { type: 'string', multiple: true, value: '<id>', description: 'delete a migration\'s row without running its down' },
+      'mark-reverted': { type: 'string', multiple: true, value: '<id>', description: "delete a migration's row without running its down" },
       'dry-run': { type: 'boolean', description: 'only show what would be done' },
     },
-    examples: ['strata repair', 'strata repair --accept-checksum app@1.2.0 --yes', 'strata repair --drop-failed all --yes', 'strata repair --mark-applied app@1.3.0 --yes'],
+    examples: [
+      'strata repair',
+      'strata repair --accept-checksum app@1.2.0 --yes',
+      'strata repair --drop-failed all --yes',
+      'strata repair --mark-applied app@1.3.0 --yes',
+    ],
   },
   {
     name: 'baseline',
@@ -167,8 +222,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'check pending migrations for locks, rewrites and data loss; exit 3 on an error finding',
     options: {
       all: { type: 'boolean', description: 'lint every migration, not only the pending ones (no database needed)' },
-      since: { type: 'string', value: '<git ref>', description: 'lint the migration files changed on this branch since it left <ref> (no database needed)' },
-      dialect: { type: 'string', value: '<postgres|sqlite>', description: 'lint for this engine without a target database (implies --all)' },
+      since: {
+        type: 'string',
+        value: '<git ref>',
+        description: 'lint the migration files changed on this branch since it left <ref> (no database needed)',
+      },
+      dialect: {
+        type: 'string',
+        value: '<postgres|sqlite>',
+        description: 'lint for this engine without a target database (implies --all)',
+      },
       format: { type: 'string', value: '<text|github>', description: 'github: GitHub Actions annotations on stdout (default text)' },
     },
     examples: ['strata lint', 'strata lint --all --json', 'strata lint --since origin/main --dialect postgres --format github'],
@@ -180,11 +243,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'backup',
-    usage: 'strata backup create | list [--all] | verify <id> | restore <id> [--into x] [--from-other-target] | prune [--keep n] [--max-age 30d] [--dry-run]',
+    usage:
+      'strata backup create | list [--all] | verify <id> | restore <id> [--into x] [--from-other-target] | prune [--keep n] [--max-age 30d] [--dry-run]',
     summary: "take, list, verify, restore and prune verified backups (the target's own, unless --all)",
     options: {
-      into: { type: 'string', value: '<target>', description: 'restore: into a new, empty SQLite file (path) or PostgreSQL database (name or URL) instead of the target' },
-      'from-other-target': { type: 'boolean', description: "restore: restore in place a backup of another target (asks for confirmation)" },
+      into: {
+        type: 'string',
+        value: '<target>',
+        description: 'restore: into a new, empty SQLite file (path) or PostgreSQL database (name or URL) instead of the target',
+      },
+      'from-other-target': { type: 'boolean', description: 'restore: restore in place a backup of another target (asks for confirmation)' },
       all: { type: 'boolean', description: "list: every target's backups in the folder, not only this target's" },
       keep: { type: 'string', value: '<n>', description: "prune: keep this target's newest n backups (default: backup.keep, 10)" },
       'max-age': { type: 'string', value: '<age>', description: "prune: delete this target's backups older than this (30d, 12h)" },

@@ -17,7 +17,8 @@ export async function backupCommand(run: CommandContext, settings: Settings): Pr
       hint: `One of: ${actions.join(', ')} (strata backup --help)`,
     });
   }
-  if (rest.length || (id !== undefined && action !== 'verify' && action !== 'restore')) run.noArgs(action === 'verify' || action === 'restore' ? 2 : 1);
+  if (rest.length || (id !== undefined && action !== 'verify' && action !== 'restore'))
+    run.noArgs(action === 'verify' || action === 'restore' ? 2 : 1);
   const pkg = await loadBackupPackage(run.options.backupLoader);
   const lockTimeoutMs = settings.lockTimeoutMs ?? 60_000;
   // The target's dialect hands out the backup provider; it connects only to read versions and write the event.
@@ -87,7 +88,8 @@ async function backupAction(
     ...(countOption(run.line.options, 'keep') ? { keep: countOption(run.line.options, 'keep')! } : {}),
     ...(maxAge ? { maxAgeMs: parseAge(maxAge) } : {}),
     ...(run.options.signal ? { signal: run.options.signal } : {}),
-    confirm: (question) => run.confirm(question, `Refusing to restore over the live database ${manager.provider.database} without confirmation`),
+    confirm: (question) =>
+      run.confirm(question, `Refusing to restore over the live database ${manager.provider.database} without confirmation`),
   });
   run.emit(result, () => text.renderBackup(out, result));
   return result.action === 'verify' && !result.result.ok ? 6 : 0;

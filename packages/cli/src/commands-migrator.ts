@@ -13,9 +13,10 @@ const statusCommand: MigratorCommand = async (run, { migrator, sources, settings
   run.noArgs();
   const { status } = await import('./commands/status.js');
   const result = await status({ migrator });
-  const note = sources.missingDefaultFolder && sources.sources.length === 0
-    ? `No migrations: ${sources.missingDefaultFolder.shown} does not exist (create one with \`strata init\` or \`strata new <name>\`).`
-    : undefined;
+  const note =
+    sources.missingDefaultFolder && sources.sources.length === 0
+      ? `No migrations: ${sources.missingDefaultFolder.shown} does not exist (create one with \`strata init\` or \`strata new <name>\`).`
+      : undefined;
   const windows = await (await import('./windows/window-wiring.js')).statusWindows(sources.sources, result, settings, run.env);
   run.emit(windows.length ? { ...result, windows } : result, () => {
     text.renderStatus(out, result, note);
@@ -25,9 +26,13 @@ const statusCommand: MigratorCommand = async (run, { migrator, sources, settings
   if (problemsCode === 0 && run.flag('fail-on-pending')) {
     const pending = result.migrations.filter((m) => m.state === 'pending').map((m) => m.id);
     if (pending.length) {
-      const error = new StrataError('STRATA_PENDING_MIGRATIONS', `${pending.length} migration${pending.length === 1 ? ' is' : 's are'} pending: ${pending.slice(0, 5).join(', ')}${pending.length > 5 ? ', …' : ''}`, {
-        hint: 'Run `strata up` (status --fail-on-pending exits 3 until nothing is pending)',
-      });
+      const error = new StrataError(
+        'STRATA_PENDING_MIGRATIONS',
+        `${pending.length} migration${pending.length === 1 ? ' is' : 's are'} pending: ${pending.slice(0, 5).join(', ')}${pending.length > 5 ? ', …' : ''}`,
+        {
+          hint: 'Run `strata up` (status --fail-on-pending exits 3 until nothing is pending)',
+        },
+      );
       text.renderError(out, error);
       return exitCodeFor(error);
     }
@@ -63,14 +68,32 @@ const planCommand: MigratorCommand = async (run, { migrator, sources, settings }
   });
   // Findings of strata lint on the steps to apply (when @strata/lint is installed).
   const { lintSteps } = await import('./internal/lint-gate.js');
-  const lint = result.direction === 'up' && result.problems.length === 0
-    ? await lintSteps(result.steps.map((step) => step.id), result.dialect, { sources: sources.sources, settings, cwd: run.cwd, modules: run.options.modules ?? {}, lintLoader: run.options.lintLoader, onSkip: (reason) => out.debug(reason) })
-    : undefined;
+  const lint =
+    result.direction === 'up' && result.problems.length === 0
+      ? await lintSteps(
+          result.steps.map((step) => step.id),
+          result.dialect,
+          {
+            sources: sources.sources,
+            settings,
+            cwd: run.cwd,
+            modules: run.options.modules ?? {},
+            lintLoader: run.options.lintLoader,
+            onSkip: (reason) => out.debug(reason),
+          },
+        )
+      : undefined;
   const renderLint = lint?.findings.length ? (await import('./render/lint.js')).renderLint : undefined;
-  run.emit({ ...result, lint: lint ? { errors: lint.errors, warnings: lint.warnings, suppressed: lint.suppressed, findings: lint.findings } : null }, () => {
-    text.renderPlan(out, result);
-    if (lint && renderLint) renderLint(out, lint);
-  });
+  run.emit(
+    {
+      ...result,
+      lint: lint ? { errors: lint.errors, warnings: lint.warnings, suppressed: lint.suppressed, findings: lint.findings } : null,
+    },
+    () => {
+      text.renderPlan(out, result);
+      if (lint && renderLint) renderLint(out, lint);
+    },
+  );
   return exitCodeForProblems(result.problems);
 };
 
@@ -87,7 +110,14 @@ const upCommand: MigratorCommand = async (run, { migrator, signal, settings }) =
     // The hooks run with --no-backup too (the lint gate); the backup hook itself honours the flag.
     noBackup: false,
     ...(signal ? { signal } : {}),
-    beforeStep: (await import('./windows/window-wiring.js')).upWindowCheck({ settings, env: run.env, waitFor: run.opt('wait-for-window'), singleTransaction: run.flag('single-transaction'), out, isTTY: run.isTTY }),
+    beforeStep: (await import('./windows/window-wiring.js')).upWindowCheck({
+      settings,
+      env: run.env,
+      waitFor: run.opt('wait-for-window'),
+      singleTransaction: run.flag('single-transaction'),
+      out,
+      isTTY: run.isTTY,
+    }),
   });
   if (run.flag('no-backup') && report.steps.length && !report.dryRun) out.warn('no backup: skipped by --no-backup');
   run.emit(report, () => text.renderRun(out, report));
@@ -99,7 +129,10 @@ const downCommand: MigratorCommand = async (run, { migrator, signal }) => {
   run.noArgs();
   const to = run.opt('to');
   const steps = countOption(run.line.options, 'steps');
-  if (to && steps) throw new StrataError('STRATA_USAGE', 'Give --to or --steps, not both', { hint: 'strata down --steps 2, or strata down --to app@1.0.0' });
+  if (to && steps)
+    throw new StrataError('STRATA_USAGE', 'Give --to or --steps, not both', {
+      hint: 'strata down --steps 2, or strata down --to app@1.0.0',
+    });
   const { down } = await import('./commands/down.js');
   const report = await down({
     migrator,
@@ -129,7 +162,8 @@ const repairCommand: MigratorCommand = async (run, { migrator }) => {
   };
   const ids = (name: string) => {
     const values = listOption(run.line.options, name);
-    if (values.includes('all')) throw new StrataError('STRATA_USAGE', `--${name} takes migration ids, not "all"`, { hint: `strata repair --${name} app@1.2.0` });
+    if (values.includes('all'))
+      throw new StrataError('STRATA_USAGE', `--${name} takes migration ids, not "all"`, { hint: `strata repair --${name} app@1.2.0` });
     return values;
   };
   const result = await repair({
@@ -158,7 +192,10 @@ const repairCommand: MigratorCommand = async (run, { migrator }) => {
 const baselineCommand: MigratorCommand = async (run, { migrator }) => {
   const { out } = run;
   const version = run.line.args[0];
-  if (!version) throw new StrataError('STRATA_USAGE', 'strata baseline needs a version', { hint: 'strata baseline 1.4.0, or strata baseline core@1.1.0' });
+  if (!version)
+    throw new StrataError('STRATA_USAGE', 'strata baseline needs a version', {
+      hint: 'strata baseline 1.4.0, or strata baseline core@1.1.0',
+    });
   run.noArgs(1);
   const { baseline } = await import('./commands/baseline.js');
   const result = await baseline({ migrator, version, dryRun: run.flag('dry-run') });

@@ -192,11 +192,19 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
     const value = config[key];
     if (value === undefined) continue;
     if (typeof value !== 'string' || !IDENTIFIER_PATTERN.test(value)) {
-      fail(key, `${JSON.stringify(String(value).slice(0, 70))} is not a valid identifier`, 'Use letters, digits and underscores only, starting with a letter or underscore, at most 63 characters');
+      fail(
+        key,
+        `${JSON.stringify(String(value).slice(0, 70))} is not a valid identifier`,
+        'Use letters, digits and underscores only, starting with a letter or underscore, at most 63 characters',
+      );
     }
   }
   const dialect = config.dialect;
-  if (dialect !== undefined && typeof dialect !== 'string' && !(isPlainObject(dialect) && typeof dialect.connect === 'function' && typeof dialect.name === 'string')) {
+  if (
+    dialect !== undefined &&
+    typeof dialect !== 'string' &&
+    !(isPlainObject(dialect) && typeof dialect.connect === 'function' && typeof dialect.name === 'string')
+  ) {
     fail('dialect', 'must be a dialect object (with name and connect) or a package name');
   }
   const migrations = config.migrations;
@@ -215,7 +223,8 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
   }
   for (const key of ['lockTimeout', 'ddlLockTimeout', 'statementTimeout', 'concurrentLockTimeout']) {
     const value = config[key];
-    if (value !== undefined && typeof value !== 'string' && typeof value !== 'number') fail(key, 'must be a duration such as "5s" or a number of milliseconds');
+    if (value !== undefined && typeof value !== 'string' && typeof value !== 'number')
+      fail(key, 'must be a duration such as "5s" or a number of milliseconds');
   }
   if (config.maxFileBytes !== undefined && typeof config.maxFileBytes !== 'string' && typeof config.maxFileBytes !== 'number') {
     fail('maxFileBytes', 'must be a number of bytes or a size such as "64MiB"');
@@ -228,14 +237,18 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
   if (backup !== undefined) {
     if (!isPlainObject(backup)) fail('backup', 'must be an object { dir, enabled, keep, maxBytes, pgDumpPath }');
     for (const key of Object.keys(backup as object)) {
-      if (!(BACKUP_CONFIG_KEYS as readonly string[]).includes(key)) fail(`key "backup.${key}"`, 'is not a config key', `Valid backup keys: ${BACKUP_CONFIG_KEYS.join(', ')}`);
+      if (!(BACKUP_CONFIG_KEYS as readonly string[]).includes(key))
+        fail(`key "backup.${key}"`, 'is not a config key', `Valid backup keys: ${BACKUP_CONFIG_KEYS.join(', ')}`);
     }
     const b = backup as Record<string, unknown>;
     if (b.dir !== undefined && typeof b.dir !== 'string') fail('backup.dir', 'must be a folder path');
     if (b.enabled !== undefined && typeof b.enabled !== 'boolean') fail('backup.enabled', 'must be true or false');
-    if (b.keep !== undefined && !(Number.isInteger(b.keep) && (b.keep as number) >= 1)) fail('backup.keep', 'must be a whole number, 1 or more');
-    if (b.maxBytes !== undefined && toByteSize(b.maxBytes) === undefined) fail('backup.maxBytes', 'must be a number of bytes or a size such as "2GB" or "500MB"');
-    if (b.pgDumpPath !== undefined && (typeof b.pgDumpPath !== 'string' || b.pgDumpPath === '')) fail('backup.pgDumpPath', 'must be the path of the pg_dump executable');
+    if (b.keep !== undefined && !(Number.isInteger(b.keep) && (b.keep as number) >= 1))
+      fail('backup.keep', 'must be a whole number, 1 or more');
+    if (b.maxBytes !== undefined && toByteSize(b.maxBytes) === undefined)
+      fail('backup.maxBytes', 'must be a number of bytes or a size such as "2GB" or "500MB"');
+    if (b.pgDumpPath !== undefined && (typeof b.pgDumpPath !== 'string' || b.pgDumpPath === ''))
+      fail('backup.pgDumpPath', 'must be the path of the pg_dump executable');
   }
   if (config.lint !== undefined) checkLintConfigShape(config.lint, fail);
   if (config.windows !== undefined) checkWindowsConfig(config.windows, fail);
@@ -243,12 +256,16 @@ export function validateConfig(raw: unknown, file = 'config'): StrataConfig {
   if (fleet !== undefined) {
     if (!isPlainObject(fleet)) fail('fleet', 'must be an object { targets, concurrency, canary, failFast }');
     for (const key of Object.keys(fleet as object)) {
-      if (!(FLEET_CONFIG_KEYS as readonly string[]).includes(key)) fail(`key "fleet.${key}"`, 'is not a config key', `Valid fleet keys: ${FLEET_CONFIG_KEYS.join(', ')}`);
+      if (!(FLEET_CONFIG_KEYS as readonly string[]).includes(key))
+        fail(`key "fleet.${key}"`, 'is not a config key', `Valid fleet keys: ${FLEET_CONFIG_KEYS.join(', ')}`);
     }
     const f = fleet as Record<string, unknown>;
-    if (f.targets !== undefined && (typeof f.targets !== 'string' || f.targets === '')) fail('fleet.targets', 'must be a fleet spec such as "sqlite:tenants/*.db"');
-    if (f.concurrency !== undefined && !(Number.isInteger(f.concurrency) && (f.concurrency as number) >= 1)) fail('fleet.concurrency', 'must be a whole number, 1 or more');
-    if (f.canary !== undefined && !(Number.isInteger(f.canary) && (f.canary as number) >= 0)) fail('fleet.canary', 'must be a whole number, 0 or more');
+    if (f.targets !== undefined && (typeof f.targets !== 'string' || f.targets === ''))
+      fail('fleet.targets', 'must be a fleet spec such as "sqlite:tenants/*.db"');
+    if (f.concurrency !== undefined && !(Number.isInteger(f.concurrency) && (f.concurrency as number) >= 1))
+      fail('fleet.concurrency', 'must be a whole number, 1 or more');
+    if (f.canary !== undefined && !(Number.isInteger(f.canary) && (f.canary as number) >= 0))
+      fail('fleet.canary', 'must be a whole number, 0 or more');
     if (f.failFast !== undefined && typeof f.failFast !== 'boolean') fail('fleet.failFast', 'must be true or false');
   }
   return config as StrataConfig;

@@ -64,8 +64,18 @@ export async function resolveDialect(settings: Settings, loaders: DialectLoaders
 async function dialectForUrl(url: string, settings: Settings, loaders: DialectLoaders): Promise<TargetDialect> {
   if (settings.dialectPackage) {
     const name = settings.dialectPackage;
-    const loaded = await importDialect(name, settings, () => import(name), [name], `The config's dialect ${name} is not installed`, `npm install ${name}`);
-    return { dialect: await createFromFactory(name, loaded.default, factoryOptions(url, settings, sqliteFilename(url, settings.cwd))), parsed: undefined };
+    const loaded = await importDialect(
+      name,
+      settings,
+      () => import(name),
+      [name],
+      `The config's dialect ${name} is not installed`,
+      `npm install ${name}`,
+    );
+    return {
+      dialect: await createFromFactory(name, loaded.default, factoryOptions(url, settings, sqliteFilename(url, settings.cwd))),
+      parsed: undefined,
+    };
   }
   const parsed = parseTargetUrl(url, settings.cwd);
   const info = PACKAGES[parsed.kind];

@@ -14,9 +14,13 @@ export function loadEnvFile(path: string, cwd: string, env: Record<string, strin
   try {
     text = readFileSync(resolve(cwd, path), 'utf8');
   } catch (error) {
-    throw new StrataError('STRATA_CONFIG_INVALID', `Env file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
-      hint: 'Check the --env-file path',
-    });
+    throw new StrataError(
+      'STRATA_CONFIG_INVALID',
+      `Env file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        hint: 'Check the --env-file path',
+      },
+    );
   }
   const parsed = parseEnv(text) as Record<string, string>;
   for (const [key, value] of Object.entries(parsed)) {

@@ -9,7 +9,15 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u20
 // eslint-disable-next-line no-control-regex
 const OWN_SGR_OR_CONTROL = /\u001b\[(?:1|22|31|32|33|39)m|[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\u001b': '\\e', '\b': '\\b', '\f': '\\f', '\v': '\\v', '\u0000': '\\0' };
+const NAMED: Readonly<Record<string, string>> = {
+  '\n': '\\n',
+  '\r': '\\r',
+  '\u001b': '\\e',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\v': '\\v',
+  '\u0000': '\\0',
+};
 
 function visible(character: string): string {
   const named = NAMED[character];
@@ -34,5 +42,8 @@ export function escapeControl(text: string, keepColors = false): string {
 /** A JSON document with DEL and C1 characters escaped too (JSON.stringify leaves them raw; still valid JSON). */
 export function escapeJsonControl(json: string): string {
   // eslint-disable-next-line no-control-regex
-  return json.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(
+    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -73,7 +73,11 @@ export interface OutputOptions {
 export function createOutput(options: OutputOptions): Output {
   const secrets = new Set<string>(options.secrets ?? []);
   // A secret may appear JSON-escaped in a document: redact that spelling too.
-  const redact = (text: string) => redactSecrets(text, [...secrets].flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]));
+  const redact = (text: string) =>
+    redactSecrets(
+      text,
+      [...secrets].flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]),
+    );
   const human = options.json ? options.stderr : options.stdout;
   const line = (text: string) => escapeControl(redact(text), options.color);
   return {
@@ -126,9 +130,10 @@ export function backupProgressLine(out: Output): (progress: { stage: string; don
     last = now;
     if (progress.total) {
       const percent = Math.floor(((progress.done ?? 0) / progress.total) * 100);
-      const amount = progress.unit === 'bytes'
-        ? `${((progress.done ?? 0) / 1048576).toFixed(1)}/${(progress.total / 1048576).toFixed(1)} MB`
-        : `${progress.done ?? 0}/${progress.total} ${progress.unit ?? ''}`.trimEnd();
+      const amount =
+        progress.unit === 'bytes'
+          ? `${((progress.done ?? 0) / 1048576).toFixed(1)}/${(progress.total / 1048576).toFixed(1)} MB`
+          : `${progress.done ?? 0}/${progress.total} ${progress.unit ?? ''}`.trimEnd();
       out.progress(`backup: ${progress.stage} ${percent}% (${amount})`);
     } else if (progress.done !== undefined && progress.unit === 'bytes') {
       out.progress(`backup: ${progress.stage} ${(progress.done / 1048576).toFixed(1)} MB`);

@@ -33,9 +33,10 @@ export function assertDatabaseExists(settings: Settings): void {
     default: 'the embedded default (no config file found)',
   }[settings.urlSource];
   throw new StrataError('STRATA_DATABASE_MISSING', `SQLite database ${parsed.filename} does not exist (from ${from})`, {
-    hint: settings.urlSource === 'default'
-      ? 'Run strata in the project folder (or a subfolder), pass --url, or run `strata up` to create it'
-      : 'Check the path, or run `strata up` to create the database',
+    hint:
+      settings.urlSource === 'default'
+        ? 'Run strata in the project folder (or a subfolder), pass --url, or run `strata up` to create it'
+        : 'Check the path, or run `strata up` to create the database',
     details: { file: parsed.filename },
   });
 }

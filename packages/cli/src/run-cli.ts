@@ -90,7 +90,11 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     // Live lines only on a terminal, and never with --json or --quiet.
     progress: (options.stderrIsTTY ?? false) && !has('--quiet') && !has('--json'),
     // Passwords in any argument or variable are redacted even from usage errors.
-    secrets: [...argv.flatMap((arg) => urlPasswords(arg.replace(/^--[a-z-]+=/, ''))), ...urlPasswords(env.DATABASE_URL ?? ''), ...(env.PGPASSWORD ? [env.PGPASSWORD] : [])],
+    secrets: [
+      ...argv.flatMap((arg) => urlPasswords(arg.replace(/^--[a-z-]+=/, ''))),
+      ...urlPasswords(env.DATABASE_URL ?? ''),
+      ...(env.PGPASSWORD ? [env.PGPASSWORD] : []),
+    ],
   });
   const signalName = () => (options.signal?.reason as { signal?: NodeJS.Signals } | undefined)?.signal;
   let migrator: Migrator | undefined;
@@ -103,7 +107,8 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     }
     if (line.options.help || !line.command) {
       const spec = line.command ? findCommand(line.command) : undefined;
-      if (line.command && !spec) throw new StrataError('STRATA_USAGE', `Unknown command ${JSON.stringify(line.command)}`, { hint: 'Run `strata --help`' });
+      if (line.command && !spec)
+        throw new StrataError('STRATA_USAGE', `Unknown command ${JSON.stringify(line.command)}`, { hint: 'Run `strata --help`' });
       const help = spec ? renderCommandHelp(spec) : renderMainHelp(version);
       if (!line.command && !line.options.help) {
         options.stderr.write(`${help}\n`);
@@ -144,7 +149,12 @@ const CANCELLABLE = new Set(['up', 'down', 'backup']);
 function interruptible<T>(work: Promise<T>, command: string | undefined, signal: AbortSignal | undefined): Promise<T> {
   if (!signal || (command && CANCELLABLE.has(command))) return work;
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new StrataError('STRATA_INTERRUPTED', `Interrupted (${signal.reason instanceof Error ? signal.reason.message : 'signal'})`, { hint: 'Run the command again' }));
+    const onAbort = () =>
+      reject(
+        new StrataError('STRATA_INTERRUPTED', `Interrupted (${signal.reason instanceof Error ? signal.reason.message : 'signal'})`, {
+          hint: 'Run the command again',
+        }),
+      );
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
@@ -232,7 +242,17 @@ class CommandRun implements CommandContext {
     if (this.command === 'lint') {
       const { runLint } = await import('./internal/lint-wiring.js');
       const { dialectLoaders, modules = {}, lintLoader, stdout } = this.options;
-      return runLint({ line: this.line, settings, out, stdout, cwd: this.cwd, dialectLoaders, modules, lintLoader, emit: (result, render) => this.emit(result, render) });
+      return runLint({
+        line: this.line,
+        settings,
+        out,
+        stdout,
+        cwd: this.cwd,
+        dialectLoaders,
+        modules,
+        lintLoader,
+        emit: (result, render) => this.emit(result, render),
+      });
     }
 
     const runs = this.command === 'up' || this.command === 'down';
@@ -240,21 +260,54 @@ class CommandRun implements CommandContext {
     if (fleetSpec !== undefined && fleetSpec !== 'off' && FLEET_COMMANDS.has(this.command)) {
       const { runFleetCommand } = await import('./fleet/fleet-command.js');
       return runFleetCommand({
-        command: this.command, line: this.line, spec: fleetSpec, fleetConfig: loaded.config.fleet, settings, sources: (await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`), fleetChecksumCache(this.command, this.cwd, this.env))).sources, out, env: this.env, cwd: this.cwd,
-        isTTY: this.isTTY, stdin: this.options.stdin, prompt: this.options.stderr, dialectLoaders: this.options.dialectLoaders, backupLoader: this.options.backupLoader, signal: this.options.signal,
-        checksumCache: fleetChecksumCache(this.command, this.cwd, this.env), workerEntry: this.options.fleetWorkerEntry,
+        command: this.command,
+        line: this.line,
+        spec: fleetSpec,
+        fleetConfig: loaded.config.fleet,
+        settings,
+        sources: (
+          await resolveSources(
+            settings.folders,
+            settings.modules,
+            this.cwd,
+            this.options.modules ?? {},
+            (message) => out.warn(`warning: ${message}`),
+            fleetChecksumCache(this.command, this.cwd, this.env),
+          )
+        ).sources,
+        out,
+        env: this.env,
+        cwd: this.cwd,
+        isTTY: this.isTTY,
+        stdin: this.options.stdin,
+        prompt: this.options.stderr,
+        dialectLoaders: this.options.dialectLoaders,
+        backupLoader: this.options.backupLoader,
+        signal: this.options.signal,
+        checksumCache: fleetChecksumCache(this.command, this.cwd, this.env),
+        workerEntry: this.options.fleetWorkerEntry,
       });
     }
     const resolved = await resolveDialect(settings, this.options.dialectLoaders);
     // validate and repair read every file: they are the commands that answer "is it intact?".
     const cacheDirectory = this.command === 'validate' || this.command === 'repair' ? undefined : defaultCacheDirectory(this.env);
     const checksumCache = cacheDirectory === undefined ? false : resolvePath(this.cwd, cacheDirectory);
-    const sources = await resolveSources(settings.folders, settings.modules, this.cwd, this.options.modules ?? {}, (message) => out.warn(`warning: ${message}`), checksumCache, settings.maxFileBytes);
+    const sources = await resolveSources(
+      settings.folders,
+      settings.modules,
+      this.cwd,
+      this.options.modules ?? {},
+      (message) => out.warn(`warning: ${message}`),
+      checksumCache,
+      settings.maxFileBytes,
+    );
     // plan and up lint what they run: one read of the files serves both (internal/lint-gate.ts).
     if (this.command === 'plan' || this.command === 'up') sources.sources = sources.sources.map(loadOnce);
     out.debug(`checksum cache: ${checksumCache === false ? 'off' : checksumCache}`);
     out.debug(`dialect: ${resolved.primary.dialect.name}${resolved.fallback ? ` (fallback ${resolved.fallback.dialect.name})` : ''}`);
-    out.debug(`sources: ${[...sources.folders.map((f) => `${f.shown} (module ${f.module})`), ...sources.modules.map((m) => `module ${m}`)].join(', ') || 'none'}`);
+    out.debug(
+      `sources: ${[...sources.folders.map((f) => `${f.shown} (module ${f.module})`), ...sources.modules.map((m) => `module ${m}`)].join(', ') || 'none'}`,
+    );
     // `validate --offline` opens no database at all, so a missing file is no problem of its own.
     if (READ_ONLY_COMMANDS.has(this.command) && !(this.command === 'validate' && this.flag('offline'))) assertDatabaseExists(settings);
     this.migrator = createMigrator({
@@ -266,17 +319,21 @@ class CommandRun implements CommandContext {
       ...(settings.lockRetries !== undefined ? { lockRetries: settings.lockRetries } : {}),
       ...(runs
         ? {
-            hooks: this.lintGate(settings, sources, createBackupHooks({
-              targets: [resolved.primary, ...(resolved.fallback ? [resolved.fallback] : [])],
+            hooks: this.lintGate(
               settings,
-              env: this.env,
-              loader: this.options.backupLoader,
-              onSkip: (reason) => out.warn(`no backup: ${reason}`),
-              onBackup: (id) => out.info(`backup ${id} taken and verified`),
-              onProgress: backupProgressLine(out),
-              onProgressEnd: () => out.progress(undefined),
-              onPruneError: (error) => out.warn(`warning: pruning old backups failed: ${(error as Error).message}`),
-            })),
+              sources,
+              createBackupHooks({
+                targets: [resolved.primary, ...(resolved.fallback ? [resolved.fallback] : [])],
+                settings,
+                env: this.env,
+                loader: this.options.backupLoader,
+                onSkip: (reason) => out.warn(`no backup: ${reason}`),
+                onBackup: (id) => out.info(`backup ${id} taken and verified`),
+                onProgress: backupProgressLine(out),
+                onProgressEnd: () => out.progress(undefined),
+                onPruneError: (error) => out.warn(`warning: pruning old backups failed: ${(error as Error).message}`),
+              }),
+            ),
           }
         : {}),
       onEvent: (event) => this.progress(event),
@@ -289,7 +346,9 @@ class CommandRun implements CommandContext {
         lockTimeoutMs: settings.lockTimeoutMs ?? 60_000,
         ...(this.options.signal ? { signal: this.options.signal } : {}),
         onRetry: (error, attempt, remainingMs) =>
-          out.warn(`waiting for ${resolved.dialect.target} (attempt ${attempt}, ${Math.ceil(remainingMs / 1000)} s left): ${(error as Error).message}`),
+          out.warn(
+            `waiting for ${resolved.dialect.target} (attempt ${attempt}, ${Math.ceil(remainingMs / 1000)} s left): ${(error as Error).message}`,
+          ),
       });
     }
     if (out.verbose && !(this.command === 'validate' && this.flag('offline'))) await this.describeDialect(resolved, settings);
@@ -312,7 +371,8 @@ class CommandRun implements CommandContext {
       onSkip: (reason) => out.debug(reason),
       onReport: (result) => {
         for (const f of result.findings) out.warn(`lint: ${f.file}:${f.line}:${f.column} ${f.severity} ${f.rule}: ${f.message}`);
-        if (result.errors && this.flag('allow-lint')) out.warn(`lint: ${result.errors} error${result.errors === 1 ? '' : 's'} accepted by --allow-lint`);
+        if (result.errors && this.flag('allow-lint'))
+          out.warn(`lint: ${result.errors} error${result.errors === 1 ? '' : 's'} accepted by --allow-lint`);
       },
     });
   }
@@ -331,7 +391,9 @@ class CommandRun implements CommandContext {
     out.debug(`config: ${settings.configPath ?? `none (looked from ${this.cwd} up to ${findProjectRoot(this.cwd) ?? this.cwd})`}`);
     out.debug(`project folder: ${settings.projectDir}`);
     if (dotEnv) out.debug(`env file: ${dotEnv}`);
-    out.debug(`target: ${settings.dialectObject ? `${settings.dialectObject.target} (dialect object from the config)` : redactUrl(settings.url)} (from ${URL_SOURCES[settings.urlSource]})`);
+    out.debug(
+      `target: ${settings.dialectObject ? `${settings.dialectObject.target} (dialect object from the config)` : redactUrl(settings.url)} (from ${URL_SOURCES[settings.urlSource]})`,
+    );
     if (settings.fallbackUrl) out.debug(`fallback: ${redactUrl(settings.fallbackUrl)}`);
     out.debug(`lock timeout: ${settings.lockTimeoutMs ?? 60_000} ms`);
     if (settings.ddlLockTimeoutMs !== undefined) out.debug(`ddl lock timeout: ${settings.ddlLockTimeoutMs} ms`);
@@ -363,17 +425,24 @@ class CommandRun implements CommandContext {
         out.debug(`lock acquired after ${event.waitedMs} ms`);
         return;
       case 'run-start':
-        this.oneTransaction = event.dryRun ? 'dry run: rolled back at the end' : event.singleTransaction ? 'not committed until the last step' : undefined;
+        this.oneTransaction = event.dryRun
+          ? 'dry run: rolled back at the end'
+          : event.singleTransaction
+            ? 'not committed until the last step'
+            : undefined;
         out.debug(`run ${event.runId}: ${event.steps} step${event.steps === 1 ? '' : 's'}${event.dryRun ? ' (dry run)' : ''}`);
         return;
       case 'step-start':
-        if (this.isTTY && !out.json) out.debug(`${event.direction === 'up' ? 'applying' : 'reverting'} ${event.id} (${event.index + 1}/${event.total})`);
+        if (this.isTTY && !out.json)
+          out.debug(`${event.direction === 'up' ? 'applying' : 'reverting'} ${event.id} (${event.index + 1}/${event.total})`);
         return;
       case 'step-end': {
         // In one transaction (dry run, --single-transaction) a step that ran is not done yet.
         const pending = this.oneTransaction && event.outcome !== 'skipped';
         const verb = pending ? 'ran' : event.outcome;
-        out.info(`  ${verb.padEnd(8)} ${event.id} (${event.durationMs < 0 ? '?' : event.durationMs} ms${pending ? `; ${this.oneTransaction}` : ''})`);
+        out.info(
+          `  ${verb.padEnd(8)} ${event.id} (${event.durationMs < 0 ? '?' : event.durationMs} ms${pending ? `; ${this.oneTransaction}` : ''})`,
+        );
         return;
       }
       case 'step-retry':
@@ -399,4 +468,3 @@ class CommandRun implements CommandContext {
     return run(this, { migrator, sources, settings, resolved: this.resolved!, signal: this.options.signal });
   }
 }
-

@@ -51,7 +51,9 @@ describe('lock-wait on a terminal', () => {
     expect(frames(written.stderr).at(-1)).toBe(`waiting for the migration lock on ${TARGET} … 0.0 s`);
     vi.advanceTimersByTime(1_000);
     live.onEvent({ type: 'lock-wait', target: TARGET, holder: HOLDER, waitedMs: 3_200 });
-    expect(frames(written.stderr).at(-1)).toBe('waiting for the lock held by pid 4242 on host ci-runner-7 (strata up, since 2026-12-03T19:31:02Z) … 3.2 s');
+    expect(frames(written.stderr).at(-1)).toBe(
+      'waiting for the lock held by pid 4242 on host ci-runner-7 (strata up, since 2026-12-03T19:31:02Z) … 3.2 s',
+    );
     vi.advanceTimersByTime(500);
     expect(frames(written.stderr).at(-1)).toMatch(/^waiting for the lock held by pid 4242 .* … 3\.7 s$/);
     // A later event without a holder keeps the one already known.

@@ -73,7 +73,13 @@ export function createRunProgress(out: Output, live = true): { onEvent(event: Mi
             return;
           }
           const known = lastHolder;
-          start((elapsed) => (known ? `waiting for the lock held by ${known} … ${elapsed}` : `waiting for the migration lock on ${event.target} … ${elapsed}`), waitStarted);
+          start(
+            (elapsed) =>
+              known
+                ? `waiting for the lock held by ${known} … ${elapsed}`
+                : `waiting for the migration lock on ${event.target} … ${elapsed}`,
+            waitStarted,
+          );
           return;
         }
         case 'lock-acquired':

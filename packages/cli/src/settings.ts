@@ -47,7 +47,13 @@ export interface Settings {
   concurrentLockTimeoutMs: number | undefined;
   /** Retries of a transactional migration after a DDL lock timeout (config `lockRetries`). */
   lockRetries: number | undefined;
-  backup: { dir: string; enabled: boolean | undefined; keep: number | undefined; maxBytes: number | undefined; pgDumpPath: string | undefined };
+  backup: {
+    dir: string;
+    enabled: boolean | undefined;
+    keep: number | undefined;
+    maxBytes: number | undefined;
+    pgDumpPath: string | undefined;
+  };
   /** The largest migration file read (`STRATA_MAX_FILE_BYTES` > config `maxFileBytes`); undefined: the default, 64 MiB. */
   maxFileBytes: number | undefined;
   /** The config's `lint` object (`strata lint`). */
@@ -84,7 +90,8 @@ export function resolveSettings(
   const configDialect = typeof config.dialect === 'object' ? config.dialect : undefined;
   const directFlag = stringOption(options, 'direct-url');
   const picked = pickDirectUrl(pickUrl(flagUrl, envUrl, config.url), directFlag, config.directUrl);
-  if (picked.source === 'config' || picked.source === 'default' || picked.source === 'direct-url-config') picked.url = anchorSqliteUrl(picked.url, base);
+  if (picked.source === 'config' || picked.source === 'default' || picked.source === 'direct-url-config')
+    picked.url = anchorSqliteUrl(picked.url, base);
   const flagOrEnvFallback = stringOption(options, 'fallback-url') ?? (env.STRATA_FALLBACK_URL || undefined);
   const fallbackUrl = flagOrEnvFallback ?? (config.fallbackUrl !== undefined ? anchorSqliteUrl(config.fallbackUrl, base) : undefined);
 
@@ -95,7 +102,8 @@ export function resolveSettings(
     folders.push({ module: 'app', directory: resolve(cwd, flagFolder), shown: flagFolder, explicit: true });
   }
   if (typeof configMigrations === 'string') {
-    if (flagFolder === undefined) folders.push({ module: 'app', directory: resolve(base, configMigrations), shown: configMigrations, explicit: true });
+    if (flagFolder === undefined)
+      folders.push({ module: 'app', directory: resolve(base, configMigrations), shown: configMigrations, explicit: true });
   } else if (configMigrations) {
     for (const [module, folder] of Object.entries(configMigrations)) {
       if (module === 'app' && flagFolder !== undefined) continue;

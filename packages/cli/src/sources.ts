@@ -43,7 +43,7 @@ export async function resolveSources(
         continue;
       }
       throw new StrataError('STRATA_CONFIG_INVALID', `Migrations folder ${folder.shown} (module ${folder.module}) does not exist`, {
-        hint: 'Create it (strata init creates ./migrations), or fix --migrations / the config\'s migrations',
+        hint: "Create it (strata init creates ./migrations), or fix --migrations / the config's migrations",
       });
     }
     const options = {
@@ -77,9 +77,13 @@ export async function loadModulePackage(name: string, cwd: string, loader?: Modu
         cause: error,
       });
     }
-    throw new StrataError('STRATA_CONFIG_INVALID', `Migration module package ${name} could not be loaded: ${(error as Error).message}`, { cause: error });
+    throw new StrataError('STRATA_CONFIG_INVALID', `Migration module package ${name} could not be loaded: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
-  const candidate = [loaded.default, loaded.module, (loaded.default as Record<string, unknown> | undefined)?.default].find(isMigrationModule);
+  const candidate = [loaded.default, loaded.module, (loaded.default as Record<string, unknown> | undefined)?.default].find(
+    isMigrationModule,
+  );
   if (!candidate) {
     throw new StrataError('STRATA_CONFIG_INVALID', `Package ${name} exports no migration module`, {
       hint: 'A module package must export defineModule({ name, migrations }) as its default export or as `module`',

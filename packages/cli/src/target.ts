@@ -21,7 +21,8 @@ export function parseTargetUrl(url: string, cwd: string): ParsedTarget {
   }
   if (/^sqlite:/i.test(trimmed)) {
     let rest = trimmed.slice('sqlite:'.length);
-    if (rest === ':memory:' || rest === '//:memory:') return { kind: 'sqlite', url: trimmed, filename: ':memory:', memory: true, secrets: [] };
+    if (rest === ':memory:' || rest === '//:memory:')
+      return { kind: 'sqlite', url: trimmed, filename: ':memory:', memory: true, secrets: [] };
     if (rest.startsWith('//')) rest = rest.slice(2);
     const query = rest.search(/[?#]/);
     if (query !== -1) rest = rest.slice(0, query);

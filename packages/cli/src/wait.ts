@@ -28,8 +28,14 @@ export async function waitForDatabase(dialect: Dialect, options: WaitOptions): P
   let delay = 250;
   for (let attempt = 1; ; attempt++) {
     try {
-      const target = isCompositeDialect(dialect) ? (await dialect.select(options.signal ? { signal: options.signal } : {})).dialect : dialect;
-      const session = await target.connect({ purpose: 'read', lockTimeoutMs: options.lockTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+      const target = isCompositeDialect(dialect)
+        ? (await dialect.select(options.signal ? { signal: options.signal } : {})).dialect
+        : dialect;
+      const session = await target.connect({
+        purpose: 'read',
+        lockTimeoutMs: options.lockTimeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       await session.close();
       return;
     } catch (error) {

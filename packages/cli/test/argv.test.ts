@@ -42,7 +42,15 @@ describe('parseCommandLine', () => {
   });
 
   it('collects repeatable and comma-separated options', () => {
-    const line = parseCommandLine(['repair', '--mark-applied', 'app@1.0.0', '--mark-applied', 'app@1.1.0,app@1.2.0', '--modules', '@a/x,@b/y']);
+    const line = parseCommandLine([
+      'repair',
+      '--mark-applied',
+      'app@1.0.0',
+      '--mark-applied',
+      'app@1.1.0,app@1.2.0',
+      '--modules',
+      '@a/x,@b/y',
+    ]);
     expect(listOption(line.options, 'mark-applied')).toEqual(['app@1.0.0', 'app@1.1.0', 'app@1.2.0']);
     expect(listOption(line.options, 'modules')).toEqual(['@a/x', '@b/y']);
   });

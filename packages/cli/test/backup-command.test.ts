@@ -92,7 +92,15 @@ describe('backup progress on a terminal', () => {
 describe('backupProgressLine', () => {
   it('renders percentages of pages and megabytes, at most ten times a second', () => {
     let stderr = '';
-    const out = createOutput({ stdout: { write: () => {} }, stderr: { write: (s: string) => (stderr += s) }, json: false, quiet: false, verbose: false, color: false, progress: true });
+    const out = createOutput({
+      stdout: { write: () => {} },
+      stderr: { write: (s: string) => (stderr += s) },
+      json: false,
+      quiet: false,
+      verbose: false,
+      color: false,
+      progress: true,
+    });
     const show = backupProgressLine(out);
     show({ stage: 'copy', done: 10, total: 200, unit: 'pages' });
     show({ stage: 'copy', done: 20, total: 200, unit: 'pages' }); // within 100 ms: skipped

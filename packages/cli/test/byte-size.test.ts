@@ -20,7 +20,9 @@ describe('parseByteSize', () => {
     expect(parseByteSize('64MiB', 'maxFileBytes')).toBe(64 * 1024 ** 2);
     expect(parseByteSize(1500, 'maxFileBytes')).toBe(1500);
     for (const bad of ['lots', 0, 1.5, '0']) {
-      expect(() => parseByteSize(bad, 'maxFileBytes')).toThrow(expect.objectContaining({ code: 'STRATA_CONFIG_INVALID', message: expect.stringContaining('maxFileBytes') }));
+      expect(() => parseByteSize(bad, 'maxFileBytes')).toThrow(
+        expect.objectContaining({ code: 'STRATA_CONFIG_INVALID', message: expect.stringContaining('maxFileBytes') }),
+      );
     }
   });
 });

@@ -48,7 +48,11 @@ let releases: string;
 let plain: string;
 beforeAll(async () => {
   releases = temp('strata-cache-releases-');
-  for (const [release, text] of [['A', X], ['B', Y], ['C', X.replace('integer', 'text')]] as const) {
+  for (const [release, text] of [
+    ['A', X],
+    ['B', Y],
+    ['C', X.replace('integer', 'text')],
+  ] as const) {
     mkdirSync(join(releases, release));
     writeFileSync(join(releases, release, '1.0.0_t.sql'), text);
   }

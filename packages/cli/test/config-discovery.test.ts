@@ -48,7 +48,13 @@ describe('resolveSettings with a config in another folder', () => {
     resolveSettings(parseCommandLine(['status', ...argv]).options, env, config, cwd, configPath);
 
   it("resolves the config's paths (and the defaults) against the config's folder, flags against the working folder", () => {
-    const s = settings([], {}, { url: 'sqlite:./app.db', migrations: './db', backup: { dir: 'b' } }, '/p/src/deep', '/p/strata.config.json');
+    const s = settings(
+      [],
+      {},
+      { url: 'sqlite:./app.db', migrations: './db', backup: { dir: 'b' } },
+      '/p/src/deep',
+      '/p/strata.config.json',
+    );
     expect(s.url).toBe('sqlite:/p/app.db');
     expect(s.folders[0]!.directory).toBe('/p/db');
     expect(s.backup.dir).toBe('/p/b');
@@ -56,7 +62,10 @@ describe('resolveSettings with a config in another folder', () => {
     const defaults = settings([], {}, {}, '/p/src', '/p/strata.config.json');
     expect(defaults.url).toBe('sqlite:/p/strata.db');
     expect(defaults.folders[0]!.directory).toBe('/p/migrations');
-    expect(settings(['--url', 'sqlite:./x.db', '--migrations', 'm'], {}, {}, '/p/src', '/p/strata.config.json')).toMatchObject({ url: 'sqlite:./x.db', folders: [{ directory: '/p/src/m' }] });
+    expect(settings(['--url', 'sqlite:./x.db', '--migrations', 'm'], {}, {}, '/p/src', '/p/strata.config.json')).toMatchObject({
+      url: 'sqlite:./x.db',
+      folders: [{ directory: '/p/src/m' }],
+    });
     expect(settings([], { DATABASE_URL: 'sqlite:./e.db' }, {}, '/p/src', '/p/strata.config.json').url).toBe('sqlite:./e.db');
   });
 

@@ -31,7 +31,9 @@ describe('validateConfig', () => {
     expect(() => validateConfig({ tabel: 'x' }, 'strata.config.json')).toThrow(
       expect.objectContaining({ code: 'STRATA_CONFIG_INVALID', message: 'strata.config.json: key "tabel" is not a config key' }),
     );
-    expect(() => validateConfig({ backup: { directory: 'x' } })).toThrow(expect.objectContaining({ message: expect.stringContaining('backup.directory') }));
+    expect(() => validateConfig({ backup: { directory: 'x' } })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('backup.directory') }),
+    );
   });
 
   it('refuses a malicious table or schema name before any SQL is built', () => {
@@ -58,16 +60,26 @@ describe('loadConfig', () => {
     const dir = project();
     await expect(loadConfig(dir, 'nope.json')).rejects.toMatchObject({ code: 'STRATA_CONFIG_INVALID' });
     writeFileSync(join(dir, 'strata.config.json'), '{ nope');
-    await expect(loadConfig(dir)).rejects.toMatchObject({ code: 'STRATA_CONFIG_INVALID', message: expect.stringContaining('strata.config.json') });
+    await expect(loadConfig(dir)).rejects.toMatchObject({
+      code: 'STRATA_CONFIG_INVALID',
+      message: expect.stringContaining('strata.config.json'),
+    });
   });
 });
 
 describe('resolveSettings', () => {
-  const settings = (argv: string[], env: Record<string, string>, config: object) => resolveSettings(parseCommandLine(['status', ...argv]).options, env, config, '/p');
+  const settings = (argv: string[], env: Record<string, string>, config: object) =>
+    resolveSettings(parseCommandLine(['status', ...argv]).options, env, config, '/p');
 
   it('prefers flags over the environment over the config file', () => {
-    expect(settings(['--url', 'sqlite:flag.db'], { DATABASE_URL: 'sqlite:env.db' }, { url: 'sqlite:file.db' })).toMatchObject({ url: 'sqlite:flag.db', urlSource: 'flag' });
-    expect(settings([], { DATABASE_URL: 'sqlite:env.db' }, { url: 'sqlite:file.db' })).toMatchObject({ url: 'sqlite:env.db', urlSource: 'env' });
+    expect(settings(['--url', 'sqlite:flag.db'], { DATABASE_URL: 'sqlite:env.db' }, { url: 'sqlite:file.db' })).toMatchObject({
+      url: 'sqlite:flag.db',
+      urlSource: 'flag',
+    });
+    expect(settings([], { DATABASE_URL: 'sqlite:env.db' }, { url: 'sqlite:file.db' })).toMatchObject({
+      url: 'sqlite:env.db',
+      urlSource: 'env',
+    });
     expect(settings([], {}, { url: 'sqlite:file.db' })).toMatchObject({ url: 'sqlite:/p/file.db', urlSource: 'config' });
     expect(settings([], {}, {})).toMatchObject({ url: 'sqlite:/p/strata.db', urlSource: 'default' });
     expect(settings(['--lock-timeout', '2s'], {}, { lockTimeout: '1m' }).lockTimeoutMs).toBe(2000);
@@ -76,12 +88,18 @@ describe('resolveSettings', () => {
 
   it('uses ./migrations as module app unless a folder is given, which must then exist', () => {
     expect(settings([], {}, {}).folders).toEqual([{ module: 'app', directory: '/p/migrations', shown: './migrations', explicit: false }]);
-    expect(settings(['--migrations', 'db'], {}, { migrations: 'other' }).folders).toEqual([{ module: 'app', directory: '/p/db', shown: 'db', explicit: true }]);
+    expect(settings(['--migrations', 'db'], {}, { migrations: 'other' }).folders).toEqual([
+      { module: 'app', directory: '/p/db', shown: 'db', explicit: true },
+    ]);
     expect(settings([], {}, { migrations: { app: 'a', billing: 'b' } }).folders.map((f) => f.module)).toEqual(['app', 'billing']);
   });
 
   it('merges --modules with the config modules and collects every password to redact', () => {
-    const s = settings(['--modules', 'x,y', '--url', 'postgres://u:FlagPw1@h/db'], { DATABASE_URL: 'postgres://u:EnvPw22@h/db', PGPASSWORD: 'PgPw333' }, { modules: ['w'], url: 'postgres://u:FilePw4@h/db' });
+    const s = settings(
+      ['--modules', 'x,y', '--url', 'postgres://u:FlagPw1@h/db'],
+      { DATABASE_URL: 'postgres://u:EnvPw22@h/db', PGPASSWORD: 'PgPw333' },
+      { modules: ['w'], url: 'postgres://u:FilePw4@h/db' },
+    );
     expect(s.modules).toEqual(['w', 'x', 'y']);
     expect(s.secrets).toEqual(expect.arrayContaining(['FlagPw1', 'EnvPw22', 'PgPw333', 'FilePw4']));
   });

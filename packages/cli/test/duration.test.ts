@@ -14,7 +14,9 @@ describe('parseDuration', () => {
 
   it('refuses anything else as a usage error naming the option', () => {
     for (const bad of ['', 'abc', '5 s', '-1s', '1d', '2sec', '1e3']) {
-      expect(() => parseDuration(bad, '--lock-timeout')).toThrow(expect.objectContaining({ code: 'STRATA_USAGE', message: expect.stringContaining('--lock-timeout') }));
+      expect(() => parseDuration(bad, '--lock-timeout')).toThrow(
+        expect.objectContaining({ code: 'STRATA_USAGE', message: expect.stringContaining('--lock-timeout') }),
+      );
     }
     expect(() => parseDuration(-5)).toThrow(expect.objectContaining({ code: 'STRATA_USAGE' }));
   });

@@ -18,7 +18,13 @@ async function sql(text: string): Promise<void> {
 }
 
 const schemas = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}_${String(i).padStart(3, '0')}`);
-const json = (text: string) => JSON.parse(text) as { summary: { ok: number; failed: number; skipped: number; migrations: number; durationMs: number }; failed: string[]; fleet: { concurrency: number }; tenants: { name: string; schema: string | null; status: string; applied: number; error: { code: string; message: string } | null }[] };
+const json = (text: string) =>
+  JSON.parse(text) as {
+    summary: { ok: number; failed: number; skipped: number; migrations: number; durationMs: number };
+    failed: string[];
+    fleet: { concurrency: number };
+    tenants: { name: string; schema: string | null; status: string; applied: number; error: { code: string; message: string } | null }[];
+  };
 
 beforeAll(async () => {
   database = await createTestDatabase('strata_fleet');
@@ -44,8 +50,12 @@ describe('strata up --fleet schemas:<pattern> over PostgreSQL schemas', () => {
     await client.connect();
     try {
       for (const schema of names) {
-        const rows = (await client.query(`SELECT module || '@' || version || ':' || status AS id FROM ${schema}.strata_migrations ORDER BY version`)).rows.map((r) => r.id);
-        const events = (await client.query(`SELECT migration_id AS id FROM ${schema}.strata_events WHERE action = 'apply' AND outcome = 'ok' ORDER BY id`)).rows.map((r) => r.id);
+        const rows = (
+          await client.query(`SELECT module || '@' || version || ':' || status AS id FROM ${schema}.strata_migrations ORDER BY version`)
+        ).rows.map((r) => r.id);
+        const events = (
+          await client.query(`SELECT migration_id AS id FROM ${schema}.strata_events WHERE action = 'apply' AND outcome = 'ok' ORDER BY id`)
+        ).rows.map((r) => r.id);
         expect({ schema, rows, events }).toEqual({ schema, rows: appIds(3).map((id) => `${id}:applied`), events: appIds(3) });
       }
     } finally {
@@ -62,7 +72,10 @@ describe('strata up --fleet schemas:<pattern> over PostgreSQL schemas', () => {
     await sql(`${names.map((s) => `CREATE SCHEMA ${s};`).join('\n')}\nCREATE TABLE acct_002.t2 (x int);`);
     const dir = fleetProject(3);
     const unreachable = 'postgres://postgres:Sekr1tPw@127.0.0.1:1/nowhere';
-    writeFileSync(join(dir, 'fleet.json'), JSON.stringify([...names.map((schema) => ({ name: schema, url: database.url, schema })), { name: 'down-db', url: unreachable }]));
+    writeFileSync(
+      join(dir, 'fleet.json'),
+      JSON.stringify([...names.map((schema) => ({ name: schema, url: database.url, schema })), { name: 'down-db', url: unreachable }]),
+    );
     const ran = await run(['up', '--fleet', 'fleet.json', '--concurrency', '3', '--json'], dir);
     expect(ran.code).toBe(1);
     expect(ran.stdout + ran.stderr).not.toContain('Sekr1tPw');
@@ -79,10 +92,18 @@ describe('strata up --fleet schemas:<pattern> over PostgreSQL schemas', () => {
 
   it('query:<sql> on the control database lists the tenants', async () => {
     const names = schemas('q', 3);
-    await sql(`${names.map((s) => `CREATE SCHEMA ${s};`).join('\n')} CREATE TABLE public.tenants (schema text); INSERT INTO public.tenants VALUES ('q_000'), ('q_002');`);
+    await sql(
+      `${names.map((s) => `CREATE SCHEMA ${s};`).join('\n')} CREATE TABLE public.tenants (schema text); INSERT INTO public.tenants VALUES ('q_000'), ('q_002');`,
+    );
     const dir = fleetProject(1);
-    const ran = await run(['up', '--fleet', 'query:SELECT schema FROM public.tenants ORDER BY schema', '--url', database.url, '--json'], dir);
+    const ran = await run(
+      ['up', '--fleet', 'query:SELECT schema FROM public.tenants ORDER BY schema', '--url', database.url, '--json'],
+      dir,
+    );
     expect(ran.code, ran.stderr).toBe(0);
-    expect(json(ran.stdout).tenants.map((t) => [t.name, t.applied])).toEqual([['q_000', 1], ['q_002', 1]]);
+    expect(json(ran.stdout).tenants.map((t) => [t.name, t.applied])).toEqual([
+      ['q_000', 1],
+      ['q_002', 1],
+    ]);
   });
 });

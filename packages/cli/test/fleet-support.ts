@@ -6,8 +6,10 @@ import type { Dialect } from '@strata/core';
 
 type DialectFactory = (options: object) => Dialect;
 // Imported by name at run time, as the CLI loads dialects (test-only dev dependencies of the cli package).
-const sqliteDialect = async (options: object) => ((await import('@strata/dialect-sqlite' as string)) as { createSqliteDialect: DialectFactory }).createSqliteDialect(options);
-const postgresDialect = async (options: object) => ((await import('@strata/dialect-postgres' as string)) as { createPostgresDialect: DialectFactory }).createPostgresDialect(options);
+const sqliteDialect = async (options: object) =>
+  ((await import('@strata/dialect-sqlite' as string)) as { createSqliteDialect: DialectFactory }).createSqliteDialect(options);
+const postgresDialect = async (options: object) =>
+  ((await import('@strata/dialect-postgres' as string)) as { createPostgresDialect: DialectFactory }).createPostgresDialect(options);
 import { runCli, type RunCliOptions } from '../src/run-cli.js';
 
 export interface Ran {
@@ -24,7 +26,10 @@ export async function run(argv: string[], cwd: string, options: Partial<RunCliOp
     stderr: { write: (s: string) => (stderr += s) },
     env: { STRATA_NO_CACHE: '1' },
     cwd,
-    dialectLoaders: { sqlite: () => import('@strata/dialect-sqlite' as string), postgres: () => import('@strata/dialect-postgres' as string) },
+    dialectLoaders: {
+      sqlite: () => import('@strata/dialect-sqlite' as string),
+      postgres: () => import('@strata/dialect-postgres' as string),
+    },
     ...options,
   });
   return { code, stdout, stderr };
@@ -35,7 +40,10 @@ export function fleetProject(count: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'strata-fleet-'));
   mkdirSync(join(dir, 'migrations'));
   for (let i = 1; i <= count; i++) {
-    writeFileSync(join(dir, 'migrations', `1.${i}.0_t${i}.sql`), `-- strata:up\nCREATE TABLE t${i} (id INTEGER PRIMARY KEY, v TEXT);\n-- strata:down\nDROP TABLE t${i};\n`);
+    writeFileSync(
+      join(dir, 'migrations', `1.${i}.0_t${i}.sql`),
+      `-- strata:up\nCREATE TABLE t${i} (id INTEGER PRIMARY KEY, v TEXT);\n-- strata:down\nDROP TABLE t${i};\n`,
+    );
   }
   return dir;
 }
@@ -57,8 +65,12 @@ export interface TenantState {
 async function readState(dialect: Dialect, events = 'strata_events', migrations = 'strata_migrations'): Promise<TenantState> {
   const session = await dialect.connect({ purpose: 'read', lockTimeoutMs: 10_000 });
   try {
-    const rows = await session.query<{ id: string }>(`SELECT module || '@' || version || ':' || status AS id FROM ${migrations} ORDER BY module, version`);
-    const applied = await session.query<{ id: string }>(`SELECT migration_id AS id FROM ${events} WHERE action = 'apply' AND outcome = 'ok' ORDER BY id`);
+    const rows = await session.query<{ id: string }>(
+      `SELECT module || '@' || version || ':' || status AS id FROM ${migrations} ORDER BY module, version`,
+    );
+    const applied = await session.query<{ id: string }>(
+      `SELECT migration_id AS id FROM ${events} WHERE action = 'apply' AND outcome = 'ok' ORDER BY id`,
+    );
     return { rows: rows.map((r) => r.id), applyEvents: applied.map((r) => r.id) };
   } finally {
     await session.close();

@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { appIds, fleetProject, run, sqliteState, sqliteTenants } from './fleet-support.js';
 
 const applied = (count: number) => appIds(count).map((id) => `${id}:applied`);
-const json = (text: string) => JSON.parse(text) as { summary: { ok: number; failed: number; skipped: number; migrations: number }; failed: string[]; stoppedBy: string | null; tenants: { name: string; status: string; applied: number; error: { code: string } | null }[] };
+const json = (text: string) =>
+  JSON.parse(text) as {
+    summary: { ok: number; failed: number; skipped: number; migrations: number };
+    failed: string[];
+    stoppedBy: string | null;
+    tenants: { name: string; status: string; applied: number; error: { code: string } | null }[];
+  };
 
 /** Makes migration 1.2.0 fail on this tenant: its table already exists. */
 function breakTenant(dir: string, name: string): void {
@@ -62,7 +68,10 @@ describe('strata up --fleet over SQLite tenant files', () => {
   it('records an unreachable tenant and migrates the others', async () => {
     const dir = fleetProject(2);
     sqliteTenants(dir, 3);
-    writeFileSync(join(dir, 'tenants.txt'), ['sqlite:tenants/t0000.db', 'gone sqlite:/nonexistent-strata-dir/x/gone.db', 'sqlite:tenants/t0002.db'].join('\n'));
+    writeFileSync(
+      join(dir, 'tenants.txt'),
+      ['sqlite:tenants/t0000.db', 'gone sqlite:/nonexistent-strata-dir/x/gone.db', 'sqlite:tenants/t0002.db'].join('\n'),
+    );
     const ran = await run(['up', '--fleet', 'tenants.txt', '--json'], dir);
     expect(ran.code).toBe(1);
     const document = json(ran.stdout);
@@ -138,7 +147,7 @@ describe('strata up --fleet over SQLite tenant files', () => {
     expect((await sqliteState(join(dir, 'tenants', 't0002.db'))).rows).toEqual(['app@1.1.0:applied']);
   });
 
-  it('down --steps n reverts each tenant\'s own last n; a bare down or --to with --steps is refused', async () => {
+  it("down --steps n reverts each tenant's own last n; a bare down or --to with --steps is refused", async () => {
     const dir = fleetProject(3);
     sqliteTenants(dir, 3);
     // Tenants at different versions: t0000 at 1.1.0, t0001 at 1.2.0, t0002 at 1.3.0.
@@ -157,7 +166,11 @@ describe('strata up --fleet over SQLite tenant files', () => {
 
     const down = await run(['down', '--fleet', 'sqlite:tenants/*.db', '--steps', '2', '--yes', '--json'], dir);
     expect(down.code, down.stderr).toBe(0);
-    expect(json(down.stdout).tenants.map((t) => [t.name, t.status])).toEqual([['t0000', 'ok'], ['t0001', 'ok'], ['t0002', 'ok']]);
+    expect(json(down.stdout).tenants.map((t) => [t.name, t.status])).toEqual([
+      ['t0000', 'ok'],
+      ['t0001', 'ok'],
+      ['t0002', 'ok'],
+    ]);
     expect((JSON.parse(down.stdout) as { tenants: { reverted: number }[] }).tenants.map((t) => t.reverted)).toEqual([1, 2, 2]);
     expect((await sqliteState(join(dir, 'tenants', 't0000.db'))).rows).toEqual([]);
     expect((await sqliteState(join(dir, 'tenants', 't0001.db'))).rows).toEqual([]);
@@ -213,7 +226,10 @@ describe('strata up --fleet over SQLite tenant files', () => {
     expect(document.summary.ok + document.summary.failed + document.summary.skipped).toBe(30);
     // Whatever ran is whole: every tenant holds 0 or 2 applied rows, never a half.
     for (const tenant of document.tenants) {
-      const state = await sqliteState(join(dir, 'tenants', `${tenant.name}.db`)).catch(() => ({ rows: [] as string[], applyEvents: [] as string[] }));
+      const state = await sqliteState(join(dir, 'tenants', `${tenant.name}.db`)).catch(() => ({
+        rows: [] as string[],
+        applyEvents: [] as string[],
+      }));
       expect(state.rows.length === state.applyEvents.length).toBe(true);
     }
   });
@@ -257,20 +273,31 @@ describe('strata up --fleet over SQLite tenant files', () => {
     for (const [index, folder] of folders.entries()) {
       const manifests = readdirSync(join(dir, '.strata-backups', 'fleet', folder)).filter((f) => f.endsWith('.json'));
       expect(manifests).toHaveLength(1);
-      const manifest = JSON.parse(readFileSync(join(dir, '.strata-backups', 'fleet', folder, manifests[0]!), 'utf8')) as { database: string; tenant?: string };
+      const manifest = JSON.parse(readFileSync(join(dir, '.strata-backups', 'fleet', folder, manifests[0]!), 'utf8')) as {
+        database: string;
+        tenant?: string;
+      };
       expect(manifest.database).toContain(`t000${index}.db`);
       expect(manifest.tenant).toBe(`t000${index}`);
     }
     // list and restore name the tenant (the tenant's folder is its backup.dir).
     const tenantDir = join(dir, 'tenant-backups.json');
     writeFileSync(tenantDir, JSON.stringify({ backup: { dir: join('.strata-backups', 'fleet', folders[1]!) } }));
-    const listed = await run(['backup', 'list', '--url', 'sqlite:tenants/t0001.db', '--config', tenantDir], dir, { backupLoader: () => import('@strata/backup' as string) });
+    const listed = await run(['backup', 'list', '--url', 'sqlite:tenants/t0001.db', '--config', tenantDir], dir, {
+      backupLoader: () => import('@strata/backup' as string),
+    });
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/t0001\.db \(this one\) \[tenant t0001\]/);
-    const listedJson = await run(['backup', 'list', '--url', 'sqlite:tenants/t0001.db', '--config', tenantDir, '--json'], dir, { backupLoader: () => import('@strata/backup' as string) });
+    const listedJson = await run(['backup', 'list', '--url', 'sqlite:tenants/t0001.db', '--config', tenantDir, '--json'], dir, {
+      backupLoader: () => import('@strata/backup' as string),
+    });
     const backups = (JSON.parse(listedJson.stdout) as { backups: { id: string; tenant?: string }[] }).backups;
     expect(backups.map((b) => b.tenant)).toEqual(['t0001']);
-    const restored = await run(['backup', 'restore', backups[0]!.id, '--url', 'sqlite:tenants/t0001.db', '--config', tenantDir, '--yes'], dir, { backupLoader: () => import('@strata/backup' as string) });
+    const restored = await run(
+      ['backup', 'restore', backups[0]!.id, '--url', 'sqlite:tenants/t0001.db', '--config', tenantDir, '--yes'],
+      dir,
+      { backupLoader: () => import('@strata/backup' as string) },
+    );
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toMatch(/\(tenant t0001\) restored into/);
     const off = await run(['up', '--fleet', 'sqlite:tenants/*.db', '--no-backup'], dir);

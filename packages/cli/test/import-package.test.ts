@@ -16,21 +16,33 @@ function pkg(name: string, manifest: Record<string, unknown>, files: Record<stri
   for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
 }
 
-pkg('dual-pkg', { type: 'module', exports: { '.': { import: './index.js', require: './index.cjs' } } }, {
-  'index.js': "export const format = 'esm';\n",
-  'index.cjs': "Object.defineProperty(exports, '__esModule', { value: true });\nexports.format = 'cjs';\n",
-});
+pkg(
+  'dual-pkg',
+  { type: 'module', exports: { '.': { import: './index.js', require: './index.cjs' } } },
+  {
+    'index.js': "export const format = 'esm';\n",
+    'index.cjs': "Object.defineProperty(exports, '__esModule', { value: true });\nexports.format = 'cjs';\n",
+  },
+);
 pkg('plain-cjs', { main: 'index.js' }, { 'index.js': "module.exports = function createDialect() { return 'made'; };\n" });
 // jiti's CommonJS entry: a function export that carries its own name as a property.
-pkg('fn-with-props', { type: 'module', exports: { '.': { import: './index.mjs', require: './index.cjs' } } }, {
-  'index.mjs': "export function createJiti() { return 'esm'; }\nexport default createJiti;\n",
-  'index.cjs': "function createJiti() { return 'cjs'; }\nmodule.exports = createJiti;\nmodule.exports.createJiti = createJiti;\n",
-});
-pkg('nested-conditions', { exports: { '.': { node: { require: './node.cjs', import: './node.mjs' }, default: './other.js' } } }, {
-  'node.cjs': "exports.which = 'node-require';\n",
-  'node.mjs': "export const which = 'node-import';\n",
-  'other.js': "exports.which = 'other';\n",
-});
+pkg(
+  'fn-with-props',
+  { type: 'module', exports: { '.': { import: './index.mjs', require: './index.cjs' } } },
+  {
+    'index.mjs': "export function createJiti() { return 'esm'; }\nexport default createJiti;\n",
+    'index.cjs': "function createJiti() { return 'cjs'; }\nmodule.exports = createJiti;\nmodule.exports.createJiti = createJiti;\n",
+  },
+);
+pkg(
+  'nested-conditions',
+  { exports: { '.': { node: { require: './node.cjs', import: './node.mjs' }, default: './other.js' } } },
+  {
+    'node.cjs': "exports.which = 'node-require';\n",
+    'node.mjs': "export const which = 'node-import';\n",
+    'other.js': "exports.which = 'other';\n",
+  },
+);
 pkg('esm-only', { type: 'module', exports: { '.': { import: './index.js' } } }, { 'index.js': "export default 'esm-only default';\n" });
 
 const never = async (): Promise<never> => {
@@ -50,7 +62,7 @@ describe('importFromProject', () => {
     expect(loaded.default()).toBe('made');
   });
 
-  it('keeps the named properties of a CommonJS function export (jiti\'s createJiti)', async () => {
+  it("keeps the named properties of a CommonJS function export (jiti's createJiti)", async () => {
     setPreferCommonJs(true);
     const loaded = await importFromProject<{ createJiti: () => string; default: () => string }>('fn-with-props', project, never);
     expect(typeof loaded.createJiti).toBe('function');

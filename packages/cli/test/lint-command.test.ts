@@ -15,7 +15,10 @@ async function run(argv: string[], cwd: string, options: Partial<RunCliOptions> 
     stderr: { write: (s: string) => (stderr += s) },
     env: { STRATA_NO_CACHE: '1' },
     cwd,
-    dialectLoaders: { sqlite: () => import('@strata/dialect-sqlite' as string), postgres: () => import('@strata/dialect-postgres' as string) },
+    dialectLoaders: {
+      sqlite: () => import('@strata/dialect-sqlite' as string),
+      postgres: () => import('@strata/dialect-postgres' as string),
+    },
     modules: { '@strata/core-schema': () => import('@strata/core-schema' as string) },
     lintLoader: () => import('@strata/lint' as string),
     ...options,
@@ -27,11 +30,13 @@ async function run(argv: string[], cwd: string, options: Partial<RunCliOptions> 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'strata-lint-'));
   mkdirSync(join(dir, 'migrations'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name.includes('/') || name.startsWith('strata.config') ? name : join('migrations', name)), text);
+  for (const [name, text] of Object.entries(files))
+    writeFileSync(join(dir, name.includes('/') || name.startsWith('strata.config') ? name : join('migrations', name)), text);
   return dir;
 }
 
-const USERS = '-- strata:up\nCREATE TABLE users (id integer PRIMARY KEY, email text, name text);\nCREATE INDEX users_email ON users (email);\n-- strata:down\nDROP TABLE users;\n';
+const USERS =
+  '-- strata:up\nCREATE TABLE users (id integer PRIMARY KEY, email text, name text);\nCREATE INDEX users_email ON users (email);\n-- strata:down\nDROP TABLE users;\n';
 const RISKY = '-- strata:up\nCREATE INDEX users_name ON users (name);\nALTER TABLE users DROP COLUMN email;\n';
 
 describe('strata lint', () => {
@@ -58,9 +63,28 @@ describe('strata lint', () => {
     const ran = await run(['lint', '--dialect', 'sqlite', '--json'], dir);
     expect(ran.code).toBe(0);
     const document = JSON.parse(ran.stdout);
-    expect(document).toMatchObject({ dialect: 'sqlite', scope: 'all', target: null, migrations: 2, statements: 4, errors: 0, warnings: 1, suppressed: 0, skipped: [], problems: [] });
+    expect(document).toMatchObject({
+      dialect: 'sqlite',
+      scope: 'all',
+      target: null,
+      migrations: 2,
+      statements: 4,
+      errors: 0,
+      warnings: 1,
+      suppressed: 0,
+      skipped: [],
+      problems: [],
+    });
     expect(document.findings).toEqual([
-      expect.objectContaining({ rule: 'sqlite/drop-column', severity: 'warning', migrationId: 'app@1.1.0', file: 'migrations/1.1.0_risky.sql', line: 3, column: 1, statement: 2 }),
+      expect.objectContaining({
+        rule: 'sqlite/drop-column',
+        severity: 'warning',
+        migrationId: 'app@1.1.0',
+        file: 'migrations/1.1.0_risky.sql',
+        line: 3,
+        column: 1,
+        statement: 2,
+      }),
     ]);
     // The index from 1.0.0 is known: SQLite refuses to drop an indexed column.
     expect(document.findings[0].message).toContain('index users_email');
@@ -71,7 +95,9 @@ describe('strata lint', () => {
     const ran = await run(['lint', '--dialect', 'postgres', '--format', 'github'], dir);
     expect(ran.code).toBe(3);
     const lines = ran.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^::error file=migrations\/1\.1\.0_risky\.sql,line=2,col=1,title=strata lint pg\/index-not-concurrent::CREATE INDEX on users/);
+    expect(lines[0]).toMatch(
+      /^::error file=migrations\/1\.1\.0_risky\.sql,line=2,col=1,title=strata lint pg\/index-not-concurrent::CREATE INDEX on users/,
+    );
     expect(lines[1]).toMatch(/^::warning file=migrations\/1\.1\.0_risky\.sql,line=3,col=1,/);
   });
 
@@ -82,7 +108,9 @@ describe('strata lint', () => {
     const ran = await run(['lint', '--json'], dir);
     const document = JSON.parse(ran.stdout);
     expect(document).toMatchObject({ dialect: 'sqlite', scope: 'pending', migrations: 1, target: expect.stringContaining('strata.db') });
-    expect(document.findings.map((f: { rule: string; message: string }) => [f.rule, f.message.includes('users_email')])).toEqual([['sqlite/drop-column', true]]);
+    expect(document.findings.map((f: { rule: string; message: string }) => [f.rule, f.message.includes('users_email')])).toEqual([
+      ['sqlite/drop-column', true],
+    ]);
     const everything = JSON.parse((await run(['lint', '--all', '--json'], dir)).stdout);
     expect(everything).toMatchObject({ scope: 'all', migrations: 2 });
   });
@@ -91,7 +119,9 @@ describe('strata lint', () => {
     const config = { lint: { rules: { 'pg/drop-column': 'error', 'pg/index-not-concurrent': 'off' }, ignore: [] } };
     const dir = project({ '1.0.0_users.sql': USERS, '1.1.0_risky.sql': RISKY, 'strata.config.json': JSON.stringify(config) });
     const ran = await run(['lint', '--dialect', 'postgres', '--json'], dir);
-    expect(JSON.parse(ran.stdout).findings.map((f: { rule: string; severity: string }) => `${f.rule} ${f.severity}`)).toEqual(['pg/drop-column error']);
+    expect(JSON.parse(ran.stdout).findings.map((f: { rule: string; severity: string }) => `${f.rule} ${f.severity}`)).toEqual([
+      'pg/drop-column error',
+    ]);
     expect(ran.code).toBe(3);
 
     writeFileSync(join(dir, 'strata.config.json'), JSON.stringify({ lint: { rules: { 'pg/drop-colum': 'off' } } }));
@@ -99,7 +129,10 @@ describe('strata lint', () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('pg/drop-colum');
 
-    writeFileSync(join(dir, 'strata.config.json'), JSON.stringify({ lint: { ignore: [{ migration: 'app@1.1.0', rules: ['pg/drop-column'] }] } }));
+    writeFileSync(
+      join(dir, 'strata.config.json'),
+      JSON.stringify({ lint: { ignore: [{ migration: 'app@1.1.0', rules: ['pg/drop-column'] }] } }),
+    );
     const noReason = await run(['lint', '--dialect', 'postgres'], dir);
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain('lint.ignore[0]');
@@ -130,7 +163,8 @@ describe('strata lint', () => {
     for (const command of [['status'], ['validate']]) expect((await run(command, dir, { lintLoader: missing })).code).toBe(0);
     expect(loads).toBe(0);
     expect((await run(['up', '--no-backup'], dir)).code).toBe(0);
-    for (const command of [['status'], ['plan'], ['up', '--no-backup']]) expect((await run(command, dir, { lintLoader: missing })).code).toBe(0);
+    for (const command of [['status'], ['plan'], ['up', '--no-backup']])
+      expect((await run(command, dir, { lintLoader: missing })).code).toBe(0);
     expect(loads).toBe(0);
   });
 
@@ -141,14 +175,17 @@ describe('strata lint', () => {
       '1.1.0_index.postgres.sql': '-- strata:transaction off\n-- strata:up\nCREATE INDEX CONCURRENTLY users_name ON users (name);\n',
     });
     const postgres = JSON.parse((await run(['lint', '--dialect', 'postgres', '--json'], dir)).stdout);
-    expect(postgres.findings.map((f: { rule: string; file: string; line: number }) => [f.rule, f.file, f.line])).toEqual([['pg/not-idempotent', 'migrations/1.1.0_index.postgres.sql', 3]]);
+    expect(postgres.findings.map((f: { rule: string; file: string; line: number }) => [f.rule, f.file, f.line])).toEqual([
+      ['pg/not-idempotent', 'migrations/1.1.0_index.postgres.sql', 3],
+    ]);
     const sqlite = JSON.parse((await run(['lint', '--dialect', 'sqlite', '--json'], dir)).stdout);
     expect(sqlite).toMatchObject({ migrations: 2, findings: [] });
   });
 
   it('--since <ref> lints the migration files changed on the branch (committed, staged or untracked)', async () => {
     const dir = project({ '1.0.0_users.sql': USERS, '1.1.0_old_drop.sql': 'ALTER TABLE users DROP COLUMN name;\n' });
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir, stdio: 'pipe' });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir, stdio: 'pipe' });
     git('init', '-q', '-b', 'main');
     git('add', '.');
     git('commit', '-q', '-m', 'base');
@@ -160,7 +197,10 @@ describe('strata lint', () => {
     const ran = await run(['lint', '--since', 'main', '--dialect', 'sqlite', '--json'], dir);
     const document = JSON.parse(ran.stdout);
     expect(document).toMatchObject({ scope: 'changed', migrations: 2 });
-    expect(document.findings.map((f: { migrationId: string; rule: string }) => `${f.migrationId} ${f.rule}`)).toEqual(['app@1.2.0 sqlite/rename', 'app@1.3.0 sqlite/drop-column']);
+    expect(document.findings.map((f: { migrationId: string; rule: string }) => `${f.migrationId} ${f.rule}`)).toEqual([
+      'app@1.2.0 sqlite/rename',
+      'app@1.3.0 sqlite/drop-column',
+    ]);
     // The index from 1.0.0 (not changed, read as context) is known.
     expect(document.findings[1].message).toContain('users_email');
 
@@ -188,7 +228,10 @@ describe('strata lint on PostgreSQL', () => {
   it('lints the migrations pending on the server', async () => {
     const dir = project({ '1.0.0_users.sql': USERS });
     expect((await run(['up', '--no-backup', '--url', database.url], dir)).code).toBe(0);
-    writeFileSync(join(dir, 'migrations', '1.1.0_risky.sql'), '-- strata:transaction off\nCREATE INDEX CONCURRENTLY users_name ON users (name);\n');
+    writeFileSync(
+      join(dir, 'migrations', '1.1.0_risky.sql'),
+      '-- strata:transaction off\nCREATE INDEX CONCURRENTLY users_name ON users (name);\n',
+    );
     const ran = await run(['lint', '--url', database.url, '--json'], dir);
     const document = JSON.parse(ran.stdout);
     expect(document).toMatchObject({ dialect: 'postgres', scope: 'pending', migrations: 1 });
@@ -211,7 +254,10 @@ describe('strata lint in plan and up', () => {
       expect(refused.code, args.join(' ')).toBe(3);
       const document = JSON.parse(refused.stdout);
       expect(document.error).toMatchObject({ code: 'STRATA_LINT_FAILED', hint: expect.stringContaining('--allow-lint') });
-      expect(document.error.problems.map((p: { code: string }) => p.code)).toEqual(['sqlite/add-column-not-null-no-default', 'sqlite/rename']);
+      expect(document.error.problems.map((p: { code: string }) => p.code)).toEqual([
+        'sqlite/add-column-not-null-no-default',
+        'sqlite/rename',
+      ]);
       expect(refused.stderr).toContain('lint: migrations/1.1.0_nick.sql:2:1 error sqlite/add-column-not-null-no-default');
     }
     // Nothing ran, and no backup was taken for the refused run.
@@ -221,7 +267,11 @@ describe('strata lint in plan and up', () => {
   });
 
   it('up: --allow-lint applies anyway (SQLite then decides), and an ignored finding does not stop it', async () => {
-    const dir = project({ '1.0.0_users.sql': USERS, '1.1.0_rename.sql': '-- strata:up\n-- strata:lint-ignore sqlite/rename the app reads both names\nALTER TABLE users RENAME COLUMN name TO full_name;\n' });
+    const dir = project({
+      '1.0.0_users.sql': USERS,
+      '1.1.0_rename.sql':
+        '-- strata:up\n-- strata:lint-ignore sqlite/rename the app reads both names\nALTER TABLE users RENAME COLUMN name TO full_name;\n',
+    });
     const ran = await run(['up', '--no-backup'], dir);
     expect(ran.code, ran.stderr).toBe(0);
     writeFileSync(join(dir, 'migrations', '1.2.0_nick.sql'), '-- strata:up\nALTER TABLE users ADD COLUMN nick TEXT NOT NULL;\n');
@@ -262,7 +312,11 @@ describe('strata lint in plan and up', () => {
     expect(text.stdout).toContain('ALTER TABLE users ADD COLUMN nick');
     expect(text.stdout).toContain('migrations/1.1.0_nick.sql:2:1 error sqlite/add-column-not-null-no-default');
     const document = JSON.parse((await run(['plan', '--json'], dir)).stdout);
-    expect(document.lint).toMatchObject({ errors: 1, warnings: 0, findings: [expect.objectContaining({ rule: 'sqlite/add-column-not-null-no-default' })] });
+    expect(document.lint).toMatchObject({
+      errors: 1,
+      warnings: 0,
+      findings: [expect.objectContaining({ rule: 'sqlite/add-column-not-null-no-default' })],
+    });
     const nothing = JSON.parse((await run(['plan', '--down', '--json'], dir)).stdout);
     expect(nothing.lint).toBeNull();
   });
@@ -271,7 +325,10 @@ describe('strata lint in plan and up', () => {
 describe('loadOnce', () => {
   it('shares the first load of a source, so plan/up and their lint read each file once', async () => {
     let loads = 0;
-    const source = loadOnce({ description: 'x', load: async () => ({ migrations: [], problems: [{ code: 'STRATA_INVALID_MIGRATION', message: String(++loads) }] }) });
+    const source = loadOnce({
+      description: 'x',
+      load: async () => ({ migrations: [], problems: [{ code: 'STRATA_INVALID_MIGRATION', message: String(++loads) }] }),
+    });
     const [a, b] = await Promise.all([source.load(), source.load()]);
     expect(a).toBe(b);
     expect(await source.load()).toBe(a);

@@ -13,7 +13,9 @@ vi.mock('node:os', async (importOriginal) => {
   return {
     ...real,
     homedir: () => {
-      throw Object.assign(new Error('A system error occurred: uv_os_homedir returned ENOENT (no such file or directory)'), { code: 'ERR_SYSTEM_ERROR' });
+      throw Object.assign(new Error('A system error occurred: uv_os_homedir returned ENOENT (no such file or directory)'), {
+        code: 'ERR_SYSTEM_ERROR',
+      });
     },
   };
 });

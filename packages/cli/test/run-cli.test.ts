@@ -19,7 +19,10 @@ async function run(argv: string[], options: Partial<RunCliOptions> & { cwd?: str
     stderr: { write: (s: string) => (stderr += s) },
     env: {},
     cwd: options.cwd ?? mkdtempSync(join(tmpdir(), 'strata-run-cli-')),
-    dialectLoaders: { sqlite: () => import('@strata/dialect-sqlite' as string), postgres: () => import('@strata/dialect-postgres' as string) },
+    dialectLoaders: {
+      sqlite: () => import('@strata/dialect-sqlite' as string),
+      postgres: () => import('@strata/dialect-postgres' as string),
+    },
     ...options,
   });
   return { code, stdout, stderr };
@@ -59,17 +62,23 @@ describe('runCli', () => {
   it('reports an unknown flag as exactly one JSON document with --json, exit 2', async () => {
     const ran = await run(['status', '--json', '--frobnicate']);
     expect(ran.code).toBe(2);
-    expect(JSON.parse(ran.stdout)).toEqual({ error: { code: 'STRATA_USAGE', message: 'Unknown option --frobnicate', hint: 'Run `strata status --help` for usage' } });
+    expect(JSON.parse(ran.stdout)).toEqual({
+      error: { code: 'STRATA_USAGE', message: 'Unknown option --frobnicate', hint: 'Run `strata status --help` for usage' },
+    });
     expect(ran.stderr).toMatch(/^error STRATA_USAGE: Unknown option --frobnicate\nhint: /);
   });
 
   it('names the dialect package to install when it is missing', async () => {
     const missing = async () => {
-      throw Object.assign(new Error("Cannot find package '@strata/dialect-postgres' imported from /x/strata.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+      throw Object.assign(new Error("Cannot find package '@strata/dialect-postgres' imported from /x/strata.js"), {
+        code: 'ERR_MODULE_NOT_FOUND',
+      });
     };
     const ran = await run(['status', '--url', 'postgres://u@h/db'], { dialectLoaders: { postgres: missing } });
     expect(ran.code).toBe(2);
-    expect(ran.stderr).toContain('error STRATA_DIALECT_MISSING: The postgres:// URL needs @strata/dialect-postgres, which is not installed');
+    expect(ran.stderr).toContain(
+      'error STRATA_DIALECT_MISSING: The postgres:// URL needs @strata/dialect-postgres, which is not installed',
+    );
     expect(ran.stderr).toContain('hint: npm install @strata/dialect-postgres pg');
   });
 

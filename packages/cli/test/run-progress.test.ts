@@ -17,8 +17,14 @@ afterAll(async () => {
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), 'strata-progress-'));
   mkdirSync(join(dir, 'migrations'));
-  writeFileSync(join(dir, 'migrations', '1.0.0_slow.sql'), '-- strata:up\nSELECT pg_sleep(1.5);\nCREATE TABLE slow (id int);\n-- strata:down\nDROP TABLE slow;\n');
-  writeFileSync(join(dir, 'migrations', '1.1.0_quick.sql'), '-- strata:up\nCREATE TABLE quick (id int);\n-- strata:down\nDROP TABLE quick;\n');
+  writeFileSync(
+    join(dir, 'migrations', '1.0.0_slow.sql'),
+    '-- strata:up\nSELECT pg_sleep(1.5);\nCREATE TABLE slow (id int);\n-- strata:down\nDROP TABLE slow;\n',
+  );
+  writeFileSync(
+    join(dir, 'migrations', '1.1.0_quick.sql'),
+    '-- strata:up\nCREATE TABLE quick (id int);\n-- strata:down\nDROP TABLE quick;\n',
+  );
   return dir;
 }
 
@@ -53,16 +59,25 @@ describe('live progress on a terminal', () => {
   }, 60_000);
 
   it('waits for the lock visibly, and draws nothing on a pipe or with --json', async () => {
-    await runCli(['down', '--steps', '2', '--yes', '--no-backup', '--url', database.url], { stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: project() });
+    await runCli(['down', '--steps', '2', '--yes', '--no-backup', '--url', database.url], {
+      stdout: { write: () => true },
+      stderr: { write: () => true },
+      env: {},
+      cwd: project(),
+    });
     // (Imported by name, as the CLI's own loader does: @strata/cli does not depend on the dialect.)
-    const { createPostgresDialect } = (await import('@strata/dialect-postgres' as string)) as { createPostgresDialect(options: { connectionString: string }): Dialect };
+    const { createPostgresDialect } = (await import('@strata/dialect-postgres' as string)) as {
+      createPostgresDialect(options: { connectionString: string }): Dialect;
+    };
     const holder = await createPostgresDialect({ connectionString: database.url }).connect({ purpose: 'migrate', lockTimeoutMs: 1000 });
     await holder.acquireLock();
     const release = setTimeout(() => void holder.releaseLock(), 1_200);
     try {
       const ran = await run(['up', '--no-backup', '--url', database.url, '--lock-timeout', '30s'], true);
       expect(ran.code, ran.stderr).toBe(0);
-      expect(frames(ran.stderr).filter((f) => f.startsWith('waiting for the migration lock on postgres://')).length).toBeGreaterThanOrEqual(2);
+      expect(frames(ran.stderr).filter((f) => f.startsWith('waiting for the migration lock on postgres://')).length).toBeGreaterThanOrEqual(
+        2,
+      );
     } finally {
       clearTimeout(release);
       await holder.releaseLock().catch(() => {});

@@ -59,7 +59,10 @@ describe('pickDirectUrl', () => {
   it('lets config directUrl win over DATABASE_URL and config url, not over an explicit --url', () => {
     expect(pickDirectUrl({ url: pooled, source: 'env' }, undefined, direct)).toEqual({ url: direct, source: 'direct-url-config' });
     expect(pickDirectUrl({ url: pooled, source: 'config' }, undefined, direct)).toEqual({ url: direct, source: 'direct-url-config' });
-    expect(pickDirectUrl({ url: 'postgres://other/db', source: 'flag' }, undefined, direct)).toEqual({ url: 'postgres://other/db', source: 'flag' });
+    expect(pickDirectUrl({ url: 'postgres://other/db', source: 'flag' }, undefined, direct)).toEqual({
+      url: 'postgres://other/db',
+      source: 'flag',
+    });
     expect(pickDirectUrl({ url: pooled, source: 'env' }, undefined, undefined)).toEqual({ url: pooled, source: 'env' });
   });
 });

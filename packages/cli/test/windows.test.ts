@@ -28,7 +28,10 @@ async function run(cwd: string, argv: string[], now: string, options: Partial<Ru
 }
 
 /** Berlin nightly 22:00–04:00 on weekdays; 1.1.0 opts in; 1.0.0 and 1.2.0 do not. */
-function project(window = 'nightly', windows: object = { nightly: { days: 'mon-fri', from: '22:00', to: '04:00', timezone: 'Europe/Berlin' } }): string {
+function project(
+  window = 'nightly',
+  windows: object = { nightly: { days: 'mon-fri', from: '22:00', to: '04:00', timezone: 'Europe/Berlin' } },
+): string {
   const cwd = mkdtempSync(join(tmpdir(), 'strata-windows-'));
   mkdirSync(join(cwd, 'migrations'));
   writeFileSync(join(cwd, 'strata.config.json'), JSON.stringify({ url: 'sqlite:./app.db', windows }));
@@ -49,7 +52,12 @@ describe('maintenance windows', () => {
     expect(ran.code).toBe(8);
     const report = JSON.parse(ran.stdout);
     expect(report.steps.map((s: { id: string; outcome: string }) => `${s.id} ${s.outcome}`)).toEqual(['app@1.0.0 applied']);
-    expect(report.deferred).toMatchObject({ code: 'STRATA_DEFERRED', migrationId: 'app@1.1.0', window: 'nightly', opensAt: '2026-03-25T21:00:00.000Z' });
+    expect(report.deferred).toMatchObject({
+      code: 'STRATA_DEFERRED',
+      migrationId: 'app@1.1.0',
+      window: 'nightly',
+      opensAt: '2026-03-25T21:00:00.000Z',
+    });
     expect(report.deferred.message).toContain('opens 2026-03-25 22:00 Europe/Berlin, in 3 h');
 
     const history = JSON.parse((await run(cwd, ['history', '--json'], CLOSED)).stdout);
@@ -62,7 +70,9 @@ describe('maintenance windows', () => {
     expect(status.code).toBe(0);
     expect(status.stdout + status.stderr).toContain('app@1.1.0: waiting for window nightly (opens 2026-03-25 22:00 Europe/Berlin, in 3 h)');
     const statusJson = JSON.parse((await run(cwd, ['status', '--json'], CLOSED)).stdout);
-    expect(statusJson.windows).toEqual([expect.objectContaining({ migrationId: 'app@1.1.0', window: 'nightly', open: false, opensAt: '2026-03-25T21:00:00.000Z' })]);
+    expect(statusJson.windows).toEqual([
+      expect.objectContaining({ migrationId: 'app@1.1.0', window: 'nightly', open: false, opensAt: '2026-03-25T21:00:00.000Z' }),
+    ]);
 
     // Text output says it too, and exits 8.
     const again = await run(cwd, ['up'], CLOSED);
@@ -128,7 +138,11 @@ describe('maintenance windows', () => {
     const ran = await pending;
     expect(ran.code).toBe(130);
     const status = JSON.parse((await run(cwd, ['status', '--json'], CLOSED)).stdout);
-    expect(status.migrations.map((m: { id: string; state: string }) => `${m.id} ${m.state}`)).toEqual(['app@1.0.0 applied', 'app@1.1.0 pending', 'app@1.2.0 pending']);
+    expect(status.migrations.map((m: { id: string; state: string }) => `${m.id} ${m.state}`)).toEqual([
+      'app@1.0.0 applied',
+      'app@1.1.0 pending',
+      'app@1.2.0 pending',
+    ]);
     expect(status.problems).toEqual([]);
   });
 

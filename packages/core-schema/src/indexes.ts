@@ -57,11 +57,7 @@ export const CORE_INDEXES = [
  * PostgreSQL-only GIN indexes on JSONB columns (`core@1.1.0`), for containment queries such as
  * `permissions @> '["models:write"]'`. SQLite stores JSON as text and has no equivalent.
  */
-export const POSTGRES_ONLY_INDEXES = [
-  'idx_roles_permissions',
-  'idx_visual_models_metadata',
-  'idx_custom_components_metadata',
-] as const;
+export const POSTGRES_ONLY_INDEXES = ['idx_roles_permissions', 'idx_visual_models_metadata', 'idx_custom_components_metadata'] as const;
 
 /** Every index `core@1.1.0` creates, per dialect. */
 export const CORE_INDEXES_BY_DIALECT = {

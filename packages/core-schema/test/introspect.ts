@@ -39,9 +39,9 @@ export function snapshotSqlite(db: Database.Database): SchemaSnapshot {
     indexedLeadingColumns: new Set(),
   };
   for (const table of tables) {
-    snapshot.columns[table] = (
-      db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all(table) as { name: string }[]
-    ).map((row) => row.name);
+    snapshot.columns[table] = (db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all(table) as { name: string }[]).map(
+      (row) => row.name,
+    );
     const foreignKeys = db.prepare('SELECT "from", "table", on_delete FROM pragma_foreign_key_list(?)').all(table) as {
       from: string;
       table: string;
@@ -56,9 +56,9 @@ export function snapshotSqlite(db: Database.Database): SchemaSnapshot {
       partial: 0 | 1;
     }[];
     for (const index of indexes) {
-      const columns = (
-        db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(index.name) as { name: string }[]
-      ).map((row) => row.name);
+      const columns = (db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(index.name) as { name: string }[]).map(
+        (row) => row.name,
+      );
       if (index.origin !== 'c') snapshot.keys.push(`${table}(${columns.join(', ')})`);
       if (index.partial === 0 && columns[0] !== undefined) snapshot.indexedLeadingColumns.add(`${table}.${columns[0]}`);
     }
@@ -105,8 +105,7 @@ export async function snapshotPostgres(client: pg.ClientBase): Promise<SchemaSna
       WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace`,
   );
   for (const fk of foreignKeys.rows) {
-    snapshot.foreignKeys[`${fk.table_name}.${fk.column_name}`] =
-      `${fk.referenced} ${POSTGRES_ON_DELETE[fk.confdeltype] ?? fk.confdeltype}`;
+    snapshot.foreignKeys[`${fk.table_name}.${fk.column_name}`] = `${fk.referenced} ${POSTGRES_ON_DELETE[fk.confdeltype] ?? fk.confdeltype}`;
   }
   const keys = await client.query<{ key: string }>(
     `SELECT c.conrelid::regclass::text || '(' || string_agg(a.attname, ', ' ORDER BY k.position) || ')' AS key

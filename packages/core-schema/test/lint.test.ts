@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { lintMigrationFromBody, lintMigrations } from '@strata/lint';
 import { CORE_LINT_IGNORES, CORE_MIGRATIONS } from '../src/index.js';
 
-const bodies = (dialect: 'postgres' | 'sqlite') => CORE_MIGRATIONS.map((m) => lintMigrationFromBody({ id: `core@${m.version}`, up: m.up[dialect] }));
+const bodies = (dialect: 'postgres' | 'sqlite') =>
+  CORE_MIGRATIONS.map((m) => lintMigrationFromBody({ id: `core@${m.version}`, up: m.up[dialect] }));
 
 describe('the core migrations under strata lint', () => {
   it('lint clean on SQLite', async () => {

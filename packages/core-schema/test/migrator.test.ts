@@ -67,25 +67,33 @@ describe('coreSchema through the migrator', () => {
 
   it('applies, reverts to nothing and re-applies on SQLite, with the expected catalogue', async () => {
     const filename = join(directory, 'core.db');
-    await applyRevertReapply(createSqliteDialect({ filename }), async () => {
-      const db = new Database(filename, { readonly: true });
-      try {
-        return snapshotSqlite(db);
-      } finally {
-        db.close();
-      }
-    }, 'sqlite');
+    await applyRevertReapply(
+      createSqliteDialect({ filename }),
+      async () => {
+        const db = new Database(filename, { readonly: true });
+        try {
+          return snapshotSqlite(db);
+        } finally {
+          db.close();
+        }
+      },
+      'sqlite',
+    );
   });
 
   it('applies, reverts to nothing and re-applies on PostgreSQL, with the expected catalogue', async () => {
-    await applyRevertReapply(createPostgresDialect({ connectionString: database.url }), async () => {
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        return await snapshotPostgres(client);
-      } finally {
-        await client.end();
-      }
-    }, 'postgres');
+    await applyRevertReapply(
+      createPostgresDialect({ connectionString: database.url }),
+      async () => {
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        try {
+          return await snapshotPostgres(client);
+        } finally {
+          await client.end();
+        }
+      },
+      'postgres',
+    );
   });
 });

@@ -40,10 +40,11 @@ async function insertTenant(domain: string): Promise<string> {
 
 async function insertUser(tenantId: string, username: string): Promise<string> {
   return (
-    await one<{ id: string }>(
-      "INSERT INTO users (tenant_id, username, email, password_hash) VALUES ($1, $2, $3, 'x') RETURNING id",
-      [tenantId, username, `${username}@example.com`],
-    )
+    await one<{ id: string }>("INSERT INTO users (tenant_id, username, email, password_hash) VALUES ($1, $2, $3, 'x') RETURNING id", [
+      tenantId,
+      username,
+      `${username}@example.com`,
+    ])
   ).id;
 }
 
@@ -89,7 +90,9 @@ describe('POSTGRES_INITIAL_SCHEMA_UP (core@1.0.0)', () => {
         ORDER BY table_name, ordinal_position`,
     );
     const describe = (table: string) =>
-      rows.filter((row) => row.table_name === table).map((row) => `${row.column_name} ${row.data_type}${row.is_nullable === 'NO' ? ' NOT NULL' : ''}`);
+      rows
+        .filter((row) => row.table_name === table)
+        .map((row) => `${row.column_name} ${row.data_type}${row.is_nullable === 'NO' ? ' NOT NULL' : ''}`);
     expect(describe('tenants')).toEqual([
       'id uuid NOT NULL',
       'name character varying NOT NULL',
@@ -209,8 +212,16 @@ describe('POSTGRES_INITIAL_SCHEMA_UP (core@1.0.0)', () => {
     const adminId = await insertUser(tenantId, 'admin');
     const userId = await insertUser(tenantId, 'ada');
     const { id: roleId } = await one<{ id: string }>("INSERT INTO roles (tenant_id, name) VALUES ($1, 'editor') RETURNING id", [tenantId]);
-    await client.query('INSERT INTO user_roles (user_id, role_id, tenant_id, granted_by) VALUES ($1, $2, $3, $4)', [userId, roleId, tenantId, adminId]);
-    await client.query("INSERT INTO audit_logs (tenant_id, user_id, action, resource_type) VALUES ($1, $2, 'grant', 'role')", [tenantId, adminId]);
+    await client.query('INSERT INTO user_roles (user_id, role_id, tenant_id, granted_by) VALUES ($1, $2, $3, $4)', [
+      userId,
+      roleId,
+      tenantId,
+      adminId,
+    ]);
+    await client.query("INSERT INTO audit_logs (tenant_id, user_id, action, resource_type) VALUES ($1, $2, 'grant', 'role')", [
+      tenantId,
+      adminId,
+    ]);
     const { id: modelId } = await one<{ id: string }>(
       "INSERT INTO visual_models (tenant_id, created_by, name, model_type) VALUES ($1, $2, 'm', 'flow') RETURNING id",
       [tenantId, adminId],
@@ -233,16 +244,24 @@ describe('POSTGRES_INITIAL_SCHEMA_UP (core@1.0.0)', () => {
     await insertUser(tenantId, 'ada');
     expect(
       await failure(
-        client.query("INSERT INTO users (tenant_id, username, email, password_hash) VALUES ($1, 'ada2', 'ada@example.com', 'x')", [tenantId]),
+        client.query("INSERT INTO users (tenant_id, username, email, password_hash) VALUES ($1, 'ada2', 'ada@example.com', 'x')", [
+          tenantId,
+        ]),
       ),
     ).toEqual({ code: '23505', constraint: 'users_tenant_id_email_key' });
-    expect(await failure(client.query("UPDATE tenants SET status = 'paused'"))).toEqual({ code: '23514', constraint: 'tenants_status_check' });
+    expect(await failure(client.query("UPDATE tenants SET status = 'paused'"))).toEqual({
+      code: '23514',
+      constraint: 'tenants_status_check',
+    });
     expect(
-      await failure(client.query("INSERT INTO visual_models (tenant_id, name, model_type, version) VALUES ($1, 'm', 'flow', 0)", [tenantId])),
+      await failure(
+        client.query("INSERT INTO visual_models (tenant_id, name, model_type, version) VALUES ($1, 'm', 'flow', 0)", [tenantId]),
+      ),
     ).toEqual({ code: '23514', constraint: 'visual_models_version_check' });
-    const { id: modelId } = await one<{ id: string }>("INSERT INTO visual_models (tenant_id, name, model_type) VALUES ($1, 'm', 'flow') RETURNING id", [
-      tenantId,
-    ]);
+    const { id: modelId } = await one<{ id: string }>(
+      "INSERT INTO visual_models (tenant_id, name, model_type) VALUES ($1, 'm', 'flow') RETURNING id",
+      [tenantId],
+    );
     expect(
       await failure(
         client.query(
@@ -276,7 +295,9 @@ describe('POSTGRES_ADD_INDEXES_UP (core@1.1.0)', () => {
     await upAll();
     const { indexes } = await snapshotPostgres(client);
     expect(indexes).toEqual(sorted(CORE_INDEXES_BY_DIALECT.postgres));
-    const created = await one<{ n: number }>("SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE 'idx\\_%'");
+    const created = await one<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE 'idx\\_%'",
+    );
     expect(created.n).toBeGreaterThanOrEqual(30);
   });
 

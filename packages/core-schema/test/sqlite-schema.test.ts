@@ -54,14 +54,29 @@ describe('SQLITE_INITIAL_SCHEMA_UP (core@1.0.0)', () => {
     apply(SQLITE_INITIAL_SCHEMA_UP);
     const { columns } = snapshotSqlite(db);
     expect(columns.tenants).toEqual([
-      'id', 'name', 'domain', 'created_at', 'updated_at', 'status', 'configuration', 'resource_limits', 'billing_info',
+      'id',
+      'name',
+      'domain',
+      'created_at',
+      'updated_at',
+      'status',
+      'configuration',
+      'resource_limits',
+      'billing_info',
     ]);
     expect(columns.users).toEqual([
-      'id', 'tenant_id', 'username', 'email', 'password_hash', 'created_at', 'last_login', 'status', 'profile', 'preferences',
+      'id',
+      'tenant_id',
+      'username',
+      'email',
+      'password_hash',
+      'created_at',
+      'last_login',
+      'status',
+      'profile',
+      'preferences',
     ]);
-    expect(columns.roles).toEqual([
-      'id', 'tenant_id', 'name', 'description', 'permissions', 'parent_role_id', 'created_at', 'updated_at',
-    ]);
+    expect(columns.roles).toEqual(['id', 'tenant_id', 'name', 'description', 'permissions', 'parent_role_id', 'created_at', 'updated_at']);
   });
 
   it('declares every foreign key with its ON DELETE action', () => {
@@ -100,13 +115,25 @@ describe('SQLITE_INITIAL_SCHEMA_UP (core@1.0.0)', () => {
     const roleId = (db.prepare("INSERT INTO roles (tenant_id, name) VALUES (?, 'admin') RETURNING id").get(tenantId) as { id: string }).id;
     db.prepare('INSERT INTO user_roles (user_id, role_id, tenant_id) VALUES (?, ?, ?)').run(userId, roleId, tenantId);
     const modelId = (
-      db.prepare("INSERT INTO visual_models (tenant_id, created_by, name, model_type) VALUES (?, ?, 'm', 'flow') RETURNING id").get(tenantId, userId) as {
+      db
+        .prepare("INSERT INTO visual_models (tenant_id, created_by, name, model_type) VALUES (?, ?, 'm', 'flow') RETURNING id")
+        .get(tenantId, userId) as {
         id: string;
       }
     ).id;
-    db.prepare("INSERT INTO execution_records (tenant_id, model_id, user_id, status) VALUES (?, ?, ?, 'running')").run(tenantId, modelId, userId);
-    db.prepare("INSERT INTO custom_components (tenant_id, created_by, name, component_type) VALUES (?, ?, 'c', 'node')").run(tenantId, userId);
-    db.prepare("INSERT INTO audit_logs (tenant_id, user_id, action, resource_type) VALUES (?, ?, 'login', 'session')").run(tenantId, userId);
+    db.prepare("INSERT INTO execution_records (tenant_id, model_id, user_id, status) VALUES (?, ?, ?, 'running')").run(
+      tenantId,
+      modelId,
+      userId,
+    );
+    db.prepare("INSERT INTO custom_components (tenant_id, created_by, name, component_type) VALUES (?, ?, 'c', 'node')").run(
+      tenantId,
+      userId,
+    );
+    db.prepare("INSERT INTO audit_logs (tenant_id, user_id, action, resource_type) VALUES (?, ?, 'login', 'session')").run(
+      tenantId,
+      userId,
+    );
 
     db.prepare('DELETE FROM tenants WHERE id = ?').run(tenantId);
 
@@ -122,10 +149,17 @@ describe('SQLITE_INITIAL_SCHEMA_UP (core@1.0.0)', () => {
     const adminId = insertUser(tenantId, 'admin');
     const userId = insertUser(tenantId, 'ada');
     const roleId = (db.prepare("INSERT INTO roles (tenant_id, name) VALUES (?, 'editor') RETURNING id").get(tenantId) as { id: string }).id;
-    db.prepare('INSERT INTO user_roles (user_id, role_id, tenant_id, granted_by) VALUES (?, ?, ?, ?)').run(userId, roleId, tenantId, adminId);
+    db.prepare('INSERT INTO user_roles (user_id, role_id, tenant_id, granted_by) VALUES (?, ?, ?, ?)').run(
+      userId,
+      roleId,
+      tenantId,
+      adminId,
+    );
     db.prepare("INSERT INTO audit_logs (tenant_id, user_id, action, resource_type) VALUES (?, ?, 'grant', 'role')").run(tenantId, adminId);
     const modelId = (
-      db.prepare("INSERT INTO visual_models (tenant_id, created_by, name, model_type) VALUES (?, ?, 'm', 'flow') RETURNING id").get(tenantId, adminId) as {
+      db
+        .prepare("INSERT INTO visual_models (tenant_id, created_by, name, model_type) VALUES (?, ?, 'm', 'flow') RETURNING id")
+        .get(tenantId, adminId) as {
         id: string;
       }
     ).id;
@@ -142,9 +176,9 @@ describe('SQLITE_INITIAL_SCHEMA_UP (core@1.0.0)', () => {
 
   it('refuses JSON columns holding text that is not JSON', () => {
     apply(SQLITE_INITIAL_SCHEMA_UP);
-    expect(() =>
-      db.prepare("INSERT INTO tenants (name, domain, configuration) VALUES ('a', 'a.example.com', '{not json')").run(),
-    ).toThrow(/CHECK constraint failed/);
+    expect(() => db.prepare("INSERT INTO tenants (name, domain, configuration) VALUES ('a', 'a.example.com', '{not json')").run()).toThrow(
+      /CHECK constraint failed/,
+    );
     const tenantId = insertTenant('a.example.com');
     expect(() => db.prepare("INSERT INTO roles (tenant_id, name, permissions) VALUES (?, 'r', '[oops')").run(tenantId)).toThrow(
       /CHECK constraint failed/,
@@ -177,17 +211,23 @@ describe('SQLITE_INITIAL_SCHEMA_UP (core@1.0.0)', () => {
     expect(() =>
       db.prepare("INSERT INTO visual_models (tenant_id, name, model_type, is_public) VALUES (?, 'm', 'flow', 2)").run(tenantId),
     ).toThrow(/CHECK constraint failed/);
-    expect(() => db.prepare("INSERT INTO visual_models (tenant_id, name, model_type, version) VALUES (?, 'm', 'flow', 0)").run(tenantId)).toThrow(
-      /visual_models_version_check/,
-    );
-    const modelId = (db.prepare("INSERT INTO visual_models (tenant_id, name, model_type) VALUES (?, 'm', 'flow') RETURNING id").get(tenantId) as { id: string }).id;
+    expect(() =>
+      db.prepare("INSERT INTO visual_models (tenant_id, name, model_type, version) VALUES (?, 'm', 'flow', 0)").run(tenantId),
+    ).toThrow(/visual_models_version_check/);
+    const modelId = (
+      db.prepare("INSERT INTO visual_models (tenant_id, name, model_type) VALUES (?, 'm', 'flow') RETURNING id").get(tenantId) as {
+        id: string;
+      }
+    ).id;
     expect(() =>
       db
-        .prepare("INSERT INTO execution_records (tenant_id, model_id, started_at, completed_at) VALUES (?, ?, '2024-05-01 10:00:00', '2024-05-01T09:59:59Z')")
+        .prepare(
+          "INSERT INTO execution_records (tenant_id, model_id, started_at, completed_at) VALUES (?, ?, '2024-05-01 10:00:00', '2024-05-01T09:59:59Z')",
+        )
         .run(tenantId, modelId),
     ).toThrow(/execution_records_completed_at_check/);
     expect(() =>
-      db.prepare("INSERT INTO execution_records (tenant_id, model_id, duration_ms) VALUES (?, ?, -1)").run(tenantId, modelId),
+      db.prepare('INSERT INTO execution_records (tenant_id, model_id, duration_ms) VALUES (?, ?, -1)').run(tenantId, modelId),
     ).toThrow(/execution_records_duration_ms_check/);
   });
 
@@ -237,7 +277,9 @@ describe('SQLITE_ADD_INDEXES_UP (core@1.1.0)', () => {
     expect(plan("SELECT * FROM audit_logs WHERE tenant_id = 'x' ORDER BY created_at DESC LIMIT 50")).toContain(
       'idx_audit_logs_tenant_id_created_at',
     );
-    expect(plan("SELECT id FROM users WHERE tenant_id = 'x' AND status = 'active'")).toMatch(/idx_users_tenant_id_active|sqlite_autoindex_users/);
+    expect(plan("SELECT id FROM users WHERE tenant_id = 'x' AND status = 'active'")).toMatch(
+      /idx_users_tenant_id_active|sqlite_autoindex_users/,
+    );
   });
 
   it('is reverted by SQLITE_ADD_INDEXES_DOWN, leaving the tables and their key indexes', () => {

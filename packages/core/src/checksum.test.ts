@@ -28,7 +28,11 @@ describe('checksum', () => {
   });
 
   it('hashes UTF-8 bytes', () => {
-    expect(checksum('é')).toBe(createHash('sha256').update(Buffer.from([0xc3, 0xa9])).digest('hex'));
+    expect(checksum('é')).toBe(
+      createHash('sha256')
+        .update(Buffer.from([0xc3, 0xa9]))
+        .digest('hex'),
+    );
   });
 
   it('gives a BOM, CRLF or lone CR copy the same hash as the LF text', () => {

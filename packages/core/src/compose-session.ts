@@ -49,7 +49,11 @@ export function composeSession(parts: SessionParts): DialectSession {
     },
     async acquireLock(acquire) {
       if (held) return;
-      if (inTransaction) throw new StrataError('STRATA_DIALECT_CONTRACT', 'acquireLock was called inside a transaction; the lock must be taken with none open');
+      if (inTransaction)
+        throw new StrataError(
+          'STRATA_DIALECT_CONTRACT',
+          'acquireLock was called inside a transaction; the lock must be taken with none open',
+        );
       await waitForLock(
         {
           tryLock: () => lock.tryLock(),

@@ -128,9 +128,7 @@ describe('redactSecrets', () => {
   });
 
   it('removes each explicit secret wherever it occurs', () => {
-    expect(redactSecrets('token abc123 and again abc123; key xyz789', ['abc123', 'xyz789'])).toBe(
-      'token *** and again ***; key ***',
-    );
+    expect(redactSecrets('token abc123 and again abc123; key xyz789', ['abc123', 'xyz789'])).toBe('token *** and again ***; key ***');
   });
 
   it('ignores explicit secrets too short to be a password', () => {

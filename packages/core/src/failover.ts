@@ -96,4 +96,3 @@ async function probe(primary: Dialect, timeoutMs: number, signal: AbortSignal | 
 export function isCompositeDialect(dialect: Dialect): dialect is CompositeDialect {
   return typeof (dialect as Partial<CompositeDialect>).select === 'function';
 }
-

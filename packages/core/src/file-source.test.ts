@@ -42,7 +42,8 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 const INIT = '-- strata:up\nCREATE TABLE users (id int);\n-- strata:down\nDROP TABLE users;\n';
 const ADD_GENERIC = '-- strata:depends core@1.0.0\n-- strata:up\nALTER TABLE users ADD COLUMN email text;\n';
-const ADD_POSTGRES = '-- strata:depends core@1.0.0\n-- strata:up\nALTER TABLE users ADD COLUMN email citext;\n-- strata:down\nALTER TABLE users DROP COLUMN email;\n';
+const ADD_POSTGRES =
+  '-- strata:depends core@1.0.0\n-- strata:up\nALTER TABLE users ADD COLUMN email citext;\n-- strata:down\nALTER TABLE users DROP COLUMN email;\n';
 
 describe('createFileSource', () => {
   it('describes itself by folder and module, defaulting to module app', () => {
@@ -82,7 +83,14 @@ describe('createFileSource', () => {
     expect(migrations.map((m) => m.id).sort()).toEqual(['app@1.0.0', 'app@1.1.0']);
 
     const init = byId.get('app@1.0.0')!;
-    expect(init).toMatchObject({ module: 'app', name: 'init', dependsOn: [], transaction: true, hasDown: true, file: join(dir, '1.0.0_init.sql') });
+    expect(init).toMatchObject({
+      module: 'app',
+      name: 'init',
+      dependsOn: [],
+      transaction: true,
+      hasDown: true,
+      file: join(dir, '1.0.0_init.sql'),
+    });
     expect(init.version.text).toBe('1.0.0');
     expect(init.load).toBeUndefined();
     expect(await init.resolve('sqlite')).toEqual({
@@ -204,7 +212,9 @@ describe('createFileSource', () => {
       ['STRATA_INVALID_VERSION', join(dir, 'v1.2.3_x.sql')],
     ]);
     const message = (name: string) => problems.find((p) => p.file === join(dir, name))!.message;
-    expect(message('1.2_x.sql')).toBe(`${join(dir, '1.2_x.sql')}: invalid version "1.2": it needs three numbers MAJOR.MINOR.PATCH, found 2`);
+    expect(message('1.2_x.sql')).toBe(
+      `${join(dir, '1.2_x.sql')}: invalid version "1.2": it needs three numbers MAJOR.MINOR.PATCH, found 2`,
+    );
     expect(message('v1.2.3_x.sql')).toMatch(/: invalid version "v1\.2\.3": it starts with "v"/);
     expect(message('01.2.3_x.sql')).toMatch(/: invalid version "01\.2\.3": "01" has a leading zero/);
     expect(message('1.2.3.4_x.sql')).toMatch(/: invalid version "1\.2\.3\.4": .*found 4/);
@@ -294,13 +304,19 @@ describe('createFileSource', () => {
   it('gives each dialect file its own directives and file name through forDialect', async () => {
     const dir = folder({
       '1.0.0_idx.sql': 'CREATE INDEX i ON t (a);',
-      '1.0.0_idx.postgres.sql': '-- strata:transaction off\n-- strata:depends core@1.0.0\n-- strata:up\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- strata:down\nDROP INDEX CONCURRENTLY i;\n',
+      '1.0.0_idx.postgres.sql':
+        '-- strata:transaction off\n-- strata:depends core@1.0.0\n-- strata:up\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- strata:down\nDROP INDEX CONCURRENTLY i;\n',
       '1.1.0_gin.postgres.sql': 'CREATE INDEX g ON t USING gin (b);',
     });
     const { byId, problems } = await load(dir);
     expect(problems).toEqual([]);
     const idx = byId.get('app@1.0.0')!;
-    expect(idx.forDialect!('postgres')).toMatchObject({ transaction: false, dependsOn: ['core@1.0.0'], hasDown: true, file: join(dir, '1.0.0_idx.postgres.sql') });
+    expect(idx.forDialect!('postgres')).toMatchObject({
+      transaction: false,
+      dependsOn: ['core@1.0.0'],
+      hasDown: true,
+      file: join(dir, '1.0.0_idx.postgres.sql'),
+    });
     expect(idx.forDialect!('sqlite')).toMatchObject({ transaction: true, dependsOn: [], hasDown: false, file: join(dir, '1.0.0_idx.sql') });
     expect((await idx.forDialect!('postgres')!.resolve('postgres')).checksumText).toContain('CONCURRENTLY');
     const gin = byId.get('app@1.1.0')!;
@@ -328,7 +344,13 @@ describe('createFileSource', () => {
     const { byId, problems } = await load(dir, 'billing');
     expect(problems).toEqual([]);
     const migration: Migration = byId.get('billing@1.1.0')!;
-    expect(migration).toMatchObject({ name: 'script', dependsOn: [], hasDown: undefined, transaction: true, file: join(dir, '1.1.0_script.mjs') });
+    expect(migration).toMatchObject({
+      name: 'script',
+      dependsOn: [],
+      hasDown: undefined,
+      transaction: true,
+      file: join(dir, '1.1.0_script.mjs'),
+    });
     expect(typeof migration.load).toBe('function');
     expect(await migration.load!()).toEqual({ up: 'CREATE TABLE t (id int)', down: 'DROP TABLE t', dependsOn: ['app@1.0.0'] });
     expect(await migration.resolve('sqlite')).toEqual({ up: 'CREATE TABLE t (id int)', down: 'DROP TABLE t', checksumText: text });

@@ -88,7 +88,13 @@ export function createFileSource(options: FileSourceOptions): MigrationSource {
   const shown = options.displayName ?? options.directory;
   return {
     description: `folder ${shown} (module ${module})`,
-    load: async () => loadFolder(directory, shown, options, { module, problems: [], cache: options.cache, maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES }),
+    load: async () =>
+      loadFolder(directory, shown, options, {
+        module,
+        problems: [],
+        cache: options.cache,
+        maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      }),
   };
 }
 
@@ -116,7 +122,13 @@ function loadFolder(directory: string, shownDirectory: string, options: FileSour
     }
     return {
       migrations: [],
-      problems: [{ code: 'STRATA_INVALID_MIGRATION', message: `Cannot read migrations folder ${shownDirectory}: ${code ?? (error as Error).message}`, file: shownDirectory }],
+      problems: [
+        {
+          code: 'STRATA_INVALID_MIGRATION',
+          message: `Cannot read migrations folder ${shownDirectory}: ${code ?? (error as Error).message}`,
+          file: shownDirectory,
+        },
+      ],
     };
   }
   // version → dialect ('' for generic) → variant

@@ -7,7 +7,13 @@ export * from './problem.js';
 export * from './state.js';
 export * from './dialect.js';
 export * from './backup-contract.js';
-export { defineModule, isMigrationModule, type MigrationModule, type MigrationModuleDefinition, type ModuleMigrationDefinition } from './module-source.js';
+export {
+  defineModule,
+  isMigrationModule,
+  type MigrationModule,
+  type MigrationModuleDefinition,
+  type ModuleMigrationDefinition,
+} from './module-source.js';
 export * from './state-store.js';
 export * from './lock-wait.js';
 export * from './compose-session.js';

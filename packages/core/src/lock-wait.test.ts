@@ -36,7 +36,10 @@ describe('waitForLock', () => {
     const started = performance.now();
     await waitForLock(
       // Holder 1 for the first 1.5 s, then holder 2 until 3.5 s (looked up at 0.5 s and 2.5 s).
-      { tryLock: async () => (tries++, performance.now() - started > 3500), lockHolder: async () => ({ pid: performance.now() - started < 1500 ? 1 : 2 }) },
+      {
+        tryLock: async () => (tries++, performance.now() - started > 3500),
+        lockHolder: async () => ({ pid: performance.now() - started < 1500 ? 1 : 2 }),
+      },
       { ...base, lockTimeoutMs: 30_000, onWait: (w) => waits.push(w) },
     );
     expect(waits.map((w) => w.holder?.pid)).toEqual([1, 2]);
@@ -44,7 +47,11 @@ describe('waitForLock', () => {
 
   it('times out with STRATA_LOCK_TIMEOUT naming the holder and how to end it', async () => {
     const error = await waitForLock(
-      { tryLock: async () => false, lockHolder: async () => ({ pid: 42, applicationName: 'strata' }), endHolderSql: (pid) => `KILL ${pid}` },
+      {
+        tryLock: async () => false,
+        lockHolder: async () => ({ pid: 42, applicationName: 'strata' }),
+        endHolderSql: (pid) => `KILL ${pid}`,
+      },
       { ...base, lockTimeoutMs: 200 },
     ).catch((e: unknown) => e);
     expect(isStrataError(error) && error.code).toBe('STRATA_LOCK_TIMEOUT');
@@ -57,7 +64,9 @@ describe('waitForLock', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const started = performance.now();
-    const error = await waitForLock({ tryLock: async () => false }, { ...base, lockTimeoutMs: 60_000, signal: controller.signal }).catch((e: unknown) => e);
+    const error = await waitForLock({ tryLock: async () => false }, { ...base, lockTimeoutMs: 60_000, signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
     expect(isStrataError(error) && error.code).toBe('STRATA_INTERRUPTED');
     expect(performance.now() - started).toBeLessThan(5000);
   });

@@ -71,7 +71,9 @@ export async function waitForLock(lock: LockPrimitives, options: WaitForLockOpti
   let nextHolderLookup = HOLDER_FIRST_MS;
   for (;;) {
     if (options.signal?.aborted) {
-      throw new StrataError('STRATA_INTERRUPTED', `Interrupted while waiting for the migration lock on ${options.target}`, { cause: options.signal.reason });
+      throw new StrataError('STRATA_INTERRUPTED', `Interrupted while waiting for the migration lock on ${options.target}`, {
+        cause: options.signal.reason,
+      });
     }
     if (await lock.tryLock()) return;
     const waitedMs = performance.now() - started;
@@ -79,7 +81,9 @@ export async function waitForLock(lock: LockPrimitives, options: WaitForLockOpti
       nextHolderLookup = waitedMs + HOLDER_EVERY_MS;
       holder = await lock.lockHolder().catch(() => undefined);
       // Another holder, not the same one's query or idle time: those change while it sits there.
-      const key = holder ? JSON.stringify([holder.pid, holder.host, holder.clientAddress, holder.applicationName, holder.since]) : undefined;
+      const key = holder
+        ? JSON.stringify([holder.pid, holder.host, holder.clientAddress, holder.applicationName, holder.since])
+        : undefined;
       if (key !== lastHolder) {
         lastHolder = key;
         options.onWait?.({ ...(holder ? { holder } : {}), waitedMs: Math.round(waitedMs) });
@@ -99,7 +103,11 @@ export async function waitForLock(lock: LockPrimitives, options: WaitForLockOpti
         holder?.pid !== undefined
           ? `Wait for the other run to finish or raise --lock-timeout; if session ${holder.pid} is stuck, end it${lock.endHolderSql ? ` with ${lock.endHolderSql(holder.pid)}` : ''}`
           : 'Wait for the other run to finish or raise --lock-timeout',
-      details: { ...(holder ? { holder } : {}), ...(options.lockName ? { lockName: options.lockName } : {}), lockTimeoutMs: options.lockTimeoutMs },
+      details: {
+        ...(holder ? { holder } : {}),
+        ...(options.lockName ? { lockName: options.lockName } : {}),
+        lockTimeoutMs: options.lockTimeoutMs,
+      },
     },
   );
 }

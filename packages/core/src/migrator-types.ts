@@ -108,7 +108,10 @@ export interface UpOptions {
    * before it stay applied), is recorded as a `deferred` event and returned in
    * {@link RunReport.deferred}. Used for maintenance windows (the CLI's windows/window-gate.ts).
    */
-  beforeStep?: (migration: Migration, context: { dialect: string; dryRun: boolean; signal?: AbortSignal }) => Promise<StepDeferral | undefined> | StepDeferral | undefined;
+  beforeStep?: (
+    migration: Migration,
+    context: { dialect: string; dryRun: boolean; signal?: AbortSignal },
+  ) => Promise<StepDeferral | undefined> | StepDeferral | undefined;
 }
 
 /** Why a run stopped before a migration (its maintenance window is closed). */

@@ -37,7 +37,21 @@ export type { LockState } from './internal/migrator-helpers.js';
  */
 export function createMigrator(options: MigratorOptions): Migrator {
   const engine = createEngine(options);
-  const { dialect, actor, toolVersion, select, load, connectEarly, defaultModule, offlineProblems, planFor, event, withReadSession, withLock, report } = engine;
+  const {
+    dialect,
+    actor,
+    toolVersion,
+    select,
+    load,
+    connectEarly,
+    defaultModule,
+    offlineProblems,
+    planFor,
+    event,
+    withReadSession,
+    withLock,
+    report,
+  } = engine;
   const { run, rebuildProblems, checkSteps, checkOtherDialects } = createRunner(engine);
 
   const migrator: Migrator = {
@@ -66,8 +80,19 @@ export function createMigrator(options: MigratorOptions): Migrator {
       if (validateOptions.offline) {
         // The files alone: no connection, no state (a failover dialect checks as its primary).
         const loaded = await load(dialect);
-        const problems = [...offlineProblems(loaded), ...(await checkMigrationFiles(dialect, loaded.migrations)), ...(await checkOtherDialects(loaded, validateOptions))];
-        return { dialect: dialect.name, target: dialect.target, offline: true, ok: problems.length === 0, checked: loaded.migrations.length, problems };
+        const problems = [
+          ...offlineProblems(loaded),
+          ...(await checkMigrationFiles(dialect, loaded.migrations)),
+          ...(await checkOtherDialects(loaded, validateOptions)),
+        ];
+        return {
+          dialect: dialect.name,
+          target: dialect.target,
+          offline: true,
+          ok: problems.length === 0,
+          checked: loaded.migrations.length,
+          problems,
+        };
       }
       const selection = await select();
       const early = connectEarly(selection.dialect, 'read');
@@ -81,7 +106,9 @@ export function createMigrator(options: MigratorOptions): Migrator {
         },
         early,
       );
-      const problems = [...plan.problems, ...(await checkMigrationFiles(selection.dialect, loaded.migrations)),
+      const problems = [
+        ...plan.problems,
+        ...(await checkMigrationFiles(selection.dialect, loaded.migrations)),
         ...(await checkOtherDialects(loaded, validateOptions)),
         ...rebuilds,
       ];
@@ -120,8 +147,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       return report(selection, { direction: request.direction, steps, problems });
     },
 
-    up: (upOptions: UpOptions = {}) =>
-      run('up', { direction: 'up', ...(upOptions.to ? { to: upOptions.to } : {}) }, upOptions),
+    up: (upOptions: UpOptions = {}) => run('up', { direction: 'up', ...(upOptions.to ? { to: upOptions.to } : {}) }, upOptions),
 
     down: (downOptions: DownOptions = {}) => {
       if (downOptions.steps !== undefined && (!Number.isInteger(downOptions.steps) || downOptions.steps < 1)) {
@@ -129,7 +155,11 @@ export function createMigrator(options: MigratorOptions): Migrator {
       }
       return run(
         'down',
-        { direction: 'down', ...(downOptions.to ? { to: downOptions.to } : {}), ...(downOptions.steps ? { steps: downOptions.steps } : {}) },
+        {
+          direction: 'down',
+          ...(downOptions.to ? { to: downOptions.to } : {}),
+          ...(downOptions.steps ? { steps: downOptions.steps } : {}),
+        },
         downOptions,
       );
     },
@@ -162,7 +192,11 @@ export function createMigrator(options: MigratorOptions): Migrator {
                 action: 'repair',
                 outcome: 'ok',
                 migrationId: action.id,
-                details: { repair: action.kind, detail: action.detail, ...(row ? { previousChecksum: row.checksum, previousStatus: row.status } : {}) },
+                details: {
+                  repair: action.kind,
+                  detail: action.detail,
+                  ...(row ? { previousChecksum: row.checksum, previousStatus: row.status } : {}),
+                },
               }),
             });
           }
@@ -202,7 +236,15 @@ export function createMigrator(options: MigratorOptions): Migrator {
           const writes: StateWrite[] = [];
           for (const migration of chosen) {
             writes.push({ kind: 'upsert', row: applyRow(migration, actor, toolVersion) });
-            writes.push({ kind: 'event', event: event({ action: 'baseline', outcome: 'ok', migrationId: migration.id, details: { baseline: `${module}@${target.text}` } }) });
+            writes.push({
+              kind: 'event',
+              event: event({
+                action: 'baseline',
+                outcome: 'ok',
+                migrationId: migration.id,
+                details: { baseline: `${module}@${target.text}` },
+              }),
+            });
           }
           if (!lock.inTransaction) await session.begin();
           lock.inTransaction = true;

@@ -53,11 +53,47 @@ describe('defineModule', () => {
     const { migrations, problems } = await billing.load();
     expect(problems).toEqual([]);
     expect(
-      migrations.map((m) => ({ id: m.id, module: m.module, version: m.version.text, name: m.name, dependsOn: m.dependsOn, transaction: m.transaction, hasDown: m.hasDown, file: m.file })),
+      migrations.map((m) => ({
+        id: m.id,
+        module: m.module,
+        version: m.version.text,
+        name: m.name,
+        dependsOn: m.dependsOn,
+        transaction: m.transaction,
+        hasDown: m.hasDown,
+        file: m.file,
+      })),
     ).toEqual([
-      { id: 'billing@1.0.0', module: 'billing', version: '1.0.0', name: 'invoices', dependsOn: [], transaction: true, hasDown: true, file: 'module billing' },
-      { id: 'billing@1.1.0', module: 'billing', version: '1.1.0', name: 'pg_only', dependsOn: ['core@1.0.0'], transaction: false, hasDown: false, file: 'module billing' },
-      { id: 'billing@1.2.0', module: 'billing', version: '1.2.0', name: 'down_per_dialect', dependsOn: [], transaction: true, hasDown: true, file: 'module billing' },
+      {
+        id: 'billing@1.0.0',
+        module: 'billing',
+        version: '1.0.0',
+        name: 'invoices',
+        dependsOn: [],
+        transaction: true,
+        hasDown: true,
+        file: 'module billing',
+      },
+      {
+        id: 'billing@1.1.0',
+        module: 'billing',
+        version: '1.1.0',
+        name: 'pg_only',
+        dependsOn: ['core@1.0.0'],
+        transaction: false,
+        hasDown: false,
+        file: 'module billing',
+      },
+      {
+        id: 'billing@1.2.0',
+        module: 'billing',
+        version: '1.2.0',
+        name: 'down_per_dialect',
+        dependsOn: [],
+        transaction: true,
+        hasDown: true,
+        file: 'module billing',
+      },
     ]);
     expect(migrations.every((m) => m.load === undefined)).toBe(true);
   });

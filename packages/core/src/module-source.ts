@@ -99,10 +99,7 @@ function loadModule(definition: MigrationModuleDefinition): SourceLoadResult {
 }
 
 /** Picks the body for a dialect from a body or a per-dialect map (`default` for the rest). */
-export function pickBody(
-  body: MigrationBody | DialectBodies | undefined,
-  dialect: string,
-): MigrationBody | undefined | null {
+export function pickBody(body: MigrationBody | DialectBodies | undefined, dialect: string): MigrationBody | undefined | null {
   if (body === undefined) return undefined;
   if (typeof body === 'string' || typeof body === 'function') return body;
   const picked = body[dialect] ?? body.default;
@@ -110,12 +107,7 @@ export function pickBody(
 }
 
 /** Resolves a definition for one dialect; the checksum text covers both up and down. */
-export function resolveDefinition(
-  id: string,
-  file: string,
-  definition: MigrationDefinition,
-  dialect: string,
-): ResolvedBody {
+export function resolveDefinition(id: string, file: string, definition: MigrationDefinition, dialect: string): ResolvedBody {
   const up = pickBody(definition.up, dialect);
   if (up === null || up === undefined) {
     throw new StrataError('STRATA_INVALID_MIGRATION', `Migration ${id} (${file}) has no up body for dialect ${dialect}`, {

@@ -18,10 +18,7 @@ export interface PlannableMigration {
 }
 
 /** What to plan: apply (optionally up to an id) or revert (to an id, or a number of steps). */
-export type PlanTarget =
-  | { direction: 'up'; to?: string }
-  | { direction: 'down'; to?: string; steps?: number }
-  | { direction: 'none' };
+export type PlanTarget = { direction: 'up'; to?: string } | { direction: 'down'; to?: string; steps?: number } | { direction: 'none' };
 
 export interface PlanOptions {
   /** Apply pending migrations older than the newest applied one of their module. @default false */

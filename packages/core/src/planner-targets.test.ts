@@ -57,13 +57,7 @@ describe('createPlan: targets, down, entries', () => {
   });
 
   describe('down', () => {
-    const available = [
-      m('core@1.0.0'),
-      m('core@1.1.0'),
-      m('app@1.0.0', { dependsOn: ['core@1.1.0'] }),
-      m('app@1.1.0'),
-      m('app@1.2.0'),
-    ];
+    const available = [m('core@1.0.0'), m('core@1.1.0'), m('app@1.0.0', { dependsOn: ['core@1.1.0'] }), m('app@1.1.0'), m('app@1.2.0')];
     // Topological order: core@1.0.0, core@1.1.0, app@1.0.0, app@1.1.0, app@1.2.0.
     const allApplied = available.map((x) => row(x.id));
 
@@ -233,7 +227,7 @@ describe('createPlan: targets, down, entries', () => {
       }
       // Shuffle deterministically so the planner cannot profit from sorted input.
       let seed = 42;
-      const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
       for (let i = available.length - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
         [available[i], available[j]] = [available[j]!, available[i]!];
@@ -247,7 +241,9 @@ describe('createPlan: targets, down, entries', () => {
         times.push(performance.now() - start);
       }
       const best = Math.min(...times);
-      console.log(`createPlan: 10,000 migrations, 9,000 applied rows: ${times.map((t) => `${t.toFixed(1)} ms`).join(', ')} (best ${best.toFixed(1)} ms)`);
+      console.log(
+        `createPlan: 10,000 migrations, 9,000 applied rows: ${times.map((t) => `${t.toFixed(1)} ms`).join(', ')} (best ${best.toFixed(1)} ms)`,
+      );
       plan = plan!;
       expect(plan.problems).toEqual([]);
       expect(plan.entries).toHaveLength(10_000);
@@ -299,12 +295,29 @@ describe('apply order without dependencies: (module, version) by SemVer preceden
   });
 
   it('orders pre-releases and huge components by precedence too (the comparator path)', () => {
-    const all = ['1.0.0', '1.0.0-rc.1', '1.0.0-alpha', '1.0.0-rc.10', '1.0.0-rc.2', '0.9.0', '200000.0.0', '131072.0.0', '131071.99.99'].map((v) => m(`app@${v}`));
+    const all = [
+      '1.0.0',
+      '1.0.0-rc.1',
+      '1.0.0-alpha',
+      '1.0.0-rc.10',
+      '1.0.0-rc.2',
+      '0.9.0',
+      '200000.0.0',
+      '131072.0.0',
+      '131071.99.99',
+    ].map((v) => m(`app@${v}`));
     const plan = createPlan(shuffled(all, 7), [], { direction: 'up' });
     expect(ids(plan)).toEqual(expected(all));
     expect(ids(plan)).toEqual([
-      'app@0.9.0', 'app@1.0.0-alpha', 'app@1.0.0-rc.1', 'app@1.0.0-rc.2', 'app@1.0.0-rc.10', 'app@1.0.0',
-      'app@131071.99.99', 'app@131072.0.0', 'app@200000.0.0',
+      'app@0.9.0',
+      'app@1.0.0-alpha',
+      'app@1.0.0-rc.1',
+      'app@1.0.0-rc.2',
+      'app@1.0.0-rc.10',
+      'app@1.0.0',
+      'app@131071.99.99',
+      'app@131072.0.0',
+      'app@200000.0.0',
     ]);
   });
 

@@ -49,4 +49,3 @@ export function row(id: string, overrides: Partial<StateRow> = {}): StateRow {
 export const ids = (plan: Plan) => plan.steps.map((s) => `${s.direction} ${s.migration.id}`);
 export const codes = (plan: Plan) => plan.problems.map((p) => p.code);
 export const up = (to?: string): PlanTarget => (to === undefined ? { direction: 'up' } : { direction: 'up', to });
-

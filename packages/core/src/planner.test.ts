@@ -6,13 +6,7 @@ import { CHECKSUM_ALGORITHM } from './state.js';
 describe('createPlan', () => {
   describe('order', () => {
     it('applies everything pending in topological order, ties by (module, version)', () => {
-      const available = [
-        m('core@1.2.0'),
-        m('app@1.1.0'),
-        m('app@1.0.0', { dependsOn: ['core@1.1.0'] }),
-        m('core@1.1.0'),
-        m('core@1.0.0'),
-      ];
+      const available = [m('core@1.2.0'), m('app@1.1.0'), m('app@1.0.0', { dependsOn: ['core@1.1.0'] }), m('core@1.1.0'), m('core@1.0.0')];
       const plan = createPlan(available, [], up());
       expect(plan.problems).toEqual([]);
       expect(ids(plan)).toEqual(['up core@1.0.0', 'up core@1.1.0', 'up app@1.0.0', 'up app@1.1.0', 'up core@1.2.0']);
@@ -21,7 +15,14 @@ describe('createPlan', () => {
     it('orders versions by SemVer precedence: 1.10.0 after 1.9.0, pre-release before release', () => {
       const available = [m('app@1.10.0'), m('app@1.4.0'), m('app@1.9.0'), m('app@1.4.0-rc.1'), m('app@1.4.0-alpha'), m('app@1.2.0')];
       const plan = createPlan(available, [], up());
-      expect(ids(plan)).toEqual(['up app@1.2.0', 'up app@1.4.0-alpha', 'up app@1.4.0-rc.1', 'up app@1.4.0', 'up app@1.9.0', 'up app@1.10.0']);
+      expect(ids(plan)).toEqual([
+        'up app@1.2.0',
+        'up app@1.4.0-alpha',
+        'up app@1.4.0-rc.1',
+        'up app@1.4.0',
+        'up app@1.9.0',
+        'up app@1.10.0',
+      ]);
     });
 
     it('plans nothing and reports no problems when everything is applied', () => {
@@ -123,7 +124,11 @@ describe('createPlan', () => {
     it('reports a migration that depends on itself', () => {
       const plan = createPlan([m('app@1.0.0', { dependsOn: ['app@1.0.0'] })], [], up());
       expect(plan.problems).toEqual([
-        expect.objectContaining({ code: 'STRATA_DEPENDENCY_CYCLE', message: 'Migration app@1.0.0 depends on itself', migrationId: 'app@1.0.0' }),
+        expect.objectContaining({
+          code: 'STRATA_DEPENDENCY_CYCLE',
+          message: 'Migration app@1.0.0 depends on itself',
+          migrationId: 'app@1.0.0',
+        }),
       ]);
     });
 
@@ -144,7 +149,10 @@ describe('createPlan', () => {
     it('reports a checksum recorded with another algorithm', () => {
       const plan = createPlan([m('app@1.0.0')], [row('app@1.0.0', { checksumAlgo: 'md5' })]);
       expect(plan.problems).toEqual([
-        expect.objectContaining({ code: 'STRATA_CHECKSUM_MISMATCH', message: 'Checksum of app@1.0.0 was recorded with unknown algorithm md5' }),
+        expect.objectContaining({
+          code: 'STRATA_CHECKSUM_MISMATCH',
+          message: 'Checksum of app@1.0.0 was recorded with unknown algorithm md5',
+        }),
       ]);
     });
 
@@ -163,7 +171,12 @@ describe('createPlan', () => {
           migrationId: 'app@1.1.0',
         }),
       ]);
-      expect(plan.entries.find((e) => e.id === 'app@1.1.0')).toMatchObject({ state: 'missing', file: undefined, checksum: undefined, appliedChecksum: 'sum:app@1.1.0' });
+      expect(plan.entries.find((e) => e.id === 'app@1.1.0')).toMatchObject({
+        state: 'missing',
+        file: undefined,
+        checksum: undefined,
+        appliedChecksum: 'sum:app@1.1.0',
+      });
     });
 
     it('refuses a pending migration older than the newest applied one (STRATA_OUT_OF_ORDER)', () => {
@@ -181,7 +194,9 @@ describe('createPlan', () => {
     });
 
     it('accepts an out-of-order migration with allowOutOfOrder', () => {
-      const plan = createPlan([m('app@1.0.0'), m('app@1.1.0'), m('app@1.2.0')], [row('app@1.0.0'), row('app@1.2.0')], up(), { allowOutOfOrder: true });
+      const plan = createPlan([m('app@1.0.0'), m('app@1.1.0'), m('app@1.2.0')], [row('app@1.0.0'), row('app@1.2.0')], up(), {
+        allowOutOfOrder: true,
+      });
       expect(plan.problems).toEqual([]);
       expect(ids(plan)).toEqual(['up app@1.1.0']);
     });
@@ -215,7 +230,9 @@ describe('createPlan', () => {
     });
 
     it('reports a revert of a migration without down as STRATA_MISSING_DOWN', () => {
-      const plan = createPlan([m('app@1.0.0'), m('app@1.1.0', { hasDown: false })], [row('app@1.0.0'), row('app@1.1.0')], { direction: 'down' });
+      const plan = createPlan([m('app@1.0.0'), m('app@1.1.0', { hasDown: false })], [row('app@1.0.0'), row('app@1.1.0')], {
+        direction: 'down',
+      });
       expect(plan.problems).toEqual([
         expect.objectContaining({
           code: 'STRATA_MISSING_DOWN',
@@ -227,14 +244,18 @@ describe('createPlan', () => {
     });
 
     it('does not ask for a down that is not going to run', () => {
-      const plan = createPlan([m('app@1.0.0', { hasDown: false }), m('app@1.1.0')], [row('app@1.0.0'), row('app@1.1.0')], { direction: 'down' });
+      const plan = createPlan([m('app@1.0.0', { hasDown: false }), m('app@1.1.0')], [row('app@1.0.0'), row('app@1.1.0')], {
+        direction: 'down',
+      });
       expect(plan.problems).toEqual([]);
     });
 
     it('reports a revert below a missing applied migration as STRATA_MISSING_DOWN', () => {
       const plan = createPlan([m('app@1.0.0')], [row('app@1.0.0'), row('app@1.1.0')], { direction: 'down', to: 'app@0.0.0' });
       expect(plan.problems).toEqual(
-        expect.arrayContaining([expect.objectContaining({ code: 'STRATA_MISSING_DOWN', message: 'Cannot revert app@1.1.0: its source is missing' })]),
+        expect.arrayContaining([
+          expect.objectContaining({ code: 'STRATA_MISSING_DOWN', message: 'Cannot revert app@1.1.0: its source is missing' }),
+        ]),
       );
     });
 

@@ -99,7 +99,11 @@ export function createPlan(
       checksum: undefined,
       appliedChecksum: row.checksum,
     });
-    configuredModules ??= new Set([...byId.values()].map((m) => m.module).concat([...(options.otherDialectIds ?? [])].map((other) => other.slice(0, other.lastIndexOf('@')))));
+    configuredModules ??= new Set(
+      [...byId.values()]
+        .map((m) => m.module)
+        .concat([...(options.otherDialectIds ?? [])].map((other) => other.slice(0, other.lastIndexOf('@')))),
+    );
     problems.push(
       row.status !== 'applied'
         ? needsRepair(id, row.status, undefined)
@@ -227,14 +231,14 @@ function planUp(
     // in its own module (the implicit edge the order uses).
     const previousPending = new Map<string, string>();
     const lastInModule = new Map<string, string>();
-    for (const m of [...pending].sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : compareVersions(a.version, b.version)))) {
+    for (const m of [...pending].sort((a, b) =>
+      a.module < b.module ? -1 : a.module > b.module ? 1 : compareVersions(a.version, b.version),
+    )) {
       const previous = lastInModule.get(m.module);
       if (previous) previousPending.set(m.id, previous);
       lastInModule.set(m.module, m.id);
     }
-    const stack = pending
-      .filter((m) => m.module === target.module && compareVersions(m.version, target.version) <= 0)
-      .map((m) => m.id);
+    const stack = pending.filter((m) => m.module === target.module && compareVersions(m.version, target.version) <= 0).map((m) => m.id);
     while (stack.length) {
       const id = stack.pop()!;
       if (selected.has(id) || rows.has(id)) continue;

@@ -109,7 +109,10 @@ describe('parseSqlMigration', () => {
   });
 
   it('accepts -- strata:lint-ignore lines anywhere and keeps them in the text (for @strata/lint)', () => {
-    const parsed = parseSqlMigration('-- strata:lint-ignore pg/rename\n-- strata:up\nSELECT 1;\n-- strata:lint-ignore pg/drop-table old table\nDROP TABLE t;', FILE);
+    const parsed = parseSqlMigration(
+      '-- strata:lint-ignore pg/rename\n-- strata:up\nSELECT 1;\n-- strata:lint-ignore pg/drop-table old table\nDROP TABLE t;',
+      FILE,
+    );
     expect(parsed.up).toBe('SELECT 1;\n-- strata:lint-ignore pg/drop-table old table\nDROP TABLE t;');
     expect(parsed.upLine).toBe(3);
   });

@@ -114,13 +114,22 @@ export function parseSqlMigration(text: string, file: string): ParsedSqlMigratio
       case 'window':
         // Read by the CLI's maintenance windows (packages/cli/src/windows): one window name.
         if (sawStatement) fail(i + 1, '-- strata:window must come before the first statement');
-        if (!/^[A-Za-z][\w-]*$/.test(argument)) fail(i + 1, `-- strata:window takes one window name, not ${JSON.stringify(argument)}`, 'Name a window of the config: -- strata:window nightly');
+        if (!/^[A-Za-z][\w-]*$/.test(argument))
+          fail(
+            i + 1,
+            `-- strata:window takes one window name, not ${JSON.stringify(argument)}`,
+            'Name a window of the config: -- strata:window nightly',
+          );
         break;
       case 'lint-ignore':
         // Read by @strata/lint (on a statement, or above -- strata:up for the whole file).
         break;
       default:
-        fail(i + 1, `unknown directive "-- strata:${directive}"`, 'Known directives: up, down, depends, transaction, foreign-keys, window, lint-ignore');
+        fail(
+          i + 1,
+          `unknown directive "-- strata:${directive}"`,
+          'Known directives: up, down, depends, transaction, foreign-keys, window, lint-ignore',
+        );
     }
   }
   // The text of lines [from, to): `from`, `to` are the offsets where those lines start (the text's
@@ -132,10 +141,19 @@ export function parseSqlMigration(text: string, file: string): ParsedSqlMigratio
   }
   const up = upStart !== -1 && upStart >= lineCount ? '' : section(upFrom, downStart === -1 ? text.length + 1 : downMarkerAt);
   if (!hasSql(up)) fail(upLineIndex + 1, 'the up section is empty', 'Write the statements to apply after -- strata:up');
-  if (isStatementless(up)) fail(upLineIndex + 1, 'the up section holds no statement (only ";", blanks or comments)', 'Write the statements to apply after -- strata:up');
+  if (isStatementless(up))
+    fail(
+      upLineIndex + 1,
+      'the up section holds no statement (only ";", blanks or comments)',
+      'Write the statements to apply after -- strata:up',
+    );
   const down = downStart === -1 ? undefined : downStart >= lineCount ? '' : section(downFrom, text.length + 1);
   if (down !== undefined && hasSql(down) && isStatementless(down)) {
-    fail(downStart + 1, 'the down section holds no statement (only ";", blanks or comments)', 'Write the statements that revert the up section, or remove the -- strata:down line');
+    fail(
+      downStart + 1,
+      'the down section holds no statement (only ";", blanks or comments)',
+      'Write the statements that revert the up section, or remove the -- strata:down line',
+    );
   }
   return {
     up,

@@ -5,7 +5,15 @@ const flavour = (overrides: Partial<StateFlavour> = {}): StateFlavour => ({
   tables: { migrations: 'strata_migrations', events: 'strata_events' },
   quote: (name) => `"${name}"`,
   placeholder: (n) => `$${n}`,
-  types: { key: 'text', ref: 'text', text: 'text', timestamp: 'timestamptz', integer: 'integer', json: 'jsonb', id: 'bigserial PRIMARY KEY' },
+  types: {
+    key: 'text',
+    ref: 'text',
+    text: 'text',
+    timestamp: 'timestamptz',
+    integer: 'integer',
+    json: 'jsonb',
+    id: 'bigserial PRIMARY KEY',
+  },
   upsert: 'on-conflict',
   tableExistsSql: 'SELECT to_regclass($1) IS NOT NULL AS found',
   ...overrides,
@@ -24,13 +32,19 @@ describe('stateStoreSql', () => {
 
   it('writes an upsert per engine and an insert that never replaces', () => {
     expect(stateStoreSql(flavour()).upsert).toContain('ON CONFLICT ("module", "version") DO UPDATE SET "name" = excluded."name"');
-    expect(stateStoreSql(flavour({ upsert: 'on-duplicate-key', placeholder: () => '?' })).upsert).toContain('ON DUPLICATE KEY UPDATE "name" = VALUES("name")');
+    expect(stateStoreSql(flavour({ upsert: 'on-duplicate-key', placeholder: () => '?' })).upsert).toContain(
+      'ON DUPLICATE KEY UPDATE "name" = VALUES("name")',
+    );
     expect(stateStoreSql(flavour()).insert).not.toMatch(/CONFLICT|DUPLICATE/);
     expect(stateStoreSql(flavour()).insert).toMatch(/VALUES \(\$1, \$2, .*\$10\)$/);
   });
 
   it('filters events by module with an exact prefix (no LIKE wildcards), newest first, limited', () => {
-    const { sql, params } = stateStoreSql(flavour({ placeholder: () => '?' })).selectEvents({ module: 'a_b', migrationId: 'a_b@1', limit: 5 });
+    const { sql, params } = stateStoreSql(flavour({ placeholder: () => '?' })).selectEvents({
+      module: 'a_b',
+      migrationId: 'a_b@1',
+      limit: 5,
+    });
     expect(sql).toContain('"migration_id" = ? AND substr("migration_id", 1, 4) = ?');
     expect(sql).toMatch(/ORDER BY "id" DESC LIMIT 5$/);
     expect(params).toEqual(['a_b@1', 'a_b@']);
@@ -44,8 +58,23 @@ describe('stateStoreSql', () => {
 
 describe('toEventRecord', () => {
   it('parses JSON text details and keeps parsed ones', () => {
-    const row = { id: '3', at: '2026-01-02 03:04:05.000Z', action: 'apply', outcome: 'ok', actor: 'a', host: 'h', tool_version: '1', details: '{"a":1}' };
-    expect(toEventRecord(row)).toMatchObject({ id: 3, at: '2026-01-02T03:04:05.000Z', details: { a: 1 }, migrationId: null, durationMs: null });
+    const row = {
+      id: '3',
+      at: '2026-01-02 03:04:05.000Z',
+      action: 'apply',
+      outcome: 'ok',
+      actor: 'a',
+      host: 'h',
+      tool_version: '1',
+      details: '{"a":1}',
+    };
+    expect(toEventRecord(row)).toMatchObject({
+      id: 3,
+      at: '2026-01-02T03:04:05.000Z',
+      details: { a: 1 },
+      migrationId: null,
+      durationMs: null,
+    });
     expect(toEventRecord({ ...row, details: { b: 2 } }).details).toEqual({ b: 2 });
   });
 });

@@ -105,7 +105,18 @@ const whole = (value: number, what: string): number => {
 
 /** The values of a state row, in {@link MIGRATION_COLUMNS} order. */
 export function stateRowValues(row: StateRow, timestamp: (iso: string) => unknown = (iso) => iso): unknown[] {
-  return [row.module, row.version, row.name, row.checksum, row.checksumAlgo, row.status, timestamp(row.appliedAt), whole(row.executionMs, 'execution_ms'), row.appliedBy, row.toolVersion];
+  return [
+    row.module,
+    row.version,
+    row.name,
+    row.checksum,
+    row.checksumAlgo,
+    row.status,
+    timestamp(row.appliedAt),
+    whole(row.executionMs, 'execution_ms'),
+    row.appliedBy,
+    row.toolVersion,
+  ];
 }
 
 /** The values of an event, in {@link EVENT_COLUMNS} order; details as JSON text. */
@@ -133,7 +144,8 @@ export function isoTimestamp(value: unknown): string {
   const text = String(value);
   if (text.length === 24 && text[10] === 'T' && text.endsWith('Z')) return text;
   const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw new StrataError('STRATA_INTERNAL', `The state table holds a time that is not one: ${JSON.stringify(text.slice(0, 40))}`);
+  if (Number.isNaN(date.getTime()))
+    throw new StrataError('STRATA_INTERNAL', `The state table holds a time that is not one: ${JSON.stringify(text.slice(0, 40))}`);
   return date.toISOString();
 }
 
@@ -183,7 +195,8 @@ export function stateStoreSql(flavour: StateFlavour) {
   const events = table(flavour.tables.events);
   const marks = (count: number, from = 1) => Array.from({ length: count }, (_, i) => flavour.placeholder(from + i)).join(', ');
   const options = flavour.tableOptions ? ` ${flavour.tableOptions}` : '';
-  const column = ([name, type]: readonly [string, keyof StateFlavour['types']]) => `  ${q(name)} ${flavour.types[type]}${NULLABLE.has(name) ? '' : ' NOT NULL'}`;
+  const column = ([name, type]: readonly [string, keyof StateFlavour['types']]) =>
+    `  ${q(name)} ${flavour.types[type]}${NULLABLE.has(name) ? '' : ' NOT NULL'}`;
   const read = ([name, type]: readonly [string, string]) =>
     type === 'timestamp' && flavour.timestampSelect ? `${flavour.timestampSelect(q(name))} AS ${q(name)}` : q(name);
   const migrationList = MIGRATION_COLUMNS.map(([name]) => q(name)).join(', ');

@@ -74,7 +74,12 @@ export function parseVersion(text: string): Version {
   const dash = text.indexOf('-');
   const core = (dash === -1 ? text : text.slice(0, dash)).split('.').map(Number);
   const prerelease =
-    dash === -1 ? [] : text.slice(dash + 1).split('.').map((id) => (/^[0-9]+$/.test(id) ? Number(id) : id));
+    dash === -1
+      ? []
+      : text
+          .slice(dash + 1)
+          .split('.')
+          .map((id) => (/^[0-9]+$/.test(id) ? Number(id) : id));
   return { major: core[0]!, minor: core[1]!, patch: core[2]!, prerelease, text };
 }
 

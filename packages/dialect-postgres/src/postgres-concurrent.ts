@@ -45,7 +45,9 @@ export function concurrentTarget(tree: Record<string, unknown> | undefined): Con
   }
   if (kind === 'ReindexStmt' && JSON.stringify(node.params ?? []).includes('"concurrently"')) {
     const name = rangeVarName(node.relation);
-    return node.kind === 'REINDEX_OBJECT_INDEX' ? { kind: 'reindex', ...(name ? { index: name } : {}) } : { kind: 'reindex', ...(name ? { table: name } : {}) };
+    return node.kind === 'REINDEX_OBJECT_INDEX'
+      ? { kind: 'reindex', ...(name ? { index: name } : {}) }
+      : { kind: 'reindex', ...(name ? { table: name } : {}) };
   }
   if (kind === 'DropStmt' && node.concurrent) return { kind: 'drop-index' };
   if (kind === 'AlterTableStmt' && JSON.stringify(node.cmds ?? []).includes('"concurrent":true')) {
@@ -57,7 +59,10 @@ export function concurrentTarget(tree: Record<string, unknown> | undefined): Con
 
 /** Whether the index named by `CREATE INDEX CONCURRENTLY name` exists and is INVALID (a failed build's leftover). */
 export async function isInvalidIndex(run: RunQuery, index: string): Promise<boolean> {
-  const rows = await run<{ invalid: boolean }>('SELECT NOT i.indisvalid AS invalid FROM pg_catalog.pg_index i WHERE i.indexrelid = to_regclass($1)', [index]);
+  const rows = await run<{ invalid: boolean }>(
+    'SELECT NOT i.indisvalid AS invalid FROM pg_catalog.pg_index i WHERE i.indexrelid = to_regclass($1)',
+    [index],
+  );
   return rows[0]?.invalid === true;
 }
 

@@ -53,4 +53,3 @@ export async function connectClient(settings: PostgresConnectSettings, config: p
 export function interrupted(what: string, reason?: unknown): StrataError {
   return new StrataError('STRATA_INTERRUPTED', `Interrupted while ${what}`, { ...(reason !== undefined ? { cause: reason } : {}) });
 }
-

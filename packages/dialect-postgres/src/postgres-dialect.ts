@@ -106,12 +106,17 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Dia
   checkIdentifier('table', table);
   const eventsTable = options.eventsTable ?? eventsTableFor(table);
   checkIdentifier('events table', eventsTable);
-  if (eventsTable === table) throw invalid(`The events table and the state table are both named "${table}"`, 'Give eventsTable another name');
+  if (eventsTable === table)
+    throw invalid(`The events table and the state table are both named "${table}"`, 'Give eventsTable another name');
   const ddlLockTimeoutMs = checkMilliseconds('ddlLockTimeoutMs', options.ddlLockTimeoutMs, DEFAULT_DDL_LOCK_TIMEOUT_MS);
   const statementTimeoutMs =
     options.statementTimeoutMs === undefined ? undefined : checkMilliseconds('statementTimeoutMs', options.statementTimeoutMs, 0);
   const connectTimeoutMs = checkMilliseconds('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
-  const concurrentLockTimeoutMs = checkMilliseconds('concurrentLockTimeoutMs', options.concurrentLockTimeoutMs, DEFAULT_CONCURRENT_LOCK_TIMEOUT_MS);
+  const concurrentLockTimeoutMs = checkMilliseconds(
+    'concurrentLockTimeoutMs',
+    options.concurrentLockTimeoutMs,
+    DEFAULT_CONCURRENT_LOCK_TIMEOUT_MS,
+  );
   const applicationName = (options.applicationName ?? DEFAULT_APPLICATION_NAME).slice(0, 63);
 
   const connection = options.connection ?? {};

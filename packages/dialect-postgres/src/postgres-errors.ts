@@ -18,7 +18,16 @@ export interface DriverError {
 
 /** SQLSTATE classes and codes that mean the connection is gone, not that the SQL was wrong. */
 const CONNECTION_SQLSTATES = /^(08|57P0[1-4]|53300)/;
-const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const SOCKET_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 export function asDriverError(error: unknown): DriverError {
   return typeof error === 'object' && error !== null ? (error as DriverError) : { message: String(error) };

@@ -64,7 +64,10 @@ export function describeHolder(holder: LockHolder): string {
  * `dblink` call): redact them before the text reaches a message.
  */
 export function redactQueryText(query: string): string {
-  return redactSecrets(query.replace(/\s+/g, ' ').trim()).replace(/(password\s+)(?:E?'(?:[^']|'')*'|\$[^$]*\$[\s\S]*?\$[^$]*\$)/gi, "$1'***'");
+  return redactSecrets(query.replace(/\s+/g, ' ').trim()).replace(
+    /(password\s+)(?:E?'(?:[^']|'')*'|\$[^$]*\$[\s\S]*?\$[^$]*\$)/gi,
+    "$1'***'",
+  );
 }
 
 function truncate(text: string, max: number): string {

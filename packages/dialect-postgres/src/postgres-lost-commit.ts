@@ -54,7 +54,11 @@ export async function verifyLostCommit(
         outcome = row ? 'rolled-back' : 'committed';
       } else {
         // This run's own row: same status, same actor, same timestamp (to the millisecond).
-        const ours = row && row.status === write.row.status && row.applied_by === write.row.appliedBy && Number(row.at_ms) === Date.parse(write.row.appliedAt);
+        const ours =
+          row &&
+          row.status === write.row.status &&
+          row.applied_by === write.row.appliedBy &&
+          Number(row.at_ms) === Date.parse(write.row.appliedAt);
         outcome = ours ? 'committed' : row ? 'unknown' : 'rolled-back';
         if (!ours && row) why = `the state row of ${id} was written by another run (${row.applied_by})`;
       }
@@ -75,11 +79,15 @@ export async function verifyLostCommit(
     });
   }
   if (outcome === 'rolled-back') {
-    return new StrataError('STRATA_CONNECTION_FAILED', `${base}; read back from the state table: it did not commit, nothing of ${id} was ${applied}`, {
-      hint: 'Run the command again when the connection is stable',
-      cause: lost,
-      details,
-    });
+    return new StrataError(
+      'STRATA_CONNECTION_FAILED',
+      `${base}; read back from the state table: it did not commit, nothing of ${id} was ${applied}`,
+      {
+        hint: 'Run the command again when the connection is stable',
+        cause: lost,
+        details,
+      },
+    );
   }
   return new StrataError('STRATA_CONNECTION_FAILED', `${base}; whether it committed could not be read back${why ? ` (${why})` : ''}`, {
     hint: `Check with \`strata status\` whether ${id} is ${applied} before running again`,

@@ -131,10 +131,14 @@ export async function openPostgresSession(settings: PostgresSessionSettings, opt
     void client.end().catch(() => {});
     throw isConnectionError(error)
       ? connectionFailedError(error, { target: settings.target, secrets: settings.secrets })
-      : new StrataError('STRATA_CONFIG_INVALID', `Cannot prepare the session on ${settings.target}: ${redactSecrets(asDriverError(error).message ?? '', settings.secrets)}`, {
-          hint: 'Check ddlLockTimeoutMs, statementTimeoutMs and schema',
-          cause: sanitizeCause(error, settings.secrets),
-        });
+      : new StrataError(
+          'STRATA_CONFIG_INVALID',
+          `Cannot prepare the session on ${settings.target}: ${redactSecrets(asDriverError(error).message ?? '', settings.secrets)}`,
+          {
+            hint: 'Check ddlLockTimeoutMs, statementTimeoutMs and schema',
+            cause: sanitizeCause(error, settings.secrets),
+          },
+        );
   }
   return createSession(client, settings, options, facts, token);
 }
@@ -273,9 +277,12 @@ function createSession(
   };
 
   /** Like `run`, but rejects with the driver's error (for callers that look at its SQLSTATE). */
-  const runUnmapped: RunQuery = async <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => (await send(sql, params)).rows as Row[];
+  const runUnmapped: RunQuery = async <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) =>
+    (await send(sql, params)).rows as Row[];
 
-  const sideRun = async <T>(work: (runSide: <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => Promise<Row[]>) => Promise<T>): Promise<T> => {
+  const sideRun = async <T>(
+    work: (runSide: <Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]) => Promise<Row[]>) => Promise<T>,
+  ): Promise<T> => {
     const side = await connectClient(settings, {
       ...settings.clientConfig,
       application_name: `${settings.clientConfig.application_name ?? 'strata'} (side)`.slice(0, 63),
@@ -292,9 +299,13 @@ function createSession(
   const checkFailureError = (error: unknown): StrataError | undefined => {
     const failure = sessionCheckFailure(error);
     // The check runs first in its round trip: nothing after it ran.
-    if (failure === 'lock-lost') return lockLostError(lockName, 'before the next migration: the run stopped there', { backendPid, stepRefused: true });
+    if (failure === 'lock-lost')
+      return lockLostError(lockName, 'before the next migration: the run stopped there', { backendPid, stepRefused: true });
     if (failure === 'session-changed') {
-      return unstableSessionError(settings.target, 'between two transactions the backend or its session token changed', { backendPid, stepRefused: true });
+      return unstableSessionError(settings.target, 'between two transactions the backend or its session token changed', {
+        backendPid,
+        stepRefused: true,
+      });
     }
     return undefined;
   };
@@ -386,7 +397,11 @@ function createSession(
         const index = characterPositionToIndex(script, scriptPosition);
         const line = createLineIndex(script)(index);
         const statement = statements?.filter((s) => s.spanStart <= index).pop();
-        return { location: { ...(statement ? { statement: statement.index } : {}), line }, ...(statement ? { statement } : {}), inStateWrites: false };
+        return {
+          location: { ...(statement ? { statement: statement.index } : {}), line },
+          ...(statement ? { statement } : {}),
+          inStateWrites: false,
+        };
       }
       return { location: {}, inStateWrites: true };
     }
@@ -424,15 +439,23 @@ function createSession(
         const mapped = sqlError(error, {}, secrets);
         if (asDriverError(error).code === '23505') {
           // The apply's insert met a row another run committed: the lock did not keep it out.
-          throw lockLostError(lockName, 'or never protected it: another run recorded this migration while it ran (rolled back, nothing applied twice)', {
-            sqlState: '23505',
-          });
+          throw lockLostError(
+            lockName,
+            'or never protected it: another run recorded this migration while it ran (rolled back, nothing applied twice)',
+            {
+              sqlState: '23505',
+            },
+          );
         }
-        throw new StrataError('STRATA_SQL_ERROR', mapped.message.replace(/^Statement failed/, 'Recording the migration in the state table failed'), {
-          hint: 'The migration was rolled back with its state row; check the state table (strata status)',
-          cause: mapped.cause,
-          details: mapped.details,
-        });
+        throw new StrataError(
+          'STRATA_SQL_ERROR',
+          mapped.message.replace(/^Statement failed/, 'Recording the migration in the state table failed'),
+          {
+            hint: 'The migration was rolled back with its state row; check the state table (strata status)',
+            cause: mapped.cause,
+            details: mapped.details,
+          },
+        );
       }
       throw await mapError(error, { location: located.location, ...(located.statement ? { statement: located.statement } : {}) });
     }
@@ -458,7 +481,8 @@ function createSession(
           application_name: `${settings.clientConfig.application_name ?? 'strata'} (watch)`.slice(0, 63),
         });
         return {
-          run: async <Row>(sql: string, params?: readonly unknown[]) => (await side.query(sql, params as unknown[] | undefined)).rows as Row[],
+          run: async <Row>(sql: string, params?: readonly unknown[]) =>
+            (await side.query(sql, params as unknown[] | undefined)).rows as Row[],
           close: () => side.end(),
         };
       }, backendPid);
@@ -473,7 +497,11 @@ function createSession(
         throw new StrataError(
           failure.code,
           `${failure.message}; it left INVALID index${invalid.length > 1 ? 'es' : ''} ${invalid.join(', ')} behind (the next run of this migration drops ${invalid.length > 1 ? 'them' : 'it'} before building again; or DROP INDEX CONCURRENTLY IF EXISTS ${invalid[0]})`,
-          { ...(failure.hint ? { hint: failure.hint } : {}), cause: failure.cause ?? failure, details: { ...failure.details, invalidIndexes: invalid } },
+          {
+            ...(failure.hint ? { hint: failure.hint } : {}),
+            cause: failure.cause ?? failure,
+            details: { ...failure.details, invalidIndexes: invalid },
+          },
         );
       }
       await watcher.stop();
@@ -508,7 +536,12 @@ function createSession(
    */
   const lockAndLook = async (): Promise<boolean> => {
     const withState = stateTableSeen;
-    const statements = ['BEGIN', guardedTryLockSql(identity), 'COMMIT', `SELECT ${stateTablesFactsSql(escapePostgresLiteral(schema), settings.table, settings.eventsTable)}`];
+    const statements = [
+      'BEGIN',
+      guardedTryLockSql(identity),
+      'COMMIT',
+      `SELECT ${stateTablesFactsSql(escapePostgresLiteral(schema), settings.table, settings.eventsTable)}`,
+    ];
     if (withState) statements.push(stateSelectSql(tables));
     let results: pg.QueryResult[];
     try {
@@ -580,7 +613,8 @@ function createSession(
       } catch (error) {
         const mapped = await mapError(error, { label: 'COMMIT ' });
         // The reply of a COMMIT was lost: read back whether it committed, never assume.
-        if (mapped.code === 'STRATA_CONNECTION_FAILED' && writes.length) throw await verifyLostCommit(mapped, { settings, tables, writes, backendPid });
+        if (mapped.code === 'STRATA_CONNECTION_FAILED' && writes.length)
+          throw await verifyLostCommit(mapped, { settings, tables, writes, backendPid });
         throw mapped;
       } finally {
         trackedInTransaction = false;
@@ -615,7 +649,10 @@ function createSession(
       ensureOpen();
       if (lockHeld) return;
       if (inTransaction()) {
-        throw new StrataError('STRATA_DIALECT_CONTRACT', 'acquireLock was called inside a transaction; the lock must be taken with none open');
+        throw new StrataError(
+          'STRATA_DIALECT_CONTRACT',
+          'acquireLock was called inside a transaction; the lock must be taken with none open',
+        );
       }
       // The first try also reads what comes next (lockAndLook); core's loop does the waiting.
       let first = true;
@@ -653,10 +690,14 @@ function createSession(
       // Not our backend any more (a pooler): give back what this run may have left on that server
       // connection, then say why.
       await send('SELECT pg_advisory_unlock($1::bigint)', [lockKey.toString()]).catch(() => {});
-      throw unstableSessionError(settings.target, `backend pid ${backendPid} when connecting, ${Number(row?.pid)} when releasing the lock`, {
-        backendPid,
-        pidNow: Number(row?.pid),
-      });
+      throw unstableSessionError(
+        settings.target,
+        `backend pid ${backendPid} when connecting, ${Number(row?.pid)} when releasing the lock`,
+        {
+          backendPid,
+          pidNow: Number(row?.pid),
+        },
+      );
     },
 
     async lockHolder() {
@@ -751,14 +792,22 @@ function createSession(
       // The event's duration is measured by the server (see buildStateWritesSql): read it back in
       // the same round trip, so that the caller shows the number the history records.
       const last = writes.length - 1;
-      const timed = last >= 0 && writes[last]!.kind === 'event' && (writes[last] as { event: { durationMs: number | null } }).event.durationMs === -1;
+      const timed =
+        last >= 0 && writes[last]!.kind === 'event' && (writes[last] as { event: { durationMs: number | null } }).event.durationMs === -1;
       if (timed) writesSql[last] = `${writesSql[last]} RETURNING duration_ms AS strata_recorded_ms`;
       // The ownership check always (the writes of a single-transaction run too), the reset at a step's start.
-      const head = lockHeld ? (stepPending && ownTransaction ? stepHead() : [sessionCheckSql(identity), ...(stepPending ? stepHead(false) : [])]) : [];
+      const head = lockHeld
+        ? stepPending && ownTransaction
+          ? stepHead()
+          : [sessionCheckSql(identity), ...(stepPending ? stepHead(false) : [])]
+        : [];
       const prefix = `${ownTransaction ? BEGIN_PREFIX : ''}${head.map((statement) => `${statement};\n`).join('')}`;
       const suffix = `\n;\n${writesSql.map((sql) => `${sql};\n`).join('')}${ownTransaction ? 'COMMIT;' : ''}`;
       try {
-        const row = await runScript(script, `${prefix}${script}${suffix}`, { characters: prefix.length, statements: (ownTransaction ? 1 : 0) + head.length });
+        const row = await runScript(script, `${prefix}${script}${suffix}`, {
+          characters: prefix.length,
+          statements: (ownTransaction ? 1 : 0) + head.length,
+        });
         if (ownTransaction) trackedInTransaction = false;
         const recorded = timed ? Number(row?.strata_recorded_ms) : Number.NaN;
         return Number.isFinite(recorded) ? recorded : undefined;

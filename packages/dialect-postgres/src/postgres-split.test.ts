@@ -10,7 +10,8 @@ import {
 describe('findPostgresNonTransactional', () => {
   // Keep this test first: it observes that the WASM parser was never loaded in this file.
   it('answers a plain script without loading the parser', async () => {
-    const script = 'CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\nCREATE INDEX users_email ON users (email);\nINSERT INTO users VALUES (1, \'a@b\');';
+    const script =
+      "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\nCREATE INDEX users_email ON users (email);\nINSERT INTO users VALUES (1, 'a@b');";
     expect(await findPostgresNonTransactional(script)).toEqual([]);
     expect(isPostgresParserLoaded()).toBe(false);
   });
@@ -25,7 +26,7 @@ describe('findPostgresNonTransactional', () => {
     ['VACUUM (ANALYZE) t', 'VACUUM'],
     ['CREATE DATABASE d', 'CREATE DATABASE'],
     ['DROP DATABASE d', 'DROP DATABASE'],
-    ['ALTER SYSTEM SET work_mem = \'64MB\'', 'ALTER SYSTEM'],
+    ["ALTER SYSTEM SET work_mem = '64MB'", 'ALTER SYSTEM'],
     ["CREATE TABLESPACE ts LOCATION '/tmp/ts'", 'CREATE TABLESPACE'],
     ['BEGIN', 'BEGIN'],
     ['START TRANSACTION', 'START TRANSACTION'],
@@ -56,8 +57,8 @@ describe('findPostgresNonTransactional', () => {
       'ANALYZE t',
       "COMMENT ON TABLE t IS 'VACUUM me; CREATE INDEX CONCURRENTLY x'",
       '-- VACUUM in a comment\nSELECT 1',
-      "DO $$ BEGIN PERFORM 1; END $$",
-      "SELECT CASE WHEN true THEN 1 END",
+      'DO $$ BEGIN PERFORM 1; END $$',
+      'SELECT CASE WHEN true THEN 1 END',
       'ALTER TABLE p DETACH PARTITION p1',
       "CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (connect = false)",
       'ALTER SUBSCRIPTION s SET PUBLICATION p WITH (refresh = false)',

@@ -147,7 +147,8 @@ export function nonTransactionalReason(tree: Record<string, unknown>): string | 
     case 'AlterTableStmt':
       return Array.isArray(node.cmds) &&
         node.cmds.some((cmd) => {
-          const command = (cmd as { AlterTableCmd?: { subtype?: string; def?: { PartitionCmd?: { concurrent?: boolean } } } }).AlterTableCmd;
+          const command = (cmd as { AlterTableCmd?: { subtype?: string; def?: { PartitionCmd?: { concurrent?: boolean } } } })
+            .AlterTableCmd;
           return command?.subtype === 'AT_DetachPartition' && command.def?.PartitionCmd?.concurrent === true;
         })
         ? 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY cannot run inside a transaction block'
@@ -158,9 +159,11 @@ export function nonTransactionalReason(tree: Record<string, unknown>): string | 
         ? 'CREATE SUBSCRIPTION (creating a replication slot) cannot run inside a transaction block'
         : undefined;
     case 'AlterSubscriptionStmt':
-      if (node.kind === 'ALTER_SUBSCRIPTION_REFRESH') return 'ALTER SUBSCRIPTION … REFRESH PUBLICATION cannot run inside a transaction block';
-      return ['ALTER_SUBSCRIPTION_SET_PUBLICATION', 'ALTER_SUBSCRIPTION_ADD_PUBLICATION', 'ALTER_SUBSCRIPTION_DROP_PUBLICATION'].includes(String(node.kind)) &&
-        optionIsOn(node.options, 'refresh', true)
+      if (node.kind === 'ALTER_SUBSCRIPTION_REFRESH')
+        return 'ALTER SUBSCRIPTION … REFRESH PUBLICATION cannot run inside a transaction block';
+      return ['ALTER_SUBSCRIPTION_SET_PUBLICATION', 'ALTER_SUBSCRIPTION_ADD_PUBLICATION', 'ALTER_SUBSCRIPTION_DROP_PUBLICATION'].includes(
+        String(node.kind),
+      ) && optionIsOn(node.options, 'refresh', true)
         ? 'ALTER SUBSCRIPTION … PUBLICATION with refresh cannot run inside a transaction block'
         : undefined;
     case 'DiscardStmt':
@@ -168,7 +171,8 @@ export function nonTransactionalReason(tree: Record<string, unknown>): string | 
     case 'ClusterStmt':
       return node.relation ? undefined : 'CLUSTER without a table cannot run inside a transaction block';
     case 'AlterDatabaseStmt':
-      return Array.isArray(node.options) && node.options.some((option) => (option as { DefElem?: { defname?: string } }).DefElem?.defname === 'tablespace')
+      return Array.isArray(node.options) &&
+        node.options.some((option) => (option as { DefElem?: { defname?: string } }).DefElem?.defname === 'tablespace')
         ? 'ALTER DATABASE … SET TABLESPACE cannot run inside a transaction block'
         : undefined;
     default:

@@ -157,14 +157,18 @@ export function buildStateWritesSql(tables: PostgresStateTables, writes: readonl
       case 'upsert':
         return (write.kind === 'insert' ? insertSql : upsertSql)(
           tables,
-          rowValues(write.row).map((value, i) => (i === EXECUTION_MS_INDEX && value === -1 ? ELAPSED_MS : literal(value, MIGRATION_CASTS[i]))),
+          rowValues(write.row).map((value, i) =>
+            i === EXECUTION_MS_INDEX && value === -1 ? ELAPSED_MS : literal(value, MIGRATION_CASTS[i]),
+          ),
         );
       case 'delete':
         return deleteSql(tables, literal(write.module), literal(write.version));
       case 'event':
         return insertEventSql(
           tables,
-          eventValues(write.event).map((value, i) => (i === DURATION_MS_INDEX && value === -1 ? ELAPSED_MS : literal(value, EVENT_CASTS[i]))),
+          eventValues(write.event).map((value, i) =>
+            i === DURATION_MS_INDEX && value === -1 ? ELAPSED_MS : literal(value, EVENT_CASTS[i]),
+          ),
         );
     }
   });
@@ -172,13 +176,15 @@ export function buildStateWritesSql(tables: PostgresStateTables, writes: readonl
 
 /** Applies state writes one statement at a time with bound parameters. */
 export async function writePostgresState(run: RunQuery, tables: PostgresStateTables, writes: readonly StateWrite[]): Promise<void> {
-  const params = (count: number, casts: string[]) =>
-    Array.from({ length: count }, (_, i) => `$${i + 1}${casts[i] ? `::${casts[i]}` : ''}`);
+  const params = (count: number, casts: string[]) => Array.from({ length: count }, (_, i) => `$${i + 1}${casts[i] ? `::${casts[i]}` : ''}`);
   for (const write of writes) {
     switch (write.kind) {
       case 'insert':
       case 'upsert':
-        await run((write.kind === 'insert' ? insertSql : upsertSql)(tables, params(MIGRATION_COLUMNS.length, MIGRATION_CASTS)), rowValues(write.row));
+        await run(
+          (write.kind === 'insert' ? insertSql : upsertSql)(tables, params(MIGRATION_COLUMNS.length, MIGRATION_CASTS)),
+          rowValues(write.row),
+        );
         break;
       case 'delete':
         await run(deleteSql(tables, '$1', '$2'), [write.module, write.version]);
@@ -237,10 +243,10 @@ export async function tableExists(run: RunQuery, schema: string, table: string):
 
 /** Whether both state tables exist (in one round trip). */
 export async function stateTablesExist(run: RunQuery, tables: PostgresStateTables): Promise<boolean> {
-  const rows = await run<{ found: boolean }>(
-    'SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS found',
-    [qualifiedName(tables.schema, tables.migrations), qualifiedName(tables.schema, tables.events)],
-  );
+  const rows = await run<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS found', [
+    qualifiedName(tables.schema, tables.migrations),
+    qualifiedName(tables.schema, tables.events),
+  ]);
   return rows[0]?.found === true;
 }
 
@@ -250,7 +256,8 @@ export async function stateTablesExist(run: RunQuery, tables: PostgresStateTable
  * `coalesce(current_schema(), 'public')` while the session does not know its schema yet.
  */
 export function stateTablesFactsSql(schemaSql: string, table: string, eventsTable: string): string {
-  const name = (t: string) => `pg_catalog.to_regclass(pg_catalog.quote_ident(${schemaSql}) || '.' || ${escapePostgresLiteral(quoteIdentifier(t))})`;
+  const name = (t: string) =>
+    `pg_catalog.to_regclass(pg_catalog.quote_ident(${schemaSql}) || '.' || ${escapePostgresLiteral(quoteIdentifier(t))})`;
   return (
     `${name(table)} IS NOT NULL AND ${name(eventsTable)} IS NOT NULL AS tables_exist, ` +
     `EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ${schemaSql}) AS schema_exists`
@@ -258,10 +265,7 @@ export function stateTablesFactsSql(schemaSql: string, table: string, eventsTabl
 }
 
 export async function schemaExists(run: RunQuery, schema: string): Promise<boolean> {
-  const rows = await run<{ found: boolean }>(
-    'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS found',
-    [schema],
-  );
+  const rows = await run<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS found', [schema]);
   return rows[0]?.found === true;
 }
 
@@ -343,7 +347,9 @@ export function columnsToStateRows(rows: readonly Record<string, unknown>[]): St
 
 /** Reads the state table, packed rows first ({@link stateSelectSql}), else column by column. */
 export async function readStateRows(run: RunQuery, tables: PostgresStateTables): Promise<StateRow[]> {
-  return unpackStateRows(await run<Record<string, unknown>>(stateSelectSql(tables))) ?? columnsToStateRows(await run(stateColumnsSql(tables)));
+  return (
+    unpackStateRows(await run<Record<string, unknown>>(stateSelectSql(tables))) ?? columnsToStateRows(await run(stateColumnsSql(tables)))
+  );
 }
 
 /** Reads the state table; `[]` when it does not exist. */

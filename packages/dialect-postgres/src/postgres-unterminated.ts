@@ -31,8 +31,8 @@ export function findUnterminated(script: string): UnterminatedToken | undefined 
       let depth = 1;
       let k = i + 2;
       while (k < n && depth > 0) {
-        if (script[k] === '/' && script[k + 1] === '*') (depth++, (k += 2));
-        else if (script[k] === '*' && script[k + 1] === '/') (depth--, (k += 2));
+        if (script[k] === '/' && script[k + 1] === '*') depth++, (k += 2);
+        else if (script[k] === '*' && script[k + 1] === '/') depth--, (k += 2);
         else k++;
       }
       if (depth > 0) return { kind: '/* comment', line: opened };

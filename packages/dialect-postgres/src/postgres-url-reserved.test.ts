@@ -6,8 +6,16 @@ import { normalizePostgresUrl, passwordsInUrl, redactPostgresUrl } from './postg
 /** What pg itself will use: a client made from the URL strata gives it (nothing connects). */
 const driverSees = (url: string) => {
   const client = new pg.Client({ connectionString: normalizePostgresUrl(url) }) as pg.Client & Record<string, unknown>;
-  const applicationName = (client as unknown as { connectionParameters: { application_name: unknown } }).connectionParameters.application_name;
-  return { host: client.host, port: String(client.port), database: client.database, user: client.user, password: client.password, applicationName };
+  const applicationName = (client as unknown as { connectionParameters: { application_name: unknown } }).connectionParameters
+    .application_name;
+  return {
+    host: client.host,
+    port: String(client.port),
+    database: client.database,
+    user: client.user,
+    password: client.password,
+    applicationName,
+  };
 };
 
 describe('normalizePostgresUrl: raw reserved characters in the password', () => {
@@ -39,7 +47,12 @@ describe('normalizePostgresUrl: raw reserved characters in the password', () => 
   });
 
   it('keeps users with an @ (Azure style), query parameters and URLs without credentials', () => {
-    expect(driverSees('postgres://app@server:pw@db.example/prod?application_name=probe')).toMatchObject({ user: 'app@server', password: 'pw', host: 'db.example', applicationName: 'probe' });
+    expect(driverSees('postgres://app@server:pw@db.example/prod?application_name=probe')).toMatchObject({
+      user: 'app@server',
+      password: 'pw',
+      host: 'db.example',
+      applicationName: 'probe',
+    });
     expect(normalizePostgresUrl('postgres://db.example/prod')).toBe('postgres://db.example/prod');
     expect(driverSees('postgres://app@db.example/prod')).toMatchObject({ user: 'app', host: 'db.example' });
   });

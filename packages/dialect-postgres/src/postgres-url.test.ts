@@ -22,7 +22,7 @@ describe('redactPostgresUrl', () => {
 });
 
 describe('redactQueryText', () => {
-  it('hides passwords in other sessions\' query text', async () => {
+  it("hides passwords in other sessions' query text", async () => {
     const { redactQueryText } = await import('./postgres-lock.js');
     expect(redactQueryText("ALTER ROLE app PASSWORD 'hunter''2'")).toBe("ALTER ROLE app PASSWORD '***'");
     expect(redactQueryText("SELECT dblink('postgres://u:pw@h/d', 'x')")).toBe("SELECT dblink('postgres://u:***@h/d', 'x')");

@@ -81,9 +81,13 @@ export function normalizePostgresUrl(url: string): string {
     parsed = undefined;
   }
   if (!parsed || (parsed.hostname === '' && !/^\/|^[?#]|^$/.test(parts.rest))) {
-    throw new StrataError('STRATA_CONFIG_INVALID', `Cannot read the PostgreSQL URL ${redactPostgresUrl(url)}: the part after the credentials is not host[:port][/database][?parameters]`, {
-      hint: 'Check the host and port; a password may hold any character, other special characters belong percent-encoded (@ → %40, # → %23, / → %2F)',
-    });
+    throw new StrataError(
+      'STRATA_CONFIG_INVALID',
+      `Cannot read the PostgreSQL URL ${redactPostgresUrl(url)}: the part after the credentials is not host[:port][/database][?parameters]`,
+      {
+        hint: 'Check the host and port; a password may hold any character, other special characters belong percent-encoded (@ → %40, # → %23, / → %2F)',
+      },
+    );
   }
   return normalized;
 }

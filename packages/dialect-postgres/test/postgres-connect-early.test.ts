@@ -23,7 +23,14 @@ afterAll(async () => {
 });
 
 const backends = async (applicationName: string): Promise<number> =>
-  Number((await adminQuery<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = $2', [applicationName, database.name]))[0]!.n);
+  Number(
+    (
+      await adminQuery<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = $2', [
+        applicationName,
+        database.name,
+      ])
+    )[0]!.n,
+  );
 
 /** A source that takes `ms` to load and counts, at the end of its load, the dialect's backends. */
 function slowSource(applicationName: string, ms: number, result: SourceLoadResult): { source: MigrationSource; seen: number[] } {
@@ -41,14 +48,20 @@ function slowSource(applicationName: string, ms: number, result: SourceLoadResul
   };
 }
 
-const table = defineModule({ name: 'app', migrations: [{ version: '1.0.0', name: 'early', up: 'CREATE TABLE early_t (id integer)', down: 'DROP TABLE early_t' }] });
+const table = defineModule({
+  name: 'app',
+  migrations: [{ version: '1.0.0', name: 'early', up: 'CREATE TABLE early_t (id integer)', down: 'DROP TABLE early_t' }],
+});
 
 describe('connecting early (PostgreSQL)', () => {
   it('has the migration session connected while the sources are still loading, for up and for status', async () => {
     const applicationName = 'strata-early-up';
     const loaded = await table.load();
     const { source, seen } = slowSource(applicationName, 300, loaded);
-    const migrator = createMigrator({ dialect: createPostgresDialect({ connectionString: database.url, applicationName }), sources: [source] });
+    const migrator = createMigrator({
+      dialect: createPostgresDialect({ connectionString: database.url, applicationName }),
+      sources: [source],
+    });
     const report = await migrator.up();
     expect(report.steps.map((s) => s.id)).toEqual(['app@1.0.0']);
     const status = await migrator.status();
@@ -65,7 +78,12 @@ describe('connecting early (PostgreSQL)', () => {
       problems: [{ code: 'STRATA_INVALID_MIGRATION', message: 'broken.sql: the file is empty', file: 'broken.sql' }],
     });
     const migrator = createMigrator({
-      dialect: createPostgresDialect({ connectionString: database.url, applicationName, table: 'early_state', eventsTable: 'early_events' }),
+      dialect: createPostgresDialect({
+        connectionString: database.url,
+        applicationName,
+        table: 'early_state',
+        eventsTable: 'early_events',
+      }),
       sources: [source],
     });
     await expect(migrator.up()).rejects.toMatchObject({ code: 'STRATA_INVALID_MIGRATION' });
@@ -101,7 +119,10 @@ describe('connecting early (PostgreSQL)', () => {
         migrations: [],
         problems: [{ code: 'STRATA_INVALID_MIGRATION', message: 'broken.sql: the file is empty', file: 'broken.sql' }],
       });
-      const migrator = createMigrator({ dialect: createPostgresDialect({ connectionString: `postgres://x@127.0.0.1:${port}/db`, connectTimeoutMs: 30_000 }), sources: [source] });
+      const migrator = createMigrator({
+        dialect: createPostgresDialect({ connectionString: `postgres://x@127.0.0.1:${port}/db`, connectTimeoutMs: 30_000 }),
+        sources: [source],
+      });
       const started = Date.now();
       await expect(migrator.up()).rejects.toMatchObject({ code: 'STRATA_INVALID_MIGRATION' });
       expect(Date.now() - started).toBeLessThan(5_000);

@@ -38,8 +38,16 @@ describe('PostgreSQL connect failures', () => {
 
   const secret = `S3cr3t-${randomBytes(6).toString('hex')}`;
   const cases: [string, string, RegExp][] = [
-    ['an unknown user (wrong credentials)', `postgres://nobody_${randomBytes(3).toString('hex')}:${secret}@${server.host}/postgres`, /user name and password/],
-    ['a missing database', `postgres://${server.username}:${secret}@${server.host}/missing_${randomBytes(3).toString('hex')}`, /Create the database/],
+    [
+      'an unknown user (wrong credentials)',
+      `postgres://nobody_${randomBytes(3).toString('hex')}:${secret}@${server.host}/postgres`,
+      /user name and password/,
+    ],
+    [
+      'a missing database',
+      `postgres://${server.username}:${secret}@${server.host}/missing_${randomBytes(3).toString('hex')}`,
+      /Create the database/,
+    ],
     ['an unreachable host', `postgres://${server.username}:${secret}@127.0.0.1:1/postgres`, /running/],
     ['an unknown host name', `postgres://${server.username}:${secret}@no-such-host.invalid/postgres`, /host name/],
     ['a raw @ and # in the password', `postgres://${server.username}:${secret}@#x@127.0.0.1:1/postgres`, /./],
@@ -56,9 +64,13 @@ describe('PostgreSQL connect failures', () => {
   });
 
   it('never shows a password given as a discrete setting', async () => {
-    const dialect = createPostgresDialect({ connection: { host: '127.0.0.1', port: 1, user: 'postgres', password: secret, database: 'postgres' } });
+    const dialect = createPostgresDialect({
+      connection: { host: '127.0.0.1', port: 1, user: 'postgres', password: secret, database: 'postgres' },
+    });
     expect(dialect.target).toBe('postgres://postgres:***@127.0.0.1:1/postgres');
-    const error = await connectError({ connection: { host: '127.0.0.1', port: 1, user: 'postgres', password: secret, database: 'postgres' } });
+    const error = await connectError({
+      connection: { host: '127.0.0.1', port: 1, user: 'postgres', password: secret, database: 'postgres' },
+    });
     expectNoSecret(error, secret);
   });
 
@@ -69,7 +81,10 @@ describe('PostgreSQL connect failures', () => {
     try {
       const { port } = silent.address() as AddressInfo;
       const started = Date.now();
-      const error = await connectError({ connectionString: `postgres://postgres:${secret}@127.0.0.1:${port}/postgres`, connectTimeoutMs: 300 });
+      const error = await connectError({
+        connectionString: `postgres://postgres:${secret}@127.0.0.1:${port}/postgres`,
+        connectTimeoutMs: 300,
+      });
       expect(Date.now() - started).toBeLessThan(1500);
       expect(error.code).toBe('STRATA_CONNECTION_FAILED');
       expect(error.message).toContain('timed out after 300 ms');

@@ -17,11 +17,11 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function connect(
-  options: Parameters<typeof createPostgresDialect>[0] = {},
-  lockTimeoutMs = 5000,
-): Promise<DialectSession> {
-  const session = await createPostgresDialect({ connectionString: database.url, ...options }).connect({ purpose: 'migrate', lockTimeoutMs });
+async function connect(options: Parameters<typeof createPostgresDialect>[0] = {}, lockTimeoutMs = 5000): Promise<DialectSession> {
+  const session = await createPostgresDialect({ connectionString: database.url, ...options }).connect({
+    purpose: 'migrate',
+    lockTimeoutMs,
+  });
   open.push(session);
   return session;
 }

@@ -34,7 +34,11 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function connect(options: Parameters<typeof createPostgresDialect>[0] = {}, lockTimeoutMs = 5000, url = database.url): Promise<DialectSession> {
+async function connect(
+  options: Parameters<typeof createPostgresDialect>[0] = {},
+  lockTimeoutMs = 5000,
+  url = database.url,
+): Promise<DialectSession> {
   const session = await createPostgresDialect({ connectionString: url, ...options }).connect({ purpose: 'migrate', lockTimeoutMs });
   open.push(session);
   return session;
@@ -93,9 +97,11 @@ describe('PostgreSQL session round trips', () => {
     await session.releaseLock();
     // The tables (and the schema) were created and committed.
     const again = await connect({ schema: 'fresh_trips' });
-    expect(await again.query("SELECT to_regclass('fresh_trips.strata_migrations') IS NOT NULL AND to_regclass('fresh_trips.strata_events') IS NOT NULL AS made")).toEqual([
-      { made: true },
-    ]);
+    expect(
+      await again.query(
+        "SELECT to_regclass('fresh_trips.strata_migrations') IS NOT NULL AND to_regclass('fresh_trips.strata_events') IS NOT NULL AS made",
+      ),
+    ).toEqual([{ made: true }]);
   });
 
   it('with the tables there: the state comes with the lock, ensureStateTables and readState send nothing', async () => {
@@ -150,7 +156,9 @@ describe('PostgreSQL session round trips', () => {
       expect(locked.count).toBe(1);
       // The lock is taken in a transaction committed before the state is read: the read's
       // snapshot is taken with the lock held, not when the lock was asked for.
-      expect(locked.texts[0]).toMatch(/^BEGIN;\nSELECT CASE WHEN .* THEN pg_catalog\.pg_try_advisory_lock\([-\d]+::bigint\) END AS locked, .*;\nCOMMIT;\nSELECT /);
+      expect(locked.texts[0]).toMatch(
+        /^BEGIN;\nSELECT CASE WHEN .* THEN pg_catalog\.pg_try_advisory_lock\([-\d]+::bigint\) END AS locked, .*;\nCOMMIT;\nSELECT /,
+      );
       expect(await session.readState()).toEqual([row('4.0.0')]);
       expect(await session.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
       await session.releaseLock();
@@ -189,7 +197,10 @@ describe('PostgreSQL session round trips', () => {
 
   it('reads without a catalogue check on a read session when the table was there at connect', async () => {
     await seed({ schema: 'read_trips' }, [row('5.0.0')]);
-    const reader = await createPostgresDialect({ connectionString: database.url, schema: 'read_trips' }).connect({ purpose: 'read', lockTimeoutMs: 1000 });
+    const reader = await createPostgresDialect({ connectionString: database.url, schema: 'read_trips' }).connect({
+      purpose: 'read',
+      lockTimeoutMs: 1000,
+    });
     open.push(reader);
     const read = await trips(() => reader.readState());
     expect(read).toMatchObject({ count: 1, result: [row('5.0.0')] });
@@ -203,7 +214,10 @@ describe('PostgreSQL session round trips', () => {
     await session.ensureStateTables();
     expect(await session.readState()).toEqual([row('5.9.0'), odd]);
     await session.releaseLock();
-    const reader = await createPostgresDialect({ connectionString: database.url, schema: 'packed_trips' }).connect({ purpose: 'read', lockTimeoutMs: 1000 });
+    const reader = await createPostgresDialect({ connectionString: database.url, schema: 'packed_trips' }).connect({
+      purpose: 'read',
+      lockTimeoutMs: 1000,
+    });
     open.push(reader);
     expect(await reader.readState()).toEqual([row('5.9.0'), odd]);
   });

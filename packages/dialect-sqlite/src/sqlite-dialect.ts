@@ -133,11 +133,7 @@ export function createSqliteDialect(options: SqliteDialectOptions): Dialect {
    * Switches the journal mode when asked. The switch needs the database to itself, so it waits
    * like the lock does (bounded by lockTimeoutMs, polling without blocking the event loop).
    */
-  const prepareConnection = async (
-    connection: SqliteConnection,
-    connect: ConnectOptions,
-    busyTimeoutMs: number,
-  ): Promise<void> => {
+  const prepareConnection = async (connection: SqliteConnection, connect: ConnectOptions, busyTimeoutMs: number): Promise<void> => {
     const mode = options.journalMode;
     if (mode === undefined) return;
     const waitOptions = {

@@ -45,7 +45,9 @@ export function isNativeBindingError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   return (
     (error as { code?: unknown } | null)?.code === 'ERR_DLOPEN_FAILED' ||
-    /Could not locate the bindings file|was compiled against a different Node\.js version|NODE_MODULE_VERSION|better_sqlite3\.node/.test(message)
+    /Could not locate the bindings file|was compiled against a different Node\.js version|NODE_MODULE_VERSION|better_sqlite3\.node/.test(
+      message,
+    )
   );
 }
 

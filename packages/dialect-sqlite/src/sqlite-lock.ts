@@ -44,11 +44,7 @@ function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<v
  * `STRATA_LOCK_TIMEOUT` after `timeoutMs`, `STRATA_INTERRUPTED` when `signal` aborts; any other
  * error of `attempt` is thrown as it is.
  */
-export async function retryWhileBusy(
-  connection: SqliteConnection,
-  options: WriteLockWaitOptions,
-  attempt: () => void,
-): Promise<void> {
+export async function retryWhileBusy(connection: SqliteConnection, options: WriteLockWaitOptions, attempt: () => void): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let backoff = 2;
   let lastBusy: unknown;

@@ -51,8 +51,7 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
 
   /** A value that changes when anyone but this session commits. */
   const writeVersion = connection.shared
-    ? (): string =>
-        `${connection.dataVersion.get() as number}:${connection.commits}:${connection.totalChanges.get() as number}`
+    ? (): string => `${connection.dataVersion.get() as number}:${connection.commits}:${connection.totalChanges.get() as number}`
     : (): string => String(connection.dataVersion.get() as number);
   let seenVersion = writeVersion();
   /** The session settings every transaction starts from (a migration's PRAGMA never reaches the next). */
@@ -258,14 +257,10 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
       try {
         // the plan was made before this transaction: refuse to run it on a changed database
         if (writeVersion() !== seenVersion) {
-          throw new StrataError(
-            'STRATA_INTERNAL',
-            `Another connection changed SQLite database ${filename} since the plan was made`,
-            {
-              hint: 'This is a bug in strata: with a dialect without session lock, call begin() and hasForeignWrites() before applyScript(…, false)',
-              details: { foreignWrites: true },
-            },
-          );
+          throw new StrataError('STRATA_INTERNAL', `Another connection changed SQLite database ${filename} since the plan was made`, {
+            hint: 'This is a bug in strata: with a dialect without session lock, call begin() and hasForeignWrites() before applyScript(…, false)',
+            details: { foreignWrites: true },
+          });
         }
         const started = performance.now();
         executeSync(script);
@@ -337,7 +332,8 @@ export function createSqliteSession(options: SqliteSessionOptions): DialectSessi
 function timed(writes: readonly StateWrite[], elapsedMs: number): readonly StateWrite[] {
   const ms = Math.round(elapsedMs);
   return writes.map((write) => {
-    if ((write.kind === 'upsert' || write.kind === 'insert') && write.row.executionMs === -1) return { ...write, row: { ...write.row, executionMs: ms } };
+    if ((write.kind === 'upsert' || write.kind === 'insert') && write.row.executionMs === -1)
+      return { ...write, row: { ...write.row, executionMs: ms } };
     if (write.kind === 'event' && write.event.durationMs === -1) return { ...write, event: { ...write.event, durationMs: ms } };
     return write;
   });

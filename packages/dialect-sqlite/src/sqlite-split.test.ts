@@ -19,10 +19,7 @@ describe('splitSqliteStatements', () => {
   it('ignores semicolons inside strings and quoted identifiers', () => {
     const script = `INSERT INTO t VALUES ('a;b', 'it''s; fine');
 SELECT "we;ird" FROM [x;y] JOIN \`z;w\` ON 1;`;
-    expect(texts(script)).toEqual([
-      "INSERT INTO t VALUES ('a;b', 'it''s; fine')",
-      'SELECT "we;ird" FROM [x;y] JOIN `z;w` ON 1',
-    ]);
+    expect(texts(script)).toEqual(["INSERT INTO t VALUES ('a;b', 'it''s; fine')", 'SELECT "we;ird" FROM [x;y] JOIN `z;w` ON 1']);
   });
 
   it('ignores semicolons inside line and block comments', () => {
@@ -108,7 +105,7 @@ SELECT CASE WHEN x = '1;2' THEN 'yes' END FROM t;`;
   });
 
   it('splits a large script quickly', () => {
-    const script = 'INSERT INTO t VALUES (1, \'text; with semicolon\'); -- comment\n'.repeat(20_000);
+    const script = "INSERT INTO t VALUES (1, 'text; with semicolon'); -- comment\n".repeat(20_000);
     const started = performance.now();
     expect(splitSqliteStatements(script)).toHaveLength(20_000);
     expect(performance.now() - started).toBeLessThan(500);

@@ -20,14 +20,14 @@ const STATE_START = 1;
 /* prettier-ignore */
 const TRANSITIONS: readonly (readonly number[])[] = [
   /* State:       **  SEMI  WS  OTHER  EXPLAIN  CREATE  TEMP  TRIGGER  END */
-  /* 0 INVALID: */ [    1,  0,     2,       3,      4,    2,       2,   2 ],
-  /* 1   START: */ [    1,  1,     2,       3,      4,    2,       2,   2 ],
-  /* 2  NORMAL: */ [    1,  2,     2,       2,      2,    2,       2,   2 ],
-  /* 3 EXPLAIN: */ [    1,  3,     3,       2,      4,    2,       2,   2 ],
-  /* 4  CREATE: */ [    1,  4,     2,       2,      2,    4,       5,   2 ],
-  /* 5 TRIGGER: */ [    6,  5,     5,       5,      5,    5,       5,   5 ],
-  /* 6    SEMI: */ [    6,  6,     5,       5,      5,    5,       5,   7 ],
-  /* 7     END: */ [    1,  7,     5,       5,      5,    5,       5,   5 ],
+  /* 0 INVALID: */ [1, 0, 2, 3, 4, 2, 2, 2],
+  /* 1   START: */ [1, 1, 2, 3, 4, 2, 2, 2],
+  /* 2  NORMAL: */ [1, 2, 2, 2, 2, 2, 2, 2],
+  /* 3 EXPLAIN: */ [1, 3, 3, 2, 4, 2, 2, 2],
+  /* 4  CREATE: */ [1, 4, 2, 2, 2, 4, 5, 2],
+  /* 5 TRIGGER: */ [6, 5, 5, 5, 5, 5, 5, 5],
+  /* 6    SEMI: */ [6, 6, 5, 5, 5, 5, 5, 7],
+  /* 7     END: */ [1, 7, 5, 5, 5, 5, 5, 5],
 ];
 
 const CH_TAB = 9;
@@ -74,20 +74,22 @@ function keywordKind(script: string, start: number, end: number): number {
   switch (script.charCodeAt(start) | 0x20) {
     case 0x63 /* c */:
       return length === 6 && script.slice(start, end).toLowerCase() === 'create' ? TK_CREATE : TK_OTHER;
-    case 0x74 /* t */: {
-      if (length !== 4 && length !== 7 && length !== 9) return TK_OTHER;
-      const word = script.slice(start, end).toLowerCase();
-      if (word === 'trigger') return TK_TRIGGER;
-      if (word === 'temp' || word === 'temporary') return TK_TEMP;
-      return TK_OTHER;
-    }
-    case 0x65 /* e */: {
-      if (length !== 3 && length !== 7) return TK_OTHER;
-      const word = script.slice(start, end).toLowerCase();
-      if (word === 'end') return TK_END;
-      if (word === 'explain') return TK_EXPLAIN;
-      return TK_OTHER;
-    }
+    case 0x74 /* t */:
+      {
+        if (length !== 4 && length !== 7 && length !== 9) return TK_OTHER;
+        const word = script.slice(start, end).toLowerCase();
+        if (word === 'trigger') return TK_TRIGGER;
+        if (word === 'temp' || word === 'temporary') return TK_TEMP;
+        return TK_OTHER;
+      }
+    case 0x65 /* e */:
+      {
+        if (length !== 3 && length !== 7) return TK_OTHER;
+        const word = script.slice(start, end).toLowerCase();
+        if (word === 'end') return TK_END;
+        if (word === 'explain') return TK_EXPLAIN;
+        return TK_OTHER;
+      }
     default:
       return TK_OTHER;
   }

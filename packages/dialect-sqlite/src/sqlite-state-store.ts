@@ -167,18 +167,19 @@ export function createSqliteStateStore(db: Database.Database, tables: StateTable
       case 'upsert': {
         const row = change.row;
         // An apply inserts: a row already there fails on the primary key instead of being replaced.
-        const statement = change.kind === 'insert'
-          ? (insert ??= db.prepare(
-              `INSERT INTO ${migrations} (module, version, name, checksum, checksum_algo, status, applied_at, execution_ms, applied_by, tool_version)
+        const statement =
+          change.kind === 'insert'
+            ? (insert ??= db.prepare(
+                `INSERT INTO ${migrations} (module, version, name, checksum, checksum_algo, status, applied_at, execution_ms, applied_by, tool_version)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            ))
-          : (upsert ??= db.prepare(
-          `INSERT INTO ${migrations} (module, version, name, checksum, checksum_algo, status, applied_at, execution_ms, applied_by, tool_version)
+              ))
+            : (upsert ??= db.prepare(
+                `INSERT INTO ${migrations} (module, version, name, checksum, checksum_algo, status, applied_at, execution_ms, applied_by, tool_version)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (module, version) DO UPDATE SET name = excluded.name, checksum = excluded.checksum,
   checksum_algo = excluded.checksum_algo, status = excluded.status, applied_at = excluded.applied_at,
   execution_ms = excluded.execution_ms, applied_by = excluded.applied_by, tool_version = excluded.tool_version`,
-            ));
+              ));
         statement.run(
           row.module,
           row.version,

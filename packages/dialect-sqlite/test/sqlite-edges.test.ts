@@ -40,12 +40,20 @@ describe('events written by the migrator', () => {
     const secret = 'Sqlite-Secret-9f2';
     const steps: Step[] = [
       { version: '1.0.0', up: 'CREATE TABLE a (id INTEGER);' },
-      { version: '1.1.0', up: async () => { throw new Error(`cannot reach postgres://app:${secret}@db/x with password ${secret}`); } },
+      {
+        version: '1.1.0',
+        up: async () => {
+          throw new Error(`cannot reach postgres://app:${secret}@db/x with password ${secret}`);
+        },
+      },
     ];
     const migrator = createMigrator({ dialect: createSqliteDialect({ filename }), sources: [moduleOf(steps)], secrets: [secret] });
     const error = await failure(migrator.up());
     expect(error.code).toBe('STRATA_MIGRATION_FAILED');
-    const events = read<{ error_message: string | null; details: string | null }>(filename, 'SELECT error_message, details FROM strata_events');
+    const events = read<{ error_message: string | null; details: string | null }>(
+      filename,
+      'SELECT error_message, details FROM strata_events',
+    );
     const failed = events.find((event) => event.error_message);
     expect(failed?.error_message).toContain('password ***');
     expect(JSON.stringify(events)).not.toContain(secret);
@@ -83,34 +91,43 @@ describe('SQLite table rebuilds', () => {
     const migrator = () => createMigrator({ dialect: createSqliteDialect({ filename }), sources: [createFileSource({ directory: dir })] });
     return { filename, dir, migrator };
   };
-  const counts = (filename: string) => read<{ children: number; linked: number; notes: number }>(
-    filename,
-    'SELECT (SELECT count(*) FROM child) AS children, (SELECT count(parent_id) FROM note) AS linked, (SELECT count(*) FROM note) AS notes',
-  )[0];
+  const counts = (filename: string) =>
+    read<{ children: number; linked: number; notes: number }>(
+      filename,
+      'SELECT (SELECT count(*) FROM child) AS children, (SELECT count(parent_id) FROM note) AS linked, (SELECT count(*) FROM note) AS notes',
+    )[0];
 
   it('refuses a rebuild of a table referenced ON DELETE CASCADE / SET NULL before it runs, naming the directive', async () => {
     const { filename, dir, migrator } = setUp();
     await migrator().up();
     // A harmless migration before it: the whole run is refused up front, so it does not run either.
-    files(dir, { '1.0.5_extra.sql': '-- strata:up\nCREATE TABLE extra (id INTEGER);\n', '1.1.0_rebuild_parent.sql': `-- strata:up\n${rebuild()}` });
+    files(dir, {
+      '1.0.5_extra.sql': '-- strata:up\nCREATE TABLE extra (id INTEGER);\n',
+      '1.1.0_rebuild_parent.sql': `-- strata:up\n${rebuild()}`,
+    });
     // validate (the CI check) already says so.
     const validation = await migrator().validate();
     expect(validation.ok).toBe(false);
     expect(validation.problems.map((p) => p.code)).toEqual(['STRATA_UNSAFE_REBUILD']);
     const error = await failure(migrator().up());
     expect(error.code).toBe('STRATA_UNSAFE_REBUILD');
-    expect(error.message).toMatch(/1\.1\.0_rebuild_parent\.sql, statement 3, line 5\).*DROP TABLE parent is referenced by child\.parent_id ON DELETE CASCADE, note\.parent_id ON DELETE SET NULL/);
+    expect(error.message).toMatch(
+      /1\.1\.0_rebuild_parent\.sql, statement 3, line 5\).*DROP TABLE parent is referenced by child\.parent_id ON DELETE CASCADE, note\.parent_id ON DELETE SET NULL/,
+    );
     expect(error.hint).toContain('-- strata:foreign-keys off');
     // Nothing ran: the rows, the schema and the state are as before.
     expect(counts(filename)).toEqual({ children: 4, linked: 2, notes: 2 });
     expect(read(filename, "SELECT name FROM sqlite_schema WHERE name IN ('parent_new', 'extra')")).toEqual([]);
-    expect(read(filename, 'SELECT version, status FROM strata_migrations ORDER BY version')).toEqual([{ version: '1.0.0', status: 'applied' }]);
+    expect(read(filename, 'SELECT version, status FROM strata_migrations ORDER BY version')).toEqual([
+      { version: '1.0.0', status: 'applied' },
+    ]);
   });
 
   it('refuses at the step itself a rebuild whose cascading child was created earlier in the same run', async () => {
     const { filename, dir, migrator } = setUp();
     files(dir, {
-      '1.0.5_child2.sql': '-- strata:up\nCREATE TABLE child2 (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) ON DELETE CASCADE);\nINSERT INTO child2 VALUES (1, 1);\n',
+      '1.0.5_child2.sql':
+        '-- strata:up\nCREATE TABLE child2 (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) ON DELETE CASCADE);\nINSERT INTO child2 VALUES (1, 1);\n',
       '1.1.0_drop_parent.sql': '-- strata:up\nDROP TABLE child;\nDROP TABLE note;\nDROP TABLE parent;\n',
     });
     const error = await failure(migrator().up());
@@ -159,7 +176,9 @@ describe('SQLite table rebuilds', () => {
   it('runs a non-transactional rebuild with foreign keys off, and marks it failed when it leaves a dangling reference', async () => {
     const { filename, dir, migrator } = setUp();
     await migrator().up();
-    files(dir, { '1.1.0_rebuild_parent.sql': `-- strata:foreign-keys off\n-- strata:transaction off\n-- strata:up\n${rebuild('id <> 2')}` });
+    files(dir, {
+      '1.1.0_rebuild_parent.sql': `-- strata:foreign-keys off\n-- strata:transaction off\n-- strata:up\n${rebuild('id <> 2')}`,
+    });
     const error = await failure(migrator().up());
     expect(error.message).toMatch(/foreign_key_check found 2 rows with a dangling reference/);
     expect(error.hint).toMatch(/strata repair/);
@@ -185,7 +204,10 @@ describe('session state between SQLite migrations', () => {
   it('a PRAGMA foreign_keys = OFF in a non-transactional migration does not reach the next one', async () => {
     const filename = tempDatabase();
     const steps: Step[] = [
-      { version: '1.0.0', up: 'CREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));' },
+      {
+        version: '1.0.0',
+        up: 'CREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));',
+      },
       { version: '1.1.0', transaction: false, up: 'PRAGMA foreign_keys = OFF;\nPRAGMA recursive_triggers = ON;' },
       { version: '1.2.0', up: 'INSERT INTO child VALUES (1, 999);' },
     ];
@@ -212,9 +234,13 @@ describe('an interrupted SQLite run', () => {
       },
       { version: '1.2.0', up: 'CREATE TABLE c (id INTEGER);' },
     ];
-    const error = await failure(createMigrator({ dialect: createSqliteDialect({ filename }), sources: [moduleOf(steps)] }).up({ signal: controller.signal }));
+    const error = await failure(
+      createMigrator({ dialect: createSqliteDialect({ filename }), sources: [moduleOf(steps)] }).up({ signal: controller.signal }),
+    );
     expect(error.code).toBe('STRATA_INTERRUPTED');
-    expect(error.message).toBe('Interrupted (received SIGINT): applied app@1.0.0, app@1.1.0; no migration was running; not started app@1.2.0 (read back from the state table)');
+    expect(error.message).toBe(
+      'Interrupted (received SIGINT): applied app@1.0.0, app@1.1.0; no migration was running; not started app@1.2.0 (read back from the state table)',
+    );
     expect(error.message).not.toMatch(/rolled back/);
     expect(read(filename, 'SELECT version, status FROM strata_migrations ORDER BY version')).toEqual([
       { version: '1.0.0', status: 'applied' },
@@ -236,7 +262,9 @@ describe('an interrupted SQLite run', () => {
         },
       },
     ];
-    const error = await failure(createMigrator({ dialect: createSqliteDialect({ filename }), sources: [moduleOf(steps)] }).up({ signal: controller.signal }));
+    const error = await failure(
+      createMigrator({ dialect: createSqliteDialect({ filename }), sources: [moduleOf(steps)] }).up({ signal: controller.signal }),
+    );
     expect(error.message).toBe('Interrupted (received SIGINT): applied app@1.0.0; rolled back app@1.1.0 (read back from the state table)');
     expect(read(filename, "SELECT name FROM sqlite_schema WHERE name = 'b'")).toEqual([]);
   });

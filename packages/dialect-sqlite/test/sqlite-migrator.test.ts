@@ -12,7 +12,10 @@ const module = defineModule({
   migrations: Array.from({ length: 12 }, (_, i) => ({
     version: `1.${i}.0`,
     name: `step_${i}`,
-    up: i === 0 ? 'CREATE TABLE applied (version TEXT NOT NULL);\nINSERT INTO applied VALUES (\'1.0.0\');' : `INSERT INTO applied VALUES ('1.${i}.0');`,
+    up:
+      i === 0
+        ? "CREATE TABLE applied (version TEXT NOT NULL);\nINSERT INTO applied VALUES ('1.0.0');"
+        : `INSERT INTO applied VALUES ('1.${i}.0');`,
   })),
 });
 

@@ -22,9 +22,7 @@ describe('createSqliteDialect', () => {
   });
 
   it.each(['x"; DROP TABLE t; --', '1abc', 'has space', 'a'.repeat(64), ''])('refuses the table name %j', (table) => {
-    expect(() => createSqliteDialect({ filename: ':memory:', table })).toThrow(
-      expect.objectContaining({ code: 'STRATA_CONFIG_INVALID' }),
-    );
+    expect(() => createSqliteDialect({ filename: ':memory:', table })).toThrow(expect.objectContaining({ code: 'STRATA_CONFIG_INVALID' }));
   });
 
   it('refuses an invalid events table name, busy timeout or journal mode', () => {
@@ -116,7 +114,14 @@ INSERT INTO a VALUES (3);`;
   it('applyScript runs the script and the state writes in its own transaction', async () => {
     const session = await createSqliteDialect({ filename: tempDatabase() }).connect(MIGRATE);
     await session.ensureStateTables();
-    await session.applyScript!('CREATE TABLE a (x);', [{ kind: 'upsert', row: stateRow('1.0.0') }, { kind: 'event', event: eventRecord() }], true);
+    await session.applyScript!(
+      'CREATE TABLE a (x);',
+      [
+        { kind: 'upsert', row: stateRow('1.0.0') },
+        { kind: 'event', event: eventRecord() },
+      ],
+      true,
+    );
     expect(await session.readState()).toEqual([stateRow('1.0.0')]);
 
     const failure = session.applyScript!(

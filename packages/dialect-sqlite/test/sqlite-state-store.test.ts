@@ -23,11 +23,32 @@ describe('SQLite state store', () => {
     const db = new Database(filename, { readonly: true });
     const columns = (table: string) => db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all();
     expect(columns('strata_migrations')).toEqual([
-      'module', 'version', 'name', 'checksum', 'checksum_algo', 'status', 'applied_at', 'execution_ms', 'applied_by', 'tool_version',
+      'module',
+      'version',
+      'name',
+      'checksum',
+      'checksum_algo',
+      'status',
+      'applied_at',
+      'execution_ms',
+      'applied_by',
+      'tool_version',
     ]);
     expect(columns('strata_events')).toEqual([
-      'id', 'at', 'action', 'migration_id', 'outcome', 'duration_ms', 'actor', 'host', 'tool_version', 'backup_id',
-      'error_code', 'error_message', 'sql_state', 'details',
+      'id',
+      'at',
+      'action',
+      'migration_id',
+      'outcome',
+      'duration_ms',
+      'actor',
+      'host',
+      'tool_version',
+      'backup_id',
+      'error_code',
+      'error_message',
+      'sql_state',
+      'details',
     ]);
     db.close();
   });
@@ -58,10 +79,7 @@ describe('SQLite state store', () => {
     ]);
     await session.commit();
 
-    expect(await session.readState()).toEqual([
-      stateRow('1.0.0', { executionMs: 40, checksum: 'b'.repeat(64) }),
-      stateRow('1.1.0'),
-    ]);
+    expect(await session.readState()).toEqual([stateRow('1.0.0', { executionMs: 40, checksum: 'b'.repeat(64) }), stateRow('1.1.0')]);
     const events = await session.readEvents({});
     expect(events.map((event) => event.id)).toEqual([2, 1]);
     expect(events[1]).toEqual({ ...eventRecord({ details: { runId: 'r1', nested: { list: [1, 'two'] } } }), id: 1 });

@@ -53,7 +53,10 @@ export function trimEnd(script: string, start: number, end: number): number {
 }
 
 /** Builds statements from spans `[from, to)` of `script` (a span may start with comments). */
-export function statementsFromSpans(script: string, spans: readonly { from: number; to: number; tree?: Record<string, unknown> }[]): LintStatement[] {
+export function statementsFromSpans(
+  script: string,
+  spans: readonly { from: number; to: number; tree?: Record<string, unknown> }[],
+): LintStatement[] {
   const statements: LintStatement[] = [];
   let previousEnd = 0;
   for (const span of spans) {

@@ -27,19 +27,30 @@ const PARSE_CHUNK = 100;
 export function checkLintOptions(options: Pick<LintOptions, 'rules' | 'ignores'>): void {
   for (const [id, setting] of Object.entries(options.rules ?? {})) {
     if (!findLintRule(id)) {
-      throw new StrataError('STRATA_CONFIG_INVALID', `lint.rules names an unknown rule ${JSON.stringify(id)}`, { hint: `Known rules: ${LINT_RULES.map((r) => r.id).join(', ')}` });
+      throw new StrataError('STRATA_CONFIG_INVALID', `lint.rules names an unknown rule ${JSON.stringify(id)}`, {
+        hint: `Known rules: ${LINT_RULES.map((r) => r.id).join(', ')}`,
+      });
     }
     if (!SETTINGS.has(setting)) {
-      throw new StrataError('STRATA_CONFIG_INVALID', `lint.rules.${id} must be "error", "warning" or "off", not ${JSON.stringify(setting)}`);
+      throw new StrataError(
+        'STRATA_CONFIG_INVALID',
+        `lint.rules.${id} must be "error", "warning" or "off", not ${JSON.stringify(setting)}`,
+      );
     }
   }
   for (const ignore of options.ignores ?? []) {
     const unknown = ignore.rules.find((id) => !findLintRule(id));
     if (unknown !== undefined) {
-      throw new StrataError('STRATA_CONFIG_INVALID', `lint.ignore for ${ignore.migration} names an unknown rule ${JSON.stringify(unknown)}`, { hint: 'Fix the rule id' });
+      throw new StrataError(
+        'STRATA_CONFIG_INVALID',
+        `lint.ignore for ${ignore.migration} names an unknown rule ${JSON.stringify(unknown)}`,
+        { hint: 'Fix the rule id' },
+      );
     }
     if (typeof ignore.reason !== 'string' || ignore.reason.trim() === '') {
-      throw new StrataError('STRATA_CONFIG_INVALID', `lint.ignore for ${ignore.migration} has no reason`, { hint: 'Say why the finding is accepted: { migration, rules, reason }' });
+      throw new StrataError('STRATA_CONFIG_INVALID', `lint.ignore for ${ignore.migration} has no reason`, {
+        hint: 'Say why the finding is accepted: { migration, rules, reason }',
+      });
     }
   }
 }
@@ -57,11 +68,21 @@ export async function lintMigrations(migrations: readonly LintMigration[], optio
   const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LINT_LOCK_TIMEOUT_MS;
   const postgresSchema = options.dialect === 'postgres' ? createPostgresSchema() : undefined;
   const sqliteSchema = options.dialect === 'sqlite' ? createSqliteSchema() : undefined;
-  const report: LintReport = { dialect: options.dialect, migrations: 0, statements: 0, findings: [], errors: 0, warnings: 0, suppressed: 0 };
+  const report: LintReport = {
+    dialect: options.dialect,
+    migrations: 0,
+    statements: 0,
+    findings: [],
+    errors: 0,
+    warnings: 0,
+    suppressed: 0,
+  };
 
   // PostgreSQL: scripts of the commonest shapes skip the parser (see splitInertPostgresScript); the
   // others are parsed together, in one call.
-  const inerts = migrations.map((migration) => (postgresSchema ? splitInertPostgresScript(migration.sql, migration.transaction ?? true, lockTimeoutMs) : undefined));
+  const inerts = migrations.map((migration) =>
+    postgresSchema ? splitInertPostgresScript(migration.sql, migration.transaction ?? true, lockTimeoutMs) : undefined,
+  );
   const parsed = new Map<LintMigration, LintStatement[]>();
   // Parsed in chunks, each linted before the next is parsed: the parse trees of a chunk die young
   // (one parse of everything kept every tree alive until the end, and the collector paid for it).
@@ -87,8 +108,7 @@ export async function lintMigrations(migrations: readonly LintMigration[], optio
     if (inert) {
       postgresSchema!.deferred.push(migration.sql);
       for (const finding of inert.findings) context.report(finding.rule, finding.statement, finding.message);
-    }
-    else if (postgresSchema) lintPostgresStatements(statements, postgresSchema, context, (await loadPostgresParser()).parseSync);
+    } else if (postgresSchema) lintPostgresStatements(statements, postgresSchema, context, (await loadPostgresParser()).parseSync);
     else lintSqliteStatements(statements as SqliteStatement[], sqliteSchema!, context);
     if (migration.context) continue;
     report.migrations += 1;
@@ -114,7 +134,13 @@ function collect(
   report: LintReport,
 ): void {
   // Most migrations have no finding and no ignore: nothing to place, nothing to check.
-  if (raw.length === 0 && !migration.sql.includes('lint-ignore') && !migration.header?.includes('lint-ignore') && !options.ignores?.some((ignore) => ignore.migration === migration.id)) return;
+  if (
+    raw.length === 0 &&
+    !migration.sql.includes('lint-ignore') &&
+    !migration.header?.includes('lint-ignore') &&
+    !options.ignores?.some((ignore) => ignore.migration === migration.id)
+  )
+    return;
   const file = migration.file ?? migration.id;
   const baseLine = migration.line ?? 1;
   const sqlPosition = createPositionIndex(migration.sql);
@@ -123,12 +149,18 @@ function collect(
     return { line: baseLine + line - 1, column };
   };
   const fileIgnores = findIgnoreComments(migration.header ?? '');
-  const configIgnores = (options.ignores ?? []).filter((ignore) => ignore.migration === migration.id).map((ignore) => ({ rules: [...ignore.rules], used: new Set<string>() }));
+  const configIgnores = (options.ignores ?? [])
+    .filter((ignore) => ignore.migration === migration.id)
+    .map((ignore) => ({ rules: [...ignore.rules], used: new Set<string>() }));
   // Per statement: the ignores in the comments above it (offsets from `base`), and one at the end
   // of its last line.
   const statementIgnores = new Map<LintStatement, { ignore: IgnoreComment; base: number; where: string }[]>();
   for (const [position, statement] of statements.entries()) {
-    const above = findIgnoreComments(statement.leading).map((ignore) => ({ ignore, base: statement.start - statement.leading.length, where: `above statement ${statement.index}` }));
+    const above = findIgnoreComments(statement.leading).map((ignore) => ({
+      ignore,
+      base: statement.start - statement.leading.length,
+      where: `above statement ${statement.index}`,
+    }));
     const next = statements[position + 1];
     const trailing = findTrailingIgnore(migration.sql.slice(statement.end, next ? next.start : migration.sql.length));
     const all = trailing ? [...above, { ignore: trailing, base: statement.end, where: `after statement ${statement.index}` }] : above;
@@ -138,11 +170,23 @@ function collect(
   const push = (rule: string, message: string, position: { line: number; column: number }, statement: number, excerpt: string) => {
     const severity = severityOf(rule);
     if (severity === 'off') return;
-    findings.push({ rule, severity, message: escapeControl(message), hint: findLintRule(rule)?.hint ?? '', migrationId: migration.id, file: escapeControl(file), ...position, statement, excerpt });
+    findings.push({
+      rule,
+      severity,
+      message: escapeControl(message),
+      hint: findLintRule(rule)?.hint ?? '',
+      migrationId: migration.id,
+      file: escapeControl(file),
+      ...position,
+      statement,
+      excerpt,
+    });
   };
   for (const { rule, statement, message } of raw) {
     if (severityOf(rule) === 'off') continue;
-    const ignore = [...(statementIgnores.get(statement) ?? []).map((entry) => entry.ignore), ...fileIgnores, ...configIgnores].find((candidate) => candidate.rules.includes(rule));
+    const ignore = [...(statementIgnores.get(statement) ?? []).map((entry) => entry.ignore), ...fileIgnores, ...configIgnores].find(
+      (candidate) => candidate.rules.includes(rule),
+    );
     if (ignore) {
       ignore.used.add(rule);
       report.suppressed += 1;
@@ -154,13 +198,20 @@ function collect(
   // another engine's rule is not "unused": a generic file runs on both engines.
   const silent = (rule: string) => severityOf(rule) === 'off' || !appliesTo(rule, options.dialect);
   const headerPosition = createPositionIndex(migration.header ?? '');
-  const checkIgnores = (ignores: readonly IgnoreComment[], position: (ignore: IgnoreComment) => { line: number; column: number }, where: string) => {
+  const checkIgnores = (
+    ignores: readonly IgnoreComment[],
+    position: (ignore: IgnoreComment) => { line: number; column: number },
+    where: string,
+  ) => {
     for (const ignore of ignores) {
-      if (ignore.rules.length === 0) push('lint/unknown-rule', `-- strata:lint-ignore ${where} names no rule`, position(ignore), 0, '-- strata:lint-ignore');
+      if (ignore.rules.length === 0)
+        push('lint/unknown-rule', `-- strata:lint-ignore ${where} names no rule`, position(ignore), 0, '-- strata:lint-ignore');
       for (const rule of ignore.rules) {
         const excerpt = `-- strata:lint-ignore ${ignore.rules.join(', ')}`;
-        if (!findLintRule(rule)) push('lint/unknown-rule', `-- strata:lint-ignore ${where} names an unknown rule ${rule}`, position(ignore), 0, excerpt);
-        else if (!ignore.used.has(rule) && !silent(rule)) push('lint/unused-ignore', `-- strata:lint-ignore ${rule} ${where} suppresses nothing`, position(ignore), 0, excerpt);
+        if (!findLintRule(rule))
+          push('lint/unknown-rule', `-- strata:lint-ignore ${where} names an unknown rule ${rule}`, position(ignore), 0, excerpt);
+        else if (!ignore.used.has(rule) && !silent(rule))
+          push('lint/unused-ignore', `-- strata:lint-ignore ${rule} ${where} suppresses nothing`, position(ignore), 0, excerpt);
       }
     }
   };
@@ -170,7 +221,14 @@ function collect(
   }
   for (const ignore of configIgnores) {
     for (const rule of ignore.rules) {
-      if (!ignore.used.has(rule) && !silent(rule)) push('lint/unused-ignore', `lint.ignore of ${migration.id} for ${rule} suppresses nothing`, { line: 1, column: 1 }, 0, '(config lint.ignore)');
+      if (!ignore.used.has(rule) && !silent(rule))
+        push(
+          'lint/unused-ignore',
+          `lint.ignore of ${migration.id} for ${rule} suppresses nothing`,
+          { line: 1, column: 1 },
+          0,
+          '(config lint.ignore)',
+        );
     }
   }
   findings.sort((a, b) => a.line - b.line || a.column - b.column);

@@ -25,7 +25,8 @@ export function splitInertPostgresScript(sql: string, transaction: boolean, lock
   if (!transaction || sql.includes('$') || sql.includes('/*') || /\be'/i.test(sql) || /\batomic\b/i.test(sql)) return undefined;
   // Early out before tokenizing: a word that starts no statement this path accepts (a false hit,
   // such as a column named "drop", only costs the parser).
-  if (/\b(?:alter|drop|truncate|vacuum|cluster|reindex|concurrently|begin|commit|rollback|savepoint|do|call|lock)\b/i.test(sql)) return undefined;
+  if (/\b(?:alter|drop|truncate|vacuum|cluster|reindex|concurrently|begin|commit|rollback|savepoint|do|call|lock)\b/i.test(sql))
+    return undefined;
   const statements = parseSqliteScript(sql);
   const created = new Set<string>();
   const findings: InertScript['findings'] = [];
@@ -71,7 +72,11 @@ export function splitInertPostgresScript(sql: string, transaction: boolean, lock
  * The last part of a possibly qualified name starting at `index`, folded as PostgreSQL does:
  * unquoted names lower-cased, quoted ones kept as written.
  */
-function lastPart(sql: string, tokens: readonly { kind: string; value: string; start: number; end: number }[], index: number): string | undefined {
+function lastPart(
+  sql: string,
+  tokens: readonly { kind: string; value: string; start: number; end: number }[],
+  index: number,
+): string | undefined {
   let i = index;
   let name: string | undefined;
   for (;;) {

@@ -9,7 +9,10 @@ const corpusScripts = () =>
     .map((chunk) => chunk.replace(/^-- (given|transaction|lock-timeout|expect): .*$/gm, '').trim());
 
 /** Trees without their offsets (`location`, `…_start`, `…_end`: positions in the text the parser saw, the joined batch). */
-const withoutLocations = (value: unknown): unknown => JSON.parse(JSON.stringify(value, (key, v: unknown) => (key === 'location' || key.endsWith('_start') || key.endsWith('_end') ? undefined : v)));
+const withoutLocations = (value: unknown): unknown =>
+  JSON.parse(
+    JSON.stringify(value, (key, v: unknown) => (key === 'location' || key.endsWith('_start') || key.endsWith('_end') ? undefined : v)),
+  );
 
 describe('parsePostgresScripts', () => {
   it('splits a batch exactly as each script alone (statements, positions, leading comments, trees)', async () => {

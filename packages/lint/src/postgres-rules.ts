@@ -20,10 +20,39 @@ const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smalls
 
 /** Functions whose value is the same for every row of an ADD COLUMN (no rewrite; PostgreSQL 11+). */
 const NON_VOLATILE_FUNCTIONS = new Set([
-  'now', 'statement_timestamp', 'transaction_timestamp', 'current_setting', 'current_database', 'current_schema',
-  'current_user', 'session_user', 'lower', 'upper', 'to_jsonb', 'to_json', 'jsonb_build_object', 'json_build_object',
-  'jsonb_build_array', 'json_build_array', 'array_fill', 'make_date', 'make_timestamp', 'make_timestamptz', 'make_interval',
-  'to_timestamp', 'to_date', 'date_trunc', 'length', 'concat', 'replace', 'trim', 'btrim', 'coalesce', 'nullif', 'abs', 'round',
+  'now',
+  'statement_timestamp',
+  'transaction_timestamp',
+  'current_setting',
+  'current_database',
+  'current_schema',
+  'current_user',
+  'session_user',
+  'lower',
+  'upper',
+  'to_jsonb',
+  'to_json',
+  'jsonb_build_object',
+  'json_build_object',
+  'jsonb_build_array',
+  'json_build_array',
+  'array_fill',
+  'make_date',
+  'make_timestamp',
+  'make_timestamptz',
+  'make_interval',
+  'to_timestamp',
+  'to_date',
+  'date_trunc',
+  'length',
+  'concat',
+  'replace',
+  'trim',
+  'btrim',
+  'coalesce',
+  'nullif',
+  'abs',
+  'round',
 ]);
 
 const nodeOf = (tree: Node): [string, Node] => {
@@ -77,31 +106,59 @@ export function indexNotConcurrentMessage(table: string): string {
  * Lints the statements of one PostgreSQL migration in order, updating `schema` with what they
  * create. With `context.report` a no-op, it only reads (for migrations already applied).
  */
-export function lintPostgresStatements(statements: readonly LintStatement[], schema: PostgresSchema, context: RuleContext, parseSync: (sql: string) => unknown): void {
-  const state: MigrationState = { tables: new Set(), indexes: new Set(), notValid: new Set(), lockTimeoutSet: false, lockTimeoutReported: false, transaction: context.transaction };
+export function lintPostgresStatements(
+  statements: readonly LintStatement[],
+  schema: PostgresSchema,
+  context: RuleContext,
+  parseSync: (sql: string) => unknown,
+): void {
+  const state: MigrationState = {
+    tables: new Set(),
+    indexes: new Set(),
+    notValid: new Set(),
+    lockTimeoutSet: false,
+    lockTimeoutReported: false,
+    transaction: context.transaction,
+  };
   for (const statement of statements) {
     if (!statement.tree) {
-      context.report('lint/parse-error', statement, `The PostgreSQL parser rejects this statement: ${statement.parseError ?? 'syntax error'}`);
+      context.report(
+        'lint/parse-error',
+        statement,
+        `The PostgreSQL parser rejects this statement: ${statement.parseError ?? 'syntax error'}`,
+      );
       continue;
     }
     checkStatement(statement, statement.tree, schema, state, context, parseSync);
   }
 }
 
-function checkStatement(statement: LintStatement, tree: Node, schema: PostgresSchema, state: MigrationState, context: RuleContext, parseSync: (sql: string) => unknown): void {
+function checkStatement(
+  statement: LintStatement,
+  tree: Node,
+  schema: PostgresSchema,
+  state: MigrationState,
+  context: RuleContext,
+  parseSync: (sql: string) => unknown,
+): void {
   const [kind, node] = nodeOf(tree);
   const report = (rule: string, message: string) => context.report(rule, statement, message);
   const existing = (table: string) => table !== '' && !state.tables.has(table);
   const locks = (table: string) => {
     if (!existing(table) || state.lockTimeoutSet || state.lockTimeoutReported || context.lockTimeoutMs > 0) return;
     state.lockTimeoutReported = true;
-    report('pg/missing-lock-timeout', `This migration locks ${table} with no lock_timeout: it would queue behind a long transaction and block every query on ${table} meanwhile`);
+    report(
+      'pg/missing-lock-timeout',
+      `This migration locks ${table} with no lock_timeout: it would queue behind a long transaction and block every query on ${table} meanwhile`,
+    );
   };
   const notIdempotent = (what: string, fix: string) => {
-    if (!context.transaction) report('pg/not-idempotent', `${what} fails when the non-transactional migration is run again after a failure; write ${fix}`);
+    if (!context.transaction)
+      report('pg/not-idempotent', `${what} fails when the non-transactional migration is run again after a failure; write ${fix}`);
   };
   const concurrentlyInTransaction = (what: string) => {
-    if (context.transaction) report('pg/concurrently-in-transaction', `${what} cannot run inside a transaction block, and this migration is transactional`);
+    if (context.transaction)
+      report('pg/concurrently-in-transaction', `${what} cannot run inside a transaction block, and this migration is transactional`);
   };
 
   switch (kind) {
@@ -127,7 +184,11 @@ function checkStatement(statement: LintStatement, tree: Node, schema: PostgresSc
       locks(table);
       if (node.concurrent) concurrentlyInTransaction('CREATE INDEX CONCURRENTLY');
       else if (existing(table)) report('pg/index-not-concurrent', indexNotConcurrentMessage(table));
-      if (!node.if_not_exists) notIdempotent('CREATE INDEX without IF NOT EXISTS', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS (and check for an INVALID index left by a failed build)');
+      if (!node.if_not_exists)
+        notIdempotent(
+          'CREATE INDEX without IF NOT EXISTS',
+          'CREATE INDEX CONCURRENTLY IF NOT EXISTS (and check for an INVALID index left by a failed build)',
+        );
       return;
     }
     case 'DropStmt':
@@ -147,14 +208,22 @@ function checkStatement(statement: LintStatement, tree: Node, schema: PostgresSc
             schema.tables.set(String(node.newname), model);
           }
           if (state.tables.has(table)) state.tables.add(String(node.newname));
-          else report('pg/rename', `Renaming table ${table} to ${String(node.newname)} breaks every query of the running application that names ${table}`);
+          else
+            report(
+              'pg/rename',
+              `Renaming table ${table} to ${String(node.newname)} breaks every query of the running application that names ${table}`,
+            );
         } else {
           const type = model?.columns.get(String(node.subname));
           if (model && type !== undefined) {
             model.columns.delete(String(node.subname));
             model.columns.set(String(node.newname), type);
           }
-          if (existing(table)) report('pg/rename', `Renaming column ${table}.${String(node.subname)} to ${String(node.newname)} breaks the running application's queries that name it`);
+          if (existing(table))
+            report(
+              'pg/rename',
+              `Renaming column ${table}.${String(node.subname)} to ${String(node.newname)} breaks the running application's queries that name it`,
+            );
         }
       }
       return;
@@ -169,12 +238,20 @@ function checkStatement(statement: LintStatement, tree: Node, schema: PostgresSc
     case 'VacuumStmt': {
       const full = ((node.options ?? []) as Node[]).some((o) => (o.DefElem as Node | undefined)?.defname === 'full');
       if (node.is_vacuumcmd) concurrentlyInTransaction('VACUUM');
-      if (full) report('pg/blocking-maintenance', 'VACUUM FULL rewrites each table under an ACCESS EXCLUSIVE lock: no reads or writes until it ends');
+      if (full)
+        report(
+          'pg/blocking-maintenance',
+          'VACUUM FULL rewrites each table under an ACCESS EXCLUSIVE lock: no reads or writes until it ends',
+        );
       return;
     }
     case 'ClusterStmt': {
       const table = relName(node.relation);
-      if (table === '' || existing(table)) report('pg/blocking-maintenance', `CLUSTER ${table || '(every clustered table)'} rewrites the table under an ACCESS EXCLUSIVE lock`);
+      if (table === '' || existing(table))
+        report(
+          'pg/blocking-maintenance',
+          `CLUSTER ${table || '(every clustered table)'} rewrites the table under an ACCESS EXCLUSIVE lock`,
+        );
       return;
     }
     case 'ReindexStmt': {
@@ -182,12 +259,20 @@ function checkStatement(statement: LintStatement, tree: Node, schema: PostgresSc
       const concurrently = ((node.params ?? []) as Node[]).some((p) => (p.DefElem as Node | undefined)?.defname === 'concurrently');
       if (concurrently) concurrentlyInTransaction('REINDEX … CONCURRENTLY');
       else if (!state.tables.has(name) && !state.indexes.has(name)) {
-        report('pg/blocking-maintenance', `REINDEX ${name} without CONCURRENTLY blocks writes (and reads that use the index) until it ends`);
+        report(
+          'pg/blocking-maintenance',
+          `REINDEX ${name} without CONCURRENTLY blocks writes (and reads that use the index) until it ends`,
+        );
       }
       return;
     }
     case 'TransactionStmt':
-      report('pg/transaction-control', `${String(node.kind).replace(/^TRANS_STMT_/, '').replace(/_/g, ' ')} in a migration: strata opens and ends the transaction itself, so this one ends strata's early or fails`);
+      report(
+        'pg/transaction-control',
+        `${String(node.kind)
+          .replace(/^TRANS_STMT_/, '')
+          .replace(/_/g, ' ')} in a migration: strata opens and ends the transaction itself, so this one ends strata's early or fails`,
+      );
       return;
     case 'VariableSetStmt':
       if (node.name === 'lock_timeout') state.lockTimeoutSet = !isZeroSetting(node.args);
@@ -232,12 +317,15 @@ function checkDrop(
   locks: (table: string) => void,
 ): void {
   const type = String(node.removeType);
-  const names = ((node.objects ?? []) as Node[]).map((object) => (object.List ? lastName((object.List as Node).items) : String((object.String as Node | undefined)?.sval ?? '')));
+  const names = ((node.objects ?? []) as Node[]).map((object) =>
+    object.List ? lastName((object.List as Node).items) : String((object.String as Node | undefined)?.sval ?? ''),
+  );
   if (!node.missing_ok) notIdempotent(`DROP ${type.replace(/^OBJECT_/, '')} without IF EXISTS`, 'DROP … IF EXISTS');
   if (type === 'OBJECT_INDEX') {
     if (node.concurrent) return concurrentlyInTransaction('DROP INDEX CONCURRENTLY');
     for (const name of names) {
-      if (!state.indexes.has(name)) report('pg/index-not-concurrent', `DROP INDEX ${name} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on its table`);
+      if (!state.indexes.has(name))
+        report('pg/index-not-concurrent', `DROP INDEX ${name} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on its table`);
     }
   } else if (type === 'OBJECT_TABLE') {
     for (const name of names) {
@@ -246,7 +334,11 @@ function checkDrop(
       report('pg/drop-table', `DROP TABLE ${name} deletes the table and its rows; code still reading it fails`);
     }
   } else if (type === 'OBJECT_SCHEMA') {
-    for (const name of names) report('pg/drop-schema', `DROP SCHEMA ${name}${node.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''} deletes the schema and what it holds`);
+    for (const name of names)
+      report(
+        'pg/drop-schema',
+        `DROP SCHEMA ${name}${node.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''} deletes the schema and what it holds`,
+      );
   }
 }
 
@@ -281,16 +373,40 @@ function checkAlterTable(
         const defaultExpr = has('CONSTR_DEFAULT')?.raw_expr;
         const generated = has('CONSTR_GENERATED');
         const serial = SERIAL_TYPES.has(type);
-        if (generated?.generated_kind === 's') report('pg/add-column-rewrite', `Adding the stored generated column ${table}.${name} rewrites ${table} under an ACCESS EXCLUSIVE lock`);
-        else if (has('CONSTR_IDENTITY')) report('pg/add-column-rewrite', `Adding the identity column ${table}.${name} rewrites ${table} (every row gets a sequence value) under an ACCESS EXCLUSIVE lock`);
-        else if (serial) report('pg/add-column-rewrite', `Adding the ${type} column ${table}.${name} rewrites ${table} (every row gets a sequence value) under an ACCESS EXCLUSIVE lock`);
+        if (generated?.generated_kind === 's')
+          report(
+            'pg/add-column-rewrite',
+            `Adding the stored generated column ${table}.${name} rewrites ${table} under an ACCESS EXCLUSIVE lock`,
+          );
+        else if (has('CONSTR_IDENTITY'))
+          report(
+            'pg/add-column-rewrite',
+            `Adding the identity column ${table}.${name} rewrites ${table} (every row gets a sequence value) under an ACCESS EXCLUSIVE lock`,
+          );
+        else if (serial)
+          report(
+            'pg/add-column-rewrite',
+            `Adding the ${type} column ${table}.${name} rewrites ${table} (every row gets a sequence value) under an ACCESS EXCLUSIVE lock`,
+          );
         if (has('CONSTR_NOTNULL') && defaultExpr === undefined && !generated && !has('CONSTR_IDENTITY') && !serial) {
           report('pg/add-column-not-null-no-default', `ADD COLUMN ${name} NOT NULL without a default fails as soon as ${table} has a row`);
         }
         const volatile = defaultExpr === undefined ? undefined : volatileFunction(defaultExpr);
-        if (volatile) report('pg/add-column-volatile-default', `The default of ${table}.${name} calls ${volatile}(), which can differ per row: PostgreSQL rewrites ${table} under an ACCESS EXCLUSIVE lock`);
-        if (has('CONSTR_UNIQUE') || has('CONSTR_PRIMARY')) report('pg/unique-without-index', `ADD COLUMN ${name} ${has('CONSTR_PRIMARY') ? 'PRIMARY KEY' : 'UNIQUE'} builds the index under an ACCESS EXCLUSIVE lock on ${table}`);
-        if (has('CONSTR_CHECK')) report('pg/check-not-valid', `The CHECK on the new column ${table}.${name} is validated against every row under an ACCESS EXCLUSIVE lock`);
+        if (volatile)
+          report(
+            'pg/add-column-volatile-default',
+            `The default of ${table}.${name} calls ${volatile}(), which can differ per row: PostgreSQL rewrites ${table} under an ACCESS EXCLUSIVE lock`,
+          );
+        if (has('CONSTR_UNIQUE') || has('CONSTR_PRIMARY'))
+          report(
+            'pg/unique-without-index',
+            `ADD COLUMN ${name} ${has('CONSTR_PRIMARY') ? 'PRIMARY KEY' : 'UNIQUE'} builds the index under an ACCESS EXCLUSIVE lock on ${table}`,
+          );
+        if (has('CONSTR_CHECK'))
+          report(
+            'pg/check-not-valid',
+            `The CHECK on the new column ${table}.${name} is validated against every row under an ACCESS EXCLUSIVE lock`,
+          );
         break;
       }
       case 'AT_AlterColumnType': {
@@ -301,7 +417,10 @@ function checkAlterTable(
         if (!existing) break;
         const usingClause = ((def.ColumnDef ?? {}) as Node).raw_default !== undefined;
         if (from !== undefined && !usingClause && isBinaryCoercible(from, to)) break;
-        report('pg/alter-column-type', `Changing ${table}.${columnName} ${from ? `from ${from} ` : ''}to ${to} rewrites ${table} and its indexes under an ACCESS EXCLUSIVE lock${from ? '' : ' (unless the change is binary-coercible, such as varchar(n) to a longer varchar or text)'}`);
+        report(
+          'pg/alter-column-type',
+          `Changing ${table}.${columnName} ${from ? `from ${from} ` : ''}to ${to} rewrites ${table} and its indexes under an ACCESS EXCLUSIVE lock${from ? '' : ' (unless the change is binary-coercible, such as varchar(n) to a longer varchar or text)'}`,
+        );
         break;
       }
       case 'AT_SetNotNull':
@@ -319,15 +438,29 @@ function checkAlterTable(
           if (column && notValid && name) model.notNullChecks.set(name, column);
           else if (column && !notValid) model.provenNotNull.add(column);
           if (notValid && name) state.notValid.add(`${table}.${name}`);
-          if (existing && !notValid) report('pg/check-not-valid', `ADD CONSTRAINT ${name || ''} CHECK without NOT VALID checks every row of ${table} under an ACCESS EXCLUSIVE lock`.replace('  ', ' '));
+          if (existing && !notValid)
+            report(
+              'pg/check-not-valid',
+              `ADD CONSTRAINT ${name || ''} CHECK without NOT VALID checks every row of ${table} under an ACCESS EXCLUSIVE lock`.replace(
+                '  ',
+                ' ',
+              ),
+            );
         } else if (type === 'CONSTR_FOREIGN') {
           if (notValid && name) state.notValid.add(`${table}.${name}`);
           const parent = relName(constraint.pktable);
-          if (existing && !notValid) report('pg/foreign-key-not-valid', `ADD FOREIGN KEY without NOT VALID checks every row of ${table} while blocking writes to both ${table} and ${parent}`);
+          if (existing && !notValid)
+            report(
+              'pg/foreign-key-not-valid',
+              `ADD FOREIGN KEY without NOT VALID checks every row of ${table} while blocking writes to both ${table} and ${parent}`,
+            );
         } else if (type === 'CONSTR_UNIQUE' || type === 'CONSTR_PRIMARY' || type === 'CONSTR_EXCLUSION') {
           if (existing && !constraint.indexname) {
             const what = type === 'CONSTR_UNIQUE' ? 'UNIQUE' : type === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'EXCLUDE';
-            report('pg/unique-without-index', `ADD ${what} builds its index under an ACCESS EXCLUSIVE lock on ${table}: no reads or writes until it is built`);
+            report(
+              'pg/unique-without-index',
+              `ADD ${what} builds its index under an ACCESS EXCLUSIVE lock on ${table}: no reads or writes until it is built`,
+            );
           }
         } else if (type === 'CONSTR_NOTNULL' && existing && !model.provenNotNull.has(lastName(constraint.keys))) {
           report('pg/set-not-null', `Adding a NOT NULL constraint on ${table} scans the whole table under an ACCESS EXCLUSIVE lock`);
@@ -338,14 +471,18 @@ function checkAlterTable(
         const column = model.notNullChecks.get(columnName);
         if (column) model.provenNotNull.add(column);
         if (state.transaction && state.notValid.has(`${table}.${columnName}`)) {
-          report('pg/validate-same-transaction', `VALIDATE CONSTRAINT ${columnName} runs in the same transaction as its ADD … NOT VALID, so the ACCESS EXCLUSIVE lock taken by the ADD is held during the whole validation scan`);
+          report(
+            'pg/validate-same-transaction',
+            `VALIDATE CONSTRAINT ${columnName} runs in the same transaction as its ADD … NOT VALID, so the ACCESS EXCLUSIVE lock taken by the ADD is held during the whole validation scan`,
+          );
         }
         break;
       }
       case 'AT_DropColumn':
         model.columns.delete(columnName);
         if (!cmd.missing_ok) notIdempotent('DROP COLUMN without IF EXISTS', 'DROP COLUMN IF EXISTS');
-        if (existing) report('pg/drop-column', `DROP COLUMN ${table}.${columnName} deletes its data; code (and ORM models) still reading it fail`);
+        if (existing)
+          report('pg/drop-column', `DROP COLUMN ${table}.${columnName} deletes its data; code (and ORM models) still reading it fail`);
         break;
       default:
         break;

@@ -32,7 +32,7 @@ export function expandDeferred(schema: PostgresSchema, parseSync: (sql: string) 
   for (const sql of scripts) {
     let stmts: { stmt: Record<string, Record<string, unknown>> }[];
     try {
-      stmts = ((parseSync(sql) as { stmts?: typeof stmts }).stmts ?? []);
+      stmts = (parseSync(sql) as { stmts?: typeof stmts }).stmts ?? [];
     } catch {
       continue;
     }
@@ -94,7 +94,8 @@ export function isBinaryCoercible(from: string, to: string): boolean {
   const widen = (x: number[], y: number[]) => y.length === 0 || (x.length > 0 && y[0]! >= x[0]!);
   if ((a.name === 'varchar' || a.name === 'text') && UNBOUNDED_TEXT.has(b.name) && b.mods.length === 0) return true;
   if (a.name === 'varchar' && b.name === 'varchar') return widen(a.mods, b.mods);
-  if (a.name === 'numeric' && b.name === 'numeric') return b.mods.length === 0 || (a.mods.length > 0 && widen(a.mods, b.mods) && (a.mods[1] ?? 0) === (b.mods[1] ?? 0));
+  if (a.name === 'numeric' && b.name === 'numeric')
+    return b.mods.length === 0 || (a.mods.length > 0 && widen(a.mods, b.mods) && (a.mods[1] ?? 0) === (b.mods[1] ?? 0));
   if (a.name === 'varbit' && b.name === 'varbit') return widen(a.mods, b.mods);
   return a.name === 'cidr' && b.name === 'inet';
 }

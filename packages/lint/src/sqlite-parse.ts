@@ -129,7 +129,14 @@ export function parseSqliteScript(script: string): SqliteStatement[] {
     if (group.length === 0) continue;
     const start = group[0]!.start;
     const end = Math.min(group[group.length - 1]!.end, spans[index]!.to);
-    statements.push({ index: statements.length + 1, start, end, text: script.slice(start, end), leading: script.slice(previousEnd, start), tokens: group });
+    statements.push({
+      index: statements.length + 1,
+      start,
+      end,
+      text: script.slice(start, end),
+      leading: script.slice(previousEnd, start),
+      tokens: group,
+    });
     previousEnd = end;
   }
   return statements;

@@ -89,7 +89,13 @@ export function lintSqliteStatements(statements: readonly SqliteStatement[], sch
         const index = cursor.name();
         if (cursor.accept('on')) {
           const table = cursor.name();
-          schema.indexes.set(index, { table, columns: cursor.rest().filter((t) => t.kind === 'word' || t.kind === 'name').map((t) => t.value) });
+          schema.indexes.set(index, {
+            table,
+            columns: cursor
+              .rest()
+              .filter((t) => t.kind === 'word' || t.kind === 'name')
+              .map((t) => t.value),
+          });
         }
       }
       continue;
@@ -108,9 +114,13 @@ export function lintSqliteStatements(statements: readonly SqliteStatement[], sch
       const safePath = !context.transaction && foreignKeysOff;
       if (cascading.length && !safePath) {
         const children = [...new Set(cascading.map((ref) => `${ref.child} (ON DELETE ${ref.action.toUpperCase()})`))].join(', ');
-        report('sqlite/rebuild-cascade', `DROP TABLE ${table} with foreign keys on deletes its rows first, and that ${cascading.some((r) => r.action === 'cascade') ? 'deletes' : 'changes'} the rows of ${children}`);
+        report(
+          'sqlite/rebuild-cascade',
+          `DROP TABLE ${table} with foreign keys on deletes its rows first, and that ${cascading.some((r) => r.action === 'cascade') ? 'deletes' : 'changes'} the rows of ${children}`,
+        );
       }
-      if (!created.has(table) && !rebuilt) report('sqlite/drop-table', `DROP TABLE ${table} deletes the table and its rows; code still reading it fails`);
+      if (!created.has(table) && !rebuilt)
+        report('sqlite/drop-table', `DROP TABLE ${table} deletes the table and its rows; code still reading it fails`);
       schema.references = schema.references.filter((ref) => ref.child !== table);
       for (const [name, index] of schema.indexes) if (index.table === table) schema.indexes.delete(name);
       created.delete(table);
@@ -126,11 +136,16 @@ export function lintSqliteStatements(statements: readonly SqliteStatement[], sch
         }
         for (const index of schema.indexes.values()) if (index.table === table) index.table = renamed;
         if (created.has(table)) created.add(renamed);
-        else report('sqlite/rename', `Renaming table ${table} to ${renamed} breaks every query of the running application that names ${table}`);
+        else
+          report(
+            'sqlite/rename',
+            `Renaming table ${table} to ${renamed} breaks every query of the running application that names ${table}`,
+          );
       } else {
         cursor.accept('column');
         const column = cursor.name();
-        if (!created.has(table)) report('sqlite/rename', `Renaming column ${table}.${column} breaks the running application's queries that name it`);
+        if (!created.has(table))
+          report('sqlite/rename', `Renaming column ${table}.${column} breaks the running application's queries that name it`);
       }
       continue;
     }
@@ -138,8 +153,13 @@ export function lintSqliteStatements(statements: readonly SqliteStatement[], sch
       cursor.accept('column');
       const column = cursor.name();
       if (created.has(table)) continue;
-      const indexes = [...schema.indexes].filter(([, index]) => index.table === table && index.columns.includes(column)).map(([name]) => name);
-      report('sqlite/drop-column', `DROP COLUMN ${table}.${column} rewrites ${table}${indexes.length ? ` and SQLite refuses it while index ${indexes.join(', ')} uses the column` : ' (refused when the column is indexed, in a constraint or referenced)'}; code still reading it fails`);
+      const indexes = [...schema.indexes]
+        .filter(([, index]) => index.table === table && index.columns.includes(column))
+        .map(([name]) => name);
+      report(
+        'sqlite/drop-column',
+        `DROP COLUMN ${table}.${column} rewrites ${table}${indexes.length ? ` and SQLite refuses it while index ${indexes.join(', ')} uses the column` : ' (refused when the column is indexed, in a constraint or referenced)'}; code still reading it fails`,
+      );
       continue;
     }
     if (cursor.accept('add')) {
@@ -151,26 +171,47 @@ export function lintSqliteStatements(statements: readonly SqliteStatement[], sch
 }
 
 /** `existing`: the table is not created by this migration, so it may have rows. */
-function checkAddColumn(table: string, column: string, definition: SqliteToken[], existing: boolean, report: (rule: string, message: string) => void): void {
+function checkAddColumn(
+  table: string,
+  column: string,
+  definition: SqliteToken[],
+  existing: boolean,
+  report: (rule: string, message: string) => void,
+): void {
   const words = definition.map((t) => (t.kind === 'word' || t.kind === 'punct' ? t.value : ''));
   const at = (word: string, next?: string) => words.findIndex((w, i) => w === word && (next === undefined || words[i + 1] === next));
   const defaultAt = at('default');
   let defaultValue: SqliteToken | undefined;
   if (defaultAt >= 0) {
     defaultValue = definition[defaultAt + 1];
-    if (defaultValue && defaultValue.kind === 'punct' && (defaultValue.value === '+' || defaultValue.value === '-')) defaultValue = definition[defaultAt + 2];
+    if (defaultValue && defaultValue.kind === 'punct' && (defaultValue.value === '+' || defaultValue.value === '-'))
+      defaultValue = definition[defaultAt + 2];
   }
   const nullDefault = defaultValue?.kind === 'word' && defaultValue.value === 'null';
   const generated = at('generated') >= 0 || at('as', '(') >= 0;
   // SQLite checks these two only when the table has rows: a table created by this migration is empty.
   if (existing && at('not', 'null') >= 0 && (defaultValue === undefined || nullDefault) && !generated) {
-    report('sqlite/add-column-not-null-no-default', `SQLite refuses ADD COLUMN ${column} NOT NULL without a non-NULL default as soon as ${table} has a row ("Cannot add a NOT NULL column with default value NULL")`);
+    report(
+      'sqlite/add-column-not-null-no-default',
+      `SQLite refuses ADD COLUMN ${column} NOT NULL without a non-NULL default as soon as ${table} has a row ("Cannot add a NOT NULL column with default value NULL")`,
+    );
   }
-  if (existing && defaultValue && ((defaultValue.kind === 'punct' && defaultValue.value === '(') || (defaultValue.kind === 'word' && NON_CONSTANT_DEFAULTS.has(defaultValue.value)))) {
-    report('sqlite/add-column-non-constant-default', `SQLite refuses ADD COLUMN ${column} with the non-constant default ${defaultValue.value === '(' ? '(an expression in parentheses)' : defaultValue.value.toUpperCase()} as soon as ${table} has a row ("Cannot add a column with non-constant default")`);
+  if (
+    existing &&
+    defaultValue &&
+    ((defaultValue.kind === 'punct' && defaultValue.value === '(') ||
+      (defaultValue.kind === 'word' && NON_CONSTANT_DEFAULTS.has(defaultValue.value)))
+  ) {
+    report(
+      'sqlite/add-column-non-constant-default',
+      `SQLite refuses ADD COLUMN ${column} with the non-constant default ${defaultValue.value === '(' ? '(an expression in parentheses)' : defaultValue.value.toUpperCase()} as soon as ${table} has a row ("Cannot add a column with non-constant default")`,
+    );
   }
   if (at('primary', 'key') >= 0 || at('unique') >= 0) {
-    report('sqlite/add-column-unique', `SQLite refuses ADD COLUMN ${column} with ${at('unique') >= 0 ? 'UNIQUE' : 'PRIMARY KEY'} on ${table} ("Cannot add a UNIQUE column" / "Cannot add a PRIMARY KEY column")`);
+    report(
+      'sqlite/add-column-unique',
+      `SQLite refuses ADD COLUMN ${column} with ${at('unique') >= 0 ? 'UNIQUE' : 'PRIMARY KEY'} on ${table} ("Cannot add a UNIQUE column" / "Cannot add a PRIMARY KEY column")`,
+    );
   }
 }
 

@@ -34,7 +34,17 @@ function readCorpus(dialect: LintDialect): CorpusCase[] {
     const lines = chunk.split('\n');
     const header = /^-- case: (\S+) ([+-]) (.*)$/.exec(lines[0]!);
     if (!header) throw new Error(`bad case line: ${lines[0]}`);
-    const item: CorpusCase = { dialect, tag: header[1]!, positive: header[2] === '+', title: header[3]!, given: [], transaction: true, lockTimeoutMs: undefined, expect: [], sql: '' };
+    const item: CorpusCase = {
+      dialect,
+      tag: header[1]!,
+      positive: header[2] === '+',
+      title: header[3]!,
+      given: [],
+      transaction: true,
+      lockTimeoutMs: undefined,
+      expect: [],
+      sql: '',
+    };
     let i = 1;
     for (; i < lines.length; i++) {
       const meta = /^-- (given|transaction|lock-timeout|expect): (.*)$/.exec(lines[i]!);
@@ -75,7 +85,10 @@ describe('the labelled corpus', () => {
         ...item.given.map((sql, index) => ({ id: `given@${index}`, sql, context: true })),
         { id: 'case@1.0.0', sql: item.sql, transaction: item.transaction },
       ];
-      const report = await lintMigrations(migrations, { dialect: item.dialect, ...(item.lockTimeoutMs !== undefined ? { lockTimeoutMs: item.lockTimeoutMs } : {}) });
+      const report = await lintMigrations(migrations, {
+        dialect: item.dialect,
+        ...(item.lockTimeoutMs !== undefined ? { lockTimeoutMs: item.lockTimeoutMs } : {}),
+      });
       statements += report.statements;
       const found = count(report.findings.map((f) => f.rule));
       const expected = count(item.expect);

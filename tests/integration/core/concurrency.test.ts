@@ -59,7 +59,9 @@ describe.each(['postgres', 'sqlite'] as const)('%s: concurrent runners', (kind) 
     expect(results.map((r) => r.code)).toEqual(results.map(() => 0));
 
     // Each migration was run by exactly one process.
-    const applied = results.flatMap((r) => (r.result?.report?.steps ?? []).map((s: { id: string; outcome: string }) => `${s.id}:${s.outcome}`));
+    const applied = results.flatMap((r) =>
+      (r.result?.report?.steps ?? []).map((s: { id: string; outcome: string }) => `${s.id}:${s.outcome}`),
+    );
     expect(applied.sort()).toEqual(IDS.map((id) => `${id}:applied`));
 
     const rows = await target.stateRows();
@@ -97,7 +99,9 @@ describe.each(['postgres', 'sqlite'] as const)('%s: concurrent runners', (kind) 
     expect(a.result!.report.steps.map((s: { id: string }) => s.id)).toEqual(['app@1.0.0']);
     expect(b.result!.report.steps).toEqual([]);
     // The second one really waited for the lock.
-    const acquired = b.lines.find((l) => (l.event as { type?: string } | undefined)?.type === 'lock-acquired')?.event as { waitedMs: number };
+    const acquired = b.lines.find((l) => (l.event as { type?: string } | undefined)?.type === 'lock-acquired')?.event as {
+      waitedMs: number;
+    };
     expect(acquired.waitedMs).toBeGreaterThan(200);
     expect((await target.events()).filter((e) => e.action === 'apply')).toHaveLength(1);
   });
@@ -134,7 +138,9 @@ describe.each(['postgres', 'sqlite'] as const)('%s: concurrent runners', (kind) 
     expect(timedOut.result!.message).toMatch(/1000 ms/);
     if (kind === 'postgres') {
       // Names the holder: its backend pid and application name.
-      const holderBackend = await target.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'strata-holder'");
+      const holderBackend = await target.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'strata-holder'",
+      );
       expect(holderBackend.length).toBe(1);
       expect(timedOut.result!.message).toContain(`pid ${holderBackend[0]!.pid}`);
       expect(timedOut.result!.message).toContain('strata-holder');

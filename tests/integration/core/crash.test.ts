@@ -37,7 +37,11 @@ function migrations(kind: Kind, slowMs: number): Record<string, string> {
 const QUICK_HALF = '-- strata:up\nCREATE TABLE half (id INTEGER);\n-- strata:down\nDROP TABLE half;\n';
 
 /** Waits until the child's migration statement is really running in the database. */
-async function waitUntilRunning(target: Target, step: { waitFor: (m: (l: Record<string, unknown>) => boolean) => Promise<unknown> }, id: string) {
+async function waitUntilRunning(
+  target: Target,
+  step: { waitFor: (m: (l: Record<string, unknown>) => boolean) => Promise<unknown> },
+  id: string,
+) {
   await step.waitFor(isStepStart(id));
   if (target.kind === 'postgres') {
     await until(

@@ -102,13 +102,22 @@ describe.each(['postgres', 'sqlite'] as const)('%s: failing migrations', (kind: 
       expect(error.message).toContain('statement 2');
       expect(error.message).toContain('line 4');
       expect(error.hint).toMatch(/repair/);
-      expect(await tables(target, ['first_t', 'nt_a', 'nt_b', 'later_t'])).toEqual({ first_t: true, nt_a: true, nt_b: false, later_t: false });
+      expect(await tables(target, ['first_t', 'nt_a', 'nt_b', 'later_t'])).toEqual({
+        first_t: true,
+        nt_a: true,
+        nt_b: false,
+        later_t: false,
+      });
       expect((await target.stateRows()).map((r) => `${r.version}:${r.status}`)).toEqual(['1.0.0:applied', '1.1.0:failed']);
       const failed = (await target.events()).filter((e) => e.outcome === 'failed');
       expect(failed.map((e) => `${e.action}:${e.migration_id}:${e.error_code}`)).toEqual(['apply:app@1.1.0:STRATA_MIGRATION_FAILED']);
 
       // Fixing the file is not enough: the failed row needs a human.
-      writeFiles(dir, { '1.1.0_nt.sql': broken.replace('INSERT INTO nt_missing', 'CREATE TABLE IF NOT EXISTS nt_a (id INTEGER);\nINSERT INTO nt_a').replace('CREATE TABLE nt_a (id INTEGER);\n', '') });
+      writeFiles(dir, {
+        '1.1.0_nt.sql': broken
+          .replace('INSERT INTO nt_missing', 'CREATE TABLE IF NOT EXISTS nt_a (id INTEGER);\nINSERT INTO nt_a')
+          .replace('CREATE TABLE nt_a (id INTEGER);\n', ''),
+      });
       const refused = await strataError(migrator.up());
       expect(refused.code).toBe('STRATA_NEEDS_REPAIR');
       expect(refused.message).toContain('app@1.1.0');
@@ -123,7 +132,11 @@ describe.each(['postgres', 'sqlite'] as const)('%s: failing migrations', (kind: 
       const report = await migrator.up();
       expect(report.steps.map((s) => s.id)).toEqual(['app@1.1.0', 'app@1.2.0']);
       expect(await tables(target, ['nt_a', 'later_t'])).toEqual({ nt_a: true, later_t: true });
-      expect((await target.stateRows()).map((r) => `${r.version}:${r.status}`)).toEqual(['1.0.0:applied', '1.1.0:applied', '1.2.0:applied']);
+      expect((await target.stateRows()).map((r) => `${r.version}:${r.status}`)).toEqual([
+        '1.0.0:applied',
+        '1.1.0:applied',
+        '1.2.0:applied',
+      ]);
     } finally {
       await migrator.close();
     }
@@ -208,8 +221,10 @@ describe('postgres: statements that cannot run in a transaction', () => {
   it('with -- strata:transaction off it applies and the index is valid', async () => {
     const target = await factory.create('postgres');
     const dir = factory.migrations({
-      '1.0.0_t.sql': '-- strata:up\nCREATE TABLE cic (id INTEGER, v TEXT);\nINSERT INTO cic SELECT g, md5(g::text) FROM generate_series(1, 20000) g;\n',
-      '1.1.0_idx.sql': '-- strata:transaction off\n-- strata:up\nCREATE INDEX CONCURRENTLY cic_v ON cic (v);\n-- strata:down\nDROP INDEX CONCURRENTLY cic_v;\n',
+      '1.0.0_t.sql':
+        '-- strata:up\nCREATE TABLE cic (id INTEGER, v TEXT);\nINSERT INTO cic SELECT g, md5(g::text) FROM generate_series(1, 20000) g;\n',
+      '1.1.0_idx.sql':
+        '-- strata:transaction off\n-- strata:up\nCREATE INDEX CONCURRENTLY cic_v ON cic (v);\n-- strata:down\nDROP INDEX CONCURRENTLY cic_v;\n',
     });
     const migrator = migratorFor(target.dialect(), dir);
     try {
@@ -252,4 +267,3 @@ describe('sqlite: statements that cannot run in a transaction', () => {
     }
   });
 });
-

@@ -53,7 +53,10 @@ describe('createFileSource size limit', () => {
     const { migrations, problems } = await createFileSource({ directory: dir, maxFileBytes: 100 }).load();
     expect(migrations.map((m) => m.id)).toEqual(['app@1.0.0']);
     expect(problems.map((p) => [p.code, p.message.replace(dir, '<dir>')])).toEqual([
-      ['STRATA_FILE_TOO_LARGE', `${join('<dir>', '1.1.0_bigger.sql')}: the file is 313 bytes, over the migration file size limit of 100 bytes`],
+      [
+        'STRATA_FILE_TOO_LARGE',
+        `${join('<dir>', '1.1.0_bigger.sql')}: the file is 313 bytes, over the migration file size limit of 100 bytes`,
+      ],
     ]);
   });
 });
@@ -68,7 +71,9 @@ describe('sections without a statement', () => {
   });
 
   it('refuses a down section of only semicolons, keeps a down of only comments as no down', () => {
-    expect(() => parseSqlMigration('-- strata:up\nSELECT 1;\n-- strata:down\n;\n', 'x.sql')).toThrow(/x\.sql:4: the down section holds no statement/);
+    expect(() => parseSqlMigration('-- strata:up\nSELECT 1;\n-- strata:down\n;\n', 'x.sql')).toThrow(
+      /x\.sql:4: the down section holds no statement/,
+    );
     expect(parseSqlMigration('-- strata:up\nSELECT 1;\n-- strata:down\n-- irreversible\n', 'x.sql').down).toBeUndefined();
   });
 

@@ -43,7 +43,8 @@ describe('postgres: lock ownership before each step', () => {
     const target = await factory.create('postgres');
     const dir = factory.migrations({
       '1.0.0_log.sql': '-- strata:up\nCREATE TABLE applied_log (version text);\n',
-      '1.1.0_unlock.sql': "-- strata:up\nINSERT INTO applied_log VALUES ('1.1.0');\nSELECT pg_advisory_unlock_all();\nSELECT pg_sleep(2);\n",
+      '1.1.0_unlock.sql':
+        "-- strata:up\nINSERT INTO applied_log VALUES ('1.1.0');\nSELECT pg_advisory_unlock_all();\nSELECT pg_sleep(2);\n",
       '1.2.0_next.sql': "-- strata:up\nINSERT INTO applied_log VALUES ('1.2.0');\n",
     });
     const first = migratorFor(target.dialect(), dir);
@@ -51,12 +52,21 @@ describe('postgres: lock ownership before each step', () => {
     try {
       const firstRun = strataError(first.up());
       // The first runner sleeps in 1.1.0 with the lock released: the second one takes it now.
-      await until(async () => (await target.query("SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(2)%' AND pid <> pg_backend_pid()")).length > 0);
+      await until(
+        async () =>
+          (
+            await target.query(
+              "SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(2)%' AND pid <> pg_backend_pid()",
+            )
+          ).length > 0,
+      );
       const secondRun = strataError(second.up());
       const [a, b] = await Promise.all([firstRun, secondRun]);
       expect(a.code).toBe('STRATA_LOCK_LOST');
       expect(b.code).toBe('STRATA_LOCK_LOST');
-      const log = await target.query<{ version: string; n: string }>('SELECT version, count(*)::text AS n FROM applied_log GROUP BY version ORDER BY version');
+      const log = await target.query<{ version: string; n: string }>(
+        'SELECT version, count(*)::text AS n FROM applied_log GROUP BY version ORDER BY version',
+      );
       expect(log).toEqual([{ version: '1.1.0', n: '1' }]);
       expect((await target.stateRows()).map((r) => `${r.version}:${r.status}`)).toEqual(['1.0.0:applied', '1.1.0:applied']);
     } finally {
@@ -131,7 +141,11 @@ describe('postgres: statementTimeout 0', () => {
  * connection whose client sends `marker` is cut: right after the server's first reply to it
  * (`after-reply`: the server has committed), or right after forwarding it (`after-send`).
  */
-async function startCuttingProxy(upstreamPort: number, marker: string, mode: 'after-reply' | 'after-send'): Promise<{ port: number; close(): Promise<void> }> {
+async function startCuttingProxy(
+  upstreamPort: number,
+  marker: string,
+  mode: 'after-reply' | 'after-send',
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = netConnect(upstreamPort, '127.0.0.1');
@@ -252,7 +266,9 @@ describe('postgres: non-transactional index builds', () => {
       await blocker.query('COMMIT');
       await migrator.repair({ dropFailed: 'all' });
       expect((await migrator.up()).steps.map((s) => `${s.id}:${s.outcome}`)).toEqual(['app@1.1.0:applied']);
-      expect(await target.query("SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = 'idx_t_a'::regclass")).toEqual([{ valid: true }]);
+      expect(await target.query("SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = 'idx_t_a'::regclass")).toEqual([
+        { valid: true },
+      ]);
     } finally {
       await migrator.close();
     }
@@ -297,8 +313,9 @@ describe('postgres: single-transaction runs', () => {
     const target = await factory.create('postgres');
     const dir = factory.migrations({
       '1.0.0_log.sql': '-- strata:up\nCREATE TABLE applied_log (version text);\n',
-      '1.1.0_unlock.sql': "-- strata:up\nINSERT INTO applied_log VALUES ('1.1.0');\nSELECT pg_advisory_unlock_all();\nSET search_path = pg_catalog;\n",
-      '1.2.0_next.sql': "-- strata:up\nCREATE TABLE where_am_i (id int);\n",
+      '1.1.0_unlock.sql':
+        "-- strata:up\nINSERT INTO applied_log VALUES ('1.1.0');\nSELECT pg_advisory_unlock_all();\nSET search_path = pg_catalog;\n",
+      '1.2.0_next.sql': '-- strata:up\nCREATE TABLE where_am_i (id int);\n',
     });
     const migrator = migratorFor(target.dialect(), dir);
     try {

@@ -17,7 +17,8 @@ describe('postgres: DDL behind a long transaction', () => {
     const target = await factory.create('postgres');
     const dir = factory.migrations({
       '1.0.0_t.sql': '-- strata:up\nCREATE TABLE busy (id INTEGER);\n-- strata:down\nDROP TABLE busy;\n',
-      '1.1.0_alter.sql': '-- strata:up\nCREATE TABLE side (id INTEGER);\nALTER TABLE busy ADD COLUMN note TEXT;\n-- strata:down\nALTER TABLE busy DROP COLUMN note;\nDROP TABLE side;\n',
+      '1.1.0_alter.sql':
+        '-- strata:up\nCREATE TABLE side (id INTEGER);\nALTER TABLE busy ADD COLUMN note TEXT;\n-- strata:down\nALTER TABLE busy DROP COLUMN note;\nDROP TABLE side;\n',
     });
     // No retries here: this pins one attempt's bound (retries are covered end to end).
     const migrator = migratorFor(target.dialect({ ddlLockTimeoutMs: 500 }), dir, { lockRetries: 0 });
@@ -93,8 +94,10 @@ describe('postgres: CREATE INDEX CONCURRENTLY with a runner waiting for the lock
   it('does not deadlock: the index is built valid and the waiter then finds nothing to do', async () => {
     const target = await factory.create('postgres');
     const dir = factory.migrations({
-      '1.0.0_t.sql': "-- strata:up\nCREATE TABLE big (id INTEGER, v TEXT);\nINSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 100000) g;\n",
-      '1.1.0_idx.sql': '-- strata:transaction off\n-- strata:up\nSELECT pg_sleep(0.5);\nCREATE INDEX CONCURRENTLY big_v ON big (v);\nSELECT pg_sleep(0.5);\n',
+      '1.0.0_t.sql':
+        '-- strata:up\nCREATE TABLE big (id INTEGER, v TEXT);\nINSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 100000) g;\n',
+      '1.1.0_idx.sql':
+        '-- strata:transaction off\n-- strata:up\nSELECT pg_sleep(0.5);\nCREATE INDEX CONCURRENTLY big_v ON big (v);\nSELECT pg_sleep(0.5);\n',
     });
     const gateFile = join(factory.tempDir('strata-gate-'), 'go');
     const waiter = startChild({ ...target.childArgs, dir, command: 'up', lockTimeoutMs: 30_000, gateFile });
@@ -107,7 +110,9 @@ describe('postgres: CREATE INDEX CONCURRENTLY with a runner waiting for the lock
     expect(w.code, JSON.stringify(w.result)).toBe(0);
     expect(h.result!.report.steps.map((s: { id: string }) => s.id)).toEqual(['app@1.0.0', 'app@1.1.0']);
     expect(w.result!.report.steps).toEqual([]);
-    const waited = (w.lines.find((l) => (l.event as { type?: string } | undefined)?.type === 'lock-acquired')!.event as { waitedMs: number }).waitedMs;
+    const waited = (
+      w.lines.find((l) => (l.event as { type?: string } | undefined)?.type === 'lock-acquired')!.event as { waitedMs: number }
+    ).waitedMs;
     expect(waited).toBeGreaterThan(200);
     expect(await target.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_v'::regclass")).toEqual([{ indisvalid: true }]);
   });

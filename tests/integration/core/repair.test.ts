@@ -146,7 +146,10 @@ describe.each(['postgres', 'sqlite'] as const)('%s: dry run and single transacti
     const migrator = migratorFor(target.dialect(), dir);
     try {
       await migrator.up({ dryRun: true });
-      expect({ state: await target.tableExists('strata_migrations'), events: await target.tableExists('strata_events') }).toEqual({ state: false, events: false });
+      expect({ state: await target.tableExists('strata_migrations'), events: await target.tableExists('strata_events') }).toEqual({
+        state: false,
+        events: false,
+      });
     } finally {
       await migrator.close();
     }
@@ -202,7 +205,10 @@ describe.each(['postgres', 'sqlite'] as const)('%s: dry run and single transacti
 
   it('singleTransaction refuses a non-transactional step before anything runs', async () => {
     const target = await factory.create(kind);
-    const dir = factory.migrations({ '1.0.0_a.sql': table('sn0'), '1.1.0_b.sql': '-- strata:transaction off\n-- strata:up\nCREATE TABLE sn1 (id INTEGER);\n' });
+    const dir = factory.migrations({
+      '1.0.0_a.sql': table('sn0'),
+      '1.1.0_b.sql': '-- strata:transaction off\n-- strata:up\nCREATE TABLE sn1 (id INTEGER);\n',
+    });
     const migrator = migratorFor(target.dialect(), dir);
     try {
       const error = await strataError(migrator.up({ singleTransaction: true }));

@@ -27,7 +27,9 @@ describe.each(['postgres', 'sqlite'] as const)('%s: a script that ends strata’
     });
     const error = await strataError(migratorFor(target.dialect(), dir).up());
     expect(error.code).toBe('STRATA_MIGRATION_FAILED');
-    expect(error.message).toMatch(/Migration app@1\.1\.0 \(.*1\.1\.0_commits\.mjs\) ended strata's transaction itself \(a COMMIT or ROLLBACK in its code\): what it ran after that point is committed/);
+    expect(error.message).toMatch(
+      /Migration app@1\.1\.0 \(.*1\.1\.0_commits\.mjs\) ended strata's transaction itself \(a COMMIT or ROLLBACK in its code\): what it ran after that point is committed/,
+    );
     expect(error.hint).toMatch(/strata repair/);
     // The truth in the database: both halves committed, the migration failed, nothing after it ran.
     expect(await target.tableExists('half_a')).toBe(true);
@@ -44,7 +46,10 @@ describe.each(['postgres', 'sqlite'] as const)('%s: a script that ends strata’
 
   it('in a single-transaction run, records every migration of the run so far as failed', async () => {
     const target = await factory.create(kind);
-    const dir = factory.migrations({ '1.0.0_first.sql': '-- strata:up\nCREATE TABLE first_t (id INTEGER);\n', '1.1.0_commits.mjs': committing });
+    const dir = factory.migrations({
+      '1.0.0_first.sql': '-- strata:up\nCREATE TABLE first_t (id INTEGER);\n',
+      '1.1.0_commits.mjs': committing,
+    });
     const error = await strataError(migratorFor(target.dialect(), dir).up({ singleTransaction: true }));
     expect(error.message).toMatch(/strata recorded app@1\.0\.0, app@1\.1\.0 as failed/);
     expect(await target.tableExists('first_t')).toBe(true);

@@ -48,12 +48,23 @@ describe.each(['postgres', 'sqlite'] as const)('%s: problems that leave the data
   const cases: [string, Record<string, string | Buffer>, string][] = [
     ['duplicate versions', { '1.0.0_a.sql': table('a'), '1.0.0_b.sql': table('b') }, 'STRATA_DUPLICATE_VERSION'],
     ['a missing dependency', { '1.0.0_a.sql': `-- strata:depends other@1.0.0\n${table('a')}` }, 'STRATA_UNKNOWN_DEPENDENCY'],
-    ['a dependency on a later version', { '1.0.0_a.sql': `-- strata:depends app@1.1.0\n${table('a')}`, '1.1.0_b.sql': table('b') }, 'STRATA_FORWARD_DEPENDENCY'],
+    [
+      'a dependency on a later version',
+      { '1.0.0_a.sql': `-- strata:depends app@1.1.0\n${table('a')}`, '1.1.0_b.sql': table('b') },
+      'STRATA_FORWARD_DEPENDENCY',
+    ],
     ['an empty file', { '1.0.0_a.sql': table('a'), '1.1.0_empty.sql': '' }, 'STRATA_INVALID_MIGRATION'],
-    ['a binary file', { '1.0.0_a.sql': table('a'), '1.1.0_bin.sql': Buffer.from([0x2d, 0x2d, 0x00, 0x01, 0x02, 0x0a]) }, 'STRATA_INVALID_MIGRATION'],
+    [
+      'a binary file',
+      { '1.0.0_a.sql': table('a'), '1.1.0_bin.sql': Buffer.from([0x2d, 0x2d, 0x00, 0x01, 0x02, 0x0a]) },
+      'STRATA_INVALID_MIGRATION',
+    ],
     [
       'a non-UTF-8 file',
-      { '1.0.0_a.sql': table('a'), '1.1.0_latin1.sql': Buffer.concat([Buffer.from('-- caf'), Buffer.from([0xe9]), Buffer.from('\nCREATE TABLE x (id INTEGER);\n')]) },
+      {
+        '1.0.0_a.sql': table('a'),
+        '1.1.0_latin1.sql': Buffer.concat([Buffer.from('-- caf'), Buffer.from([0xe9]), Buffer.from('\nCREATE TABLE x (id INTEGER);\n')]),
+      },
       'STRATA_INVALID_MIGRATION',
     ],
     ['a file with only comments', { '1.0.0_a.sql': table('a'), '1.1.0_c.sql': '-- strata:up\n-- nothing\n' }, 'STRATA_INVALID_MIGRATION'],
@@ -162,7 +173,11 @@ describe.each(['postgres', 'sqlite'] as const)('%s: checksums of applied migrati
       expect(problem.message).toContain(now);
 
       const status = await migrator.status();
-      expect(status.migrations.find((m) => m.id === 'app@1.0.0')).toMatchObject({ state: 'changed', checksum: now, appliedChecksum: applied });
+      expect(status.migrations.find((m) => m.id === 'app@1.0.0')).toMatchObject({
+        state: 'changed',
+        checksum: now,
+        appliedChecksum: applied,
+      });
       expect(status.problems.find((p) => p.code === 'STRATA_CHECKSUM_MISMATCH')!.message).toContain(applied);
     } finally {
       await migrator.close();

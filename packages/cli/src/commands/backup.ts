@@ -65,7 +65,9 @@ export async function backup(options: BackupCommandOptions): Promise<BackupComma
   const record = options.record ?? (async () => false);
   const needId = (): string => {
     if (!options.id) {
-      throw new StrataError('STRATA_USAGE', `strata backup ${options.action} needs a backup id`, { hint: 'Run `strata backup list` to see the ids' });
+      throw new StrataError('STRATA_USAGE', `strata backup ${options.action} needs a backup id`, {
+        hint: 'Run `strata backup list` to see the ids',
+      });
     }
     return options.id;
   };
@@ -101,7 +103,10 @@ export async function backup(options: BackupCommandOptions): Promise<BackupComma
     case 'restore': {
       const id = needId();
       // Refused before any question when the manager would refuse it.
-      const manifest = await manager.checkRestore(id, { ...(options.into ? { into: options.into } : {}), ...(options.fromOtherTarget ? { allowOtherTarget: true } : {}) });
+      const manifest = await manager.checkRestore(id, {
+        ...(options.into ? { into: options.into } : {}),
+        ...(options.fromOtherTarget ? { allowOtherTarget: true } : {}),
+      });
       if (!options.into) {
         const foreign = manifest.target !== targetOf(manager);
         const whose = foreign ? `, taken from ANOTHER target (${manifest.target ?? `unknown: ${manifest.database}`}),` : '';
@@ -123,7 +128,13 @@ export async function backup(options: BackupCommandOptions): Promise<BackupComma
           await record({ action: 'restore', outcome: 'failed', manifest: { id }, durationMs: Date.now() - started, error, details });
           throw error;
         }
-        const recorded = await record({ action: 'restore', outcome: 'ok', manifest: result.manifest, durationMs: result.durationMs, details: { ...details, target: result.target } });
+        const recorded = await record({
+          action: 'restore',
+          outcome: 'ok',
+          manifest: result.manifest,
+          durationMs: result.durationMs,
+          details: { ...details, target: result.target },
+        });
         return { action: 'restore', result, recorded };
       };
       // In place: under the migration lock, the restore and its event together.

@@ -16,6 +16,9 @@ export interface HistoryResult {
 
 /** Reads the append-only event history, newest first. */
 export async function history(options: HistoryCommandOptions): Promise<HistoryResult> {
-  const events = await options.migrator.history({ limit: options.limit ?? 50, ...(options.migrationId ? { migrationId: options.migrationId } : {}) });
+  const events = await options.migrator.history({
+    limit: options.limit ?? 50,
+    ...(options.migrationId ? { migrationId: options.migrationId } : {}),
+  });
   return { target: options.migrator.dialect.target, dialect: options.migrator.dialect.name, events };
 }

@@ -56,7 +56,17 @@ export interface LintCommandResult {
 export async function lint(options: LintCommandOptions): Promise<LintCommandResult> {
   const { migrations, dialect, only } = options;
   const ordered = prepareMigrations(
-    migrations.map((m) => ({ id: m.id, module: m.module, version: m.version, name: m.name, dependsOn: m.dependsOn, checksum: undefined, hasDown: false, transaction: m.transaction, file: m.file })),
+    migrations.map((m) => ({
+      id: m.id,
+      module: m.module,
+      version: m.version,
+      name: m.name,
+      dependsOn: m.dependsOn,
+      checksum: undefined,
+      hasDown: false,
+      transaction: m.transaction,
+      file: m.file,
+    })),
   ).order;
   const byId = new Map(migrations.map((m) => [m.id, m]));
   const variantFile = createVariantFinder(dialect, options.cwd);
@@ -90,13 +100,31 @@ export async function lint(options: LintCommandOptions): Promise<LintCommandResu
       if (body.upLine !== undefined) {
         // The file source already split the file (up section, its line, the directives): the
         // linter takes its parts instead of parsing the file a second time.
-        inputs.push(options.linter.lintMigrationFromBody({ id: migration.id, file: shown, up: body.up, upLine: body.upLine, fileText: body.checksumText, transaction: variant.transaction, context }));
+        inputs.push(
+          options.linter.lintMigrationFromBody({
+            id: migration.id,
+            file: shown,
+            up: body.up,
+            upLine: body.upLine,
+            fileText: body.checksumText,
+            transaction: variant.transaction,
+            context,
+          }),
+        );
       } else {
         const input = options.linter.migrationFromSqlFile(body.checksumText, { id: migration.id, file: shown });
         inputs.push(context ? { ...input, context: true } : input);
       }
     } else {
-      inputs.push(options.linter.lintMigrationFromBody({ id: migration.id, file: migration.id, up: body.up, transaction: migration.transaction, context }));
+      inputs.push(
+        options.linter.lintMigrationFromBody({
+          id: migration.id,
+          file: migration.id,
+          up: body.up,
+          transaction: migration.transaction,
+          context,
+        }),
+      );
     }
   }
   const report = await options.linter.lintMigrations(inputs, {

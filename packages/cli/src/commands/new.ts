@@ -78,7 +78,9 @@ export async function newMigration(options: NewCommandOptions): Promise<NewResul
     writeFileSync(path, extension === 'ts' ? TS_TEMPLATE : SQL_TEMPLATE, { flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new StrataError('STRATA_USAGE', `${relative(options.cwd, path)} already exists`, { hint: 'Pick another name, or --patch / --major' });
+      throw new StrataError('STRATA_USAGE', `${relative(options.cwd, path)} already exists`, {
+        hint: 'Pick another name, or --patch / --major',
+      });
     }
     throw error;
   }

@@ -37,7 +37,13 @@ export interface StatusResult {
 
 /** Converts core problems to the stable JSON shape. */
 export function toProblemResults(problems: readonly Problem[]): ProblemResult[] {
-  return problems.map((p) => ({ code: p.code, message: p.message, hint: p.hint ?? null, migrationId: p.migrationId ?? null, file: p.file ?? null }));
+  return problems.map((p) => ({
+    code: p.code,
+    message: p.message,
+    hint: p.hint ?? null,
+    migrationId: p.migrationId ?? null,
+    file: p.file ?? null,
+  }));
 }
 
 /** Every migration and its state, and every problem found; reads without the lock. */

@@ -18,7 +18,6 @@ import { type FleetTenant, listTenants, parseFleetSpec } from './fleet-targets.j
 import { memoizeSource, runTenant, type TenantRunContext } from './fleet-tenant.js';
 import { createWorkerPool, type FleetWorkerSetup, type WorkerPool } from './fleet-workers.js';
 
-
 /** Upper bound of the default PostgreSQL concurrency: sessions one fleet opens on a server unasked. */
 const MAX_DEFAULT_CONCURRENCY = 16;
 /** Upper bound of the default SQLite concurrency (worker threads: memory grows with each). */
@@ -56,16 +55,24 @@ export interface FleetCommandOptions {
 export async function runFleetCommand(options: FleetCommandOptions): Promise<number> {
   const { out, line, settings, command } = options;
   if (!FLEET_COMMANDS.has(command)) {
-    throw new StrataError('STRATA_USAGE', `strata ${command} does not run over a fleet`, { hint: `--fleet works with ${[...FLEET_COMMANDS].join(', ')}` });
+    throw new StrataError('STRATA_USAGE', `strata ${command} does not run over a fleet`, {
+      hint: `--fleet works with ${[...FLEET_COMMANDS].join(', ')}`,
+    });
   }
-  if (line.args.length) throw new StrataError('STRATA_USAGE', `Unexpected argument ${JSON.stringify(line.args[0])} for strata ${command}`, { hint: `Run \`strata ${command} --help\`` });
+  if (line.args.length)
+    throw new StrataError('STRATA_USAGE', `Unexpected argument ${JSON.stringify(line.args[0])} for strata ${command}`, {
+      hint: `Run \`strata ${command} --help\``,
+    });
   const flag = (name: string) => line.options[name] === true;
   const opt = (name: string) => stringOption(line.options, name);
   const config = options.fleetConfig ?? {};
 
   const concurrencyFlag = countOption(line.options, 'concurrency') ?? config.concurrency;
-  const canary = opt('canary') !== undefined ? Number(opt('canary')) : config.canary ?? 0;
-  if (!Number.isInteger(canary) || canary < 0) throw new StrataError('STRATA_USAGE', `Option --canary must be a whole number, not ${JSON.stringify(opt('canary'))}`, { hint: 'strata up --fleet tenants.txt --canary 5' });
+  const canary = opt('canary') !== undefined ? Number(opt('canary')) : (config.canary ?? 0);
+  if (!Number.isInteger(canary) || canary < 0)
+    throw new StrataError('STRATA_USAGE', `Option --canary must be a whole number, not ${JSON.stringify(opt('canary'))}`, {
+      hint: 'strata up --fleet tenants.txt --canary 5',
+    });
   const failFast = flag('fail-fast') || config.failFast === true;
   const shard = opt('shard') !== undefined ? parseShard(opt('shard')!) : undefined;
   const downTo = opt('to');
@@ -77,7 +84,10 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
       hint: 'strata down --fleet tenants.txt --to app@1.2.0 --yes (the same version everywhere), or --steps 1 (each tenant reverts its own last migration)',
     });
   }
-  if (command === 'down' && downTo && downSteps) throw new StrataError('STRATA_USAGE', 'Give --to or --steps, not both', { hint: 'strata down --fleet tenants.txt --steps 1 --yes, or --to app@1.2.0 --yes' });
+  if (command === 'down' && downTo && downSteps)
+    throw new StrataError('STRATA_USAGE', 'Give --to or --steps, not both', {
+      hint: 'strata down --fleet tenants.txt --steps 1 --yes, or --to app@1.2.0 --yes',
+    });
 
   // Tenants: the spec, then --only-failed, then the shard.
   const spec = parseFleetSpec(options.spec, options.cwd);
@@ -111,12 +121,16 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
     const last = readFleetReport(reportFile);
     const names = failedNames(last);
     tenants = tenants.filter((tenant) => names.has(tenant.name));
-    out.info(`--only-failed: ${tenants.length} tenant${tenants.length === 1 ? '' : 's'} of the last ${last.command} run (${reportFile}) not finished`);
+    out.info(
+      `--only-failed: ${tenants.length} tenant${tenants.length === 1 ? '' : 's'} of the last ${last.command} run (${reportFile}) not finished`,
+    );
   }
   for (const tenant of tenants) out.addSecrets(urlPasswords(tenant.url));
 
   const concurrency = concurrencyFlag ?? (await defaultConcurrency(tenants, settings, options));
-  out.debug(`fleet: ${tenants.length} of ${total} tenants, concurrency ${concurrency}${canary ? `, canary ${canary}` : ''}${shard ? `, shard ${shard.index}/${shard.count}` : ''}`);
+  out.debug(
+    `fleet: ${tenants.length} of ${total} tenants, concurrency ${concurrency}${canary ? `, canary ${canary}` : ''}${shard ? `, shard ${shard.index}/${shard.count}` : ''}`,
+  );
 
   const changes = command === 'up' || command === 'down';
   const dryRun = flag('dry-run');
@@ -132,7 +146,11 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
   // own); config backup.enabled: true takes one per tenant, in a folder of its own.
   const backups = changes && !dryRun && !flag('no-backup') && settings.backup.enabled === true;
   if (changes && !dryRun && !backups) {
-    out.warn(flag('no-backup') ? 'no backup: skipped by --no-backup' : 'no backup: fleet runs take no pre-run backup (set backup.enabled: true in the config for one per tenant)');
+    out.warn(
+      flag('no-backup')
+        ? 'no backup: skipped by --no-backup'
+        : 'no backup: fleet runs take no pre-run backup (set backup.enabled: true in the config for one per tenant)',
+    );
   }
 
   // The migrations are read once and shared: every tenant's migrator gets the same loaded set.
@@ -170,7 +188,10 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
       const schema = result.schema && result.schema !== result.name ? ` [${result.schema}]` : '';
       const name = printable(result.name);
       if (result.status === 'ok') out.info(`ok      ${name}${schema}  ${what} (${result.durationMs} ms)`);
-      else out.info(`failed  ${name}${schema}  ${result.error?.code ?? ''}: ${printable(firstLine(result.error?.message ?? ''))}${result.applied + result.reverted ? ` (${what} before the failure)` : ''}`);
+      else
+        out.info(
+          `failed  ${name}${schema}  ${result.error?.code ?? ''}: ${printable(firstLine(result.error?.message ?? ''))}${result.applied + result.reverted ? ` (${what} before the failure)` : ''}`,
+        );
     },
     runTenant: (tenant, _signal, counted) =>
       pool
@@ -207,10 +228,16 @@ export async function runFleetCommand(options: FleetCommandOptions): Promise<num
  * holds functions cannot). PostgreSQL tenants stay on the main thread: their waits already overlap.
  * `STRATA_FLEET_THREADS=0` keeps everything on the main thread.
  */
-function startWorkers(options: FleetCommandOptions, context: TenantRunContext, tenants: readonly FleetTenant[], concurrency: number): WorkerPool | undefined {
+function startWorkers(
+  options: FleetCommandOptions,
+  context: TenantRunContext,
+  tenants: readonly FleetTenant[],
+  concurrency: number,
+): WorkerPool | undefined {
   const { out, command } = options;
   const size = Math.min(concurrency, tenants.length);
-  if (!options.workerEntry || size < 2 || (command !== 'up' && command !== 'down') || options.env.STRATA_FLEET_THREADS === '0') return undefined;
+  if (!options.workerEntry || size < 2 || (command !== 'up' && command !== 'down') || options.env.STRATA_FLEET_THREADS === '0')
+    return undefined;
   const sqlite = tenants.every((tenant) => {
     try {
       return parseTargetUrl(tenant.url, options.cwd).kind === 'sqlite';
@@ -239,7 +266,15 @@ function startWorkers(options: FleetCommandOptions, context: TenantRunContext, t
     return undefined;
   }
   out.debug(`fleet: ${size} worker threads`);
-  return createWorkerPool({ entry: options.workerEntry, setup, size, signal: options.signal, onStep: context.onStep, warn: context.warn, debug: context.debug });
+  return createWorkerPool({
+    entry: options.workerEntry,
+    setup,
+    size,
+    signal: options.signal,
+    onStep: context.onStep,
+    warn: context.warn,
+    debug: context.debug,
+  });
 }
 
 /**
@@ -257,7 +292,10 @@ async function defaultConcurrency(tenants: readonly FleetTenant[], settings: Set
   // The server, not this process, is the bound (a tenant costs the client little CPU): no cores here.
   const wanted = MAX_DEFAULT_CONCURRENCY;
   try {
-    const resolved = await resolveDialect({ ...settings, url: first.url, fallbackUrl: undefined, dialectObject: undefined, schema: undefined }, options.dialectLoaders);
+    const resolved = await resolveDialect(
+      { ...settings, url: first.url, fallbackUrl: undefined, dialectObject: undefined, schema: undefined },
+      options.dialectLoaders,
+    );
     const session = await resolved.dialect.connect({ purpose: 'read', lockTimeoutMs: 10_000 });
     try {
       const [row] = await session.query<{ free: number | string }>(
@@ -314,7 +352,9 @@ function createProgress(out: Output, total: number, command: string) {
     const seconds = (now - started) / 1000;
     const rate = seconds > 0 ? steps / seconds : 0;
     const eta = done > 0 ? Math.round(((total - done) * seconds) / done) : undefined;
-    out.progress(`fleet ${command}: ${done}/${total} done, ${failed} failed, ${running} running · ${rate.toFixed(0)} migrations/s${eta !== undefined ? ` · ETA ${eta}s` : ''}`);
+    out.progress(
+      `fleet ${command}: ${done}/${total} done, ${failed} failed, ${running} running · ${rate.toFixed(0)} migrations/s${eta !== undefined ? ` · ETA ${eta}s` : ''}`,
+    );
   };
   return {
     start() {
@@ -372,7 +412,8 @@ function buildDocument(
 function renderSummary(out: Output, document: FleetReportDocument, report: FleetRunReport): void {
   const { summary } = document;
   const seconds = (summary.durationMs / 1000).toFixed(1);
-  const line = `fleet ${document.command}: ${summary.ok} ok, ${summary.failed} failed, ${summary.skipped} skipped of ${document.fleet.selected} tenant${document.fleet.selected === 1 ? '' : 's'}` +
+  const line =
+    `fleet ${document.command}: ${summary.ok} ok, ${summary.failed} failed, ${summary.skipped} skipped of ${document.fleet.selected} tenant${document.fleet.selected === 1 ? '' : 's'}` +
     (summary.migrations ? ` — ${summary.migrations} migrations in ${seconds} s (${summary.migrationsPerSecond}/s)` : ` in ${seconds} s`);
   if (summary.failed || summary.skipped) out.warn(line);
   else out.info(line);
@@ -381,7 +422,9 @@ function renderSummary(out: Output, document: FleetReportDocument, report: Fleet
   if (report.stoppedBy === 'interrupted') out.warn(`interrupted; ${summary.skipped} tenants were not run`);
   if (summary.failed) {
     const shown = document.failed.slice(0, 50).map(printable);
-    out.warn(`failed tenants: ${shown.join(', ')}${document.failed.length > shown.length ? ` and ${document.failed.length - shown.length} more` : ''}`);
+    out.warn(
+      `failed tenants: ${shown.join(', ')}${document.failed.length > shown.length ? ` and ${document.failed.length - shown.length} more` : ''}`,
+    );
     out.warn('hint: fix the cause, then rerun with --only-failed (each tenant applies only what it still lacks)');
   }
 }

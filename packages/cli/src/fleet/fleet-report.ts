@@ -52,7 +52,9 @@ export function readFleetReport(path: string): FleetReportDocument {
     });
   }
   if (!parsed || !Array.isArray(parsed.tenants)) {
-    throw new StrataError('STRATA_USAGE', `The fleet report ${path} has no tenants list`, { hint: 'Run the fleet once without --only-failed' });
+    throw new StrataError('STRATA_USAGE', `The fleet report ${path} has no tenants list`, {
+      hint: 'Run the fleet once without --only-failed',
+    });
   }
   return parsed;
 }

@@ -23,7 +23,11 @@ describe('selectShard', () => {
       const inReversed = selectShard(reversed, { index: shardOf(tenant.name, 4) + 1, count: 4 }).some((t) => t.name === tenant.name);
       expect(inFull && inReversed).toBe(true);
     }
-    expect(selectShard(fewer, { index: 2, count: 4 }).map((t) => t.name)).toEqual(selectShard(tenants, { index: 2, count: 4 }).filter((t) => fewer.includes(t)).map((t) => t.name));
+    expect(selectShard(fewer, { index: 2, count: 4 }).map((t) => t.name)).toEqual(
+      selectShard(tenants, { index: 2, count: 4 })
+        .filter((t) => fewer.includes(t))
+        .map((t) => t.name),
+    );
   });
 });
 

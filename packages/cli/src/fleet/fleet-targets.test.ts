@@ -47,7 +47,10 @@ describe('listTenants', () => {
 
   it('reads a JSON list of URLs or { name, url, schema }', async () => {
     const dir = folder();
-    writeFileSync(join(dir, 'fleet.json'), JSON.stringify(['postgres://db/one', { name: 'two', url: 'postgres://db/app', schema: 'tenant_two' }]));
+    writeFileSync(
+      join(dir, 'fleet.json'),
+      JSON.stringify(['postgres://db/one', { name: 'two', url: 'postgres://db/app', schema: 'tenant_two' }]),
+    );
     const tenants = await listTenants(parseFleetSpec('fleet.json', dir), { cwd: dir, ...noControl });
     expect(tenants).toEqual([
       { name: 'postgres://db/one', url: 'postgres://db/one' },
@@ -58,9 +61,17 @@ describe('listTenants', () => {
   it('refuses duplicate names, bad schema names and a missing list, naming them', async () => {
     const dir = folder();
     writeFileSync(join(dir, 'dup.txt'), 'x sqlite:a.db\nx sqlite:b.db\n');
-    await expect(listTenants(parseFleetSpec('dup.txt', dir), { cwd: dir, ...noControl })).rejects.toMatchObject({ code: 'STRATA_CONFIG_INVALID', message: expect.stringContaining('"x" appears twice') });
+    await expect(listTenants(parseFleetSpec('dup.txt', dir), { cwd: dir, ...noControl })).rejects.toMatchObject({
+      code: 'STRATA_CONFIG_INVALID',
+      message: expect.stringContaining('"x" appears twice'),
+    });
     writeFileSync(join(dir, 'bad.json'), JSON.stringify([{ url: 'postgres://db/app', schema: 'a"b' }]));
-    await expect(listTenants(parseFleetSpec('bad.json', dir), { cwd: dir, ...noControl })).rejects.toMatchObject({ code: 'STRATA_CONFIG_INVALID' });
-    await expect(listTenants(parseFleetSpec('missing.txt', dir), { cwd: dir, ...noControl })).rejects.toMatchObject({ code: 'STRATA_CONFIG_INVALID', message: expect.stringContaining('missing.txt') });
+    await expect(listTenants(parseFleetSpec('bad.json', dir), { cwd: dir, ...noControl })).rejects.toMatchObject({
+      code: 'STRATA_CONFIG_INVALID',
+    });
+    await expect(listTenants(parseFleetSpec('missing.txt', dir), { cwd: dir, ...noControl })).rejects.toMatchObject({
+      code: 'STRATA_CONFIG_INVALID',
+      message: expect.stringContaining('missing.txt'),
+    });
   });
 });

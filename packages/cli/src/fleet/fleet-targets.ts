@@ -30,21 +30,33 @@ const usage = (message: string, hint: string) => new StrataError('STRATA_USAGE',
  */
 export function parseFleetSpec(spec: string, cwd: string): FleetSpec {
   const value = spec.trim();
-  if (value === '') throw usage('Option --fleet needs a spec', 'strata up --fleet tenants.txt, --fleet "sqlite:tenants/*.db", --fleet "schemas:tenant_*"');
+  if (value === '')
+    throw usage('Option --fleet needs a spec', 'strata up --fleet tenants.txt, --fleet "sqlite:tenants/*.db", --fleet "schemas:tenant_*"');
   if (/^sqlite:/i.test(value)) return { kind: 'sqlite-glob', pattern: value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') };
   if (/^schemas:/i.test(value)) {
     const pattern = value.slice('schemas:'.length);
-    if (!/^[A-Za-z0-9_*?]+$/.test(pattern)) throw usage(`Fleet schema pattern ${JSON.stringify(pattern)} may hold only letters, digits, _, * and ?`, 'strata up --fleet "schemas:tenant_*" --url postgres://…/app');
+    if (!/^[A-Za-z0-9_*?]+$/.test(pattern))
+      throw usage(
+        `Fleet schema pattern ${JSON.stringify(pattern)} may hold only letters, digits, _, * and ?`,
+        'strata up --fleet "schemas:tenant_*" --url postgres://…/app',
+      );
     return { kind: 'schemas', pattern };
   }
   if (/^query:/i.test(value)) return { kind: 'query', sql: value.slice('query:'.length).trim() };
-  if (/^postgres(ql)?:\/\//i.test(value)) throw usage('A --fleet spec is a list file, sqlite:<glob>, schemas:<pattern> or query:<sql>, not one database URL', 'Put the URLs in a file, one a line: strata up --fleet tenants.txt');
+  if (/^postgres(ql)?:\/\//i.test(value))
+    throw usage(
+      'A --fleet spec is a list file, sqlite:<glob>, schemas:<pattern> or query:<sql>, not one database URL',
+      'Put the URLs in a file, one a line: strata up --fleet tenants.txt',
+    );
   return { kind: 'list', file: resolve(cwd, value) };
 }
 
 /** A glob (`*`, `?` within one path segment) as a regular expression. */
 function globRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
@@ -122,7 +134,10 @@ async function listRaw(spec: FleetSpec, options: ListTenantsOptions): Promise<Fl
     case 'schemas': {
       const kind = parseTargetUrl(options.controlUrl, options.cwd).kind;
       if (kind !== 'postgres') {
-        throw usage(`--fleet schemas:${spec.pattern} needs a PostgreSQL --url, not ${redactUrl(options.controlUrl)}`, 'strata up --fleet "schemas:tenant_*" --url postgres://user@host/app');
+        throw usage(
+          `--fleet schemas:${spec.pattern} needs a PostgreSQL --url, not ${redactUrl(options.controlUrl)}`,
+          'strata up --fleet "schemas:tenant_*" --url postgres://user@host/app',
+        );
       }
       const like = spec.pattern.replace(/_/g, '\\_').replace(/\*/g, '%').replace(/\?/g, '_');
       const control = await options.openControl();
@@ -154,10 +169,14 @@ function readList(file: string, cwd: string): FleetTenant[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new StrataError('STRATA_CONFIG_INVALID', `Fleet list ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-      hint: 'Give a file of tenant URLs (one a line, or JSON), sqlite:<glob>, schemas:<pattern> or query:<sql>',
-      cause: error,
-    });
+    throw new StrataError(
+      'STRATA_CONFIG_INVALID',
+      `Fleet list ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      {
+        hint: 'Give a file of tenant URLs (one a line, or JSON), sqlite:<glob>, schemas:<pattern> or query:<sql>',
+        cause: error,
+      },
+    );
   }
   const folder = dirname(file);
   if (extname(file).toLowerCase() === '.json') {
@@ -165,17 +184,34 @@ function readList(file: string, cwd: string): FleetTenant[] {
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw new StrataError('STRATA_CONFIG_INVALID', `Fleet list ${file} is not valid JSON: ${(error as Error).message}`, { hint: 'An array of URLs or of { "name", "url", "schema" }', cause: error });
+      throw new StrataError('STRATA_CONFIG_INVALID', `Fleet list ${file} is not valid JSON: ${(error as Error).message}`, {
+        hint: 'An array of URLs or of { "name", "url", "schema" }',
+        cause: error,
+      });
     }
-    if (!Array.isArray(parsed)) throw new StrataError('STRATA_CONFIG_INVALID', `Fleet list ${file} must hold a JSON array`, { hint: '[{ "name": "acme", "url": "sqlite:tenants/acme.db" }]' });
-    return parsed.map((item, index) => tenantFromRow(typeof item === 'string' ? { url: item } : (item as Record<string, unknown>), `${file} item ${index + 1}`, undefined, folder, cwd));
+    if (!Array.isArray(parsed))
+      throw new StrataError('STRATA_CONFIG_INVALID', `Fleet list ${file} must hold a JSON array`, {
+        hint: '[{ "name": "acme", "url": "sqlite:tenants/acme.db" }]',
+      });
+    return parsed.map((item, index) =>
+      tenantFromRow(
+        typeof item === 'string' ? { url: item } : (item as Record<string, unknown>),
+        `${file} item ${index + 1}`,
+        undefined,
+        folder,
+        cwd,
+      ),
+    );
   }
   const tenants: FleetTenant[] = [];
   for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     const parts = line.split(/\s+/);
-    if (parts.length > 2) throw new StrataError('STRATA_CONFIG_INVALID', `Fleet list ${file} line ${index + 1} has more than "name url"`, { hint: 'One URL a line, or a name and a URL separated by a space' });
+    if (parts.length > 2)
+      throw new StrataError('STRATA_CONFIG_INVALID', `Fleet list ${file} line ${index + 1} has more than "name url"`, {
+        hint: 'One URL a line, or a name and a URL separated by a space',
+      });
     const row = parts.length === 2 ? { name: parts[0], url: parts[1] } : { url: parts[0] };
     tenants.push(tenantFromRow(row, `${file} line ${index + 1}`, undefined, folder, cwd));
   }
@@ -183,11 +219,21 @@ function readList(file: string, cwd: string): FleetTenant[] {
 }
 
 /** A tenant from a list item or query row: `url` and/or `schema`, optional `name`. */
-function tenantFromRow(row: Record<string, unknown>, where: string, controlUrl: string | undefined, folder: string, cwd: string): FleetTenant {
-  const bad = (why: string) => new StrataError('STRATA_CONFIG_INVALID', `Fleet tenant at ${where} ${why}`, { hint: 'Each tenant needs a url (or, from a query, a schema), optionally a name' });
+function tenantFromRow(
+  row: Record<string, unknown>,
+  where: string,
+  controlUrl: string | undefined,
+  folder: string,
+  cwd: string,
+): FleetTenant {
+  const bad = (why: string) =>
+    new StrataError('STRATA_CONFIG_INVALID', `Fleet tenant at ${where} ${why}`, {
+      hint: 'Each tenant needs a url (or, from a query, a schema), optionally a name',
+    });
   if (row === null || typeof row !== 'object') throw bad('is not a URL or an object');
   const schema = row.schema === undefined || row.schema === null ? undefined : String(row.schema);
-  if (schema !== undefined && !IDENTIFIER_PATTERN.test(schema)) throw bad(`has an invalid schema name ${JSON.stringify(schema.slice(0, 70))}`);
+  if (schema !== undefined && !IDENTIFIER_PATTERN.test(schema))
+    throw bad(`has an invalid schema name ${JSON.stringify(schema.slice(0, 70))}`);
   let url = row.url === undefined || row.url === null ? controlUrl : String(row.url);
   if (!url) throw bad('has no url');
   const parsed = parseTargetUrl(url, cwd);
@@ -196,7 +242,10 @@ function tenantFromRow(row: Record<string, unknown>, where: string, controlUrl: 
     const rest = url.slice('sqlite:'.length);
     if (!isAbsolute(rest) && !rest.startsWith('//')) url = `sqlite:${resolve(folder, rest)}`;
   }
-  const name = row.name !== undefined && row.name !== null ? String(row.name) : schema ?? (parsed.kind === 'sqlite' ? nameOfFile(parsed.filename) : redactUrl(url));
+  const name =
+    row.name !== undefined && row.name !== null
+      ? String(row.name)
+      : (schema ?? (parsed.kind === 'sqlite' ? nameOfFile(parsed.filename) : redactUrl(url)));
   if (name === '' || /[\u0000-\u001f]/.test(name)) throw bad('has an empty name or a control character in it');
   return { name, url, ...(schema ? { schema } : {}) };
 }

@@ -121,7 +121,9 @@ function tenantFolder(name: string): string {
 function withProblems(outcome: TenantOutcome, problems: readonly { code: string; message: string; hint?: string }[]): TenantOutcome {
   const exitCode = exitCodeForProblems(problems);
   const first = problems[0];
-  return first ? { ...outcome, exitCode, error: { code: first.code, message: first.message, hint: first.hint ?? null } } : { ...outcome, exitCode };
+  return first
+    ? { ...outcome, exitCode, error: { code: first.code, message: first.message, hint: first.hint ?? null } }
+    : { ...outcome, exitCode };
 }
 
 /** A source whose `load` runs once: 1,000 tenants read the migrations folder once. */

@@ -60,9 +60,14 @@ export async function runFleetWorker(host: FleetWorkerHost): Promise<void> {
   // Imported here, not at the top: the bin imports this file on every start (fleet or not).
   const [{ resolveSources }, { memoizeSource, runTenant }] = await Promise.all([import('../sources.js'), import('./fleet-tenant.js')]);
   // Read once per worker; the main thread read them first and already said any warning.
-  const sources = resolveSources(setup.settings.folders, setup.settings.modules, setup.cwd, host.modules ?? {}, () => {}, setup.checksumCache).then((resolved) =>
-    resolved.sources.map(memoizeSource),
-  );
+  const sources = resolveSources(
+    setup.settings.folders,
+    setup.settings.modules,
+    setup.cwd,
+    host.modules ?? {},
+    () => {},
+    setup.checksumCache,
+  ).then((resolved) => resolved.sources.map(memoizeSource));
   sources.catch(() => {});
   port.on('message', (message: ToWorker) => {
     if (message.type === 'abort') {
@@ -92,7 +97,12 @@ export async function runFleetWorker(host: FleetWorkerHost): Promise<void> {
 
 function sendable(error: unknown): SentError {
   const strata = isStrataError(error);
-  const base = { strata, code: strata ? error.code : 'STRATA_INTERNAL', message: error instanceof Error ? error.message : String(error), hint: strata ? error.hint : undefined };
+  const base = {
+    strata,
+    code: strata ? error.code : 'STRATA_INTERNAL',
+    message: error instanceof Error ? error.message : String(error),
+    hint: strata ? error.hint : undefined,
+  };
   try {
     return { ...base, details: structuredClone(strata ? error.details : {}) };
   } catch {
@@ -102,7 +112,10 @@ function sendable(error: unknown): SentError {
 
 function received(error: SentError): Error {
   if (!error.strata) return new Error(error.message);
-  return new StrataError(error.code as StrataErrorCode, error.message, { ...(error.hint !== undefined ? { hint: error.hint } : {}), details: error.details });
+  return new StrataError(error.code as StrataErrorCode, error.message, {
+    ...(error.hint !== undefined ? { hint: error.hint } : {}),
+    details: error.details,
+  });
 }
 
 /** The main thread's side: `size` workers, each running one tenant at a time. */
@@ -156,7 +169,11 @@ export function createWorkerPool(options: {
     // A worker that dies takes its tenant with it (reported as failed); a fresh one takes its place.
     const lost = (error: Error) => {
       if (!all.delete(slot)) return;
-      slot.pending?.reject(new StrataError('STRATA_INTERNAL', `A fleet worker thread stopped: ${error.message}`, { hint: 'Rerun the fleet (each tenant applies only what it lacks); set STRATA_FLEET_THREADS=0 to run tenants on the main thread' }));
+      slot.pending?.reject(
+        new StrataError('STRATA_INTERNAL', `A fleet worker thread stopped: ${error.message}`, {
+          hint: 'Rerun the fleet (each tenant applies only what it lacks); set STRATA_FLEET_THREADS=0 to run tenants on the main thread',
+        }),
+      );
       slot.pending = undefined;
       release(start());
     };
@@ -167,7 +184,8 @@ export function createWorkerPool(options: {
   for (let i = 0; i < options.size; i++) idle.push(start());
   const onAbort = () => {
     const reason = options.signal?.reason as { message?: string; signal?: string } | undefined;
-    for (const slot of all) slot.worker.postMessage({ type: 'abort', message: reason?.message ?? 'interrupted', signal: reason?.signal } satisfies ToWorker);
+    for (const slot of all)
+      slot.worker.postMessage({ type: 'abort', message: reason?.message ?? 'interrupted', signal: reason?.signal } satisfies ToWorker);
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 

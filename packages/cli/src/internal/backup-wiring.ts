@@ -95,8 +95,18 @@ function noProviderError(dialect: Dialect, prefix?: string): StrataError {
 }
 
 /** A backup manager for one target, over the provider its dialect hands out. */
-export async function createManagerFor(dialect: Dialect, settings: Settings, backup: BackupPackage, provider?: BackupProvider, tenant?: string): Promise<BackupManager> {
-  const common = { directory: settings.backup.dir, ...(settings.backup.keep ? { keep: settings.backup.keep } : {}), ...(tenant !== undefined ? { tenant } : {}) };
+export async function createManagerFor(
+  dialect: Dialect,
+  settings: Settings,
+  backup: BackupPackage,
+  provider?: BackupProvider,
+  tenant?: string,
+): Promise<BackupManager> {
+  const common = {
+    directory: settings.backup.dir,
+    ...(settings.backup.keep ? { keep: settings.backup.keep } : {}),
+    ...(tenant !== undefined ? { tenant } : {}),
+  };
   if (!provider) {
     if (typeof dialect.backupProvider !== 'function') throw noProviderError(dialect);
     provider = await dialect.backupProvider({ toolPaths: toolPaths(settings) });
@@ -128,7 +138,8 @@ export function createBackupHooks(options: {
 }): MigratorHooks {
   return {
     async beforeRun(context: BeforeRunContext) {
-      const target = options.targets.find((t) => t.dialect === context.dialect) ?? (options.targets.length === 1 ? options.targets[0] : undefined);
+      const target =
+        options.targets.find((t) => t.dialect === context.dialect) ?? (options.targets.length === 1 ? options.targets[0] : undefined);
       if (!target) {
         options.onSkip(`no backup provider for ${context.dialect.target}`);
         return undefined;
@@ -175,7 +186,11 @@ export function withBackupDirectoryHint(error: unknown, directory: string): unkn
   if (!isStrataError(error) || error.code !== 'STRATA_BACKUP_FAILED') return error;
   const file = typeof error.details.file === 'string' ? error.details.file : '';
   const errno = (error.cause as { code?: unknown } | undefined)?.code;
-  const aboutFolder = file === directory || file.startsWith(`${directory}/`) || error.message.includes(directory) || (typeof errno === 'string' && FOLDER_ERRNOS.has(errno));
+  const aboutFolder =
+    file === directory ||
+    file.startsWith(`${directory}/`) ||
+    error.message.includes(directory) ||
+    (typeof errno === 'string' && FOLDER_ERRNOS.has(errno));
   if (!aboutFolder) return error;
   return new StrataError('STRATA_BACKUP_FAILED', error.message, {
     hint: `Set backup.dir in strata.config.* to a writable folder (now ${directory}), or pass --no-backup to migrate without a backup`,
@@ -189,7 +204,12 @@ export function withBackupDirectoryHint(error: unknown, directory: string): unkn
  * migrate session under the migration lock, creating the state tables when missing, so
  * `strata history` shows it beside the runs.
  */
-export async function recordEvent(dialect: Dialect, event: EventRecord, lockTimeoutMs: number, lockedSession?: DialectSession): Promise<void> {
+export async function recordEvent(
+  dialect: Dialect,
+  event: EventRecord,
+  lockTimeoutMs: number,
+  lockedSession?: DialectSession,
+): Promise<void> {
   if (lockedSession) {
     // Already under the migration lock (a PostgreSQL restore in place): write through that session.
     await lockedSession.ensureStateTables();

@@ -1,4 +1,17 @@
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +19,8 @@ import { checksum, createFileSource, type FileSourceOptions, isStrataError } fro
 import { cachedFileSource, defaultCacheDirectory, RACY_WINDOW_MS } from './checksum-cache.js';
 
 /** A file source as the CLI makes it: with the cache in `cacheDirectory`, or plain for `false`. */
-const fileSource = (options: FileSourceOptions, cacheDirectory: string | false) => (cacheDirectory === false ? createFileSource(options) : cachedFileSource(options, cacheDirectory));
+const fileSource = (options: FileSourceOptions, cacheDirectory: string | false) =>
+  cacheDirectory === false ? createFileSource(options) : cachedFileSource(options, cacheDirectory);
 
 const made: string[] = [];
 const temp = (prefix: string) => {
@@ -177,7 +191,8 @@ describe('the file source checksum cache', () => {
     const document = JSON.parse(readFileSync(file, 'utf8'));
     document.files['1.0.0_first.sql'][5] = 'f'.repeat(64);
     writeFileSync(file, JSON.stringify(document));
-    const rememberedChecksum = async () => (await (await fileSource({ directory }, cacheDirectory).load()).migrations[0]!.resolve('sqlite')).checksum;
+    const rememberedChecksum = async () =>
+      (await (await fileSource({ directory }, cacheDirectory).load()).migrations[0]!.resolve('sqlite')).checksum;
     expect(await rememberedChecksum()).toBe('f'.repeat(64)); // trusted: mode 0600, ours
     // Group- or world-writable: ignored (and rewritten from the files, so tamper again each time).
     writeFileSync(file, JSON.stringify(document));

@@ -1,7 +1,26 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  type Stats,
+  statSync,
+  statfsSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { createFileSource, type FileSourceOptions, type MigrationSource, type SqlFileCache, type SqlFileFacts, TOOL_VERSION } from '@strata/core';
+import {
+  createFileSource,
+  type FileSourceOptions,
+  type MigrationSource,
+  type SqlFileCache,
+  type SqlFileFacts,
+  TOOL_VERSION,
+} from '@strata/core';
 
 /**
  * Bump when the file's meaning changes: the checksum algorithm, or what `parseSqlMigration`
@@ -151,7 +170,17 @@ export class FileChecksumCache implements SqlFileCache {
   remember(fileName: string, stats: Stats, facts: SqlFileFacts): void {
     // Changed too recently to be sure a later edit would show in the timestamps: hash it again next run.
     if (stats.ctimeMs >= this.trustBefore || stats.mtimeMs >= this.trustBefore) return;
-    this.next.set(fileName, [stats.size, stats.mtimeMs, stats.ctimeMs, stats.ino, stats.dev, facts.checksum, facts.transaction ? 1 : 0, facts.hasDown ? 1 : 0, ...facts.dependsOn]);
+    this.next.set(fileName, [
+      stats.size,
+      stats.mtimeMs,
+      stats.ctimeMs,
+      stats.ino,
+      stats.dev,
+      facts.checksum,
+      facts.transaction ? 1 : 0,
+      facts.hasDown ? 1 : 0,
+      ...facts.dependsOn,
+    ]);
     this.changed = true;
   }
 
@@ -222,7 +251,8 @@ function readEntries(file: string, directory: string): Map<string, Entry> {
     return new Map();
   }
   const document = parsed as { format?: unknown; directory?: unknown; files?: unknown };
-  if (document?.format !== FORMAT || document.directory !== directory || typeof document.files !== 'object' || document.files === null) return new Map();
+  if (document?.format !== FORMAT || document.directory !== directory || typeof document.files !== 'object' || document.files === null)
+    return new Map();
   const entries = new Map<string, Entry>();
   for (const [name, value] of Object.entries(document.files as Record<string, unknown>)) {
     if (isEntry(value)) entries.set(name, value);

@@ -19,7 +19,9 @@ export interface ConfirmOptions {
 export async function confirm(question: string, refusal: string, options: ConfirmOptions): Promise<void> {
   if (options.yes) return;
   if (!options.isTTY || !options.stdin) {
-    throw new StrataError('STRATA_CONFIRMATION_REQUIRED', refusal, { hint: 'pass --yes (or -y) to confirm when not running on a terminal' });
+    throw new StrataError('STRATA_CONFIRMATION_REQUIRED', refusal, {
+      hint: 'pass --yes (or -y) to confirm when not running on a terminal',
+    });
   }
   const answer = await ask(options.stdin, options.prompt, `${escapeControl(question)} [y/N] `);
   if (!/^\s*y(es)?\s*$/i.test(answer)) {

@@ -44,7 +44,10 @@ export async function lintSteps(ids: readonly string[], dialect: string, options
     return undefined;
   }
   const { settings } = options;
-  linter.checkLintOptions({ ...(settings.lint?.rules ? { rules: settings.lint.rules } : {}), ...(settings.lint?.ignore ? { ignores: settings.lint.ignore } : {}) });
+  linter.checkLintOptions({
+    ...(settings.lint?.rules ? { rules: settings.lint.rules } : {}),
+    ...(settings.lint?.ignore ? { ignores: settings.lint.ignore } : {}),
+  });
   const migrations: Migration[] = [];
   for (const source of options.sources) migrations.push(...(await source.load()).migrations);
   const { lint } = await import('../commands/lint.js');
@@ -78,19 +81,33 @@ export function withLintGate(
   return {
     async beforeRun(context: BeforeRunContext) {
       if (context.direction === 'up') {
-        const result = await lintSteps(context.plan.steps.map((step) => step.migration.id), context.dialect.name, options);
+        const result = await lintSteps(
+          context.plan.steps.map((step) => step.migration.id),
+          context.dialect.name,
+          options,
+        );
         if (result && (result.findings.length || result.problems.length)) options.onReport(result);
         if (result && result.errors > 0 && !options.allowLint) {
           const first = result.findings.find((finding) => finding.severity === 'error')!;
-          throw new StrataError('STRATA_LINT_FAILED', `strata lint found ${result.errors} error${result.errors === 1 ? '' : 's'} in the migrations to apply (first: ${first.file}:${first.line} ${first.rule})`, {
-            hint: 'Fix them (strata lint shows each with the safe alternative), silence one with -- strata:lint-ignore <rule> <reason>, or run with --allow-lint',
-            details: {
-              migrationId: first.migrationId,
-              file: first.file,
-              line: first.line,
-              problems: result.findings.map((f) => ({ code: f.rule, message: `${f.file}:${f.line}:${f.column} ${f.severity}: ${f.message}`, hint: f.hint, migrationId: f.migrationId, file: f.file })),
+          throw new StrataError(
+            'STRATA_LINT_FAILED',
+            `strata lint found ${result.errors} error${result.errors === 1 ? '' : 's'} in the migrations to apply (first: ${first.file}:${first.line} ${first.rule})`,
+            {
+              hint: 'Fix them (strata lint shows each with the safe alternative), silence one with -- strata:lint-ignore <rule> <reason>, or run with --allow-lint',
+              details: {
+                migrationId: first.migrationId,
+                file: first.file,
+                line: first.line,
+                problems: result.findings.map((f) => ({
+                  code: f.rule,
+                  message: `${f.file}:${f.line}:${f.column} ${f.severity}: ${f.message}`,
+                  hint: f.hint,
+                  migrationId: f.migrationId,
+                  file: f.file,
+                })),
+              },
             },
-          });
+          );
         }
       }
       if (options.skipBackup) return undefined;

@@ -55,24 +55,42 @@ const FORMATS = ['text', 'github'] as const;
 export async function runLint(context: LintRunContext): Promise<number> {
   const { line, settings, out, cwd } = context;
   if (line.args.length) {
-    throw new StrataError('STRATA_USAGE', `Unexpected argument ${JSON.stringify(line.args[0])} for strata lint`, { hint: 'Run `strata lint --help` for usage' });
+    throw new StrataError('STRATA_USAGE', `Unexpected argument ${JSON.stringify(line.args[0])} for strata lint`, {
+      hint: 'Run `strata lint --help` for usage',
+    });
   }
   const format = stringOption(line.options, 'format') ?? 'text';
   if (!(FORMATS as readonly string[]).includes(format)) {
-    throw new StrataError('STRATA_USAGE', `Unknown --format ${JSON.stringify(format)}`, { hint: `One of: ${FORMATS.join(', ')} (and --json for a JSON document)` });
+    throw new StrataError('STRATA_USAGE', `Unknown --format ${JSON.stringify(format)}`, {
+      hint: `One of: ${FORMATS.join(', ')} (and --json for a JSON document)`,
+    });
   }
   const dialectFlag = stringOption(line.options, 'dialect');
   if (dialectFlag !== undefined && !(LINT_DIALECTS as readonly string[]).includes(dialectFlag)) {
-    throw new StrataError('STRATA_USAGE', `strata lint knows the dialects ${LINT_DIALECTS.join(' and ')}, not ${JSON.stringify(dialectFlag)}`, { hint: 'strata lint --dialect postgres' });
+    throw new StrataError(
+      'STRATA_USAGE',
+      `strata lint knows the dialects ${LINT_DIALECTS.join(' and ')}, not ${JSON.stringify(dialectFlag)}`,
+      { hint: 'strata lint --dialect postgres' },
+    );
   }
   const since = stringOption(line.options, 'since');
   const all = line.options.all === true || dialectFlag !== undefined || since !== undefined;
   const linter = await loadLintPackage(context.lintLoader);
   // Checked before anything is read: a typo in the config is a config error (exit 2).
-  linter.checkLintOptions({ ...(settings.lint?.rules ? { rules: settings.lint.rules } : {}), ...(settings.lint?.ignore ? { ignores: settings.lint.ignore } : {}) });
+  linter.checkLintOptions({
+    ...(settings.lint?.rules ? { rules: settings.lint.rules } : {}),
+    ...(settings.lint?.ignore ? { ignores: settings.lint.ignore } : {}),
+  });
 
   const { resolveSources } = await import('../sources.js');
-  const sources = await resolveSources(settings.folders, settings.modules, cwd, context.modules, (message) => out.warn(`warning: ${message}`), false);
+  const sources = await resolveSources(
+    settings.folders,
+    settings.modules,
+    cwd,
+    context.modules,
+    (message) => out.warn(`warning: ${message}`),
+    false,
+  );
   const migrations: Migration[] = [];
   const problems: Problem[] = [];
   for (const source of sources.sources) {
@@ -89,7 +107,11 @@ export async function runLint(context: LintRunContext): Promise<number> {
     assertDatabaseExists(settings);
     const resolved = await resolveDialect(settings, context.dialectLoaders);
     dialect = lintDialect(resolved.dialect.name);
-    const migrator = createMigrator({ dialect: resolved.dialect, sources: sources.sources, ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}) });
+    const migrator = createMigrator({
+      dialect: resolved.dialect,
+      sources: sources.sources,
+      ...(settings.lockTimeoutMs !== undefined ? { lockTimeoutMs: settings.lockTimeoutMs } : {}),
+    });
     try {
       const status = await migrator.status();
       target = status.target;
@@ -107,7 +129,11 @@ export async function runLint(context: LintRunContext): Promise<number> {
     const changed = changedFiles(since, cwd);
     only = new Set(
       migrations
-        .filter((m) => m.file?.endsWith('.sql') && [m.file, m.file.replace(/\.sql$/, `.${dialect}.sql`)].some((file) => changed.has(resolvePath(cwd, file))))
+        .filter(
+          (m) =>
+            m.file?.endsWith('.sql') &&
+            [m.file, m.file.replace(/\.sql$/, `.${dialect}.sql`)].some((file) => changed.has(resolvePath(cwd, file))),
+        )
         .map((m) => m.id),
     );
   }
@@ -160,7 +186,10 @@ export async function moduleIgnores(names: readonly string[], cwd: string, loade
   const ignores: LintIgnore[] = [];
   for (const name of names) {
     try {
-      const loaded = (await importFromProject(name, cwd, loaders[name] ?? (() => import(name)))) as { lintIgnores?: unknown; default?: { lintIgnores?: unknown } };
+      const loaded = (await importFromProject(name, cwd, loaders[name] ?? (() => import(name)))) as {
+        lintIgnores?: unknown;
+        default?: { lintIgnores?: unknown };
+      };
       const list = loaded.lintIgnores ?? loaded.default?.lintIgnores;
       if (Array.isArray(list)) ignores.push(...(list as LintIgnore[]));
     } catch {

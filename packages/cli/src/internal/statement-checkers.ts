@@ -16,7 +16,11 @@ const EXPORTS = {
  * migrations folder has dialect files for (`1.2.0_x.postgres.sql` with a SQLite target), so those
  * files are checked as they run there. A dialect package that is not installed is skipped.
  */
-export async function otherDialectCheckers(folders: readonly MigrationsFolder[], targetDialect: string, loaders: DialectLoaders = {}): Promise<Checker[]> {
+export async function otherDialectCheckers(
+  folders: readonly MigrationsFolder[],
+  targetDialect: string,
+  loaders: DialectLoaders = {},
+): Promise<Checker[]> {
   const wanted = new Set<'postgres' | 'sqlite'>();
   for (const folder of folders) {
     let names: string[];
@@ -38,7 +42,11 @@ export async function otherDialectCheckers(folders: readonly MigrationsFolder[],
       const splitStatements = loaded[split];
       const findNonTransactional = loaded[find];
       if (typeof splitStatements === 'function' && typeof findNonTransactional === 'function') {
-        checkers.push({ name, splitStatements: splitStatements as Checker['splitStatements'], findNonTransactional: findNonTransactional as Checker['findNonTransactional'] });
+        checkers.push({
+          name,
+          splitStatements: splitStatements as Checker['splitStatements'],
+          findNonTransactional: findNonTransactional as Checker['findNonTransactional'],
+        });
       }
     } catch {
       // not installed: those files are checked when validate runs against that dialect

@@ -32,7 +32,7 @@ export function renderMainHelp(version: string): string {
     '  strata status --json',
     '  strata up --modules @strata/core-schema --url postgres://app@localhost/app',
     '',
-    'Run `strata <command> --help` for a command\'s options and examples.',
+    "Run `strata <command> --help` for a command's options and examples.",
   ].join('\n');
 }
 

@@ -18,7 +18,12 @@ export function toJsonDocument(result: object): Record<string, unknown> {
   const document: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rest)) document[key] = value === undefined ? null : value;
   if (failover) {
-    document.fallback = { used: failover.used, reason: failover.reason ?? null, primary: failover.primary, fallback: failover.fallback } satisfies FallbackJson;
+    document.fallback = {
+      used: failover.used,
+      reason: failover.reason ?? null,
+      primary: failover.primary,
+      fallback: failover.fallback,
+    } satisfies FallbackJson;
   }
   return document;
 }
@@ -26,7 +31,13 @@ export function toJsonDocument(result: object): Record<string, unknown> {
 /** `{ "error": { code, message, hint, details?, problems? } }` for anything thrown. */
 export function errorDocument(error: unknown): { error: Record<string, unknown> } {
   if (!isStrataError(error)) {
-    return { error: { code: 'STRATA_INTERNAL', message: error instanceof Error ? error.message : String(error), hint: 'This is a bug in strata: please report it' } };
+    return {
+      error: {
+        code: 'STRATA_INTERNAL',
+        message: error instanceof Error ? error.message : String(error),
+        hint: 'This is a bug in strata: please report it',
+      },
+    };
   }
   const { problems, steps, ...details } = error.details as { problems?: unknown; steps?: unknown } & Record<string, unknown>;
   const safe: Record<string, unknown> = {};
@@ -42,7 +53,15 @@ export function errorDocument(error: unknown): { error: Record<string, unknown> 
       ...(Object.keys(safe).length ? { details: safe } : {}),
       ...(Array.isArray(problems) ? { problems: toProblemResults(problems) } : {}),
       // A failed run: each step as it ended (`rolled-back` when the run's one transaction undid it).
-      ...(Array.isArray(steps) ? { steps: steps.map((s: { id: string; direction: string; outcome: string }) => ({ id: s.id, direction: s.direction, outcome: s.outcome })) } : {}),
+      ...(Array.isArray(steps)
+        ? {
+            steps: steps.map((s: { id: string; direction: string; outcome: string }) => ({
+              id: s.id,
+              direction: s.direction,
+              outcome: s.outcome,
+            })),
+          }
+        : {}),
     },
   };
 }

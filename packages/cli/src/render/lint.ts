@@ -8,11 +8,16 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export function renderLint(out: Output, result: LintCommandResult): void {
   const { colors } = out;
   // One write for all the findings: a thousand findings are four thousand lines.
-  const scope = result.scope === 'pending' ? 'pending migrations' : result.scope === 'changed' ? 'migrations changed on this branch' : 'all migrations';
+  const scope =
+    result.scope === 'pending' ? 'pending migrations' : result.scope === 'changed' ? 'migrations changed on this branch' : 'all migrations';
   const lines = [`lint: ${scope} for ${result.dialect}${result.target ? ` (${result.target})` : ''}`];
   for (const finding of result.findings) {
     const severity = finding.severity === 'error' ? colors.red('error') : colors.yellow('warning');
-    lines.push(`${finding.file}:${finding.line}:${finding.column} ${severity} ${colors.bold(finding.rule)}`, `  ${finding.message}`, `  > ${finding.excerpt}`);
+    lines.push(
+      `${finding.file}:${finding.line}:${finding.column} ${severity} ${colors.bold(finding.rule)}`,
+      `  ${finding.message}`,
+      `  > ${finding.excerpt}`,
+    );
     if (finding.hint) lines.push(`  hint: ${finding.hint}`);
   }
   for (const skip of result.skipped) lines.push(`  not linted: ${skip.id}: ${skip.reason}`);
@@ -47,11 +52,17 @@ export function renderLintGithub(write: (text: string) => void, result: LintComm
   const lines: string[] = [];
   for (const finding of result.findings) {
     const properties = `file=${escapeProperty(finding.file)},line=${finding.line},col=${finding.column},title=${escapeProperty(`strata lint ${finding.rule}`)}`;
-    lines.push(`::${finding.severity === 'error' ? 'error' : 'warning'} ${properties}::${escapeData(`${finding.message}. ${finding.hint}`)}`);
+    lines.push(
+      `::${finding.severity === 'error' ? 'error' : 'warning'} ${properties}::${escapeData(`${finding.message}. ${finding.hint}`)}`,
+    );
   }
   for (const problem of result.problems) {
-    lines.push(`::error ${problem.file ? `file=${escapeProperty(problem.file)},` : ''}title=${escapeProperty(problem.code)}::${escapeData(problem.message)}`);
+    lines.push(
+      `::error ${problem.file ? `file=${escapeProperty(problem.file)},` : ''}title=${escapeProperty(problem.code)}::${escapeData(problem.message)}`,
+    );
   }
-  lines.push(`strata lint: ${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')} in ${plural(result.migrations, 'migration')}`);
+  lines.push(
+    `strata lint: ${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')} in ${plural(result.migrations, 'migration')}`,
+  );
   write(`${lines.join('\n')}\n`);
 }

@@ -1,4 +1,11 @@
-import { isStrataError, type FailoverInfo, type PlanReport, type RunReport, type ValidationReport, type BaselineReport } from '@strata/core';
+import {
+  isStrataError,
+  type FailoverInfo,
+  type PlanReport,
+  type RunReport,
+  type ValidationReport,
+  type BaselineReport,
+} from '@strata/core';
 import type { BackupCommandResult } from '../commands/backup.js';
 import type { HistoryResult } from '../commands/history.js';
 import type { InitResult } from '../commands/init.js';
@@ -8,7 +15,11 @@ import type { ProblemResult, StatusResult } from '../commands/status.js';
 import type { Colors, Output } from '../output.js';
 
 /** Lays rows out in columns (no colour codes inside cells, so padding stays right). */
-export function table(header: readonly string[], rows: readonly (readonly string[])[], colorize?: (row: number, column: number, cell: string) => string): string[] {
+export function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  colorize?: (row: number, column: number, cell: string) => string,
+): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[], row: number) =>
     cells
@@ -60,7 +71,8 @@ export function renderStatus(out: Output, result: StatusResult, note?: string): 
     for (const line of table(['ID', 'STATE', 'APPLIED AT', 'NAME', 'FILE'], rows, (row, column, cell) => {
       const color = STATE_COLOR[result.migrations[row]!.state];
       return column === 1 && color ? (out.colors[color] as (s: string) => string)(cell) : cell;
-    })) out.info(line);
+    }))
+      out.info(line);
     const counts = new Map<string, number>();
     for (const m of result.migrations) counts.set(m.state, (counts.get(m.state) ?? 0) + 1);
     out.info('');
@@ -96,27 +108,53 @@ export function renderPlan(out: Output, report: PlanReport): void {
   if (report.steps.length === 0) out.info(report.direction === 'up' ? 'Nothing to apply.' : 'Nothing to revert.');
   for (const step of report.steps) {
     out.info('');
-    out.info(out.colors.bold(`-- ${step.direction === 'up' ? 'apply' : 'revert'} ${step.id} (${step.name})${step.file ? ` from ${step.file}` : ''}${step.transaction ? '' : ' [no transaction]'}`));
+    out.info(
+      out.colors.bold(
+        `-- ${step.direction === 'up' ? 'apply' : 'revert'} ${step.id} (${step.name})${step.file ? ` from ${step.file}` : ''}${step.transaction ? '' : ' [no transaction]'}`,
+      ),
+    );
     // One line at a time: each output line is escaped on its own (a line break inside one is data).
-    for (const sqlLine of (step.sql !== undefined ? step.sql.trimEnd() : '-- (a function body: its SQL is known only when it runs)').split('\n')) out.info(sqlLine);
+    for (const sqlLine of (step.sql !== undefined ? step.sql.trimEnd() : '-- (a function body: its SQL is known only when it runs)').split(
+      '\n',
+    ))
+      out.info(sqlLine);
     for (const write of step.stateWrites) out.info(`-- then: ${write}`);
   }
   if (report.problems.length) {
     out.info('');
     out.info(out.colors.red(`${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} would stop this run:`));
-    renderProblems(out, report.problems.map((p) => ({ code: p.code, message: p.message, hint: p.hint ?? null, migrationId: p.migrationId ?? null, file: p.file ?? null })));
+    renderProblems(
+      out,
+      report.problems.map((p) => ({
+        code: p.code,
+        message: p.message,
+        hint: p.hint ?? null,
+        migrationId: p.migrationId ?? null,
+        file: p.file ?? null,
+      })),
+    );
   }
 }
 
 export function renderValidate(out: Output, report: ValidationReport): void {
-  if (report.offline) out.info(`${out.colors.bold('offline')}: the files as they run on ${report.dialect}; checksums and state not compared (no database)`);
+  if (report.offline)
+    out.info(`${out.colors.bold('offline')}: the files as they run on ${report.dialect}; checksums and state not compared (no database)`);
   else header(out, report.target, report.dialect, report.failover);
   if (report.ok) {
     out.info(out.colors.green(`OK: ${report.checked} migration${report.checked === 1 ? '' : 's'} checked, no problem found.`));
     return;
   }
   out.info(out.colors.red(`${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${report.checked} migrations:`));
-  renderProblems(out, report.problems.map((p) => ({ code: p.code, message: p.message, hint: p.hint ?? null, migrationId: p.migrationId ?? null, file: p.file ?? null })));
+  renderProblems(
+    out,
+    report.problems.map((p) => ({
+      code: p.code,
+      message: p.message,
+      hint: p.hint ?? null,
+      migrationId: p.migrationId ?? null,
+      file: p.file ?? null,
+    })),
+  );
 }
 
 const REPAIR_FLAG: Record<string, string> = {
@@ -127,7 +165,11 @@ const REPAIR_FLAG: Record<string, string> = {
   'mark-reverted': '--mark-reverted',
 };
 
-export function renderRepairActions(out: Output, result: Pick<RepairResult, 'actions'>, write: (line: string) => void = (l) => out.info(l)): void {
+export function renderRepairActions(
+  out: Output,
+  result: Pick<RepairResult, 'actions'>,
+  write: (line: string) => void = (l) => out.info(l),
+): void {
   for (const action of result.actions) write(`  ${action.kind.padEnd(15)} ${action.id}  ${action.detail}`);
 }
 
@@ -156,7 +198,9 @@ export function renderBaseline(out: Output, report: BaselineReport): void {
     out.info('Nothing to baseline: every migration up to that version is already recorded.');
     return;
   }
-  out.info(`${report.dryRun ? 'Would mark' : 'Marked'} ${report.baselined.length} migration${report.baselined.length === 1 ? '' : 's'} as applied without running them:`);
+  out.info(
+    `${report.dryRun ? 'Would mark' : 'Marked'} ${report.baselined.length} migration${report.baselined.length === 1 ? '' : 's'} as applied without running them:`,
+  );
   for (const id of report.baselined) out.info(`  ${id}`);
 }
 
@@ -173,7 +217,9 @@ export function renderHistory(out: Output, result: HistoryResult): void {
     e.outcome,
     e.durationMs === null || e.durationMs < 0 ? '-' : `${e.durationMs} ms`,
     e.actor,
-    [e.backupId ? `backup ${e.backupId}` : '', e.errorCode ? `${e.errorCode}: ${(e.errorMessage ?? '').split('\n')[0]!.slice(0, 100)}` : ''].filter(Boolean).join('  '),
+    [e.backupId ? `backup ${e.backupId}` : '', e.errorCode ? `${e.errorCode}: ${(e.errorMessage ?? '').split('\n')[0]!.slice(0, 100)}` : '']
+      .filter(Boolean)
+      .join('  '),
   ]);
   for (const line of table(['AT', 'ACTION', 'MIGRATION', 'OUTCOME', 'DURATION', 'ACTOR', 'DETAIL'], rows)) out.info(line);
 }
@@ -189,17 +235,26 @@ export function renderNew(out: Output, result: NewResult): void {
   out.info(result.file);
 }
 
-const size = (bytes: number) => (bytes < 1024 ? `${bytes} B` : bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`);
+const size = (bytes: number) =>
+  bytes < 1024 ? `${bytes} B` : bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
 
 export function renderBackup(out: Output, result: BackupCommandResult): void {
   switch (result.action) {
     case 'create':
-      out.info(out.colors.green(`backup ${result.backup.id} created and verified (${size(result.backup.size)}, sha256 ${result.backup.sha256.slice(0, 12)}…)`));
+      out.info(
+        out.colors.green(
+          `backup ${result.backup.id} created and verified (${size(result.backup.size)}, sha256 ${result.backup.sha256.slice(0, 12)}…)`,
+        ),
+      );
       out.info(`  ${result.path}`);
       return;
     case 'list':
       if (result.backups.length === 0) {
-        out.info(result.all ? `No backups in ${result.directory}.` : `No backups of ${result.target} in ${result.directory} (--all lists every target's).`);
+        out.info(
+          result.all
+            ? `No backups in ${result.directory}.`
+            : `No backups of ${result.target} in ${result.directory} (--all lists every target's).`,
+        );
         return;
       }
       out.info(result.all ? `Backups of every target in ${result.directory}:` : `Backups of ${result.target} in ${result.directory}:`);
@@ -208,32 +263,44 @@ export function renderBackup(out: Output, result: BackupCommandResult): void {
         result.backups.map((b) => [
           b.id,
           b.createdAt,
-          (b.target === null ? `unknown (${b.database})` : b.target === result.target ? `${b.target} (this one)` : b.target) + (b.tenant !== undefined ? ` [tenant ${b.tenant}]` : ''),
+          (b.target === null ? `unknown (${b.database})` : b.target === result.target ? `${b.target} (this one)` : b.target) +
+            (b.tenant !== undefined ? ` [tenant ${b.tenant}]` : ''),
           size(b.size),
           b.verified ? 'yes' : 'no',
-          Object.entries(b.schemaVersions).map(([m, v]) => `${m}@${v}`).join(' ') || '-',
+          Object.entries(b.schemaVersions)
+            .map(([m, v]) => `${m}@${v}`)
+            .join(' ') || '-',
         ]),
-      )) out.info(line);
+      ))
+        out.info(line);
       return;
     case 'verify':
-      if (result.result.ok) out.info(out.colors.green(`backup ${result.result.id} is intact (hash and ${result.result.manifest.dialect} check ok)`));
+      if (result.result.ok)
+        out.info(out.colors.green(`backup ${result.result.id} is intact (hash and ${result.result.manifest.dialect} check ok)`));
       else {
         out.info(out.colors.red(`backup ${result.result.id} FAILED verification:`));
         for (const p of result.result.problems) out.info(`  ${p}`);
       }
       return;
     case 'restore':
-      out.info(out.colors.green(`backup ${result.result.id}${result.result.manifest.tenant !== undefined ? ` (tenant ${result.result.manifest.tenant})` : ''} restored into ${result.result.target} in ${result.result.durationMs} ms`));
+      out.info(
+        out.colors.green(
+          `backup ${result.result.id}${result.result.manifest.tenant !== undefined ? ` (tenant ${result.result.manifest.tenant})` : ''} restored into ${result.result.target} in ${result.result.durationMs} ms`,
+        ),
+      );
       return;
     case 'prune':
-      out.info(`${result.result.dryRun ? 'would remove' : 'removed'} ${result.result.removed.length} backup${result.result.removed.length === 1 ? '' : 's'}, kept ${result.result.kept.length}`);
-      for (const b of result.result.removed) out.info(`  ${result.result.dryRun ? 'would remove' : 'removed'} ${b.id} (${b.createdAt}, ${size(b.size)})`);
+      out.info(
+        `${result.result.dryRun ? 'would remove' : 'removed'} ${result.result.removed.length} backup${result.result.removed.length === 1 ? '' : 's'}, kept ${result.result.kept.length}`,
+      );
+      for (const b of result.result.removed)
+        out.info(`  ${result.result.dryRun ? 'would remove' : 'removed'} ${b.id} (${b.createdAt}, ${size(b.size)})`);
       return;
   }
 }
 
 const FAILED_RUN_OUTCOME: Record<string, string> = {
-  'rolled-back': 'rolled back (it ran; the run\'s one transaction was rolled back)',
+  'rolled-back': "rolled back (it ran; the run's one transaction was rolled back)",
   failed: 'failed',
   'not-run': 'not run',
 };
@@ -242,7 +309,8 @@ const FAILED_RUN_OUTCOME: Record<string, string> = {
 function renderFailedRunSteps(out: Output, steps: unknown): void {
   if (!Array.isArray(steps) || steps.length === 0) return;
   out.error('steps:');
-  for (const step of steps as { id: string; outcome: string }[]) out.error(`  ${step.id}: ${FAILED_RUN_OUTCOME[step.outcome] ?? step.outcome}`);
+  for (const step of steps as { id: string; outcome: string }[])
+    out.error(`  ${step.id}: ${FAILED_RUN_OUTCOME[step.outcome] ?? step.outcome}`);
 }
 
 /** An error for people: `error CODE: message`, `hint: …`, then one line per problem. */
@@ -261,13 +329,21 @@ export function renderError(out: Output, error: unknown): void {
   const holder = error.details.holder as Record<string, unknown> | undefined;
   if (holder && typeof holder === 'object') {
     const facts = Object.entries(holder).filter(([, v]) => v !== undefined && v !== null && v !== '');
-    out.error(`lock holder: ${facts.length ? facts.map(([k, v]) => `${k}=${String(v)}`).join(' ') : 'unknown (not a strata run: another connection holds the lock)'}`);
+    out.error(
+      `lock holder: ${facts.length ? facts.map(([k, v]) => `${k}=${String(v)}`).join(' ') : 'unknown (not a strata run: another connection holds the lock)'}`,
+    );
   }
   const problems = error.details.problems;
   if (Array.isArray(problems) && problems.length > 1) {
     renderProblems(
       out,
-      problems.map((p) => ({ code: p.code, message: p.message, hint: p.hint ?? null, migrationId: p.migrationId ?? null, file: p.file ?? null })),
+      problems.map((p) => ({
+        code: p.code,
+        message: p.message,
+        hint: p.hint ?? null,
+        migrationId: p.migrationId ?? null,
+        file: p.file ?? null,
+      })),
       (line) => out.error(line),
     );
   }

@@ -24,10 +24,16 @@ export async function windowOf(migration: Migration, dialect: string): Promise<s
 function unknownWindow(migration: Migration, name: string, windows: Map<string, WindowSpec>): StrataError {
   const known = [...windows.keys()];
   const where = migration.file ?? migration.id;
-  return new StrataError('STRATA_INVALID_MIGRATION', `${where}: window ${JSON.stringify(name)} is not configured (${known.length ? `configured: ${known.join(', ')}` : 'the config has no windows'})`, {
-    hint: known.length ? `Use one of ${known.join(', ')}, or add ${name} to the config's windows` : `Add it to the config: windows: { ${name}: { days: 'mon-fri', from: '22:00', to: '04:00', timezone: 'UTC' } }`,
-    details: { migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), window: name, configured: known },
-  });
+  return new StrataError(
+    'STRATA_INVALID_MIGRATION',
+    `${where}: window ${JSON.stringify(name)} is not configured (${known.length ? `configured: ${known.join(', ')}` : 'the config has no windows'})`,
+    {
+      hint: known.length
+        ? `Use one of ${known.join(', ')}, or add ${name} to the config's windows`
+        : `Add it to the config: windows: { ${name}: { days: 'mon-fri', from: '22:00', to: '04:00', timezone: 'UTC' } }`,
+      details: { migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), window: name, configured: known },
+    },
+  );
 }
 
 /** The clock of a run: `STRATA_TEST_NOW` (tests only) starts it at a given instant, then it runs. */
@@ -35,7 +41,10 @@ export function runClock(env: Record<string, string | undefined>): () => number 
   const fixed = env.STRATA_TEST_NOW;
   if (!fixed) return Date.now;
   const start = Date.parse(fixed);
-  if (Number.isNaN(start)) throw new StrataError('STRATA_USAGE', `STRATA_TEST_NOW is not an ISO 8601 instant: ${JSON.stringify(fixed)}`, { hint: 'It is for tests only; unset it' });
+  if (Number.isNaN(start))
+    throw new StrataError('STRATA_USAGE', `STRATA_TEST_NOW is not an ISO 8601 instant: ${JSON.stringify(fixed)}`, {
+      hint: 'It is for tests only; unset it',
+    });
   const realStart = Date.now();
   return () => start + (Date.now() - realStart);
 }
@@ -81,13 +90,19 @@ export function windowCheck(options: WindowCheckOptions): NonNullable<UpOptions[
           window: name,
           opensAt: new Date(opensAt).toISOString(),
           message: `${migration.id} waits for window ${name}: it opens ${describeLocal(opensAt, window.timezone)}, ${describeDelay(opensAt - at)}${waited}`,
-          details: { timezone: window.timezone, opensAtLocal: describeLocal(opensAt, window.timezone), ...(migration.file ? { file: migration.file } : {}) },
+          details: {
+            timezone: window.timezone,
+            opensAtLocal: describeLocal(opensAt, window.timezone),
+            ...(migration.file ? { file: migration.file } : {}),
+          },
         };
       }
       options.onWait?.({ migrationId: migration.id, window: name, opensAt, remainingMs: opensAt - at });
       await sleep(Math.min(SLICE_MS, Math.max(1, opensAt - at)), context.signal);
       if (context.signal?.aborted) {
-        throw new StrataError('STRATA_INTERRUPTED', `Interrupted while waiting for window ${name} (before ${migration.id})`, { hint: 'Nothing was left half done: run strata up again' });
+        throw new StrataError('STRATA_INTERRUPTED', `Interrupted while waiting for window ${name} (before ${migration.id})`, {
+          hint: 'Nothing was left half done: run strata up again',
+        });
       }
     }
   };
@@ -98,7 +113,11 @@ export function windowCheck(options: WindowCheckOptions): NonNullable<UpOptions[
  * names a window must name a configured one; a typo would otherwise surface only after the steps
  * before it ran.
  */
-export function withWindowNames(hooks: MigratorHooks, sources: readonly MigrationSource[], windows: Map<string, WindowSpec>): MigratorHooks {
+export function withWindowNames(
+  hooks: MigratorHooks,
+  sources: readonly MigrationSource[],
+  windows: Map<string, WindowSpec>,
+): MigratorHooks {
   return {
     async beforeRun(context) {
       if (context.direction === 'up') {
@@ -134,7 +153,13 @@ export interface WindowNote {
 }
 
 /** The windows of the pending migrations `ids`, for `status`. Unknown names are said, not thrown. */
-export async function windowNotes(sources: readonly MigrationSource[], ids: readonly string[], dialect: string, windows: Map<string, WindowSpec>, at: number): Promise<WindowNote[]> {
+export async function windowNotes(
+  sources: readonly MigrationSource[],
+  ids: readonly string[],
+  dialect: string,
+  windows: Map<string, WindowSpec>,
+  at: number,
+): Promise<WindowNote[]> {
   if (ids.length === 0) return [];
   const byId = await migrationsById(sources);
   const notes: WindowNote[] = [];
@@ -144,7 +169,14 @@ export async function windowNotes(sources: readonly MigrationSource[], ids: read
     if (name === undefined) continue;
     const window = windows.get(name);
     if (!window) {
-      notes.push({ migrationId: id, window: name, open: false, opensAt: null, closesAt: null, text: `window ${name} is not configured (up stops with exit 3)` });
+      notes.push({
+        migrationId: id,
+        window: name,
+        open: false,
+        opensAt: null,
+        closesAt: null,
+        text: `window ${name} is not configured (up stops with exit 3)`,
+      });
       continue;
     }
     const open = isOpen(window, at);

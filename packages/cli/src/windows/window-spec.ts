@@ -34,7 +34,8 @@ const DAY = 1_440;
 
 /** Parses and checks one window; the message of a thrown Error names the field (the caller adds where). */
 export function parseWindow(name: string, config: WindowConfig): WindowSpec {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Error('must be an object { days, from, to, timezone }');
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new Error('must be an object { days, from, to, timezone }');
   for (const key of Object.keys(config)) {
     if (!['days', 'from', 'to', 'timezone'].includes(key)) throw new Error(`has an unknown key "${key}" (valid: days, from, to, timezone)`);
   }
@@ -57,7 +58,8 @@ export function parseWindow(name: string, config: WindowConfig): WindowSpec {
 function parseClock(value: unknown, field: string, allow24: boolean): number {
   const match = typeof value === 'string' ? /^([01]?\d|2[0-4]):([0-5]\d)$/.exec(value) : null;
   const minutes = match ? Number(match[1]) * 60 + Number(match[2]) : NaN;
-  if (!match || minutes > DAY || (minutes === DAY && !allow24)) throw new Error(`${field} must be a local time "HH:MM" (00:00–23:59${allow24 ? ', or 24:00' : ''}), not ${JSON.stringify(value)}`);
+  if (!match || minutes > DAY || (minutes === DAY && !allow24))
+    throw new Error(`${field} must be a local time "HH:MM" (00:00–23:59${allow24 ? ', or 24:00' : ''}), not ${JSON.stringify(value)}`);
   return minutes;
 }
 
@@ -83,7 +85,8 @@ function parseDays(value: unknown): number {
 
 function dayIndex(text: string | undefined, raw: unknown): number {
   const index = DAY_NAMES.indexOf((text ?? '').slice(0, 3) as (typeof DAY_NAMES)[number]);
-  if (index === -1 || !text || text.length < 3) throw new Error(`days: ${JSON.stringify(raw)} is not a day (use mon, tue, wed, thu, fri, sat, sun, ranges such as mon-fri)`);
+  if (index === -1 || !text || text.length < 3)
+    throw new Error(`days: ${JSON.stringify(raw)} is not a day (use mon, tue, wed, thu, fri, sat, sun, ranges such as mon-fri)`);
   return index;
 }
 
@@ -93,7 +96,16 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 export function localClock(at: number, timezone: string): { weekday: number; minute: number; year: number; month: number; day: number } {
   let format = formatters.get(timezone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', weekday: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      weekday: 'short',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
     formatters.set(timezone, format);
   }
   const parts: Record<string, string> = {};

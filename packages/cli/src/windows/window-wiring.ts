@@ -66,7 +66,12 @@ export function reportDeferred(out: Output, deferred: NonNullable<RunReport['def
 }
 
 /** The windows of the pending migrations, for `status` (text and `--json` `windows[]`). */
-export async function statusWindows(sources: readonly MigrationSource[], report: { dialect: string; migrations: readonly { id: string; state: string }[] }, settings: Settings, env: Record<string, string | undefined>): Promise<WindowNote[]> {
+export async function statusWindows(
+  sources: readonly MigrationSource[],
+  report: { dialect: string; migrations: readonly { id: string; state: string }[] },
+  settings: Settings,
+  env: Record<string, string | undefined>,
+): Promise<WindowNote[]> {
   // Without windows in the config, status reads no file again (its speed matters; `up` reports a
   // directive naming a window the config lacks).
   if (!settings.windows || Object.keys(settings.windows).length === 0) return [];

@@ -9,7 +9,10 @@ import type { LoadedMigration } from './load-migrations.js';
  * statement that cannot run in a transaction — in the down section too, which a run only meets
  * when it reverts, after the file is applied and can no longer be edited freely.
  */
-export async function checkMigrationFiles(dialect: Pick<Dialect, 'splitStatements' | 'findNonTransactional'>, migrations: readonly LoadedMigration[]): Promise<Problem[]> {
+export async function checkMigrationFiles(
+  dialect: Pick<Dialect, 'splitStatements' | 'findNonTransactional'>,
+  migrations: readonly LoadedMigration[],
+): Promise<Problem[]> {
   const problems: Problem[] = [];
   for (const migration of migrations) {
     const body = migration.body;

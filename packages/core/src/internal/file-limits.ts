@@ -36,7 +36,7 @@ export function fileTooLargeProblem(shown: string, error: FileTooLargeError): Pr
   return {
     code: 'STRATA_FILE_TOO_LARGE',
     message: `${shown}: the file is ${formatBytes(error.size)}, over the migration file size limit of ${formatBytes(error.limit)}`,
-    hint: 'Load bulk data with the database\'s own tools (psql \\copy, sqlite3 .import) from a smaller migration, or raise the limit (config maxFileBytes, STRATA_MAX_FILE_BYTES)',
+    hint: "Load bulk data with the database's own tools (psql \\copy, sqlite3 .import) from a smaller migration, or raise the limit (config maxFileBytes, STRATA_MAX_FILE_BYTES)",
     file: shown,
   };
 }

@@ -74,10 +74,21 @@ export function createFileMigration(version: string, variants: Map<string, FileV
     }
     try {
       const body = parseSqlMigration(variant.text!, variant.fileName);
-      const facts: SqlFacts = { dependsOn: body.dependsOn, transaction: body.transaction, hasDown: body.down !== undefined, checksum: undefined, body };
+      const facts: SqlFacts = {
+        dependsOn: body.dependsOn,
+        transaction: body.transaction,
+        hasDown: body.down !== undefined,
+        checksum: undefined,
+        body,
+      };
       if (cache && variant.stats) {
         facts.checksum = checksum(variant.text!);
-        cache.remember(variant.cacheName!, variant.stats, { checksum: facts.checksum, dependsOn: facts.dependsOn, transaction: facts.transaction, hasDown: facts.hasDown });
+        cache.remember(variant.cacheName!, variant.stats, {
+          checksum: facts.checksum,
+          dependsOn: facts.dependsOn,
+          transaction: facts.transaction,
+          hasDown: facts.hasDown,
+        });
       }
       parsed.set(dialect, facts);
     } catch (error) {
@@ -168,7 +179,8 @@ const UNEDITED_TS_UP = /up:\s*async\s*\(\{\s*execute\s*\}\)\s*=>\s*\{\s*await\s+
  * rather than recorded as an applied no-op.
  */
 function uneditedScriptTemplate(variant: FileVariant, id: string): Problem | undefined {
-  if (variant.text === undefined || !variant.text.includes('-- write the change here') || !UNEDITED_TS_UP.test(variant.text)) return undefined;
+  if (variant.text === undefined || !variant.text.includes('-- write the change here') || !UNEDITED_TS_UP.test(variant.text))
+    return undefined;
   return {
     code: 'STRATA_INVALID_MIGRATION',
     message: `${variant.fileName}: the up function is the unedited template of \`strata new --ts\` (it executes only a comment)`,
@@ -193,7 +205,14 @@ interface SqlFacts {
  * Its SQL fields are own enumerable getters, so a copy (`{ ...body }`) reads the file and carries
  * them like any other body.
  */
-function deferredSqlBody(variant: FileVariant, remembered: string, hasDown: boolean, id: string, cache: SqlFileCache | undefined, limit: number): ResolvedBody {
+function deferredSqlBody(
+  variant: FileVariant,
+  remembered: string,
+  hasDown: boolean,
+  id: string,
+  cache: SqlFileCache | undefined,
+  limit: number,
+): ResolvedBody {
   let loaded: { text: string; sql: ReturnType<typeof parseSqlMigration> } | undefined;
   const load = () => {
     if (loaded) return loaded;
@@ -201,7 +220,10 @@ function deferredSqlBody(variant: FileVariant, remembered: string, hasDown: bool
     const text = readMigrationText(variant.path, variant.fileName, problems, limit);
     if (text === undefined) {
       const problem = problems[0]!;
-      throw new StrataError(problem.code, problem.message, { ...(problem.hint ? { hint: problem.hint } : {}), details: { migrationId: id, file: variant.fileName } });
+      throw new StrataError(problem.code, problem.message, {
+        ...(problem.hint ? { hint: problem.hint } : {}),
+        details: { migrationId: id, file: variant.fileName },
+      });
     }
     const now = checksum(text);
     if (now !== remembered) {
@@ -268,11 +290,15 @@ async function importScript(variant: FileVariant, id: string): Promise<Migration
       exported = await (await jitiInstance).import(pathToFileURL(variant.path).href, { default: true });
     }
   } catch (error) {
-    throw new StrataError('STRATA_INVALID_MIGRATION', `Migration ${id}: ${variant.fileName} could not be loaded: ${(error as Error).message}`, {
-      hint: 'Fix the error in the file; it must default-export defineMigration({ up, down })',
-      cause: error,
-      details: { migrationId: id, file: variant.fileName },
-    });
+    throw new StrataError(
+      'STRATA_INVALID_MIGRATION',
+      `Migration ${id}: ${variant.fileName} could not be loaded: ${(error as Error).message}`,
+      {
+        hint: 'Fix the error in the file; it must default-export defineMigration({ up, down })',
+        cause: error,
+        details: { migrationId: id, file: variant.fileName },
+      },
+    );
   }
   if (typeof exported !== 'object' || exported === null || !('up' in exported)) {
     throw new StrataError('STRATA_INVALID_MIGRATION', `Migration ${id}: ${variant.fileName} has no default export with an up`, {

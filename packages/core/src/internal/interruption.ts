@@ -33,13 +33,17 @@ export async function describeInterruption(
   }
   const reason = error.message.match(/^Interrupted \(([^)]*)\)/)?.[1] ?? 'interrupted';
   const parts = [
-    done.length ? `${direction === 'up' ? 'applied' : 'reverted'} ${done.join(', ')}` : `nothing was ${direction === 'up' ? 'applied' : 'reverted'}`,
+    done.length
+      ? `${direction === 'up' ? 'applied' : 'reverted'} ${done.join(', ')}`
+      : `nothing was ${direction === 'up' ? 'applied' : 'reverted'}`,
     rolledBack.length ? `rolled back ${rolledBack.join(', ')}` : current ? undefined : 'no migration was running',
     broken.length ? `marked ${broken.join(', ')}` : undefined,
     notStarted.length ? `not started ${notStarted.join(', ')}` : undefined,
   ].filter(Boolean);
   return new StrataError('STRATA_INTERRUPTED', `Interrupted (${reason}): ${parts.join('; ')} (read back from the state table)`, {
-    hint: broken.length ? 'Check the database, then run `strata repair` for the failed/running rows' : 'Run the command again to continue from where it stopped',
+    hint: broken.length
+      ? 'Check the database, then run `strata repair` for the failed/running rows'
+      : 'Run the command again to continue from where it stopped',
     cause: error.cause ?? error,
     details: { ...error.details, [direction === 'up' ? 'applied' : 'reverted']: done, rolledBack, notStarted },
   });

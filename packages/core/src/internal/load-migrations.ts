@@ -47,7 +47,14 @@ export async function loadMigrations(sources: readonly MigrationSource[], dialec
       // A source with per-dialect files gives the migration as the file that runs here says it.
       const source = listed.forDialect ? listed.forDialect(dialect) : listed;
       if (source === null) {
-        notApplicable.push({ id: listed.id, module: listed.module, version: listed.version, name: listed.name, file: listed.file, dialects: listed.dialects ?? [] });
+        notApplicable.push({
+          id: listed.id,
+          module: listed.module,
+          version: listed.version,
+          name: listed.name,
+          file: listed.file,
+          dialects: listed.dialects ?? [],
+        });
         continue;
       }
       let dependsOn = source.dependsOn;

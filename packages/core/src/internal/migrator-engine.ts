@@ -70,7 +70,10 @@ export function createEngine(options: MigratorOptions) {
     const pending = connect(d, purpose, controller.signal);
     const entry: { controller: AbortController; open?: DialectSession } = { controller };
     // Awaited by the operation, or ended by discard(); the rejection is observed either way.
-    pending.then((session) => (entry.open = session), () => {});
+    pending.then(
+      (session) => (entry.open = session),
+      () => {},
+    );
     early.set(pending, entry);
     return pending;
   };
@@ -134,7 +137,11 @@ export function createEngine(options: MigratorOptions) {
   };
 
   /** Reads state without the lock: status, validate, plan, history. */
-  const withReadSession = async <T>(d: Dialect, work: (session: DialectSession) => Promise<T>, pending?: Promise<DialectSession>): Promise<T> => {
+  const withReadSession = async <T>(
+    d: Dialect,
+    work: (session: DialectSession) => Promise<T>,
+    pending?: Promise<DialectSession>,
+  ): Promise<T> => {
     const session = await (pending ?? connect(d, 'read'));
     try {
       return await work(session);
@@ -221,7 +228,32 @@ export function createEngine(options: MigratorOptions) {
     ...fields,
   });
 
-  return { options, dialect, lockTimeoutMs, lockRetries, actor, host, toolVersion, emit, secrets, scrub, select, connect, load, early, connectEarly, discard, defaultModule, prepare, offlineProblems, planFor, event, withReadSession, withLock, report };
+  return {
+    options,
+    dialect,
+    lockTimeoutMs,
+    lockRetries,
+    actor,
+    host,
+    toolVersion,
+    emit,
+    secrets,
+    scrub,
+    select,
+    connect,
+    load,
+    early,
+    connectEarly,
+    discard,
+    defaultModule,
+    prepare,
+    offlineProblems,
+    planFor,
+    event,
+    withReadSession,
+    withLock,
+    report,
+  };
 }
 
 export type Engine = ReturnType<typeof createEngine>;

@@ -62,7 +62,9 @@ export function addNotApplicable(plan: Plan, loaded: LoadedMigrations): void {
       checksum: undefined,
       appliedChecksum: undefined,
     };
-    let at = plan.entries.findIndex((e) => e.module === migration.module && e.state !== 'missing' && compareVersions(e.version, migration.version) > 0);
+    let at = plan.entries.findIndex(
+      (e) => e.module === migration.module && e.state !== 'missing' && compareVersions(e.version, migration.version) > 0,
+    );
     if (at === -1) {
       const last = plan.entries.findLastIndex((e) => e.module === migration.module && e.state !== 'missing');
       at = last === -1 ? plan.entries.findIndex((e) => e.state === 'missing' || e.module > migration.module) : last + 1;
@@ -95,7 +97,9 @@ export function stillRunning(problem: Problem, state: readonly StateRow[], holde
   if (row?.status !== 'running') return problem;
   const at = row.appliedBy.lastIndexOf('@');
   const host = at >= 0 ? row.appliedBy.slice(at + 1) : (holder.host ?? holder.clientAddress);
-  const where = [holder.pid !== undefined ? `pid ${holder.pid}` : undefined, host ? `on host ${host}` : undefined].filter(Boolean).join(' ');
+  const where = [holder.pid !== undefined ? `pid ${holder.pid}` : undefined, host ? `on host ${host}` : undefined]
+    .filter(Boolean)
+    .join(' ');
   return {
     ...problem,
     code: 'STRATA_MIGRATION_RUNNING',
@@ -118,22 +122,34 @@ export function planRepair(options: RepairOptions, plan: Plan, state: StateRow[]
     if (!list || list === 'all') return;
     for (const id of list) {
       if (!ok(id)) {
-        throw new StrataError('STRATA_REPAIR_INVALID', `Cannot ${kind} ${id}: ${entries.has(id) ? `it is ${entries.get(id)!.state}` : 'no such migration'}`, {
-          hint: 'Run `strata status` to see each migration\'s state',
-        });
+        throw new StrataError(
+          'STRATA_REPAIR_INVALID',
+          `Cannot ${kind} ${id}: ${entries.has(id) ? `it is ${entries.get(id)!.state}` : 'no such migration'}`,
+          {
+            hint: "Run `strata status` to see each migration's state",
+          },
+        );
       }
     }
   };
   unknown(options.acceptChecksums, 'accept the checksum of', (id) => entries.get(id)?.state === 'changed');
   unknown(options.dropFailed, 'drop the failed row of', (id) => ['failed', 'running'].includes(entries.get(id)?.state ?? ''));
   unknown(options.forgetMissing, 'forget', (id) => entries.get(id)?.state === 'missing');
-  unknown(options.markApplied, 'mark as applied', (id) => entries.get(id)?.state === 'pending' || ['failed', 'running'].includes(entries.get(id)?.state ?? ''));
+  unknown(
+    options.markApplied,
+    'mark as applied',
+    (id) => entries.get(id)?.state === 'pending' || ['failed', 'running'].includes(entries.get(id)?.state ?? ''),
+  );
   unknown(options.markReverted, 'mark as reverted', (id) => state.some((row) => `${row.module}@${row.version}` === id));
   for (const entry of plan.entries) {
     if (entry.state === 'changed' && wants(options.acceptChecksums, entry.id)) {
       actions.push({ kind: 'accept-checksum', id: entry.id, detail: `${entry.appliedChecksum} -> ${entry.checksum}` });
     }
-    if ((entry.state === 'failed' || entry.state === 'running') && wants(options.dropFailed, entry.id) && !options.markApplied?.includes(entry.id)) {
+    if (
+      (entry.state === 'failed' || entry.state === 'running') &&
+      wants(options.dropFailed, entry.id) &&
+      !options.markApplied?.includes(entry.id)
+    ) {
       actions.push({ kind: 'drop-failed', id: entry.id, detail: `delete the ${entry.state} row` });
     }
     if (entry.state === 'missing' && wants(options.forgetMissing, entry.id)) {
@@ -141,7 +157,8 @@ export function planRepair(options: RepairOptions, plan: Plan, state: StateRow[]
     }
   }
   for (const id of options.markApplied ?? []) {
-    if (!loaded.byId.get(id)?.checksum) throw new StrataError('STRATA_REPAIR_INVALID', `Cannot mark ${id} as applied: its source cannot be read`);
+    if (!loaded.byId.get(id)?.checksum)
+      throw new StrataError('STRATA_REPAIR_INVALID', `Cannot mark ${id} as applied: its source cannot be read`);
     actions.push({ kind: 'mark-applied', id, detail: 'record as applied without running it' });
   }
   for (const id of options.markReverted ?? []) {
@@ -229,7 +246,9 @@ export function isInterrupt(error: unknown): boolean {
 
 /** Correlates a run's events; unique, not secret (Math.random: no node:crypto on the start-up path). */
 export function newRunId(): string {
-  return `${Date.now().toString(36)}-${Math.floor(Math.random() * 0x1_0000_0000).toString(16).padStart(8, '0')}`;
+  return `${Date.now().toString(36)}-${Math.floor(Math.random() * 0x1_0000_0000)
+    .toString(16)
+    .padStart(8, '0')}`;
 }
 
 export function defaultActor(): string {
@@ -249,4 +268,3 @@ export function safeHostname(): string {
     return 'unknown';
   }
 }
-

@@ -11,12 +11,16 @@ const PRIORITY: readonly StrataErrorCode[] = ['STRATA_CONFIG_INVALID', 'STRATA_U
 export function problemsError(problems: readonly Problem[]): StrataError {
   const first = PRIORITY.map((code) => problems.find((p) => p.code === code)).find(Boolean) ?? problems[0]!;
   const others = problems.length - 1;
-  return new StrataError(first.code, others > 0 ? `${first.message} (and ${others} more problem${others === 1 ? '' : 's'})` : first.message, {
-    ...(first.hint ? { hint: first.hint } : {}),
-    details: {
-      problems: [...problems],
-      ...(first.migrationId ? { migrationId: first.migrationId } : {}),
-      ...(first.file ? { file: first.file } : {}),
+  return new StrataError(
+    first.code,
+    others > 0 ? `${first.message} (and ${others} more problem${others === 1 ? '' : 's'})` : first.message,
+    {
+      ...(first.hint ? { hint: first.hint } : {}),
+      details: {
+        problems: [...problems],
+        ...(first.migrationId ? { migrationId: first.migrationId } : {}),
+        ...(first.file ? { file: first.file } : {}),
+      },
     },
-  });
+  );
 }

@@ -67,7 +67,13 @@ function readFileBytes(path: string, limit: number, statsOut?: { stats?: Stats }
  * (too large, unreadable, empty, binary, not UTF-8). `statsOut` receives the fstat of the
  * descriptor the text was read from, taken before the read.
  */
-export function readMigrationText(path: string, shown: string, problems: Problem[], limit: number, statsOut?: { stats?: Stats }): string | undefined {
+export function readMigrationText(
+  path: string,
+  shown: string,
+  problems: Problem[],
+  limit: number,
+  statsOut?: { stats?: Stats },
+): string | undefined {
   let bytes: Buffer;
   try {
     bytes = readFileBytes(path, limit, statsOut);
@@ -76,19 +82,38 @@ export function readMigrationText(path: string, shown: string, problems: Problem
       problems.push(fileTooLargeProblem(shown, error));
       return undefined;
     }
-    problems.push({ code: 'STRATA_INVALID_MIGRATION', message: `${shown}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, file: shown });
+    problems.push({
+      code: 'STRATA_INVALID_MIGRATION',
+      message: `${shown}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      file: shown,
+    });
     return undefined;
   }
   if (bytes.length === 0) {
-    problems.push({ code: 'STRATA_INVALID_MIGRATION', message: `${shown}: the file is empty`, hint: 'Write the migration, or delete the file', file: shown });
+    problems.push({
+      code: 'STRATA_INVALID_MIGRATION',
+      message: `${shown}: the file is empty`,
+      hint: 'Write the migration, or delete the file',
+      file: shown,
+    });
     return undefined;
   }
   if (bytes.includes(0)) {
-    problems.push({ code: 'STRATA_INVALID_MIGRATION', message: `${shown}: the file is binary (holds a NUL byte)`, hint: 'Migration files must be UTF-8 text', file: shown });
+    problems.push({
+      code: 'STRATA_INVALID_MIGRATION',
+      message: `${shown}: the file is binary (holds a NUL byte)`,
+      hint: 'Migration files must be UTF-8 text',
+      file: shown,
+    });
     return undefined;
   }
   if (!isUtf8(bytes)) {
-    problems.push({ code: 'STRATA_INVALID_MIGRATION', message: `${shown}: the file is not valid UTF-8`, hint: 'Save it as UTF-8', file: shown });
+    problems.push({
+      code: 'STRATA_INVALID_MIGRATION',
+      message: `${shown}: the file is not valid UTF-8`,
+      hint: 'Save it as UTF-8',
+      file: shown,
+    });
     return undefined;
   }
   // toString keeps a leading BOM: canonicalText strips exactly one.

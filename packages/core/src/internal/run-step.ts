@@ -61,7 +61,8 @@ export async function runStep(
   }
   const done: StepOutcome = direction === 'up' ? 'applied' : 'reverted';
   const foreignKeysOff = migration.body.foreignKeys === false && context.session.checkForeignKeys !== undefined;
-  const refuseHazards = () => (!foreignKeysOff && typeof body === 'string' ? refuseRebuildHazards(context.session, migration, direction, body) : undefined);
+  const refuseHazards = () =>
+    !foreignKeysOff && typeof body === 'string' ? refuseRebuildHazards(context.session, migration, direction, body) : undefined;
   // Without transactional DDL a failed migration can leave part of its DDL behind: run it the
   // honest way, with a `running` row first and `failed` (needs repair) when it breaks.
   if (!migration.transaction || !context.capabilities.supportsTransactionalDdl) {
@@ -115,11 +116,15 @@ export async function runStep(
     if (ownTransaction) await session.rollback();
     // The connection broke during the COMMIT and the dialect read the outcome back: it committed.
     if (error instanceof Error && isStrataError(error) && error.details.commitOutcome === 'committed') {
-      throw new StrataError(error.code, `${direction === 'up' ? 'Migration' : 'Revert of'} ${migration.id} committed, then the run stopped: ${error.message}`, {
-        ...(error.hint ? { hint: error.hint } : {}),
-        cause: error,
-        details: { ...error.details, migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), recorded: true },
-      });
+      throw new StrataError(
+        error.code,
+        `${direction === 'up' ? 'Migration' : 'Revert of'} ${migration.id} committed, then the run stopped: ${error.message}`,
+        {
+          ...(error.hint ? { hint: error.hint } : {}),
+          cause: error,
+          details: { ...error.details, migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), recorded: true },
+        },
+      );
     }
     throw stepFailure(error, migration, direction, sectionLine, true);
   }
@@ -130,7 +135,13 @@ export async function runStep(
   return { outcome: done, durationMs };
 }
 
-function finalWrites(context: StepContext, migration: LoadedMigration, direction: 'up' | 'down', ms: number, replacesRunningRow = false): StateWrite[] {
+function finalWrites(
+  context: StepContext,
+  migration: LoadedMigration,
+  direction: 'up' | 'down',
+  ms: number,
+  replacesRunningRow = false,
+): StateWrite[] {
   if (direction === 'up') {
     // An insert, never an upsert: a second apply of the same migration fails on the primary key.
     // Only a non-transactional step replaces its own `running` row (itself inserted, not upserted).
@@ -175,7 +186,11 @@ async function runOutsideTransaction(
           throw new StrataError(failure.code, failure.message, {
             ...(failure.hint ? { hint: failure.hint } : {}),
             cause: failure.cause ?? failure,
-            details: { ...failure.details, statement: statement.index, line: statement.line + ((failure.details.line as number | undefined) ?? 1) - 1 },
+            details: {
+              ...failure.details,
+              statement: statement.index,
+              line: statement.line + ((failure.details.line as number | undefined) ?? 1) - 1,
+            },
           });
         }
       }
@@ -213,7 +228,12 @@ async function runOutsideTransaction(
 class TransactionEnded extends Error {}
 
 /** Runs a script migration's function in strata's transaction, and checks that the transaction is still open after it. */
-async function runScript(session: DialectSession, body: Exclude<MigrationBody, string>, context: StepContext, migration: LoadedMigration): Promise<void> {
+async function runScript(
+  session: DialectSession,
+  body: Exclude<MigrationBody, string>,
+  context: StepContext,
+  migration: LoadedMigration,
+): Promise<void> {
   await body(context.migrationContext(migration));
   if (session.inTransaction && !(await session.inTransaction())) throw new TransactionEnded();
 }
@@ -224,7 +244,9 @@ async function runScript(session: DialectSession, body: Exclude<MigrationBody, s
  * migration concerned as `failed` so status, up and the error all point to repair.
  */
 async function recordEndedTransaction(context: StepContext, migration: LoadedMigration, direction: 'up' | 'down'): Promise<StrataError> {
-  const earlier = (context.deferredWrites?.splice(0) ?? []).flatMap((write) => (write.kind === 'upsert' || write.kind === 'insert' ? [write.row] : []));
+  const earlier = (context.deferredWrites?.splice(0) ?? []).flatMap((write) =>
+    write.kind === 'upsert' || write.kind === 'insert' ? [write.row] : [],
+  );
   const failedIds = [...earlier.map((row) => `${row.module}@${row.version}`), migration.id];
   const what = direction === 'up' ? `Migration ${migration.id}` : `Revert of ${migration.id}`;
   const message = `${what} (${migration.file ?? 'no file'}) ended strata's transaction itself (a COMMIT or ROLLBACK in its code): what it ran after that point is committed, and what it ran before is committed unless it rolled back; strata recorded ${failedIds.length === 1 ? 'it' : failedIds.join(', ')} as failed`;
@@ -257,7 +279,12 @@ async function recordEndedTransaction(context: StepContext, migration: LoadedMig
 }
 
 /** Refuses a migration that would delete or blank child rows through cascading foreign keys. */
-async function refuseRebuildHazards(session: DialectSession, migration: LoadedMigration, direction: 'up' | 'down', script: string): Promise<void> {
+async function refuseRebuildHazards(
+  session: DialectSession,
+  migration: LoadedMigration,
+  direction: 'up' | 'down',
+  script: string,
+): Promise<void> {
   const error = await rebuildHazardError(session, migration, direction, script);
   if (error) throw error;
 }
@@ -285,7 +312,13 @@ export async function rebuildHazardError(
     `${direction === 'up' ? 'Migration' : 'Revert of'} ${migration.id} (${where}) would delete or blank rows with foreign keys on: ${first.action} is referenced by ${first.references.join(', ')}`,
     {
       hint: `For a table rebuild, put \`-- strata:foreign-keys off\` at the top of the file: strata then runs it with foreign keys off and checks every foreign key before COMMIT (https://www.sqlite.org/lang_altertable.html#otheralter). Nothing of ${migration.id} was run`,
-      details: { migrationId: migration.id, ...(migration.file ? { file: migration.file } : {}), statement: first.statement, line, hazards },
+      details: {
+        migrationId: migration.id,
+        ...(migration.file ? { file: migration.file } : {}),
+        statement: first.statement,
+        line,
+        hazards,
+      },
     },
   );
 }
@@ -331,7 +364,11 @@ export function stepFailure(
   const line = callLine ?? (scriptLine === undefined ? undefined : sectionLine + scriptLine - 1);
   const where = (
     callLine !== undefined
-      ? [migration.file, `line ${callLine}`, callSite ? `${callSite} call${statement !== undefined ? `, statement ${statement} of its SQL` : ''}` : undefined]
+      ? [
+          migration.file,
+          `line ${callLine}`,
+          callSite ? `${callSite} call${statement !== undefined ? `, statement ${statement} of its SQL` : ''}` : undefined,
+        ]
       : [migration.file, statement !== undefined ? `statement ${statement}` : undefined, line !== undefined ? `line ${line}` : undefined]
   )
     .filter(Boolean)
@@ -350,10 +387,10 @@ export function stepFailure(
   // connection); for a failing statement the useful next step is about the migration.
   const ownHint = KEEP_CODE.has(cause.code) ? cause.hint : undefined;
   const hint = transactional
-    ? ownHint ??
+    ? (ownHint ??
       (direction === 'up'
         ? `Nothing of ${migration.id} was applied (its transaction was rolled back); fix ${migration.file ?? 'it'}${line !== undefined ? ` at line ${line}` : ''} and run the command again`
-        : revertHint(migration, line))
+        : revertHint(migration, line)))
     : `${migration.id} ran outside a transaction and is now marked failed: check the database, then run \`strata repair\` (drop the failed row or --mark-applied ${migration.id})`;
   return new StrataError(code, `${what} failed${where ? ` (${where})` : ''}: ${reason}`, {
     hint,

@@ -149,7 +149,10 @@ export function describeDialectConformance(options: DialectConformanceOptions): 
       await session.ensureStateTables();
       await session.begin();
       if (transactionalDdl) await session.execute('CREATE TABLE conformance_rollback (id INTEGER PRIMARY KEY, name TEXT)');
-      await session.writeState([{ kind: 'upsert', row: row('2.0.0') }, { kind: 'event', event: event() }]);
+      await session.writeState([
+        { kind: 'upsert', row: row('2.0.0') },
+        { kind: 'event', event: event() },
+      ]);
       await session.rollback();
       expect(await session.readState()).toEqual([]);
       expect(await session.readEvents({})).toEqual([]);
@@ -160,7 +163,9 @@ export function describeDialectConformance(options: DialectConformanceOptions): 
       await fresh();
       const session = await open();
       const error = await session
-        .execute('CREATE TABLE conformance_a (id INTEGER);\nINSERT INTO conformance_a VALUES (1);\nSELECT * FROM conformance_missing_table;')
+        .execute(
+          'CREATE TABLE conformance_a (id INTEGER);\nINSERT INTO conformance_a VALUES (1);\nSELECT * FROM conformance_missing_table;',
+        )
         .catch((e: unknown) => e);
       expect(isStrataError(error)).toBe(true);
       expect((error as { details: { statement?: number; line?: number } }).details).toMatchObject({ statement: 3, line: 3 });
@@ -172,7 +177,10 @@ export function describeDialectConformance(options: DialectConformanceOptions): 
       await session.execute('CREATE TABLE conformance_q (id INTEGER PRIMARY KEY, name TEXT)');
       const mark = options.placeholder ?? ((n: number) => (target.dialect.name === 'postgres' ? `$${n}` : '?'));
       const placeholder = [mark(1), mark(2)];
-      await session.query(`INSERT INTO conformance_q (id, name) VALUES (${placeholder[0]}, ${placeholder[1]})`, [1, "o'neil; DROP TABLE x"]);
+      await session.query(`INSERT INTO conformance_q (id, name) VALUES (${placeholder[0]}, ${placeholder[1]})`, [
+        1,
+        "o'neil; DROP TABLE x",
+      ]);
       const rows = await session.query<{ name: string }>('SELECT name FROM conformance_q');
       expect(rows).toEqual([{ name: "o'neil; DROP TABLE x" }]);
     });
@@ -206,29 +214,42 @@ export function describeDialectConformance(options: DialectConformanceOptions): 
       await second.releaseLock();
     });
 
-    it.skipIf(options.skipLockContention ?? false)('while a run waits for a session lock, names the holder in lock-wait events and in the timeout', async () => {
-      await fresh();
-      if (!resolveCapabilities(target.dialect).supportsSessionLock) return; // a write lock: covered above
-      const first = await open();
-      await first.acquireLock();
-      const events: MigratorEvent[] = [];
-      const module = defineModule({ name: 'app', migrations: [{ version: '1.0.0', name: 'one', up: 'CREATE TABLE conf_wait (id INTEGER PRIMARY KEY)' }] });
-      const waiting = createMigrator({ dialect: target.secondDialect ?? target.dialect, sources: [module], lockTimeoutMs: 1500, onEvent: (e) => events.push(e) });
-      const error = await waiting.up().catch((e: unknown) => e);
-      expect(isStrataError(error) && error.code).toBe('STRATA_LOCK_TIMEOUT');
-      const waits = events.filter((e) => e.type === 'lock-wait');
-      expect(waits[0]).toEqual({ type: 'lock-wait', target: (target.secondDialect ?? target.dialect).target });
-      if (first.lockHolder) {
-        const holder = await first.lockHolder();
-        expect(holder).toBeDefined();
-        const same = holder?.pid !== undefined ? { pid: holder.pid } : {};
-        expect((error as { details: { holder?: unknown } }).details.holder).toMatchObject(same);
-        // Core's loop reports the holder once it learns it, and again only when another session holds it.
-        expect(waits.slice(1)).toEqual([{ type: 'lock-wait', target: expect.any(String), holder: expect.objectContaining(same), waitedMs: expect.any(Number) }]);
-      }
-      await first.releaseLock();
-      expect((await waiting.up()).steps.map((step) => step.id)).toEqual(['app@1.0.0']);
-    });
+    it.skipIf(options.skipLockContention ?? false)(
+      'while a run waits for a session lock, names the holder in lock-wait events and in the timeout',
+      async () => {
+        await fresh();
+        if (!resolveCapabilities(target.dialect).supportsSessionLock) return; // a write lock: covered above
+        const first = await open();
+        await first.acquireLock();
+        const events: MigratorEvent[] = [];
+        const module = defineModule({
+          name: 'app',
+          migrations: [{ version: '1.0.0', name: 'one', up: 'CREATE TABLE conf_wait (id INTEGER PRIMARY KEY)' }],
+        });
+        const waiting = createMigrator({
+          dialect: target.secondDialect ?? target.dialect,
+          sources: [module],
+          lockTimeoutMs: 1500,
+          onEvent: (e) => events.push(e),
+        });
+        const error = await waiting.up().catch((e: unknown) => e);
+        expect(isStrataError(error) && error.code).toBe('STRATA_LOCK_TIMEOUT');
+        const waits = events.filter((e) => e.type === 'lock-wait');
+        expect(waits[0]).toEqual({ type: 'lock-wait', target: (target.secondDialect ?? target.dialect).target });
+        if (first.lockHolder) {
+          const holder = await first.lockHolder();
+          expect(holder).toBeDefined();
+          const same = holder?.pid !== undefined ? { pid: holder.pid } : {};
+          expect((error as { details: { holder?: unknown } }).details.holder).toMatchObject(same);
+          // Core's loop reports the holder once it learns it, and again only when another session holds it.
+          expect(waits.slice(1)).toEqual([
+            { type: 'lock-wait', target: expect.any(String), holder: expect.objectContaining(same), waitedMs: expect.any(Number) },
+          ]);
+        }
+        await first.releaseLock();
+        expect((await waiting.up()).steps.map((step) => step.id)).toEqual(['app@1.0.0']);
+      },
+    );
 
     it.skipIf(options.skipLockContention ?? false)('a release that finds the lock gone is STRATA_LOCK_LOST', async () => {
       await fresh();
@@ -252,7 +273,12 @@ export function describeDialectConformance(options: DialectConformanceOptions): 
         name: 'app',
         migrations: [
           { version: '1.0.0', name: 'one', up: 'CREATE TABLE conf_one (id INTEGER PRIMARY KEY)', down: 'DROP TABLE conf_one' },
-          { version: '1.1.0', name: 'two', up: 'CREATE TABLE conf_two (id INTEGER PRIMARY KEY);\nINSERT INTO conf_two VALUES (1);', down: 'DROP TABLE conf_two' },
+          {
+            version: '1.1.0',
+            name: 'two',
+            up: 'CREATE TABLE conf_two (id INTEGER PRIMARY KEY);\nINSERT INTO conf_two VALUES (1);',
+            down: 'DROP TABLE conf_two',
+          },
           {
             version: '1.2.0',
             name: 'three',
@@ -276,20 +302,28 @@ export function describeDialectConformance(options: DialectConformanceOptions): 
         name: 'app',
         migrations: [
           ...module.definitions.slice(0, 2),
-          { version: '1.2.0', name: 'three', up: 'CREATE TABLE conf_three (id INTEGER PRIMARY KEY);\nINSERT INTO conf_nowhere VALUES (1);' },
+          {
+            version: '1.2.0',
+            name: 'three',
+            up: 'CREATE TABLE conf_three (id INTEGER PRIMARY KEY);\nINSERT INTO conf_nowhere VALUES (1);',
+          },
         ],
       });
       const failing = createMigrator({ dialect: target.dialect, sources: [broken], lockTimeoutMs: 5000 });
       const error = await failing.up().catch((e: unknown) => e);
       expect(isStrataError(error) && error.code).toBe('STRATA_MIGRATION_FAILED');
-      expect((error as { details: { migrationId: string; statement: number } }).details).toMatchObject({ migrationId: 'app@1.2.0', statement: 2 });
+      expect((error as { details: { migrationId: string; statement: number } }).details).toMatchObject({
+        migrationId: 'app@1.2.0',
+        statement: 2,
+      });
       const after = await failing.status();
       // Without transactional DDL part of the migration may have run: it is marked failed, not pending.
       const transactionalDdl = resolveCapabilities(target.dialect).supportsTransactionalDdl;
       expect(after.migrations.map((m) => m.state)).toEqual(['applied', 'applied', transactionalDdl ? 'pending' : 'failed']);
       const session = await open();
       // With transactional DDL the failed migration left nothing behind.
-      if (resolveCapabilities(target.dialect).supportsTransactionalDdl) await expect(session.query('SELECT * FROM conf_three')).rejects.toThrow();
+      if (resolveCapabilities(target.dialect).supportsTransactionalDdl)
+        await expect(session.query('SELECT * FROM conf_three')).rejects.toThrow();
       const history = await failing.history({});
       expect(history[0]).toMatchObject({ action: 'apply', outcome: 'failed', migrationId: 'app@1.2.0' });
     });

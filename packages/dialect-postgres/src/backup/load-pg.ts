@@ -8,7 +8,6 @@ export interface PgClientLike {
 
 export type PgClientConstructor = new (config: Record<string, unknown>) => PgClientLike;
 
-
 /** Loads pg's Client, or `undefined` when pg cannot be loaded (psql is used instead). */
 export async function loadPgClient(): Promise<PgClientConstructor | undefined> {
   try {

@@ -87,7 +87,9 @@ export function parseToolMajorVersion(output: string): number | undefined {
 /** `server_version_num` (150004) → 15. Pure. */
 export function serverMajorVersion(versionNum: number): number {
   // 150004 → 15; before PostgreSQL 10 the major had two parts: 90624 → 9.6.
-  return versionNum >= 100_000 ? Math.floor(versionNum / 10_000) : Math.floor(versionNum / 10_000) + (Math.floor(versionNum / 100) % 100) / 10;
+  return versionNum >= 100_000
+    ? Math.floor(versionNum / 10_000)
+    : Math.floor(versionNum / 10_000) + (Math.floor(versionNum / 100) % 100) / 10;
 }
 
 /**
@@ -169,7 +171,8 @@ export function createPostgresBackupProvider(options: PostgresBackupProviderOpti
     async measure({ ignoreTables = [], signal } = {}) {
       const [line] = await sql(measureSql(schemas, ignoreTables), undefined, signal);
       const [objects, bytes] = (line ?? '').split(' ').map(Number);
-      if (!Number.isFinite(objects) || !Number.isFinite(bytes)) throw backupError(`Cannot measure ${description}: unexpected answer ${JSON.stringify(line)}`, { secrets });
+      if (!Number.isFinite(objects) || !Number.isFinite(bytes))
+        throw backupError(`Cannot measure ${description}: unexpected answer ${JSON.stringify(line)}`, { secrets });
       return { bytes: bytes!, empty: objects === 0 };
     },
 
@@ -219,7 +222,13 @@ export function createPostgresBackupProvider(options: PostgresBackupProviderOpti
       try {
         const result = await tool(pgDump, 'pg_dump', args, signal);
         if (result.exitCode !== 0) {
-          throw failed('pg_dump', result, `The backup of ${description}`, 'Check the connection, the schema names and the free space in the backup directory (details.stderr holds pg_dump\'s full output); nothing was kept', signal);
+          throw failed(
+            'pg_dump',
+            result,
+            `The backup of ${description}`,
+            "Check the connection, the schema names and the free space in the backup directory (details.stderr holds pg_dump's full output); nothing was kept",
+            signal,
+          );
         }
       } finally {
         if (timer) clearInterval(timer);
@@ -244,7 +253,15 @@ export function createPostgresBackupProvider(options: PostgresBackupProviderOpti
       const scriptRestore = async (where: PostgresTarget, database: string | undefined, prelude: string, hint: string) => {
         let result: ScriptRestoreResult;
         try {
-          result = await restoreByScript({ target: where, ...(database ? { database } : {}), dumpPath: path, prelude, pgRestorePath: pgRestore, psqlPath: psql, ...(signal ? { signal } : {}) });
+          result = await restoreByScript({
+            target: where,
+            ...(database ? { database } : {}),
+            dumpPath: path,
+            prelude,
+            pgRestorePath: pgRestore,
+            psqlPath: psql,
+            ...(signal ? { signal } : {}),
+          });
         } catch (error) {
           if (error instanceof ToolStartError) {
             throw backupError(`${error.command} could not be started${error.errno ? ` (${error.errno})` : ''}`, {
@@ -257,7 +274,13 @@ export function createPostgresBackupProvider(options: PostgresBackupProviderOpti
         }
         if (!result.ok) {
           const tool = result.failedTool ?? 'psql';
-          throw failed(tool, { exitCode: result.exitCode, signal: result.signal, stdout: '', stderr: result.stderr }, `The restore into ${describeTarget(where, database)}`, hint, signal);
+          throw failed(
+            tool,
+            { exitCode: result.exitCode, signal: result.signal, stdout: '', stderr: result.stderr },
+            `The restore into ${describeTarget(where, database)}`,
+            hint,
+            signal,
+          );
         }
       };
 
@@ -265,16 +288,28 @@ export function createPostgresBackupProvider(options: PostgresBackupProviderOpti
         // In place: the covered schemas are dropped and rebuilt from the dump in ONE transaction,
         // so they hold exactly what they held at backup time, or (on any failure) what they held before.
         const toc = await tool(pgRestore, 'pg_restore', ['--list', path], signal);
-        if (toc.exitCode !== 0) throw failed('pg_restore', toc, `Reading the backup ${path}`, 'The backup could not be read; nothing was changed', signal);
+        if (toc.exitCode !== 0)
+          throw failed('pg_restore', toc, `Reading the backup ${path}`, 'The backup could not be read; nothing was changed', signal);
         const createdByDump = schemasInToc(toc.stdout);
         const wholeDatabase = schemas.length === 0;
         const live = wholeDatabase
-          ? await sql("SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%' ORDER BY 1", undefined, signal)
+          ? await sql(
+              "SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%' ORDER BY 1",
+              undefined,
+              signal,
+            )
           : [];
         const covered = wholeDatabase ? [...new Set(['public', ...live, ...createdByDump])] : schemas;
-        const extensions = wholeDatabase ? await sql("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1", undefined, signal) : [];
+        const extensions = wholeDatabase
+          ? await sql("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1", undefined, signal)
+          : [];
         const prelude = restorePrelude({ covered, createdByDump, wholeDatabase, extensions, serverMajor, lockTimeoutMs });
-        await scriptRestore(target, undefined, prelude, 'The restore ran in one transaction and was rolled back: the database is unchanged. Fix the cause named above and retry');
+        await scriptRestore(
+          target,
+          undefined,
+          prelude,
+          'The restore ran in one transaction and was rolled back: the database is unchanged. Fix the cause named above and retry',
+        );
         return { target: describeTarget(target) };
       }
 
@@ -285,7 +320,9 @@ export function createPostgresBackupProvider(options: PostgresBackupProviderOpti
         try {
           where = parsePostgresUrl(into);
         } catch (error) {
-          throw backupError(`Cannot restore into ${redactSecrets(into)}: ${(error as Error).message}`, { hint: 'Give a database name (app_copy) or a URL postgres://user@host:5432/app_copy' });
+          throw backupError(`Cannot restore into ${redactSecrets(into)}: ${(error as Error).message}`, {
+            hint: 'Give a database name (app_copy) or a URL postgres://user@host:5432/app_copy',
+          });
         }
         database = where.database ?? '';
         secrets.push(...secretsOf(where));
@@ -297,25 +334,38 @@ export function createPostgresBackupProvider(options: PostgresBackupProviderOpti
         });
       }
       const admin = where === target ? undefined : 'postgres';
-      const whereSql = (statement: string, db?: string) => runSql(where, statement, { psqlPath: psql, secrets, ...(db ? { database: db } : {}), ...(signal ? { signal } : {}) });
+      const whereSql = (statement: string, db?: string) =>
+        runSql(where, statement, { psqlPath: psql, secrets, ...(db ? { database: db } : {}), ...(signal ? { signal } : {}) });
       const exists = (await whereSql(`SELECT count(*) FROM pg_database WHERE datname = ${literal(database)}`, admin))[0] === '1';
       if (exists) {
         const [line] = await whereSql(measureSql([], []), database);
         const objects = Number((line ?? '').split(' ')[0]);
         if (objects !== 0) {
-          throw backupError(`Cannot restore into ${describeTarget(where, database)}: the database exists and is not empty (${objects} object${objects === 1 ? '' : 's'})`, {
-            hint: 'Restore into a new database name (it is created), or into an empty database; to replace this database restore in place with --url pointing at it',
-            secrets,
-          });
+          throw backupError(
+            `Cannot restore into ${describeTarget(where, database)}: the database exists and is not empty (${objects} object${objects === 1 ? '' : 's'})`,
+            {
+              hint: 'Restore into a new database name (it is created), or into an empty database; to replace this database restore in place with --url pointing at it',
+              secrets,
+            },
+          );
         }
-        await scriptRestore(where, database, '', `The restore ran in one transaction and was rolled back: ${database} is still empty. Fix the cause named above and retry`);
+        await scriptRestore(
+          where,
+          database,
+          '',
+          `The restore ran in one transaction and was rolled back: ${database} is still empty. Fix the cause named above and retry`,
+        );
         return { target: describeTarget(where, database) };
       }
       await whereSql(`CREATE DATABASE ${quoteIdentifier(database)} TEMPLATE template0`, admin);
       try {
         await scriptRestore(where, database, '', `The new database ${database} was dropped again; fix the cause named above and retry`);
       } catch (error) {
-        await runSql(where, `DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`, { psqlPath: psql, secrets, ...(admin ? { database: admin } : {}) }).catch(() => {});
+        await runSql(where, `DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`, {
+          psqlPath: psql,
+          secrets,
+          ...(admin ? { database: admin } : {}),
+        }).catch(() => {});
         throw error;
       }
       return { target: describeTarget(where, database) };

@@ -103,7 +103,13 @@ export function restoreByScript(options: {
       if (psqlExit.code !== 0 || psqlExit.signal) {
         resolvePromise({ ok: false, failedTool: 'psql', exitCode: psqlExit.code, signal: psqlExit.signal, stderr });
       } else if (restoreExit?.code !== 0 || restoreExit.signal) {
-        resolvePromise({ ok: false, failedTool: 'pg_restore', exitCode: restoreExit?.code ?? null, signal: restoreExit?.signal ?? null, stderr });
+        resolvePromise({
+          ok: false,
+          failedTool: 'pg_restore',
+          exitCode: restoreExit?.code ?? null,
+          signal: restoreExit?.signal ?? null,
+          stderr,
+        });
       } else {
         resolvePromise({ ok: true, exitCode: 0, signal: null, stderr });
       }

@@ -60,7 +60,10 @@ export async function runSql(
 
 /** The first non-empty line of a tool's stderr (its error, usually). */
 export function firstLine(text: string): string {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   return lines.find((line) => /error|fatal/i.test(line)) ?? lines[0] ?? '(no message)';
 }
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseToolMajorVersion, serverMajorVersion } from './postgres-backup-provider.js';
-import { describeTarget, parsePostgresUrl, secretsOf, targetFromConfig, toConninfo, targetIdentity, toolEnvironment } from './postgres-target.js';
+import {
+  describeTarget,
+  parsePostgresUrl,
+  secretsOf,
+  targetFromConfig,
+  toConninfo,
+  targetIdentity,
+  toolEnvironment,
+} from './postgres-target.js';
 
 describe('parsePostgresUrl', () => {
   it('splits a URL and keeps the password apart', () => {
@@ -16,7 +24,12 @@ describe('parsePostgresUrl', () => {
   });
 
   it('takes a raw @, / or # in the password (user-info runs to the last @)', () => {
-    expect(parsePostgresUrl('postgresql://app:a@b/c#d@localhost/db')).toMatchObject({ user: 'app', password: 'a@b/c#d', host: 'localhost', database: 'db' });
+    expect(parsePostgresUrl('postgresql://app:a@b/c#d@localhost/db')).toMatchObject({
+      user: 'app',
+      password: 'a@b/c#d',
+      host: 'localhost',
+      database: 'db',
+    });
   });
 
   it('moves a password query parameter out of the params, and maps ssl=true', () => {
@@ -81,7 +94,11 @@ describe('targetIdentity', () => {
 
   it('names the covered schemas, sorted, and fills in libpq defaults', () => {
     expect(targetIdentity(parsePostgresUrl('postgres://u@h/d'), ['b', 'a'], {})).toBe('postgres://h:5432/d?schemas=a,b');
-    expect(targetIdentity(parsePostgresUrl('postgres://'), [], { PGHOST: 'pg', PGPORT: '6432', PGDATABASE: 'x' })).toBe('postgres://pg:6432/x');
-    expect(targetIdentity(parsePostgresUrl('postgres://u@/d?host=/run/postgresql'), [], {})).toBe('postgres://:5432/d?host=%2Frun%2Fpostgresql');
+    expect(targetIdentity(parsePostgresUrl('postgres://'), [], { PGHOST: 'pg', PGPORT: '6432', PGDATABASE: 'x' })).toBe(
+      'postgres://pg:6432/x',
+    );
+    expect(targetIdentity(parsePostgresUrl('postgres://u@/d?host=/run/postgresql'), [], {})).toBe(
+      'postgres://:5432/d?host=%2Frun%2Fpostgresql',
+    );
   });
 });

@@ -98,8 +98,12 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
       const db = new Database(filename, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
       try {
         const ignored = new Set(ignoreTables.map((name) => name.toLowerCase()));
-        const names = (db.prepare("SELECT name, tbl_name FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").all() as { name: string; tbl_name: string }[])
-          .filter((row) => !ignored.has(row.tbl_name.toLowerCase()));
+        const names = (
+          db.prepare("SELECT name, tbl_name FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").all() as {
+            name: string;
+            tbl_name: string;
+          }[]
+        ).filter((row) => !ignored.has(row.tbl_name.toLowerCase()));
         const userVersion = Number(db.pragma('user_version', { simple: true }));
         return { bytes, empty: names.length === 0 && userVersion === 0 };
       } finally {
@@ -142,7 +146,10 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
         if ((error as { code?: string }).code === 'STRATA_INTERRUPTED' || signal?.aborted) throw interruptedError(what);
         const code = (error as { code?: unknown }).code;
         // A write of the in-memory copy fails with an errno (EFBIG, ENOSPC…); SQLite's with SQLITE_*.
-        const reason = typeof code === 'string' && !code.startsWith('SQLITE_') ? errnoText(error) : `${describeError(error)}${typeof code === 'string' ? ` (${code})` : ''}`;
+        const reason =
+          typeof code === 'string' && !code.startsWith('SQLITE_')
+            ? errnoText(error)
+            : `${describeError(error)}${typeof code === 'string' ? ` (${code})` : ''}`;
         throw backupError(`Cannot back up the SQLite database ${filename} into ${tempPath}: ${reason}`, {
           hint: hintFor(error),
           cause: error,
@@ -159,9 +166,7 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
       try {
         copy = new Database(path, { readonly: true, fileMustExist: true });
         const result = copy.pragma('integrity_check', { simple: true });
-        return result === 'ok'
-          ? { ok: true, detail: 'integrity_check ok' }
-          : { ok: false, detail: `integrity_check: ${String(result)}` };
+        return result === 'ok' ? { ok: true, detail: 'integrity_check ok' } : { ok: false, detail: `integrity_check: ${String(result)}` };
       } catch (error) {
         return { ok: false, detail: `cannot open the backup as a SQLite database: ${describeError(error)}` };
       } finally {
@@ -173,18 +178,24 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
       const Database = await loadBetterSqlite3();
       const intoPath = into?.startsWith('sqlite:') ? into.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : into;
       if (intoPath !== undefined && (/^[a-z][a-z0-9+.-]*:\/\//i.test(intoPath) || intoPath === '' || intoPath === ':memory:')) {
-        throw backupError(`Cannot restore a SQLite backup into ${JSON.stringify(redactSecrets(into ?? ''))}: give the path of a new database file`, {
-          hint: 'For example --into ./restored.db (or sqlite:./restored.db); the file must not exist yet',
-        });
+        throw backupError(
+          `Cannot restore a SQLite backup into ${JSON.stringify(redactSecrets(into ?? ''))}: give the path of a new database file`,
+          {
+            hint: 'For example --into ./restored.db (or sqlite:./restored.db); the file must not exist yet',
+          },
+        );
       }
       const target = intoPath === undefined ? filename : resolve(intoPath);
       const what = `The restore into ${target}`;
       const existing = await lstatOrUndefined(target);
       if (into !== undefined && existing) {
-        throw backupError(`Cannot restore into ${target}: the file already exists${existing.size > 0 ? ` and is not empty (${existing.size} bytes)` : ''}`, {
-          hint: 'Restore into a new file (it is created), or omit --into to restore over the live database',
-          details: { file: target },
-        });
+        throw backupError(
+          `Cannot restore into ${target}: the file already exists${existing.size > 0 ? ` and is not empty (${existing.size} bytes)` : ''}`,
+          {
+            hint: 'Restore into a new file (it is created), or omit --into to restore over the live database',
+            details: { file: target },
+          },
+        );
       }
       const source = new Database(path, { readonly: true, fileMustExist: true });
       try {
@@ -197,10 +208,14 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
             await onlineBackup(source, target, { signal, busyTimeoutMs: waitMs, what });
           } catch (error) {
             if (error instanceof LockWaitError) {
-              throw new StrataError('STRATA_LOCK_TIMEOUT', `The restore into ${target} waited ${waitMs} ms for the database's write lock, held by another connection (a running migration or the application)`, {
-                hint: 'Nothing was changed. Stop the application, let a running migration finish, or raise --lock-timeout, and run the restore again',
-                details: { file: target },
-              });
+              throw new StrataError(
+                'STRATA_LOCK_TIMEOUT',
+                `The restore into ${target} waited ${waitMs} ms for the database's write lock, held by another connection (a running migration or the application)`,
+                {
+                  hint: 'Nothing was changed. Stop the application, let a running migration finish, or raise --lock-timeout, and run the restore again',
+                  details: { file: target },
+                },
+              );
             }
             throw error;
           }
@@ -220,7 +235,8 @@ export function createSqliteBackupProvider(options: SqliteBackupProviderOptions)
         }
       } catch (error) {
         if ((error as { code?: string }).code === 'STRATA_INTERRUPTED' || signal?.aborted) throw interruptedError(what);
-        if ((error as { code?: string }).code === 'STRATA_BACKUP_FAILED' || (error as { code?: string }).code === 'STRATA_LOCK_TIMEOUT') throw error;
+        if ((error as { code?: string }).code === 'STRATA_BACKUP_FAILED' || (error as { code?: string }).code === 'STRATA_LOCK_TIMEOUT')
+          throw error;
         throw backupError(`Cannot restore into the SQLite database ${target}: ${describeError(error)}`, {
           hint: 'Stop the application (no other connection may write during a restore) and run the restore again',
           cause: error,

@@ -13,7 +13,10 @@ const ALL_PAGES = 0x7fffffff;
  * item 9). Trying again and again catches one of those moments; once the shared lock is held, the
  * writer waits for the copy instead.
  */
-export async function beginSnapshot(source: SqliteDatabaseLike, options: { signal?: AbortSignal; busyTimeoutMs: number; what: string }): Promise<void> {
+export async function beginSnapshot(
+  source: SqliteDatabaseLike,
+  options: { signal?: AbortSignal; busyTimeoutMs: number; what: string },
+): Promise<void> {
   const deadline = Date.now() + options.busyTimeoutMs;
   source.pragma('busy_timeout = 0');
   try {
@@ -74,7 +77,9 @@ export async function onlineBackup(
           lastRemaining = remainingPages;
           stalledSince = Date.now();
         } else if (Date.now() - stalledSince > options.busyTimeoutMs) {
-          throw new LockWaitError(`the database stayed locked by another connection for more than ${options.busyTimeoutMs} ms (SQLITE_BUSY)`);
+          throw new LockWaitError(
+            `the database stayed locked by another connection for more than ${options.busyTimeoutMs} ms (SQLITE_BUSY)`,
+          );
         }
         options.onProgress?.({ stage: 'copy', done: totalPages - remainingPages, total: totalPages, unit: 'pages' });
         return ALL_PAGES;
